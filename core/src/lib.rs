@@ -1,0 +1,66 @@
+//! The onboarding wizard's rules: one source of truth for the browser (through `wasm`) and the
+//! server. Untyped JSON goes in, a deterministic report (or normalized data, metadata, the JSON
+//! Schema, the persisted records) comes out. No I/O, no clock: the reference date is an input.
+//!
+//! Layout: [`rules`] holds the steps and fields as data; [`normalize`] and [`validate`] walk it;
+//! [`transform`] turns a valid wizard into records; [`messages`] localizes; [`metadata`] and
+//! [`schema`] export the same tables for frontends.
+
+pub mod context;
+mod data;
+pub mod email;
+pub mod messages;
+pub mod metadata;
+pub mod normalize;
+pub mod reference;
+pub mod report;
+pub mod rules;
+pub mod schema;
+pub mod slug;
+pub mod text;
+pub mod transform;
+pub mod url;
+pub mod validate;
+
+pub use context::{Context, ContextError, Date, Locale};
+pub use report::{Code, Issue, Report, Severity};
+pub use rules::StepId;
+pub use transform::{Preview, Records};
+
+/// Identifies the rule set. Bump it whenever a rule, limit, code or message changes; the
+/// fingerprint test in `core/tests` fails until you do.
+pub const RULES_VERSION: &str = "2026.11.27-1";
+
+/// Validates a whole wizard (`{"welcome": {...}, "company": {...}, ...}`).
+pub fn validate_wizard(input: &serde_json::Value, ctx: &Context) -> Report {
+    validate::wizard(input, ctx).report(ctx.locale)
+}
+
+/// Validates one step's object. Cross-step rules (e.g. `team_larger_than_company`) need the whole
+/// wizard and run only in [`validate_wizard`].
+pub fn validate_step(step: StepId, input: &serde_json::Value, ctx: &Context) -> Report {
+    validate::step(step, input, ctx).report(ctx.locale)
+}
+
+/// Returns the wizard in normalized form (see `normalize`); values that cannot be normalized are
+/// left as they are, so validation still reports them.
+pub fn normalize_wizard(input: &serde_json::Value) -> serde_json::Value {
+    normalize::wizard(input)
+}
+
+/// Normalizes one step's object.
+pub fn normalize_step(step: StepId, input: &serde_json::Value) -> serde_json::Value {
+    normalize::step(step, input)
+}
+
+/// Validates the wizard and, when it is valid, transforms it into the records to persist.
+/// The slug is previewed whenever the company name alone is valid.
+pub fn preview(input: &serde_json::Value, ctx: &Context) -> Preview {
+    transform::preview(input, ctx)
+}
+
+/// Serializes any of this crate's outputs the one way both the CLI and the npm package do.
+pub fn to_json<T: serde::Serialize>(value: &T) -> String {
+    // Serializing these types cannot fail: every map key is a string and every float is finite.
+    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}

@@ -1,0 +1,213 @@
+//! Localized messages, one per code and locale, with the issue's parameters interpolated.
+//! The same function runs in the browser and on the server, so the texts match byte for byte.
+
+use crate::context::Locale;
+use crate::report::{Code, Param, Params};
+
+/// The message of an issue in `locale`.
+pub fn render(code: Code, params: &Params, locale: Locale) -> String {
+    let template = template(code, params, locale);
+    interpolate(template, params, locale)
+}
+
+fn template(code: Code, params: &Params, locale: Locale) -> &'static str {
+    let es = locale == Locale::Es;
+    let pick = |es_text: &'static str, en_text: &'static str| if es { es_text } else { en_text };
+    let one = |name: &str| matches!(params.get(name), Some(Param::Int(1)));
+    match code {
+        Code::Required => pick("Este campo es obligatorio.", "This field is required."),
+        Code::InvalidType => pick(
+            "Tipo de dato no válido: se esperaba {expected}.",
+            "Invalid data type: expected {expected}.",
+        ),
+        Code::TooShort => pick(
+            "Debe tener al menos {min} caracteres.",
+            "Must be at least {min} characters long.",
+        ),
+        Code::TooLong => pick(
+            "Debe tener como máximo {max} caracteres.",
+            "Must be at most {max} characters long.",
+        ),
+        Code::InvalidCharacters => pick(
+            "Contiene caracteres no permitidos: {characters}.",
+            "Contains characters that are not allowed: {characters}.",
+        ),
+        Code::NoLetterOrDigit => pick(
+            "Debe contener al menos una letra o un número.",
+            "Must contain at least one letter or digit.",
+        ),
+        Code::InvalidEnum => pick(
+            "Elige una opción válida: {allowed}.",
+            "Choose a valid option: {allowed}.",
+        ),
+        Code::NotInteger => pick("Debe ser un número entero.", "Must be a whole number."),
+        Code::NotNumber => pick("Debe ser un número.", "Must be a number."),
+        Code::OutOfRange => pick(
+            "Debe estar entre {min} y {max}.",
+            "Must be between {min} and {max}.",
+        ),
+        Code::InvalidEmail => pick(
+            "Introduce una dirección de correo válida, por ejemplo ana@empresa.com.",
+            "Enter a valid e-mail address, for example jane@company.com.",
+        ),
+        Code::InvalidUrl => pick(
+            "Introduce una dirección web válida (http o https), por ejemplo empresa.com.",
+            "Enter a valid web address (http or https), for example company.com.",
+        ),
+        Code::InvalidCountry => pick(
+            "Elige un país válido (código ISO 3166-1 de dos letras).",
+            "Choose a valid country (two-letter ISO 3166-1 code).",
+        ),
+        Code::InvalidTimezone => pick(
+            "Elige una zona horaria válida, por ejemplo America/Mexico_City.",
+            "Choose a valid time zone, for example America/Mexico_City.",
+        ),
+        Code::TooFewItems if one("min") => {
+            pick("Añade al menos un elemento.", "Add at least one item.")
+        }
+        Code::TooFewItems => pick(
+            "Añade al menos {min} elementos.",
+            "Add at least {min} items.",
+        ),
+        Code::TooManyItems if one("max") => pick("Como máximo un elemento.", "At most one item."),
+        Code::TooManyItems => pick("Como máximo {max} elementos.", "At most {max} items."),
+        Code::DuplicateItem => pick(
+            "Está repetido (igual que el elemento {duplicate_of}).",
+            "This is a duplicate (same as item {duplicate_of}).",
+        ),
+        Code::MustBeTrue => pick(
+            "Debes marcar esta casilla para continuar.",
+            "You must tick this box to continue.",
+        ),
+        Code::TargetEqualsBaseline => pick(
+            "El valor objetivo debe ser distinto del valor inicial ({baseline}).",
+            "The target must differ from the baseline ({baseline}).",
+        ),
+        Code::InvalidValue => pick("Debe ser {expected}.", "Must be {expected}."),
+        Code::UnknownField => pick("Campo desconocido: «{field}».", "Unknown field: “{field}”."),
+        Code::CannotInviteSelf => pick(
+            "No puedes invitarte a ti mismo.",
+            "You cannot invite yourself.",
+        ),
+        Code::SizeMismatch if params.get("max").is_none() => pick(
+            "{employee_count} empleados no encaja con el tamaño elegido ({min} o más).",
+            "{employee_count} employees does not match the chosen size ({min} or more).",
+        ),
+        Code::SizeMismatch => pick(
+            "{employee_count} empleados no encaja con el tamaño elegido ({min}–{max}).",
+            "{employee_count} employees does not match the chosen size ({min}–{max}).",
+        ),
+        Code::TeamLargerThanCompany => pick(
+            "El equipo ({team_size}) es mayor que la empresa ({employee_count} empleados).",
+            "The team ({team_size}) is larger than the company ({employee_count} employees).",
+        ),
+        Code::TooManyKeyResults => pick(
+            "Tienes {count} resultados clave; lo recomendable es {recommended_max} como máximo.",
+            "You have {count} key results; we recommend at most {recommended_max}.",
+        ),
+    }
+}
+
+/// Replaces `{name}` by the parameter `name`. Unknown names are left as they are.
+fn interpolate(template: &str, params: &Params, locale: Locale) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) if params.get(&after[..end]).is_some() => {
+                let name = &after[..end];
+                if let Some(value) = params.get(name) {
+                    write_param(&mut out, name, value, locale);
+                }
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn write_param(out: &mut String, name: &str, value: &Param, locale: Locale) {
+    use std::fmt::Write;
+    match value {
+        Param::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Param::Num(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Param::Str(s) if name == "expected" => out.push_str(expected_word(s, locale)),
+        Param::Str(s) => out.push_str(s),
+        Param::List(items) => out.push_str(&items.join(", ")),
+    }
+}
+
+/// The JSON type names of `invalid_type` (and the values of `invalid_value`) in words.
+fn expected_word<'a>(s: &'a str, locale: Locale) -> &'a str {
+    match (s, locale) {
+        ("string", Locale::Es) => "un texto",
+        ("string", Locale::En) => "a string",
+        ("integer", Locale::Es) => "un número entero",
+        ("integer", Locale::En) => "a whole number",
+        ("number", Locale::Es) => "un número",
+        ("number", Locale::En) => "a number",
+        ("boolean", Locale::Es) => "verdadero o falso",
+        ("boolean", Locale::En) => "true or false",
+        ("array", Locale::Es) => "una lista",
+        ("array", Locale::En) => "a list",
+        ("object", Locale::Es) => "un objeto",
+        ("object", Locale::En) => "an object",
+        _ => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolates_params() {
+        let p = Params(vec![("min", Param::Int(2))]);
+        assert_eq!(
+            render(Code::TooShort, &p, Locale::Es),
+            "Debe tener al menos 2 caracteres."
+        );
+        assert_eq!(
+            render(Code::TooShort, &p, Locale::En),
+            "Must be at least 2 characters long."
+        );
+        let p = Params(vec![("allowed", Param::List(vec!["a", "b"]))]);
+        assert_eq!(
+            render(Code::InvalidEnum, &p, Locale::En),
+            "Choose a valid option: a, b."
+        );
+        let p = Params(vec![("expected", Param::Str("integer".into()))]);
+        assert_eq!(
+            render(Code::InvalidType, &p, Locale::Es),
+            "Tipo de dato no válido: se esperaba un número entero."
+        );
+    }
+
+    #[test]
+    fn every_code_has_both_messages_without_leftover_placeholders_when_params_given() {
+        for &code in Code::ALL {
+            for locale in Locale::ALL {
+                let msg = render(code, &Params::default(), locale);
+                assert!(
+                    !msg.is_empty() && msg.ends_with('.'),
+                    "{code:?} {locale:?}: {msg}"
+                );
+            }
+        }
+        assert_ne!(
+            render(Code::Required, &Params::default(), Locale::Es),
+            render(Code::Required, &Params::default(), Locale::En)
+        );
+    }
+}

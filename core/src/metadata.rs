@@ -1,0 +1,163 @@
+//! Wizard metadata for frontends: every step and field with its kind, limits, options, labels,
+//! help texts and placeholders in one locale, read from the same tables the validator uses.
+
+use crate::context::Locale;
+use crate::rules::{Field, IntMax, Kind, Opt, STEPS};
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepMeta {
+    pub id: &'static str,
+    pub index: usize,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub skippable: bool,
+    pub fields: Vec<FieldMeta>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FieldMeta {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub required: bool,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub placeholder: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+    /// `"reference_year"` when the maximum is the year of the reference date (`today`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_is: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_items: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommended_max_items: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<OptionMeta>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_fields: Option<Vec<FieldMeta>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OptionMeta {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+pub fn steps(locale: Locale) -> Vec<StepMeta> {
+    STEPS
+        .iter()
+        .map(|s| StepMeta {
+            id: s.name,
+            index: s.id.index(),
+            title: s.title.get(locale),
+            description: s.description.get(locale),
+            skippable: s.skippable,
+            fields: s.fields.iter().map(|f| field(f, locale)).collect(),
+        })
+        .collect()
+}
+
+fn options(opts: &[Opt], locale: Locale) -> Vec<OptionMeta> {
+    opts.iter()
+        .map(|o| OptionMeta {
+            value: o.value,
+            label: o.label.get(locale),
+        })
+        .collect()
+}
+
+fn field(f: &Field, locale: Locale) -> FieldMeta {
+    let mut m = FieldMeta {
+        name: f.name,
+        kind: f.kind.name(),
+        required: f.required,
+        label: f.label.get(locale),
+        help: f.help.get(locale),
+        placeholder: f.placeholder.get(locale),
+        min_length: None,
+        max_length: None,
+        min: None,
+        max: None,
+        max_is: None,
+        min_items: None,
+        max_items: None,
+        recommended_max_items: None,
+        options: None,
+        default: f.default.and_then(|d| serde_json::from_str(d).ok()),
+        item_fields: None,
+    };
+    match f.kind {
+        Kind::Text { min, max, .. } | Kind::Multiline { min, max } => {
+            m.min_length = (min > 0).then_some(min);
+            m.max_length = Some(max);
+        }
+        Kind::Enum(opts) => m.options = Some(options(opts, locale)),
+        Kind::EnumSet {
+            options: opts,
+            min,
+            max,
+        } => {
+            m.options = Some(options(opts, locale));
+            m.min_items = Some(min);
+            m.max_items = Some(max);
+        }
+        Kind::Integer { min, max } => {
+            m.min = Some(min);
+            match max {
+                IntMax::Fixed(v) => m.max = Some(v),
+                IntMax::ReferenceYear => m.max_is = Some("reference_year"),
+            }
+        }
+        Kind::Country => {
+            let mut list: Vec<OptionMeta> = crate::reference::countries()
+                .map(|(code, en, es)| OptionMeta {
+                    value: code,
+                    label: if locale == Locale::Es { es } else { en },
+                })
+                .collect();
+            list.sort_by_cached_key(|o| crate::slug::slugify(o.label));
+            m.options = Some(list);
+        }
+        Kind::Timezone => {
+            m.options = Some(
+                crate::reference::timezones()
+                    .iter()
+                    .map(|&tz| OptionMeta {
+                        value: tz,
+                        label: tz,
+                    })
+                    .collect(),
+            );
+        }
+        Kind::Url => m.max_length = Some(crate::url::MAX_LEN),
+        Kind::EmailList { max } => {
+            m.min_items = Some(0);
+            m.max_items = Some(max);
+        }
+        Kind::List {
+            item,
+            min,
+            max,
+            warn_above,
+            ..
+        } => {
+            m.min_items = Some(min);
+            m.max_items = Some(max);
+            m.recommended_max_items = warn_above;
+            m.item_fields = Some(item.iter().map(|f| field(f, locale)).collect());
+        }
+        Kind::Number | Kind::MustBeTrue => {}
+    }
+    m
+}

@@ -1,0 +1,164 @@
+//! Normalization, applied before every check: NFC; single-line text trimmed with whitespace runs
+//! collapsed; multi-line text trimmed with CRLF → LF; e-mails trimmed and lower-cased; country
+//! upper-cased; website given a scheme, host lower-cased, trailing `/` dropped; time zones in
+//! their canonical spelling; integer and number strings turned into numbers. Values that do not
+//! fit their field are left untouched for validation to report. Normalizing twice changes nothing.
+
+use crate::rules::{Field, Kind, StepId};
+use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
+
+pub fn wizard(input: &Value) -> Value {
+    let Value::Object(obj) = input else {
+        return input.clone();
+    };
+    let out = obj
+        .iter()
+        .map(|(k, v)| match StepId::parse(k) {
+            Some(id) => (k.clone(), step(id, v)),
+            None => (k.clone(), v.clone()),
+        })
+        .collect();
+    Value::Object(out)
+}
+
+pub fn step(id: StepId, input: &Value) -> Value {
+    match input {
+        Value::Object(obj) => Value::Object(fields(id.spec().fields, obj)),
+        _ => input.clone(),
+    }
+}
+
+fn fields(fields: &[Field], obj: &Map<String, Value>) -> Map<String, Value> {
+    obj.iter()
+        .map(|(k, v)| {
+            let value = match fields.iter().find(|f| f.name == k) {
+                Some(f) => value(&f.kind, v).into_owned(),
+                None => v.clone(),
+            };
+            (k.clone(), value)
+        })
+        .collect()
+}
+
+/// The normalized form of one field's value.
+pub fn value<'a>(kind: &Kind, v: &'a Value) -> Cow<'a, Value> {
+    let changed = match (kind, v) {
+        (Kind::Text { .. }, Value::String(s)) => Value::String(crate::text::single_line(s)),
+        (Kind::Multiline { .. }, Value::String(s)) => Value::String(crate::text::multiline(s)),
+        (Kind::Integer { .. }, Value::String(s)) => match parse_integer(s) {
+            Some(i) => Value::Number(i.into()),
+            None => return Cow::Borrowed(v),
+        },
+        (Kind::Number, Value::String(s)) => match parse_number(s) {
+            Some(n) => n,
+            None => return Cow::Borrowed(v),
+        },
+        (Kind::Country, Value::String(s)) => Value::String(s.trim().to_uppercase()),
+        (Kind::Url, Value::String(s)) => Value::String(crate::url::normalize(s)),
+        (Kind::Timezone, Value::String(s)) => {
+            let t = s.trim();
+            Value::String(
+                crate::reference::canonical_timezone(t)
+                    .unwrap_or(t)
+                    .to_owned(),
+            )
+        }
+        (Kind::EmailList { .. }, Value::Array(items)) => Value::Array(
+            items
+                .iter()
+                .map(|item| match item {
+                    Value::String(s) => Value::String(crate::email::normalize(s)),
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
+        (Kind::List { item, .. }, Value::Array(items)) => Value::Array(
+            items
+                .iter()
+                .map(|it| match it {
+                    Value::Object(obj) => Value::Object(fields(item, obj)),
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
+        _ => return Cow::Borrowed(v),
+    };
+    Cow::Owned(changed)
+}
+
+/// `"42"`, `" -7 "`, `"+3"`: an optional sign and ASCII digits, fitting an i64.
+pub fn parse_integer(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    t.strip_prefix('+').unwrap_or(t).parse().ok()
+}
+
+/// Whether `s` is an integer string too long for any field (reported as out of range).
+pub fn is_integer_syntax(s: &str) -> bool {
+    let t = s.trim();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// A decimal number string (`"1.5"`, `"-2"`, `"3e2"`), finite. No `inf`, `NaN` or hex.
+fn parse_number(s: &str) -> Option<Value> {
+    let t = s.trim();
+    if let Some(i) = parse_integer(t) {
+        return Some(Value::Number(i.into()));
+    }
+    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |p: &str| p.bytes().all(|c| c.is_ascii_digit());
+    let mantissa_ok = (!int.is_empty() || !frac.is_empty()) && digits(int) && digits(frac);
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    if !(mantissa_ok && exponent_ok) {
+        return None;
+    }
+    let n: f64 = t.strip_prefix('+').unwrap_or(t).parse().ok()?;
+    Number::from_f64(n).map(Value::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_from_strings() {
+        assert_eq!(parse_integer(" 42 "), Some(42));
+        assert_eq!(parse_integer("+3"), Some(3));
+        assert_eq!(parse_integer("-0"), Some(0));
+        assert_eq!(parse_integer("4.2"), None);
+        assert_eq!(parse_integer("99999999999999999999"), None);
+        assert!(is_integer_syntax("99999999999999999999"));
+        assert_eq!(parse_number("1.5"), Some(json!(1.5)));
+        assert_eq!(parse_number(".5"), Some(json!(0.5)));
+        assert_eq!(parse_number("3e2"), Some(json!(300.0)));
+        for bad in ["", "inf", "NaN", "1e400", "0x10", "1.2.3", "e5", "1e", "."] {
+            assert_eq!(parse_number(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn step_normalization() {
+        let v = json!({"company_name": "  Cafe\u{0301}  Niño ", "country": " mx ", "website": "Acme.COM/",
+                       "employee_count": "42", "extra": " x "});
+        let n = step(StepId::Company, &v);
+        assert_eq!(n["company_name"], "Caf\u{e9} Niño");
+        assert_eq!(n["country"], "MX");
+        assert_eq!(n["website"], "https://acme.com");
+        assert_eq!(n["employee_count"], 42);
+        assert_eq!(n["extra"], " x ");
+    }
+}

@@ -1,0 +1,124 @@
+//! A JSON Schema (draft 2020-12) of the wizard input, generated from the rule tables. It states
+//! the shape (types, enums, lengths, list sizes); rules a schema cannot express (character
+//! classes, cross-field rules, the reference year) are named in `description`s and enforced
+//! by the validator alone.
+
+use crate::rules::{Charset, Field, IntMax, Kind, Opt, STEPS};
+use serde_json::{json, Map, Value};
+
+pub fn schema() -> Value {
+    let mut properties = Map::new();
+    for step in &STEPS {
+        properties.insert(
+            step.name.to_owned(),
+            object(step.fields, step.title.en, step.description.en),
+        );
+    }
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "urn:onboarding:wizard",
+        "title": "Onboarding wizard",
+        "description": format!("Input of the onboarding wizard, rules version {}.", crate::RULES_VERSION),
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+    })
+}
+
+fn object(fields: &[Field], title: &str, description: &str) -> Value {
+    let properties: Map<String, Value> = fields
+        .iter()
+        .map(|f| (f.name.to_owned(), field(f)))
+        .collect();
+    let required: Vec<&str> = fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| f.name)
+        .collect();
+    json!({
+        "title": title,
+        "description": description,
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+const INTEGER_STRING: &str = r"^\s*[+-]?[0-9]+\s*$";
+const NUMBER_STRING: &str = r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$";
+
+fn enum_values(opts: &[Opt]) -> Vec<&'static str> {
+    opts.iter().map(|o| o.value).collect()
+}
+
+fn field(f: &Field) -> Value {
+    let mut s = match f.kind {
+        Kind::Text { min, max, charset } => {
+            let mut s = json!({"type": "string", "minLength": min, "maxLength": max});
+            let note = match charset {
+                Charset::Any => None,
+                Charset::PersonName => Some("Letters of any script, spaces, ' - . only."),
+                Charset::CompanyName => Some("At least one letter or digit; letters, digits, spaces and - _ . & ( ) ' , + / only."),
+            };
+            if let Some(n) = note {
+                s["description"] = json!(n);
+            }
+            s
+        }
+        Kind::Multiline { min, max } => {
+            json!({"type": "string", "minLength": min, "maxLength": max})
+        }
+        Kind::Enum(opts) => json!({"enum": enum_values(opts)}),
+        Kind::EnumSet { options, min, max } => json!({
+            "type": "array", "items": {"enum": enum_values(options)},
+            "minItems": min, "maxItems": max, "uniqueItems": true,
+        }),
+        Kind::Integer { min, max } => {
+            let mut int = json!({"type": "integer", "minimum": min});
+            match max {
+                IntMax::Fixed(m) => int["maximum"] = json!(m),
+                IntMax::ReferenceYear => {
+                    int["description"] = json!("At most the year of the reference date.")
+                }
+            }
+            json!({"anyOf": [int, {"type": "string", "pattern": INTEGER_STRING}]})
+        }
+        Kind::Number => {
+            json!({"anyOf": [{"type": "number"}, {"type": "string", "pattern": NUMBER_STRING}]})
+        }
+        Kind::Country => json!({
+            "type": "string", "pattern": r"^\s*[A-Za-z]{2}\s*$",
+            "description": "ISO 3166-1 alpha-2 code, case-insensitive.",
+        }),
+        Kind::Url => json!({
+            "type": "string", "maxLength": crate::url::MAX_LEN,
+            "description": "http or https URL; a bare host name gets https://.",
+        }),
+        Kind::Timezone => {
+            json!({"type": "string", "description": "An IANA tz database name, e.g. America/Mexico_City."})
+        }
+        Kind::MustBeTrue => json!({"const": true}),
+        Kind::EmailList { max } => json!({
+            "type": "array", "items": {"type": "string", "maxLength": crate::email::MAX_LEN, "format": "email"},
+            "maxItems": max,
+        }),
+        Kind::List { item, min, max, .. } => json!({
+            "type": "array", "items": object(item, f.label.en, f.help.en), "minItems": min, "maxItems": max,
+        }),
+    };
+    if let Value::Object(obj) = &mut s {
+        obj.insert("title".to_owned(), json!(f.label.en));
+        if let Some(d) = f.default {
+            obj.insert(
+                "default".to_owned(),
+                serde_json::from_str(d).unwrap_or(Value::Null),
+            );
+        }
+    }
+    if f.required {
+        s
+    } else {
+        json!({"anyOf": [s, {"type": "null"}]})
+    }
+}

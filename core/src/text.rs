@@ -1,0 +1,108 @@
+//! Text normalization (NFC, whitespace, line endings) and the character classes the rules use.
+//! Lengths everywhere are counts of Unicode scalar values of the normalized text.
+
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+
+/// NFC, with fast paths for ASCII and already-composed text (the common cases).
+pub fn nfc(s: &str) -> String {
+    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        s.to_owned()
+    } else {
+        s.nfc().collect()
+    }
+}
+
+/// Single-line text: NFC, trimmed, every run of whitespace (tabs and line breaks included)
+/// collapsed to one space. Control characters other than whitespace are kept, so that
+/// validation can report them instead of silently dropping them.
+pub fn single_line(s: &str) -> String {
+    let composed = nfc(s);
+    let mut out = String::with_capacity(composed.len());
+    let mut pending_space = false;
+    for c in composed.chars() {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+        } else {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Multi-line text: NFC, CRLF and lone CR turned into LF, trimmed at both ends.
+pub fn multiline(s: &str) -> String {
+    let composed = nfc(s);
+    let unified = if composed.contains('\r') {
+        composed.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        composed
+    };
+    let trimmed = unified.trim();
+    if trimmed.len() == unified.len() {
+        unified
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// Control characters are refused in every text field; multi-line text may keep `\n` and `\t`.
+pub fn is_forbidden_control(c: char, multiline: bool) -> bool {
+    c.is_control() && !(multiline && (c == '\n' || c == '\t'))
+}
+
+/// A letter of any script, including the combining marks some scripts write letters with.
+pub fn is_letter(c: char) -> bool {
+    c.is_alphabetic() || unicode_normalization::char::is_combining_mark(c)
+}
+
+pub fn is_letter_or_digit(c: char) -> bool {
+    is_letter(c) || c.is_numeric()
+}
+
+pub fn char_count(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// How a character is shown in a message: printable ones as themselves, others as `U+XXXX`.
+pub fn display_char(c: char) -> String {
+    if c.is_control() || c.is_whitespace() || unicode_normalization::char::is_combining_mark(c) {
+        format!("U+{:04X}", u32::from(c))
+    } else {
+        c.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_line_collapses_and_trims() {
+        assert_eq!(
+            single_line("  Ana \t\n  María\u{00A0}López  "),
+            "Ana María López"
+        );
+        assert_eq!(single_line("Jose\u{0301}"), "José");
+        assert_eq!(single_line(""), "");
+        assert_eq!(single_line("a\u{0007}b"), "a\u{0007}b");
+    }
+
+    #[test]
+    fn multiline_unifies_line_endings() {
+        assert_eq!(multiline("\r\n one\r\ntwo\rthree \n"), "one\ntwo\nthree");
+    }
+
+    #[test]
+    fn letters_of_any_script() {
+        for c in ['a', 'ñ', 'Ж', '李', 'ك', 'क', '\u{094D}'] {
+            assert!(is_letter(c), "{c}");
+        }
+        for c in ['1', '-', '😀', ' '] {
+            assert!(!is_letter(c), "{c}");
+        }
+    }
+}

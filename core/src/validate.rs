@@ -1,0 +1,771 @@
+//! The validator: walks the tables of [`crate::rules`] over normalized JSON, collecting issues
+//! and, for every field that passed, its typed value (which the transform reads).
+//! One error per field at most (the first rule it breaks), plus any warnings.
+
+use crate::context::Context;
+use crate::normalize;
+use crate::report::{Code, Issues, Param, SortKey};
+use crate::rules::{Charset, Field, IntMax, ItemRule, Kind, Opt, StepId, COMPANY_SIZE_RANGES};
+use crate::text;
+use serde_json::{Map, Value};
+
+/// A field's value once it has passed its rules.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue {
+    Text(String),
+    Int(i64),
+    Num(f64),
+    Bool(bool),
+    Enum(&'static str),
+    Set(Vec<&'static str>),
+    Emails(Vec<String>),
+    List(Vec<Values>),
+}
+
+/// The values of one object's fields, by the index of the field in its table; `None` when the
+/// field is absent or broke a rule.
+pub type Values = Vec<Option<FieldValue>>;
+
+/// What a validation found: the issues, and the values of the fields that passed.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    pub issues: Issues,
+    pub steps: [Option<Values>; 6],
+}
+
+impl Outcome {
+    pub fn report(self, locale: crate::Locale) -> crate::Report {
+        self.issues.report(locale)
+    }
+
+    pub fn value(&self, step: StepId, field: &str) -> Option<&FieldValue> {
+        let (i, _) = step.spec().field(field)?;
+        self.steps[step.index()].as_ref()?.get(i)?.as_ref()
+    }
+}
+
+pub fn wizard(input: &Value, ctx: &Context) -> Outcome {
+    let mut w = Walker {
+        ctx,
+        issues: Issues::default(),
+    };
+    let mut steps: [Option<Values>; 6] = Default::default();
+    let Value::Object(obj) = input else {
+        w.invalid_type([0; 6], String::new(), "object");
+        return Outcome {
+            issues: w.issues,
+            steps,
+        };
+    };
+    for id in StepId::ALL {
+        steps[id.index()] = Some(w.step(id, obj.get(id.name())));
+    }
+    let unknown = unknown_keys(obj, |k| StepId::parse(k).is_some());
+    for (rank, name) in unknown.into_iter().enumerate() {
+        w.unknown(key_at([6, 0, 0, 0, 0, 0], 1, rank), name.clone(), name);
+    }
+    let mut outcome = Outcome {
+        issues: w.issues,
+        steps,
+    };
+    cross_step(&mut outcome);
+    outcome
+}
+
+pub fn step(id: StepId, input: &Value, ctx: &Context) -> Outcome {
+    let mut w = Walker {
+        ctx,
+        issues: Issues::default(),
+    };
+    let mut steps: [Option<Values>; 6] = Default::default();
+    steps[id.index()] = Some(w.step(id, Some(input)));
+    Outcome {
+        issues: w.issues,
+        steps,
+    }
+}
+
+/// `team_larger_than_company`: the organization's team against the company's headcount.
+fn cross_step(outcome: &mut Outcome) {
+    let employees = outcome.value(StepId::Company, "employee_count");
+    let team = outcome.value(StepId::Organization, "team_size");
+    if let (Some(FieldValue::Int(employees)), Some(FieldValue::Int(team))) = (employees, team) {
+        if team > employees {
+            let (team, employees) = (*team, *employees);
+            let (i, _) = StepId::Organization
+                .spec()
+                .field("team_size")
+                .unwrap_or((0, &crate::rules::STEPS[2].fields[0]));
+            outcome.issues.push(
+                [StepId::Organization.index() as u32, i as u32, 0, 0, 0, 0],
+                "organization.team_size".to_owned(),
+                Code::TeamLargerThanCompany,
+                vec![
+                    ("team_size", Param::Int(team)),
+                    ("employee_count", Param::Int(employees)),
+                ],
+            );
+        }
+    }
+}
+
+fn unknown_keys<'m>(obj: &'m Map<String, Value>, known: impl Fn(&str) -> bool) -> Vec<&'m String> {
+    let mut names: Vec<&String> = obj.keys().filter(|k| !known(k)).collect();
+    names.sort_unstable();
+    names
+}
+
+fn key_at(mut key: SortKey, level: usize, index: usize) -> SortKey {
+    key[level] = u32::try_from(index).unwrap_or(u32::MAX);
+    key
+}
+
+struct Walker<'c> {
+    ctx: &'c Context,
+    issues: Issues,
+}
+
+impl Walker<'_> {
+    fn push(&mut self, key: SortKey, path: String, code: Code, params: Vec<(&'static str, Param)>) {
+        self.issues.push(key, path, code, params);
+    }
+
+    fn invalid_type(&mut self, key: SortKey, path: String, expected: &'static str) {
+        self.push(
+            key,
+            path,
+            Code::InvalidType,
+            vec![("expected", Param::Str(expected.to_owned()))],
+        );
+    }
+
+    fn unknown(&mut self, key: SortKey, path: String, name: &str) {
+        self.push(
+            key,
+            path,
+            Code::UnknownField,
+            vec![("field", Param::Str(name.to_owned()))],
+        );
+    }
+
+    fn step(&mut self, id: StepId, input: Option<&Value>) -> Values {
+        let spec = id.spec();
+        let key = key_at([0; 6], 0, id.index());
+        let empty = Map::new();
+        let obj = match input {
+            None | Some(Value::Null) => &empty,
+            Some(Value::Object(obj)) => obj,
+            Some(_) => {
+                self.invalid_type(key, spec.name.to_owned(), "object");
+                return vec![None; spec.fields.len()];
+            }
+        };
+        let values = self.object(spec.fields, obj, spec.name, key, 1);
+        if id == StepId::Company {
+            self.size_mismatch(&values, key);
+        }
+        values
+    }
+
+    /// Checks the fields of one object; `level` is where the field index goes in the sort key.
+    fn object(
+        &mut self,
+        fields: &[Field],
+        obj: &Map<String, Value>,
+        prefix: &str,
+        key: SortKey,
+        level: usize,
+    ) -> Values {
+        let values: Values = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| self.field(f, obj.get(f.name), prefix, key_at(key, level, i), level))
+            .collect();
+        let unknown = unknown_keys(obj, |k| fields.iter().any(|f| f.name == k));
+        for (rank, name) in unknown.into_iter().enumerate() {
+            self.unknown(
+                key_at(key, level, fields.len() + rank),
+                format!("{prefix}.{name}"),
+                name,
+            );
+        }
+        values
+    }
+
+    fn field(
+        &mut self,
+        f: &Field,
+        raw: Option<&Value>,
+        prefix: &str,
+        key: SortKey,
+        level: usize,
+    ) -> Option<FieldValue> {
+        let path = || format!("{prefix}.{}", f.name);
+        let normalized = raw.map(|v| normalize::value(&f.kind, v));
+        let value = normalized.as_deref();
+        let absent = match value {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.is_empty(),
+            Some(_) => false,
+        };
+        if absent {
+            if f.required {
+                self.push(key, path(), Code::Required, vec![]);
+            }
+            return None;
+        }
+        let value = value?;
+        match f.kind {
+            Kind::Text { min, max, charset } => {
+                self.text(value, min, max, charset, false, key, path())
+            }
+            Kind::Multiline { min, max } => {
+                self.text(value, min, max, Charset::Any, true, key, path())
+            }
+            Kind::Enum(options) => match value {
+                Value::String(s) => match options.iter().find(|o| o.value == s) {
+                    Some(o) => Some(FieldValue::Enum(o.value)),
+                    None => {
+                        self.invalid_enum(key, path(), options);
+                        None
+                    }
+                },
+                _ => {
+                    self.invalid_type(key, path(), "string");
+                    None
+                }
+            },
+            Kind::EnumSet { options, min, max } => {
+                self.enum_set(value, options, min, max, key, level, path())
+            }
+            Kind::Integer { min, max } => {
+                let max = match max {
+                    IntMax::Fixed(m) => m,
+                    IntMax::ReferenceYear => i64::from(self.ctx.today.year()),
+                };
+                self.integer(value, min, max, key, path())
+            }
+            Kind::Number => match value {
+                Value::Number(n) => n.as_f64().map(FieldValue::Num),
+                Value::String(_) => {
+                    self.push(key, path(), Code::NotNumber, vec![]);
+                    None
+                }
+                _ => {
+                    self.invalid_type(key, path(), "number");
+                    None
+                }
+            },
+            Kind::Country => self.string_rule(value, key, path(), Code::InvalidCountry, |s| {
+                crate::reference::is_country(s)
+            }),
+            Kind::Url => match value {
+                Value::String(s) if s.len() > crate::url::MAX_LEN => {
+                    self.push(
+                        key,
+                        path(),
+                        Code::TooLong,
+                        vec![("max", Param::Int(crate::url::MAX_LEN as i64))],
+                    );
+                    None
+                }
+                _ => self.string_rule(value, key, path(), Code::InvalidUrl, crate::url::is_valid),
+            },
+            Kind::Timezone => self.string_rule(value, key, path(), Code::InvalidTimezone, |s| {
+                crate::reference::canonical_timezone(s) == Some(s)
+            }),
+            Kind::MustBeTrue => match value {
+                Value::Bool(true) => Some(FieldValue::Bool(true)),
+                Value::Bool(false) => {
+                    self.push(key, path(), Code::MustBeTrue, vec![]);
+                    None
+                }
+                _ => {
+                    self.invalid_type(key, path(), "boolean");
+                    None
+                }
+            },
+            Kind::EmailList { max } => self.emails(value, max, key, level, path()),
+            Kind::List {
+                item,
+                min,
+                max,
+                warn_above,
+                unique,
+                item_rule,
+            } => {
+                let list = ListSpec {
+                    item,
+                    min,
+                    max,
+                    warn_above,
+                    unique,
+                    item_rule,
+                };
+                self.list(value, &list, key, level, path())
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn text(
+        &mut self,
+        value: &Value,
+        min: usize,
+        max: usize,
+        charset: Charset,
+        multiline: bool,
+        key: SortKey,
+        path: String,
+    ) -> Option<FieldValue> {
+        let Value::String(s) = value else {
+            self.invalid_type(key, path, "string");
+            return None;
+        };
+        let controls = offending(s, |c| text::is_forbidden_control(c, multiline));
+        if !controls.is_empty() {
+            self.push(
+                key,
+                path,
+                Code::InvalidCharacters,
+                vec![("characters", Param::Str(controls))],
+            );
+            return None;
+        }
+        let len = text::char_count(s);
+        if len < min {
+            self.push(
+                key,
+                path,
+                Code::TooShort,
+                vec![("min", Param::Int(min as i64))],
+            );
+            return None;
+        }
+        if len > max {
+            self.push(
+                key,
+                path,
+                Code::TooLong,
+                vec![("max", Param::Int(max as i64))],
+            );
+            return None;
+        }
+        let refused = offending(s, |c| !charset.allows(c));
+        if !refused.is_empty() {
+            self.push(
+                key,
+                path,
+                Code::InvalidCharacters,
+                vec![("characters", Param::Str(refused))],
+            );
+            return None;
+        }
+        if charset == Charset::CompanyName && !s.chars().any(text::is_letter_or_digit) {
+            self.push(key, path, Code::NoLetterOrDigit, vec![]);
+            return None;
+        }
+        Some(FieldValue::Text(s.clone()))
+    }
+
+    fn invalid_enum(&mut self, key: SortKey, path: String, options: &[Opt]) {
+        let allowed = options.iter().map(|o| o.value).collect();
+        self.push(
+            key,
+            path,
+            Code::InvalidEnum,
+            vec![("allowed", Param::List(allowed))],
+        );
+    }
+
+    fn string_rule(
+        &mut self,
+        value: &Value,
+        key: SortKey,
+        path: String,
+        code: Code,
+        ok: impl Fn(&str) -> bool,
+    ) -> Option<FieldValue> {
+        match value {
+            Value::String(s) if ok(s) => Some(FieldValue::Text(s.clone())),
+            Value::String(_) => {
+                self.push(key, path, code, vec![]);
+                None
+            }
+            _ => {
+                self.invalid_type(key, path, "string");
+                None
+            }
+        }
+    }
+
+    fn integer(
+        &mut self,
+        value: &Value,
+        min: i64,
+        max: i64,
+        key: SortKey,
+        path: String,
+    ) -> Option<FieldValue> {
+        let out_of_range = |w: &mut Self, path| {
+            w.push(
+                key,
+                path,
+                Code::OutOfRange,
+                vec![("min", Param::Int(min)), ("max", Param::Int(max))],
+            );
+            None
+        };
+        match value {
+            Value::Number(n) => match n.as_i64() {
+                Some(i) if (min..=max).contains(&i) => Some(FieldValue::Int(i)),
+                Some(_) => out_of_range(self, path),
+                None if n.is_u64() => out_of_range(self, path),
+                None => {
+                    self.push(key, path, Code::NotInteger, vec![]);
+                    None
+                }
+            },
+            // Normalization already turned every integer string that fits an i64 into a number.
+            Value::String(s) if normalize::is_integer_syntax(s) => out_of_range(self, path),
+            Value::String(_) => {
+                self.push(key, path, Code::NotInteger, vec![]);
+                None
+            }
+            _ => {
+                self.invalid_type(key, path, "integer");
+                None
+            }
+        }
+    }
+
+    /// Checks a list's length; returns the items to check one by one (at most `max` of them).
+    fn list_items<'v>(
+        &mut self,
+        value: &'v Value,
+        min: usize,
+        max: usize,
+        key: SortKey,
+        path: &str,
+    ) -> Option<&'v [Value]> {
+        let Value::Array(items) = value else {
+            self.invalid_type(key, path.to_owned(), "array");
+            return None;
+        };
+        if items.len() < min {
+            self.push(
+                key,
+                path.to_owned(),
+                Code::TooFewItems,
+                vec![("min", Param::Int(min as i64))],
+            );
+        } else if items.len() > max {
+            self.push(
+                key,
+                path.to_owned(),
+                Code::TooManyItems,
+                vec![("max", Param::Int(max as i64))],
+            );
+        }
+        Some(&items[..items.len().min(max)])
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn enum_set(
+        &mut self,
+        value: &Value,
+        options: &'static [Opt],
+        min: usize,
+        max: usize,
+        key: SortKey,
+        level: usize,
+        path: String,
+    ) -> Option<FieldValue> {
+        let items = self.list_items(value, min, max, key, &path)?;
+        let mut chosen: Vec<&'static str> = Vec::with_capacity(items.len());
+        let mut ok = !self.issues.has_errors_under(&path);
+        for (i, item) in items.iter().enumerate() {
+            let item_key = key_at(key, level + 1, i + 1);
+            let item_path = || format!("{path}[{i}]");
+            match item {
+                Value::String(s) => match options.iter().find(|o| o.value == s) {
+                    Some(o) if chosen.contains(&o.value) => {
+                        let first = chosen.iter().position(|c| *c == o.value).unwrap_or(0);
+                        self.push(
+                            item_key,
+                            item_path(),
+                            Code::DuplicateItem,
+                            vec![("duplicate_of", Param::Int(first as i64))],
+                        );
+                        chosen.push(o.value);
+                        ok = false;
+                    }
+                    Some(o) => chosen.push(o.value),
+                    None => {
+                        self.invalid_enum(item_key, item_path(), options);
+                        chosen.push("");
+                        ok = false;
+                    }
+                },
+                _ => {
+                    self.invalid_type(item_key, item_path(), "string");
+                    chosen.push("");
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(FieldValue::Set(chosen))
+    }
+
+    fn emails(
+        &mut self,
+        value: &Value,
+        max: usize,
+        key: SortKey,
+        level: usize,
+        path: String,
+    ) -> Option<FieldValue> {
+        let items = self.list_items(value, 0, max, key, &path)?;
+        let mut ok = !self.issues.has_errors_under(&path);
+        let mut seen: Vec<&str> = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let item_key = key_at(key, level + 1, i + 1);
+            let item_path = || format!("{path}[{i}]");
+            let Value::String(addr) = item else {
+                self.invalid_type(item_key, item_path(), "string");
+                seen.push("");
+                ok = false;
+                continue;
+            };
+            if !crate::email::is_valid(addr) {
+                self.push(item_key, item_path(), Code::InvalidEmail, vec![]);
+                ok = false;
+            } else if self.ctx.self_email.as_deref() == Some(addr.as_str()) {
+                self.push(item_key, item_path(), Code::CannotInviteSelf, vec![]);
+                ok = false;
+            } else if let Some(first) = seen.iter().position(|s| *s == addr) {
+                self.push(
+                    item_key,
+                    item_path(),
+                    Code::DuplicateItem,
+                    vec![("duplicate_of", Param::Int(first as i64))],
+                );
+                ok = false;
+            }
+            seen.push(addr);
+        }
+        ok.then(|| FieldValue::Emails(seen.into_iter().map(str::to_owned).collect()))
+    }
+
+    fn list(
+        &mut self,
+        value: &Value,
+        spec: &ListSpec,
+        key: SortKey,
+        level: usize,
+        path: String,
+    ) -> Option<FieldValue> {
+        let items = self.list_items(value, spec.min, spec.max, key, &path)?;
+        if let (Some(above), Value::Array(all)) = (spec.warn_above, value) {
+            if all.len() > above && all.len() <= spec.max {
+                let params = vec![
+                    ("count", Param::Int(all.len() as i64)),
+                    ("recommended_max", Param::Int(above as i64)),
+                ];
+                self.push(key, path.clone(), Code::TooManyKeyResults, params);
+            }
+        }
+        let mut ok = !self.issues.has_errors_under(&path);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let item_key = key_at(key, level + 1, i + 1);
+            let item_path = format!("{path}[{i}]");
+            let Value::Object(obj) = item else {
+                self.invalid_type(item_key, item_path, "object");
+                out.push(vec![None; spec.item.len()]);
+                ok = false;
+                continue;
+            };
+            let errors_before = self.issues.has_errors_under(&item_path);
+            let values = self.object(spec.item, obj, &item_path, item_key, level + 2);
+            if spec.item_rule == Some(ItemRule::KeyResultTarget) {
+                self.key_result_target(spec.item, &values, &item_path, item_key, level + 2);
+            }
+            ok &= !errors_before && !self.issues.has_errors_under(&item_path);
+            out.push(values);
+        }
+        if let Some(unique) = spec.unique {
+            ok &= self.unique_titles(spec.item, &out, unique, key, level, &path);
+        }
+        ok.then_some(FieldValue::List(out))
+    }
+
+    /// `duplicate_item` on the later of two items whose `field` is equal ignoring case.
+    fn unique_titles(
+        &mut self,
+        item: &[Field],
+        values: &[Values],
+        field: &str,
+        key: SortKey,
+        level: usize,
+        path: &str,
+    ) -> bool {
+        let Some(fi) = item.iter().position(|f| f.name == field) else {
+            return true;
+        };
+        let mut seen: Vec<Option<String>> = Vec::with_capacity(values.len());
+        let mut ok = true;
+        for (i, v) in values.iter().enumerate() {
+            let folded = match v.get(fi) {
+                Some(Some(FieldValue::Text(t))) => Some(t.to_lowercase()),
+                _ => None,
+            };
+            if let Some(t) = &folded {
+                if let Some(first) = seen.iter().position(|s| s.as_ref() == Some(t)) {
+                    let k = key_at(key_at(key, level + 1, i + 1), level + 2, fi);
+                    self.push(
+                        k,
+                        format!("{path}[{i}].{field}"),
+                        Code::DuplicateItem,
+                        vec![("duplicate_of", Param::Int(first as i64))],
+                    );
+                    ok = false;
+                }
+            }
+            seen.push(folded);
+        }
+        ok
+    }
+
+    /// The key result rules across `metric_type`, `baseline` and `target`.
+    fn key_result_target(
+        &mut self,
+        item: &[Field],
+        values: &Values,
+        path: &str,
+        key: SortKey,
+        level: usize,
+    ) {
+        let index = |name: &str| item.iter().position(|f| f.name == name).unwrap_or(0);
+        let (mi, bi, ti) = (index("metric_type"), index("baseline"), index("target"));
+        let (Some(Some(FieldValue::Enum(metric))), Some(Some(FieldValue::Num(target)))) =
+            (values.get(mi), values.get(ti))
+        else {
+            return;
+        };
+        let baseline = match values.get(bi) {
+            Some(Some(FieldValue::Num(b))) => *b,
+            // A broken baseline is reported already; an absent one defaults to 0.
+            _ if self.issues.has_errors_under(&format!("{path}.baseline")) => return,
+            _ => 0.0,
+        };
+        let target = *target;
+        let at = |name: &str, i: usize| (key_at(key, level, i), format!("{path}.{name}"));
+        let mut target_broken = false;
+        match *metric {
+            "percentage" => {
+                let range = || vec![("min", Param::Int(0)), ("max", Param::Int(100))];
+                if !(0.0..=100.0).contains(&baseline) {
+                    let (k, p) = at("baseline", bi);
+                    self.push(k, p, Code::OutOfRange, range());
+                }
+                if !(0.0..=100.0).contains(&target) {
+                    let (k, p) = at("target", ti);
+                    self.push(k, p, Code::OutOfRange, range());
+                    target_broken = true;
+                }
+            }
+            "boolean" => {
+                if baseline != 0.0 {
+                    let (k, p) = at("baseline", bi);
+                    self.push(k, p, Code::InvalidValue, vec![("expected", Param::Int(0))]);
+                }
+                if target != 1.0 {
+                    let (k, p) = at("target", ti);
+                    self.push(k, p, Code::InvalidValue, vec![("expected", Param::Int(1))]);
+                    target_broken = true;
+                }
+            }
+            _ => {}
+        }
+        if !target_broken && target == baseline {
+            let (k, p) = at("target", ti);
+            self.push(
+                k,
+                p,
+                Code::TargetEqualsBaseline,
+                vec![("baseline", number_param(baseline))],
+            );
+        }
+    }
+
+    /// `size_mismatch`: the employee count against the range of the chosen company size.
+    fn size_mismatch(&mut self, values: &Values, key: SortKey) {
+        let spec = StepId::Company.spec();
+        let (Some((si, _)), Some((ei, _))) =
+            (spec.field("company_size"), spec.field("employee_count"))
+        else {
+            return;
+        };
+        let (Some(Some(FieldValue::Enum(size))), Some(Some(FieldValue::Int(count)))) =
+            (values.get(si), values.get(ei))
+        else {
+            return;
+        };
+        let Some(&(_, min, max)) = COMPANY_SIZE_RANGES.iter().find(|r| r.0 == *size) else {
+            return;
+        };
+        if *count < min || max.is_some_and(|m| *count > m) {
+            let mut params = vec![
+                ("employee_count", Param::Int(*count)),
+                ("company_size", Param::Str((*size).to_owned())),
+                ("min", Param::Int(min)),
+            ];
+            if let Some(m) = max {
+                params.push(("max", Param::Int(m)));
+            }
+            self.push(
+                key_at(key, 1, ei),
+                "company.employee_count".to_owned(),
+                Code::SizeMismatch,
+                params,
+            );
+        }
+    }
+}
+
+struct ListSpec {
+    item: &'static [Field],
+    min: usize,
+    max: usize,
+    warn_above: Option<usize>,
+    unique: Option<&'static str>,
+    item_rule: Option<ItemRule>,
+}
+
+/// Integers as integers (`0`, not `0.0`) in params and messages.
+fn number_param(n: f64) -> Param {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Param::Int(n as i64)
+    } else {
+        Param::Num(n)
+    }
+}
+
+/// The distinct characters of `s` that `bad` refuses, as shown to users (at most five).
+fn offending(s: &str, bad: impl Fn(char) -> bool) -> String {
+    let mut found: Vec<char> = Vec::new();
+    for c in s.chars().filter(|&c| bad(c)) {
+        if !found.contains(&c) {
+            found.push(c);
+            if found.len() == 5 {
+                break;
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(text::display_char)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
