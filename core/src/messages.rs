@@ -149,7 +149,7 @@ fn write_param(out: &mut String, name: &str, value: &Param, locale: Locale) {
 }
 
 /// The JSON type names of `invalid_type` (and the values of `invalid_value`) in words.
-fn expected_word<'a>(s: &'a str, locale: Locale) -> &'a str {
+fn expected_word(s: &str, locale: Locale) -> &str {
     match (s, locale) {
         ("string", Locale::Es) => "un texto",
         ("string", Locale::En) => "a string",

@@ -50,6 +50,12 @@ pub fn value<'a>(kind: &Kind, v: &'a Value) -> Cow<'a, Value> {
             Some(i) => Value::Number(i.into()),
             None => return Cow::Borrowed(v),
         },
+        (Kind::Integer { .. }, Value::Number(n)) if !n.is_i64() && !n.is_u64() => {
+            match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::Number((f as i64).into()),
+                _ => return Cow::Borrowed(v),
+            }
+        }
         (Kind::Number, Value::String(s)) => match parse_number(s) {
             Some(n) => n,
             None => return Cow::Borrowed(v),

@@ -139,7 +139,10 @@ pub struct RawIssue {
 
 /// Collects issues while the rules run, then sorts and localizes them.
 #[derive(Clone, Debug, Default)]
-pub struct Issues(Vec<RawIssue>);
+pub struct Issues {
+    issues: Vec<RawIssue>,
+    errors: usize,
+}
 
 impl Issues {
     pub fn push(
@@ -149,7 +152,10 @@ impl Issues {
         code: Code,
         params: Vec<(&'static str, Param)>,
     ) {
-        self.0.push(RawIssue {
+        if code.severity() == Severity::Error {
+            self.errors += 1;
+        }
+        self.issues.push(RawIssue {
             key,
             path,
             code,
@@ -157,12 +163,17 @@ impl Issues {
         });
     }
 
+    /// How many errors so far: compare before and after checking a part to see if it passed.
+    pub fn error_count(&self) -> usize {
+        self.errors
+    }
+
     pub fn has_errors(&self) -> bool {
-        self.0.iter().any(|i| i.code.severity() == Severity::Error)
+        self.errors > 0
     }
 
     pub fn has_errors_under(&self, path: &str) -> bool {
-        self.0.iter().any(|i| {
+        self.issues.iter().any(|i| {
             i.code.severity() == Severity::Error
                 && i.path.starts_with(path)
                 && matches!(
@@ -173,14 +184,14 @@ impl Issues {
     }
 
     pub fn raw(&self) -> &[RawIssue] {
-        &self.0
+        &self.issues
     }
 
     pub fn report(mut self, locale: Locale) -> Report {
         // Stable: issues with one key keep the order the rules found them in.
-        self.0.sort_by_key(|i| i.key);
+        self.issues.sort_by_key(|i| i.key);
         let issues: Vec<Issue> = self
-            .0
+            .issues
             .into_iter()
             .map(|raw| Issue {
                 message: crate::messages::render(raw.code, &raw.params, locale),

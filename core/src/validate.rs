@@ -92,10 +92,9 @@ fn cross_step(outcome: &mut Outcome) {
     if let (Some(FieldValue::Int(employees)), Some(FieldValue::Int(team))) = (employees, team) {
         if team > employees {
             let (team, employees) = (*team, *employees);
-            let (i, _) = StepId::Organization
-                .spec()
-                .field("team_size")
-                .unwrap_or((0, &crate::rules::STEPS[2].fields[0]));
+            let Some((i, _)) = StepId::Organization.spec().field("team_size") else {
+                return;
+            };
             outcome.issues.push(
                 [StepId::Organization.index() as u32, i as u32, 0, 0, 0, 0],
                 "organization.team_size".to_owned(),
@@ -109,7 +108,7 @@ fn cross_step(outcome: &mut Outcome) {
     }
 }
 
-fn unknown_keys<'m>(obj: &'m Map<String, Value>, known: impl Fn(&str) -> bool) -> Vec<&'m String> {
+fn unknown_keys(obj: &Map<String, Value>, known: impl Fn(&str) -> bool) -> Vec<&String> {
     let mut names: Vec<&String> = obj.keys().filter(|k| !known(k)).collect();
     names.sort_unstable();
     names
@@ -201,7 +200,11 @@ impl Walker<'_> {
         level: usize,
     ) -> Option<FieldValue> {
         let path = || format!("{prefix}.{}", f.name);
-        let normalized = raw.map(|v| normalize::value(&f.kind, v));
+        // A list's items are normalized field by field below, not copied here as a whole.
+        let normalized = raw.map(|v| match f.kind {
+            Kind::List { .. } => std::borrow::Cow::Borrowed(v),
+            _ => normalize::value(&f.kind, v),
+        });
         let value = normalized.as_deref();
         let absent = match value {
             None | Some(Value::Null) => true,
@@ -216,11 +219,22 @@ impl Walker<'_> {
         }
         let value = value?;
         match f.kind {
-            Kind::Text { min, max, charset } => {
-                self.text(value, min, max, charset, false, key, path())
-            }
-            Kind::Multiline { min, max } => {
-                self.text(value, min, max, Charset::Any, true, key, path())
+            Kind::Text { .. } | Kind::Multiline { .. } => {
+                let (min, max, charset, multiline) = match f.kind {
+                    Kind::Text { min, max, charset } => (min, max, charset, false),
+                    Kind::Multiline { min, max } => (min, max, Charset::Any, true),
+                    _ => return None,
+                };
+                if !self.text(value, min, max, charset, multiline, key, &path) {
+                    return None;
+                }
+                match normalized {
+                    Some(std::borrow::Cow::Owned(Value::String(s))) => Some(FieldValue::Text(s)),
+                    Some(std::borrow::Cow::Borrowed(Value::String(s))) => {
+                        Some(FieldValue::Text(s.clone()))
+                    }
+                    _ => None,
+                }
             }
             Kind::Enum(options) => match value {
                 Value::String(s) => match options.iter().find(|o| o.value == s) {
@@ -243,7 +257,7 @@ impl Walker<'_> {
                     IntMax::Fixed(m) => m,
                     IntMax::ReferenceYear => i64::from(self.ctx.today.year()),
                 };
-                self.integer(value, min, max, key, path())
+                self.integer(value, min, max, key, &path)
             }
             Kind::Number => match value {
                 Value::Number(n) => n.as_f64().map(FieldValue::Num),
@@ -256,7 +270,7 @@ impl Walker<'_> {
                     None
                 }
             },
-            Kind::Country => self.string_rule(value, key, path(), Code::InvalidCountry, |s| {
+            Kind::Country => self.string_rule(value, key, &path, Code::InvalidCountry, |s| {
                 crate::reference::is_country(s)
             }),
             Kind::Url => match value {
@@ -269,9 +283,9 @@ impl Walker<'_> {
                     );
                     None
                 }
-                _ => self.string_rule(value, key, path(), Code::InvalidUrl, crate::url::is_valid),
+                _ => self.string_rule(value, key, &path, Code::InvalidUrl, crate::url::is_valid),
             },
-            Kind::Timezone => self.string_rule(value, key, path(), Code::InvalidTimezone, |s| {
+            Kind::Timezone => self.string_rule(value, key, &path, Code::InvalidTimezone, |s| {
                 crate::reference::canonical_timezone(s) == Some(s)
             }),
             Kind::MustBeTrue => match value {
@@ -307,6 +321,7 @@ impl Walker<'_> {
         }
     }
 
+    /// Checks a normalized text; `false` when it broke a rule (reported).
     #[allow(clippy::too_many_arguments)]
     fn text(
         &mut self,
@@ -316,56 +331,56 @@ impl Walker<'_> {
         charset: Charset,
         multiline: bool,
         key: SortKey,
-        path: String,
-    ) -> Option<FieldValue> {
+        path: &dyn Fn() -> String,
+    ) -> bool {
         let Value::String(s) = value else {
-            self.invalid_type(key, path, "string");
-            return None;
+            self.invalid_type(key, path(), "string");
+            return false;
         };
         let controls = offending(s, |c| text::is_forbidden_control(c, multiline));
         if !controls.is_empty() {
             self.push(
                 key,
-                path,
+                path(),
                 Code::InvalidCharacters,
                 vec![("characters", Param::Str(controls))],
             );
-            return None;
+            return false;
         }
         let len = text::char_count(s);
         if len < min {
             self.push(
                 key,
-                path,
+                path(),
                 Code::TooShort,
                 vec![("min", Param::Int(min as i64))],
             );
-            return None;
+            return false;
         }
         if len > max {
             self.push(
                 key,
-                path,
+                path(),
                 Code::TooLong,
                 vec![("max", Param::Int(max as i64))],
             );
-            return None;
+            return false;
         }
         let refused = offending(s, |c| !charset.allows(c));
         if !refused.is_empty() {
             self.push(
                 key,
-                path,
+                path(),
                 Code::InvalidCharacters,
                 vec![("characters", Param::Str(refused))],
             );
-            return None;
+            return false;
         }
         if charset == Charset::CompanyName && !s.chars().any(text::is_letter_or_digit) {
-            self.push(key, path, Code::NoLetterOrDigit, vec![]);
-            return None;
+            self.push(key, path(), Code::NoLetterOrDigit, vec![]);
+            return false;
         }
-        Some(FieldValue::Text(s.clone()))
+        true
     }
 
     fn invalid_enum(&mut self, key: SortKey, path: String, options: &[Opt]) {
@@ -382,18 +397,18 @@ impl Walker<'_> {
         &mut self,
         value: &Value,
         key: SortKey,
-        path: String,
+        path: &dyn Fn() -> String,
         code: Code,
         ok: impl Fn(&str) -> bool,
     ) -> Option<FieldValue> {
         match value {
             Value::String(s) if ok(s) => Some(FieldValue::Text(s.clone())),
             Value::String(_) => {
-                self.push(key, path, code, vec![]);
+                self.push(key, path(), code, vec![]);
                 None
             }
             _ => {
-                self.invalid_type(key, path, "string");
+                self.invalid_type(key, path(), "string");
                 None
             }
         }
@@ -405,12 +420,12 @@ impl Walker<'_> {
         min: i64,
         max: i64,
         key: SortKey,
-        path: String,
+        path: &dyn Fn() -> String,
     ) -> Option<FieldValue> {
-        let out_of_range = |w: &mut Self, path| {
+        let out_of_range = |w: &mut Self, path: &dyn Fn() -> String| {
             w.push(
                 key,
-                path,
+                path(),
                 Code::OutOfRange,
                 vec![("min", Param::Int(min)), ("max", Param::Int(max))],
             );
@@ -421,19 +436,21 @@ impl Walker<'_> {
                 Some(i) if (min..=max).contains(&i) => Some(FieldValue::Int(i)),
                 Some(_) => out_of_range(self, path),
                 None if n.is_u64() => out_of_range(self, path),
+                // Normalization already turned every integral float that fits an i64 into an integer.
+                None if n.as_f64().is_some_and(|f| f.fract() == 0.0) => out_of_range(self, path),
                 None => {
-                    self.push(key, path, Code::NotInteger, vec![]);
+                    self.push(key, path(), Code::NotInteger, vec![]);
                     None
                 }
             },
             // Normalization already turned every integer string that fits an i64 into a number.
             Value::String(s) if normalize::is_integer_syntax(s) => out_of_range(self, path),
             Value::String(_) => {
-                self.push(key, path, Code::NotInteger, vec![]);
+                self.push(key, path(), Code::NotInteger, vec![]);
                 None
             }
             _ => {
-                self.invalid_type(key, path, "integer");
+                self.invalid_type(key, path(), "integer");
                 None
             }
         }
@@ -481,9 +498,9 @@ impl Walker<'_> {
         level: usize,
         path: String,
     ) -> Option<FieldValue> {
+        let errors_before = self.issues.error_count();
         let items = self.list_items(value, min, max, key, &path)?;
         let mut chosen: Vec<&'static str> = Vec::with_capacity(items.len());
-        let mut ok = !self.issues.has_errors_under(&path);
         for (i, item) in items.iter().enumerate() {
             let item_key = key_at(key, level + 1, i + 1);
             let item_path = || format!("{path}[{i}]");
@@ -498,23 +515,20 @@ impl Walker<'_> {
                             vec![("duplicate_of", Param::Int(first as i64))],
                         );
                         chosen.push(o.value);
-                        ok = false;
                     }
                     Some(o) => chosen.push(o.value),
                     None => {
                         self.invalid_enum(item_key, item_path(), options);
                         chosen.push("");
-                        ok = false;
                     }
                 },
                 _ => {
                     self.invalid_type(item_key, item_path(), "string");
                     chosen.push("");
-                    ok = false;
                 }
             }
         }
-        ok.then_some(FieldValue::Set(chosen))
+        (self.issues.error_count() == errors_before).then_some(FieldValue::Set(chosen))
     }
 
     fn emails(
@@ -525,8 +539,8 @@ impl Walker<'_> {
         level: usize,
         path: String,
     ) -> Option<FieldValue> {
+        let errors_before = self.issues.error_count();
         let items = self.list_items(value, 0, max, key, &path)?;
-        let mut ok = !self.issues.has_errors_under(&path);
         let mut seen: Vec<&str> = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let item_key = key_at(key, level + 1, i + 1);
@@ -534,15 +548,12 @@ impl Walker<'_> {
             let Value::String(addr) = item else {
                 self.invalid_type(item_key, item_path(), "string");
                 seen.push("");
-                ok = false;
                 continue;
             };
             if !crate::email::is_valid(addr) {
                 self.push(item_key, item_path(), Code::InvalidEmail, vec![]);
-                ok = false;
             } else if self.ctx.self_email.as_deref() == Some(addr.as_str()) {
                 self.push(item_key, item_path(), Code::CannotInviteSelf, vec![]);
-                ok = false;
             } else if let Some(first) = seen.iter().position(|s| *s == addr) {
                 self.push(
                     item_key,
@@ -550,11 +561,11 @@ impl Walker<'_> {
                     Code::DuplicateItem,
                     vec![("duplicate_of", Param::Int(first as i64))],
                 );
-                ok = false;
             }
             seen.push(addr);
         }
-        ok.then(|| FieldValue::Emails(seen.into_iter().map(str::to_owned).collect()))
+        (self.issues.error_count() == errors_before)
+            .then(|| FieldValue::Emails(seen.into_iter().map(str::to_owned).collect()))
     }
 
     fn list(
@@ -565,6 +576,7 @@ impl Walker<'_> {
         level: usize,
         path: String,
     ) -> Option<FieldValue> {
+        let errors_before = self.issues.error_count();
         let items = self.list_items(value, spec.min, spec.max, key, &path)?;
         if let (Some(above), Value::Array(all)) = (spec.warn_above, value) {
             if all.len() > above && all.len() <= spec.max {
@@ -575,7 +587,6 @@ impl Walker<'_> {
                 self.push(key, path.clone(), Code::TooManyKeyResults, params);
             }
         }
-        let mut ok = !self.issues.has_errors_under(&path);
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let item_key = key_at(key, level + 1, i + 1);
@@ -583,21 +594,18 @@ impl Walker<'_> {
             let Value::Object(obj) = item else {
                 self.invalid_type(item_key, item_path, "object");
                 out.push(vec![None; spec.item.len()]);
-                ok = false;
                 continue;
             };
-            let errors_before = self.issues.has_errors_under(&item_path);
             let values = self.object(spec.item, obj, &item_path, item_key, level + 2);
             if spec.item_rule == Some(ItemRule::KeyResultTarget) {
                 self.key_result_target(spec.item, &values, &item_path, item_key, level + 2);
             }
-            ok &= !errors_before && !self.issues.has_errors_under(&item_path);
             out.push(values);
         }
         if let Some(unique) = spec.unique {
-            ok &= self.unique_titles(spec.item, &out, unique, key, level, &path);
+            self.unique_titles(spec.item, &out, unique, key, level, &path);
         }
-        ok.then_some(FieldValue::List(out))
+        (self.issues.error_count() == errors_before).then_some(FieldValue::List(out))
     }
 
     /// `duplicate_item` on the later of two items whose `field` is equal ignoring case.
@@ -609,12 +617,11 @@ impl Walker<'_> {
         key: SortKey,
         level: usize,
         path: &str,
-    ) -> bool {
+    ) {
         let Some(fi) = item.iter().position(|f| f.name == field) else {
-            return true;
+            return;
         };
         let mut seen: Vec<Option<String>> = Vec::with_capacity(values.len());
-        let mut ok = true;
         for (i, v) in values.iter().enumerate() {
             let folded = match v.get(fi) {
                 Some(Some(FieldValue::Text(t))) => Some(t.to_lowercase()),
@@ -629,12 +636,10 @@ impl Walker<'_> {
                         Code::DuplicateItem,
                         vec![("duplicate_of", Param::Int(first as i64))],
                     );
-                    ok = false;
                 }
             }
             seen.push(folded);
         }
-        ok
     }
 
     /// The key result rules across `metric_type`, `baseline` and `target`.
@@ -653,6 +658,7 @@ impl Walker<'_> {
         else {
             return;
         };
+        let mut baseline_broken = false;
         let baseline = match values.get(bi) {
             Some(Some(FieldValue::Num(b))) => *b,
             // A broken baseline is reported already; an absent one defaults to 0.
@@ -668,6 +674,7 @@ impl Walker<'_> {
                 if !(0.0..=100.0).contains(&baseline) {
                     let (k, p) = at("baseline", bi);
                     self.push(k, p, Code::OutOfRange, range());
+                    baseline_broken = true;
                 }
                 if !(0.0..=100.0).contains(&target) {
                     let (k, p) = at("target", ti);
@@ -679,6 +686,7 @@ impl Walker<'_> {
                 if baseline != 0.0 {
                     let (k, p) = at("baseline", bi);
                     self.push(k, p, Code::InvalidValue, vec![("expected", Param::Int(0))]);
+                    baseline_broken = true;
                 }
                 if target != 1.0 {
                     let (k, p) = at("target", ti);
@@ -688,7 +696,7 @@ impl Walker<'_> {
             }
             _ => {}
         }
-        if !target_broken && target == baseline {
+        if !target_broken && !baseline_broken && target == baseline {
             let (k, p) = at("target", ti);
             self.push(
                 k,
