@@ -110,26 +110,26 @@ fn template(code: Code, params: &Params, locale: Locale) -> &'static str {
 
 /// Replaces `{name}` by the parameter `name`. Unknown names are left as they are.
 fn interpolate(template: &str, params: &Params, locale: Locale) -> String {
-    let mut out = String::with_capacity(template.len() + 16);
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        match after.find('}') {
-            Some(end) if params.get(&after[..end]).is_some() => {
-                let name = &after[..end];
+    let mut out = String::with_capacity(template.len() + 32);
+    let bytes = template.as_bytes();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'{' {
+            if let Some(len) = bytes[i + 1..].iter().position(|&b| b == b'}') {
+                let name = &template[i + 1..i + 1 + len];
                 if let Some(value) = params.get(name) {
+                    out.push_str(&template[copied..i]);
                     write_param(&mut out, name, value, locale);
+                    i += len + 2;
+                    copied = i;
+                    continue;
                 }
-                rest = &after[end + 1..];
-            }
-            _ => {
-                out.push('{');
-                rest = after;
             }
         }
+        i += 1;
     }
-    out.push_str(rest);
+    out.push_str(&template[copied..]);
     out
 }
 
@@ -145,6 +145,14 @@ fn write_param(out: &mut String, name: &str, value: &Param, locale: Locale) {
         Param::Str(s) if name == "expected" => out.push_str(expected_word(s, locale)),
         Param::Str(s) => out.push_str(s),
         Param::List(items) => out.push_str(&items.join(", ")),
+        Param::Options(opts) => {
+            for (i, o) in opts.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(o.value);
+            }
+        }
     }
 }
 

@@ -44,7 +44,13 @@ fn fields(fields: &[Field], obj: &Map<String, Value>) -> Map<String, Value> {
 /// The normalized form of one field's value.
 pub fn value<'a>(kind: &Kind, v: &'a Value) -> Cow<'a, Value> {
     let changed = match (kind, v) {
+        (Kind::Text { .. }, Value::String(s)) if crate::text::is_single_line_normal(s) => {
+            return Cow::Borrowed(v)
+        }
         (Kind::Text { .. }, Value::String(s)) => Value::String(crate::text::single_line(s)),
+        (Kind::Multiline { .. }, Value::String(s)) if crate::text::is_multiline_normal(s) => {
+            return Cow::Borrowed(v)
+        }
         (Kind::Multiline { .. }, Value::String(s)) => Value::String(crate::text::multiline(s)),
         (Kind::Integer { .. }, Value::String(s)) => match parse_integer(s) {
             Some(i) => Value::Number(i.into()),

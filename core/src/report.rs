@@ -67,8 +67,10 @@ codes! {
 pub enum Param {
     Int(i64),
     Num(f64),
-    Str(String),
+    Str(std::borrow::Cow<'static, str>),
     List(Vec<&'static str>),
+    /// The values of an enum's options (`allowed` of `invalid_enum`), without copying them.
+    Options(&'static [crate::rules::Opt]),
 }
 
 impl Serialize for Param {
@@ -78,6 +80,7 @@ impl Serialize for Param {
             Param::Num(n) => s.serialize_f64(*n),
             Param::Str(v) => s.serialize_str(v),
             Param::List(l) => l.serialize(s),
+            Param::Options(o) => s.collect_seq(o.iter().map(|o| o.value)),
         }
     }
 }
@@ -189,7 +192,9 @@ impl Issues {
 
     pub fn report(mut self, locale: Locale) -> Report {
         // Stable: issues with one key keep the order the rules found them in.
-        self.issues.sort_by_key(|i| i.key);
+        if !self.issues.is_sorted_by_key(|i| i.key) {
+            self.issues.sort_by_key(|i| i.key);
+        }
         let issues: Vec<Issue> = self
             .issues
             .into_iter()

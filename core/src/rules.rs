@@ -5,7 +5,7 @@
 use crate::context::Locale;
 
 /// A text in both locales.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tr {
     pub es: &'static str,
     pub en: &'static str,
@@ -27,7 +27,7 @@ const fn tr(es: &'static str, en: &'static str) -> Tr {
 const NONE: Tr = tr("", "");
 
 /// One value of an enum, with its label.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Opt {
     pub value: &'static str,
     pub label: Tr,

@@ -12,6 +12,32 @@ pub fn nfc(s: &str) -> String {
     }
 }
 
+/// Whether [`single_line`] would return `s` unchanged, decided cheaply for plain ASCII text
+/// (the common case), so that callers can skip the copy.
+pub fn is_single_line_normal(s: &str) -> bool {
+    let b = s.as_bytes();
+    s.is_ascii()
+        && !b.first().is_some_and(|c| c.is_ascii_whitespace())
+        && !b.last().is_some_and(|c| c.is_ascii_whitespace())
+        && !b.windows(2).any(|w| w[0] == b' ' && w[1] == b' ')
+        && !b
+            .iter()
+            .any(|&c| c.is_ascii_whitespace() && c != b' ' || c == 0x0b)
+}
+
+/// Whether [`multiline`] would return `s` unchanged (plain ASCII text only).
+pub fn is_multiline_normal(s: &str) -> bool {
+    let b = s.as_bytes();
+    s.is_ascii()
+        && !b.contains(&b'\r')
+        && !b
+            .first()
+            .is_some_and(|c| c.is_ascii_whitespace() || *c == 0x0b)
+        && !b
+            .last()
+            .is_some_and(|c| c.is_ascii_whitespace() || *c == 0x0b)
+}
+
 /// Single-line text: NFC, trimmed, every run of whitespace (tabs and line breaks included)
 /// collapsed to one space. Control characters other than whitespace are kept, so that
 /// validation can report them instead of silently dropping them.
@@ -89,6 +115,33 @@ mod tests {
         assert_eq!(single_line("Jose\u{0301}"), "José");
         assert_eq!(single_line(""), "");
         assert_eq!(single_line("a\u{0007}b"), "a\u{0007}b");
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_full_normalization() {
+        for s in [
+            "Ana",
+            "Ana María",
+            " Ana",
+            "Ana ",
+            "A  B",
+            "A\tB",
+            "A\u{000B}B",
+            "A\u{000C}B",
+            "a\nb",
+            "a\r\nb",
+            "",
+            "\u{000B}x",
+            "x\u{001C}",
+        ] {
+            if is_single_line_normal(s) {
+                assert_eq!(single_line(s), s, "{s:?}");
+            }
+            if is_multiline_normal(s) {
+                assert_eq!(multiline(s), s, "{s:?}");
+            }
+        }
+        assert!(!is_single_line_normal("Ana María") && is_single_line_normal("Ana Maria"));
     }
 
     #[test]

@@ -134,7 +134,7 @@ impl Walker<'_> {
             key,
             path,
             Code::InvalidType,
-            vec![("expected", Param::Str(expected.to_owned()))],
+            vec![("expected", Param::Str(expected.into()))],
         );
     }
 
@@ -143,7 +143,7 @@ impl Walker<'_> {
             key,
             path,
             Code::UnknownField,
-            vec![("field", Param::Str(name.to_owned()))],
+            vec![("field", Param::Str(name.to_owned().into()))],
         );
     }
 
@@ -175,16 +175,24 @@ impl Walker<'_> {
         key: SortKey,
         level: usize,
     ) -> Values {
+        let mut present = 0;
         let values: Values = fields
             .iter()
             .enumerate()
-            .map(|(i, f)| self.field(f, obj.get(f.name), prefix, key_at(key, level, i), level))
+            .map(|(i, f)| {
+                let raw = obj.get(f.name);
+                present += usize::from(raw.is_some());
+                self.field(f, raw, prefix, key_at(key, level, i), level)
+            })
             .collect();
+        if present == obj.len() {
+            return values;
+        }
         let unknown = unknown_keys(obj, |k| fields.iter().any(|f| f.name == k));
         for (rank, name) in unknown.into_iter().enumerate() {
             self.unknown(
                 key_at(key, level, fields.len() + rank),
-                format!("{prefix}.{name}"),
+                join(prefix, name),
                 name,
             );
         }
@@ -199,7 +207,7 @@ impl Walker<'_> {
         key: SortKey,
         level: usize,
     ) -> Option<FieldValue> {
-        let path = || format!("{prefix}.{}", f.name);
+        let path = || join(prefix, f.name);
         // A list's items are normalized field by field below, not copied here as a whole.
         let normalized = raw.map(|v| match f.kind {
             Kind::List { .. } => std::borrow::Cow::Borrowed(v),
@@ -343,7 +351,7 @@ impl Walker<'_> {
                 key,
                 path(),
                 Code::InvalidCharacters,
-                vec![("characters", Param::Str(controls))],
+                vec![("characters", Param::Str(controls.into()))],
             );
             return false;
         }
@@ -372,7 +380,7 @@ impl Walker<'_> {
                 key,
                 path(),
                 Code::InvalidCharacters,
-                vec![("characters", Param::Str(refused))],
+                vec![("characters", Param::Str(refused.into()))],
             );
             return false;
         }
@@ -383,13 +391,12 @@ impl Walker<'_> {
         true
     }
 
-    fn invalid_enum(&mut self, key: SortKey, path: String, options: &[Opt]) {
-        let allowed = options.iter().map(|o| o.value).collect();
+    fn invalid_enum(&mut self, key: SortKey, path: String, options: &'static [Opt]) {
         self.push(
             key,
             path,
             Code::InvalidEnum,
-            vec![("allowed", Param::List(allowed))],
+            vec![("allowed", Param::Options(options))],
         );
     }
 
@@ -503,7 +510,7 @@ impl Walker<'_> {
         let mut chosen: Vec<&'static str> = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let item_key = key_at(key, level + 1, i + 1);
-            let item_path = || format!("{path}[{i}]");
+            let item_path = || indexed(&path, i);
             match item {
                 Value::String(s) => match options.iter().find(|o| o.value == s) {
                     Some(o) if chosen.contains(&o.value) => {
@@ -544,7 +551,7 @@ impl Walker<'_> {
         let mut seen: Vec<&str> = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let item_key = key_at(key, level + 1, i + 1);
-            let item_path = || format!("{path}[{i}]");
+            let item_path = || indexed(&path, i);
             let Value::String(addr) = item else {
                 self.invalid_type(item_key, item_path(), "string");
                 seen.push("");
@@ -590,7 +597,7 @@ impl Walker<'_> {
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let item_key = key_at(key, level + 1, i + 1);
-            let item_path = format!("{path}[{i}]");
+            let item_path = indexed(&path, i);
             let Value::Object(obj) = item else {
                 self.invalid_type(item_key, item_path, "object");
                 out.push(vec![None; spec.item.len()]);
@@ -632,7 +639,7 @@ impl Walker<'_> {
                     let k = key_at(key_at(key, level + 1, i + 1), level + 2, fi);
                     self.push(
                         k,
-                        format!("{path}[{i}].{field}"),
+                        join(&indexed(path, i), field),
                         Code::DuplicateItem,
                         vec![("duplicate_of", Param::Int(first as i64))],
                     );
@@ -662,11 +669,11 @@ impl Walker<'_> {
         let baseline = match values.get(bi) {
             Some(Some(FieldValue::Num(b))) => *b,
             // A broken baseline is reported already; an absent one defaults to 0.
-            _ if self.issues.has_errors_under(&format!("{path}.baseline")) => return,
+            _ if self.issues.has_errors_under(&join(path, "baseline")) => return,
             _ => 0.0,
         };
         let target = *target;
-        let at = |name: &str, i: usize| (key_at(key, level, i), format!("{path}.{name}"));
+        let at = |name: &str, i: usize| (key_at(key, level, i), join(path, name));
         let mut target_broken = false;
         match *metric {
             "percentage" => {
@@ -726,7 +733,7 @@ impl Walker<'_> {
         if *count < min || max.is_some_and(|m| *count > m) {
             let mut params = vec![
                 ("employee_count", Param::Int(*count)),
-                ("company_size", Param::Str((*size).to_owned())),
+                ("company_size", Param::Str((*size).into())),
                 ("min", Param::Int(min)),
             ];
             if let Some(m) = max {
@@ -757,6 +764,50 @@ fn number_param(n: f64) -> Param {
         Param::Int(n as i64)
     } else {
         Param::Num(n)
+    }
+}
+
+/// `prefix.name` (paths are built on every issue, so without `format!`'s machinery).
+fn join(prefix: &str, name: &str) -> String {
+    let mut p = String::with_capacity(prefix.len() + 1 + name.len());
+    p.push_str(prefix);
+    p.push('.');
+    p.push_str(name);
+    p
+}
+
+/// `path[i]`.
+fn indexed(path: &str, i: usize) -> String {
+    let mut p = String::with_capacity(path.len() + 6);
+    p.push_str(path);
+    p.push('[');
+    p.push_str(itoa(i).as_str());
+    p.push(']');
+    p
+}
+
+fn itoa(mut n: usize) -> ShortNumber {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    ShortNumber { buf, at }
+}
+
+struct ShortNumber {
+    buf: [u8; 20],
+    at: usize,
+}
+
+impl ShortNumber {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[self.at..]).unwrap_or("0")
     }
 }
 
