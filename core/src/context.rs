@@ -6,6 +6,7 @@ use std::fmt;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Locale {
     #[default]
     Es,
@@ -120,70 +121,60 @@ impl Context {
         }
     }
 
-    /// Reads `{ "locale"?: "es"|"en", "today"?: "YYYY-MM-DD", "self_email"?: string }`.
-    /// `today` falls back to `default_today`, which the caller takes from its own clock.
+    /// Reads a [`ContextInput`] (`null` is the default context). `today` falls back to
+    /// `default_today`, which the caller takes from its own clock.
     pub fn from_json(
         value: &serde_json::Value,
         default_today: Date,
     ) -> Result<Context, ContextError> {
-        let obj = match value {
-            serde_json::Value::Null => return Ok(Context::new(Locale::Es, default_today, None)),
-            serde_json::Value::Object(obj) => obj,
-            _ => return Err(ContextError::NotAnObject),
-        };
-        let mut locale = Locale::Es;
-        let mut today = default_today;
-        let mut self_email = None;
-        for (key, v) in obj {
-            let text = match v {
-                serde_json::Value::Null => continue,
-                serde_json::Value::String(s) => s.as_str(),
-                _ => return Err(ContextError::NotAString(key.clone())),
-            };
-            match key.as_str() {
-                "locale" => {
-                    locale =
-                        Locale::parse(text).ok_or_else(|| ContextError::Locale(text.to_owned()))?
-                }
-                "today" => {
-                    today = Date::parse(text).ok_or_else(|| ContextError::Today(text.to_owned()))?
-                }
-                "self_email" => self_email = Some(text),
-                _ => return Err(ContextError::UnknownField(key.clone())),
-            }
+        if value.is_null() {
+            return Ok(Context::new(Locale::Es, default_today, None));
         }
-        Ok(Context::new(locale, today, self_email))
+        let input: ContextInput = serde_json::from_value(value.clone())
+            .map_err(|e| ContextError::Invalid(e.to_string()))?;
+        let today = match input.today.as_deref() {
+            None => default_today,
+            Some(t) => Date::parse(t).ok_or_else(|| ContextError::Today(t.to_owned()))?,
+        };
+        Ok(Context::new(
+            input.locale.unwrap_or_default(),
+            today,
+            input.self_email.as_deref(),
+        ))
     }
+}
+
+/// The context as JSON: `{ locale?: "es" | "en", today?: "YYYY-MM-DD", self_email?: string }`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ContextInput {
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub locale: Option<Locale>,
+    /// The reference date, `YYYY-MM-DD`.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub today: Option<String>,
+    /// The user's own address: inviting it is `cannot_invite_self`.
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub self_email: Option<String>,
 }
 
 /// Why a context was refused. Contexts come from code, not from end users, so these are
 /// programming errors: the CLI exits 2 and the npm package throws.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ContextError {
-    NotAnObject,
-    NotAString(String),
-    Locale(String),
+    Invalid(String),
     Today(String),
-    UnknownField(String),
 }
 
 impl fmt::Display for ContextError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ContextError::NotAnObject => write!(f, "context must be an object"),
-            ContextError::NotAString(k) => write!(f, "context field `{k}` must be a string"),
-            ContextError::Locale(v) => {
-                write!(f, "unsupported locale {v:?}: expected \"es\" or \"en\"")
-            }
-            ContextError::Today(v) => {
-                write!(f, "invalid today {v:?}: expected a date as YYYY-MM-DD")
-            }
-            ContextError::UnknownField(k) => {
-                write!(
-                    f,
-                    "unknown context field `{k}`: expected locale, today or self_email"
-                )
-            }
+            ContextError::Invalid(e) => write!(f, "invalid context: {e}"),
+            ContextError::Today(v) => write!(
+                f,
+                "invalid context: today {v:?} is not a date as YYYY-MM-DD"
+            ),
         }
     }
 }
@@ -222,16 +213,22 @@ mod tests {
 
     #[test]
     fn context_errors_are_clear() {
-        let d = Date::parse("2026-01-01").unwrap_or_else(|| unreachable!());
-        let err = Context::from_json(&serde_json::json!({"locale": "fr"}), d).unwrap_err();
+        let d = Date::parse("2026-01-01").unwrap();
+        let err = |v: serde_json::Value| Context::from_json(&v, d).unwrap_err().to_string();
         assert_eq!(
-            err.to_string(),
-            "unsupported locale \"fr\": expected \"es\" or \"en\""
+            err(serde_json::json!({"locale": "fr"})),
+            "invalid context: unknown variant `fr`, expected `es` or `en`"
         );
-        let err = Context::from_json(&serde_json::json!({"lang": "es"}), d).unwrap_err();
-        assert!(err.to_string().contains("unknown context field `lang`"));
-        let ok = Context::from_json(&serde_json::json!({"self_email": " Ana@X.com "}), d)
-            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(err(serde_json::json!({"lang": "es"})).contains("unknown field `lang`"));
+        assert!(err(serde_json::json!({"today": "27/11/2026"})).contains("YYYY-MM-DD"));
+        assert!(err(serde_json::json!("es")).starts_with("invalid context"));
+        let ok = Context::from_json(&serde_json::json!({"self_email": " Ana@X.com "}), d).unwrap();
         assert_eq!(ok.self_email.as_deref(), Some("ana@x.com"));
+        assert_eq!(
+            Context::from_json(&serde_json::Value::Null, d)
+                .unwrap()
+                .locale,
+            Locale::Es
+        );
     }
 }

@@ -6,6 +6,7 @@ use crate::rules::{Field, IntMax, Kind, Opt, STEPS};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StepMeta {
     pub id: &'static str,
     pub index: usize,
@@ -16,6 +17,7 @@ pub struct StepMeta {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldMeta {
     pub name: &'static str,
     pub kind: &'static str,
@@ -43,12 +45,14 @@ pub struct FieldMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<OptionMeta>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "string | number"))]
     pub default: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item_fields: Option<Vec<FieldMeta>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OptionMeta {
     pub value: &'static str,
     pub label: &'static str,

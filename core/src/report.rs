@@ -7,6 +7,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Error,
@@ -17,6 +18,7 @@ macro_rules! codes {
     ($($variant:ident => $name:literal, $severity:ident;)*) => {
         /// Stable issue codes. Never rename one: clients switch on them.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         #[serde(rename_all = "snake_case")]
         pub enum Code { $($variant,)* }
 
@@ -106,15 +108,21 @@ impl Serialize for Params {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Issue {
     pub path: String,
     pub code: Code,
     pub severity: Severity,
     pub message: String,
+    #[cfg_attr(
+        feature = "ts",
+        ts(type = "Record<string, number | string | string[]>")
+    )]
     pub params: Params,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Report {
     pub valid: bool,
     pub rules_version: &'static str,

@@ -9,6 +9,7 @@ use crate::validate::{self, FieldValue, Outcome, Values};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Preview {
     /// The slug the organization would get (before the server makes it unique), whenever the
     /// company name is valid, even if other fields are not yet.
@@ -19,6 +20,7 @@ pub struct Preview {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Records {
     pub organization: Organization,
     pub membership: Membership,
@@ -28,6 +30,7 @@ pub struct Records {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Organization {
     pub name: String,
     pub slug: String,
@@ -47,11 +50,13 @@ pub struct Organization {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Membership {
     pub role: &'static str,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Profile {
     pub full_name: String,
     pub job_title: String,
@@ -66,6 +71,7 @@ pub struct Profile {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Preferences {
     pub language: &'static str,
     pub communication_style: &'static str,
@@ -77,6 +83,7 @@ pub struct Preferences {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Objective {
     pub position: usize,
     pub title: String,
@@ -85,6 +92,7 @@ pub struct Objective {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KeyResult {
     pub position: usize,
     pub title: String,
@@ -95,6 +103,7 @@ pub struct KeyResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Invitation {
     pub email: String,
     pub role: &'static str,

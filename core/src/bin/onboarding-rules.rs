@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: onboarding-rules validate|normalize|preview|steps|schema \
-[--step S] [--locale es|en] [--today YYYY-MM-DD] [--self-email E] [FILE]";
+[--step S] [--locale es|en] [--today YYYY-MM-DD] [--self-email E] [--jsonl] [FILE]";
 
 struct Args {
     command: String,
@@ -15,6 +15,8 @@ struct Args {
     locale: Locale,
     today: Option<Date>,
     self_email: Option<String>,
+    /// One JSON document per input line, one result per output line.
+    jsonl: bool,
     file: Option<String>,
 }
 
@@ -36,6 +38,7 @@ fn parse_args(argv: Vec<String>) -> Result<Args, String> {
         locale: Locale::Es,
         today: None,
         self_email: None,
+        jsonl: false,
         file: None,
     };
     while let Some(arg) = it.next() {
@@ -65,6 +68,7 @@ fn parse_args(argv: Vec<String>) -> Result<Args, String> {
                 );
             }
             "--self-email" => args.self_email = Some(value("--self-email")?),
+            "--jsonl" => args.jsonl = true,
             s if s.starts_with("--") => return Err(format!("unknown option {s}; {USAGE}")),
             _ if args.command.is_empty() => args.command = arg,
             _ if args.file.is_none() => args.file = Some(arg),
@@ -77,19 +81,26 @@ fn parse_args(argv: Vec<String>) -> Result<Args, String> {
     Ok(args)
 }
 
-fn read_input(file: Option<&str>) -> Result<serde_json::Value, String> {
-    let mut bytes = Vec::new();
-    match file {
-        None | Some("-") => std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read stdin: {e}"))?,
-        Some(path) => {
-            bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-            bytes.len()
+fn read_text(file: Option<&str>) -> Result<String, String> {
+    let bytes = match file {
+        None | Some("-") => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read stdin: {e}"))?;
+            bytes
         }
+        Some(path) => std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?,
     };
-    let text = std::str::from_utf8(&bytes).map_err(|e| format!("input is not valid UTF-8: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| format!("input is not valid UTF-8: {e}"))
+}
+
+fn parse(text: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))
+}
+
+fn read_input(file: Option<&str>) -> Result<serde_json::Value, String> {
+    parse(&read_text(file)?)
 }
 
 /// Today's date in UTC: the CLI supplies the clock the rules never read.
@@ -108,6 +119,9 @@ fn run(argv: Vec<String>) -> Result<ExitCode, String> {
         args.today.unwrap_or_else(today_utc),
         args.self_email.as_deref(),
     );
+    if args.jsonl {
+        return run_jsonl(&args, &ctx);
+    }
     let (json, ok) = match args.command.as_str() {
         "validate" => {
             let input = read_input(args.file.as_deref())?;
@@ -141,6 +155,53 @@ fn run(argv: Vec<String>) -> Result<ExitCode, String> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{json}").map_err(|e| format!("cannot write stdout: {e}"))?;
     Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `validate --jsonl` and `preview --jsonl`: every non-empty input line is one document; every
+/// output line is its result, exactly as the single-document command would print it.
+fn run_jsonl(args: &Args, ctx: &Context) -> Result<ExitCode, String> {
+    let text = read_text(args.file.as_deref())?;
+    let mut out = String::with_capacity(text.len());
+    let mut all_valid = true;
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let input = parse(line).map_err(|e| format!("line {}: {e}", n + 1))?;
+        let (json, valid) = match (args.command.as_str(), args.step) {
+            ("validate", Some(step)) => {
+                let r = core::validate_step(step, &input, ctx);
+                (core::to_json(&r), r.valid)
+            }
+            ("validate", None) => {
+                let r = core::validate_wizard(&input, ctx);
+                (core::to_json(&r), r.valid)
+            }
+            ("preview", None) => {
+                let p = core::preview(&input, ctx);
+                let valid = p.report.valid;
+                (core::to_json(&p), valid)
+            }
+            _ => {
+                return Err(format!(
+                    "--jsonl works with validate and preview (without --step); {USAGE}"
+                ))
+            }
+        };
+        all_valid &= valid;
+        out.push_str(&json);
+        out.push('\n');
+    }
+    std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .map_err(|e| format!("cannot write stdout: {e}"))?;
+    Ok(if all_valid {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -194,6 +194,36 @@ fn bad_input_and_usage_exit_2_with_one_line_on_stderr() {
 }
 
 #[test]
+fn jsonl_validates_each_line_like_single_documents() {
+    let lines = [
+        r#"{"full_name": "A"}"#,
+        r#"{"full_name": "Ana", "job_title": "CEO"}"#,
+    ];
+    let out = rules(
+        &["validate", "--jsonl", "--step", "welcome", "--locale", "en"],
+        lines.join("\n\n").as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let single: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            stdout(&rules(
+                &["validate", "--step", "welcome", "--locale", "en"],
+                l.as_bytes(),
+            ))
+        })
+        .collect();
+    assert_eq!(stdout(&out), single.concat());
+    let bad = rules(&["validate", "--jsonl"], b"{}\n{oops\n");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("line 2: invalid JSON"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
 fn deeply_nested_json_is_a_clear_error_not_a_crash() {
     let deep = "[".repeat(100_000);
     let out = rules(&["validate"], deep.as_bytes());

@@ -1,0 +1,30 @@
+// Browser (and bundler) entry: `await init()` once, then call the rules synchronously.
+import initWasm, * as rules from './onboarding_wasm.js';
+
+let ready = null;
+let initialized = false;
+
+/**
+ * Loads the WebAssembly module (once; later calls return the same promise). By default it is
+ * fetched from next to this file; pass a URL, Response, bytes or a WebAssembly.Module to override.
+ */
+export default function init(moduleOrPath) {
+  if (!ready) {
+    const arg = moduleOrPath === undefined ? undefined : { module_or_path: moduleOrPath };
+    ready = initWasm(arg).then(() => {
+      initialized = true;
+    });
+  }
+  return ready;
+}
+
+function guard(fn) {
+  return function (...args) {
+    if (!initialized) {
+      throw new Error('onboarding-rules: call `await init()` before using the rules');
+    }
+    return fn(...args);
+  };
+}
+
+/*EXPORTS*/

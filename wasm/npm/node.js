@@ -1,0 +1,14 @@
+// Node.js entry: the module is compiled synchronously at import, so the rules can be called at once.
+import { readFileSync } from 'node:fs';
+import * as rules from './onboarding_wasm.js';
+
+rules.initSync({ module: readFileSync(new URL('./onboarding_wasm_bg.wasm', import.meta.url)) });
+
+/** Already initialized in Node.js; kept so that code shared with browsers can `await init()`. */
+export default function init() {
+  return Promise.resolve();
+}
+
+const guard = (fn) => fn;
+
+/*EXPORTS*/
