@@ -122,16 +122,42 @@ impl Context {
     }
 
     /// Reads a [`ContextInput`] (`null` is the default context). `today` falls back to
-    /// `default_today`, which the caller takes from its own clock.
+    /// `default_today`, which the caller takes from its own clock. Parsed by hand rather than by
+    /// serde's derive, whose error messages would bring float and debug formatting into the
+    /// browser bundle.
     pub fn from_json(
         value: &serde_json::Value,
         default_today: Date,
     ) -> Result<Context, ContextError> {
-        if value.is_null() {
-            return Ok(Context::new(Locale::Es, default_today, None));
+        let obj = match value {
+            serde_json::Value::Null => return Ok(Context::new(Locale::Es, default_today, None)),
+            serde_json::Value::Object(obj) => obj,
+            _ => return Err(ContextError::Invalid("expected an object".to_owned())),
+        };
+        let mut input = ContextInput::default();
+        for (key, v) in obj {
+            let text = match v {
+                serde_json::Value::Null => continue,
+                serde_json::Value::String(s) => s.clone(),
+                _ => return Err(ContextError::Invalid(format!("`{key}` must be a string"))),
+            };
+            match key.as_str() {
+                "locale" => {
+                    input.locale = Some(Locale::parse(&text).ok_or_else(|| {
+                        ContextError::Invalid(format!(
+                            "unknown locale `{text}`, expected `es` or `en`"
+                        ))
+                    })?)
+                }
+                "today" => input.today = Some(text),
+                "self_email" => input.self_email = Some(text),
+                _ => {
+                    return Err(ContextError::Invalid(format!(
+                        "unknown field `{key}`, expected one of `locale`, `today`, `self_email`"
+                    )))
+                }
+            }
         }
-        let input: ContextInput = serde_json::from_value(value.clone())
-            .map_err(|e| ContextError::Invalid(e.to_string()))?;
         let today = match input.today.as_deref() {
             None => default_today,
             Some(t) => Date::parse(t).ok_or_else(|| ContextError::Today(t.to_owned()))?,
@@ -145,8 +171,7 @@ impl Context {
 }
 
 /// The context as JSON: `{ locale?: "es" | "en", today?: "YYYY-MM-DD", self_email?: string }`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContextInput {
     #[cfg_attr(feature = "ts", ts(optional))]
@@ -173,7 +198,7 @@ impl fmt::Display for ContextError {
             ContextError::Invalid(e) => write!(f, "invalid context: {e}"),
             ContextError::Today(v) => write!(
                 f,
-                "invalid context: today {v:?} is not a date as YYYY-MM-DD"
+                "invalid context: today \"{v}\" is not a date as YYYY-MM-DD"
             ),
         }
     }
@@ -217,7 +242,7 @@ mod tests {
         let err = |v: serde_json::Value| Context::from_json(&v, d).unwrap_err().to_string();
         assert_eq!(
             err(serde_json::json!({"locale": "fr"})),
-            "invalid context: unknown variant `fr`, expected `es` or `en`"
+            "invalid context: unknown locale `fr`, expected `es` or `en`"
         );
         assert!(err(serde_json::json!({"lang": "es"})).contains("unknown field `lang`"));
         assert!(err(serde_json::json!({"today": "27/11/2026"})).contains("YYYY-MM-DD"));

@@ -9,12 +9,9 @@ const MAX_LOCAL: usize = 64;
 /// Trimmed and lower-cased (the domain is case-insensitive; we also fold the local part,
 /// as every mainstream provider does, so that duplicates are caught).
 pub fn normalize(s: &str) -> String {
-    let t = s.trim();
-    if t.is_ascii() {
-        t.to_ascii_lowercase()
-    } else {
-        crate::text::nfc(t).to_lowercase()
-    }
+    // Only ASCII letters are folded: a non-ASCII address is invalid anyway, and full Unicode case
+    // mapping tables would weigh on the browser bundle for nothing.
+    crate::text::nfc(s.trim()).to_ascii_lowercase()
 }
 
 pub fn is_valid(addr: &str) -> bool {

@@ -11,6 +11,7 @@ mod data;
 pub mod email;
 pub mod messages;
 pub mod metadata;
+pub mod nfc;
 pub mod normalize;
 pub mod reference;
 pub mod report;

@@ -139,9 +139,11 @@ fn write_param(out: &mut String, name: &str, value: &Param, locale: Locale) {
         Param::Int(i) => {
             let _ = write!(out, "{i}");
         }
-        Param::Num(n) => {
-            let _ = write!(out, "{n}");
-        }
+        // Through serde_json's float printer, not `Display`: one float formatter in the bundle.
+        Param::Num(n) => match serde_json::to_string(n) {
+            Ok(text) => out.push_str(&text),
+            Err(_) => out.push('?'),
+        },
         Param::Str(s) if name == "expected" => out.push_str(expected_word(s, locale)),
         Param::Str(s) => out.push_str(s),
         Param::List(items) => out.push_str(&items.join(", ")),

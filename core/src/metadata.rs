@@ -136,8 +136,7 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
         Kind::Timezone => {
             m.options = Some(
                 crate::reference::timezones()
-                    .iter()
-                    .map(|&tz| OptionMeta {
+                    .map(|tz| OptionMeta {
                         value: tz,
                         label: tz,
                     })

@@ -66,7 +66,7 @@ pub fn value<'a>(kind: &Kind, v: &'a Value) -> Cow<'a, Value> {
             Some(n) => n,
             None => return Cow::Borrowed(v),
         },
-        (Kind::Country, Value::String(s)) => Value::String(s.trim().to_uppercase()),
+        (Kind::Country, Value::String(s)) => Value::String(s.trim().to_ascii_uppercase()),
         (Kind::Url, Value::String(s)) => Value::String(crate::url::normalize(s)),
         (Kind::Timezone, Value::String(s)) => {
             let t = s.trim();
@@ -137,7 +137,17 @@ fn parse_number(s: &str) -> Option<Value> {
     if !(mantissa_ok && exponent_ok) {
         return None;
     }
-    let n: f64 = t.strip_prefix('+').unwrap_or(t).parse().ok()?;
+    // Rewritten in JSON's number syntax and read by serde_json, the one float parser of the bundle.
+    let int = int.trim_start_matches('0');
+    let json = format!(
+        "{}{}{}{}{}",
+        if t.starts_with('-') { "-" } else { "" },
+        if int.is_empty() { "0" } else { int },
+        if frac.is_empty() { "" } else { "." },
+        frac,
+        exponent.map(|e| format!("e{e}")).unwrap_or_default(),
+    );
+    let n: f64 = serde_json::from_str(&json).ok()?;
     Number::from_f64(n).map(Value::Number)
 }
 
@@ -157,6 +167,9 @@ mod tests {
         assert_eq!(parse_number("1.5"), Some(json!(1.5)));
         assert_eq!(parse_number(".5"), Some(json!(0.5)));
         assert_eq!(parse_number("3e2"), Some(json!(300.0)));
+        assert_eq!(parse_number("+007.50"), Some(json!(7.5)));
+        assert_eq!(parse_number("5."), Some(json!(5.0)));
+        assert_eq!(parse_number("-0.25e-2"), Some(json!(-0.0025)));
         for bad in ["", "inf", "NaN", "1e400", "0x10", "1.2.3", "e5", "1e", "."] {
             assert_eq!(parse_number(bad), None, "{bad}");
         }

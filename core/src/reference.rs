@@ -1,31 +1,52 @@
 //! Look-ups in the embedded reference data: ISO 3166-1 countries and IANA time zones
-//! (generated from Debian's iso-codes and tzdata; see docs/reference-data.md).
+//! (generated from Debian's iso-codes and tzdata; see docs/reference-data.md). The tables are
+//! single strings, indexed here, so the browser bundle carries no per-entry pointers.
 
 use crate::context::Locale;
-use crate::data::{countries::COUNTRIES, timezones::TIMEZONES};
+use crate::data::{countries, timezones};
 
 pub use crate::data::timezones::TZDATA_VERSION;
 
+fn country_index(code: &str) -> Option<usize> {
+    if code.len() != 2 {
+        return None;
+    }
+    let codes = countries::CODES.as_bytes();
+    let (mut lo, mut hi) = (0, codes.len() / 2);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match codes[2 * mid..2 * mid + 2].cmp(code.as_bytes()) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Some(mid),
+        }
+    }
+    None
+}
+
 /// A known alpha-2 code (already upper-case).
 pub fn is_country(code: &str) -> bool {
-    COUNTRIES
-        .binary_search_by(|(c, _, _)| (*c).cmp(code))
-        .is_ok()
+    country_index(code).is_some()
 }
 
 pub fn country_name(code: &str, locale: Locale) -> Option<&'static str> {
-    let i = COUNTRIES
-        .binary_search_by(|(c, _, _)| (*c).cmp(code))
-        .ok()?;
-    let (_, en, es) = COUNTRIES[i];
-    Some(match locale {
-        Locale::Es => es,
-        Locale::En => en,
+    let (_, en, es) = countries().nth(country_index(code)?)?;
+    Some(if locale == Locale::Es { es } else { en })
+}
+
+/// (code, English name, Spanish name), sorted by code.
+pub fn countries() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    let codes = countries::CODES;
+    countries::NAMES.lines().enumerate().map(move |(i, line)| {
+        let (en, es) = line.split_once('\t').unwrap_or((line, line));
+        (&codes[2 * i..2 * i + 2], en, es)
     })
 }
 
-pub fn countries() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
-    COUNTRIES.iter().copied()
+fn timezone(i: usize) -> &'static str {
+    let start = usize::from(timezones::OFFSETS[i]);
+    let rest = &timezones::NAMES[start..];
+    &rest[..rest.find('\n').unwrap_or(rest.len())]
 }
 
 /// The canonical spelling of a tz database name, matched case-insensitively.
@@ -33,19 +54,27 @@ pub fn canonical_timezone(name: &str) -> Option<&'static str> {
     if !name.is_ascii() {
         return None;
     }
-    let key = name.as_bytes();
-    TIMEZONES
-        .binary_search_by(|tz| {
-            let a = tz.bytes().map(|b| b.to_ascii_lowercase());
-            let b = key.iter().map(|b| b.to_ascii_lowercase());
-            a.cmp(b)
-        })
-        .ok()
-        .map(|i| TIMEZONES[i])
+    let key = name.bytes().map(|b| b.to_ascii_lowercase());
+    let (mut lo, mut hi) = (0, timezones::OFFSETS.len());
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        let candidate = timezone(mid);
+        match candidate
+            .bytes()
+            .map(|b| b.to_ascii_lowercase())
+            .cmp(key.clone())
+        {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Some(candidate),
+        }
+    }
+    None
 }
 
-pub fn timezones() -> &'static [&'static str] {
-    TIMEZONES
+/// Every name, in the order of the table.
+pub fn timezones() -> impl Iterator<Item = &'static str> {
+    (0..timezones::OFFSETS.len()).map(timezone)
 }
 
 #[cfg(test)]
@@ -54,21 +83,33 @@ mod tests {
 
     #[test]
     fn tables_are_sorted_for_binary_search() {
-        assert!(COUNTRIES.windows(2).all(|w| w[0].0 < w[1].0));
-        assert!(TIMEZONES
+        let codes: Vec<_> = countries().map(|c| c.0).collect();
+        assert_eq!(codes.len(), 249);
+        assert!(codes.windows(2).all(|w| w[0] < w[1]));
+        let zones: Vec<_> = timezones().collect();
+        assert!(zones.len() > 500);
+        assert!(zones
             .windows(2)
             .all(|w| w[0].to_ascii_lowercase() < w[1].to_ascii_lowercase()));
     }
 
     #[test]
     fn lookups() {
-        assert!(is_country("MX") && !is_country("XX") && !is_country("mx"));
+        assert!(
+            is_country("MX")
+                && is_country("AD")
+                && is_country("ZW")
+                && !is_country("XX")
+                && !is_country("mx")
+        );
         assert_eq!(country_name("ES", Locale::Es), Some("España"));
+        assert_eq!(country_name("ES", Locale::En), Some("Spain"));
         assert_eq!(
             canonical_timezone("america/mexico_city"),
             Some("America/Mexico_City")
         );
         assert_eq!(canonical_timezone("UTC"), Some("UTC"));
+        assert_eq!(canonical_timezone("Africa/Abidjan"), Some("Africa/Abidjan"));
         assert_eq!(canonical_timezone("Mars/Olympus"), None);
     }
 }

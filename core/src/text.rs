@@ -1,16 +1,7 @@
 //! Text normalization (NFC, whitespace, line endings) and the character classes the rules use.
 //! Lengths everywhere are counts of Unicode scalar values of the normalized text.
 
-use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
-
-/// NFC, with fast paths for ASCII and already-composed text (the common cases).
-pub fn nfc(s: &str) -> String {
-    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
-        s.to_owned()
-    } else {
-        s.nfc().collect()
-    }
-}
+pub use crate::nfc::nfc;
 
 /// Whether [`single_line`] would return `s` unchanged, decided cheaply for plain ASCII text
 /// (the common case), so that callers can skip the copy.
@@ -82,7 +73,7 @@ pub fn is_forbidden_control(c: char, multiline: bool) -> bool {
 
 /// A letter of any script, including the combining marks some scripts write letters with.
 pub fn is_letter(c: char) -> bool {
-    c.is_alphabetic() || unicode_normalization::char::is_combining_mark(c)
+    c.is_alphabetic() || crate::nfc::is_combining_mark(c)
 }
 
 pub fn is_letter_or_digit(c: char) -> bool {
@@ -95,7 +86,7 @@ pub fn char_count(s: &str) -> usize {
 
 /// How a character is shown in a message: printable ones as themselves, others as `U+XXXX`.
 pub fn display_char(c: char) -> String {
-    if c.is_control() || c.is_whitespace() || unicode_normalization::char::is_combining_mark(c) {
+    if c.is_control() || c.is_whitespace() || crate::nfc::is_combining_mark(c) {
         format!("U+{:04X}", u32::from(c))
     } else {
         c.to_string()

@@ -26,9 +26,9 @@ pub fn normalize(input: &str) -> String {
         Some((user, host)) => {
             out.push_str(user);
             out.push('@');
-            out.push_str(&host.to_lowercase());
+            out.push_str(&host.to_ascii_lowercase());
         }
-        None => out.push_str(&authority.to_lowercase()),
+        None => out.push_str(&authority.to_ascii_lowercase()),
     }
     out.push_str(path.trim_end_matches('/'));
     out.push_str(suffix);

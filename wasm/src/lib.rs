@@ -69,7 +69,7 @@ fn step_id(step: &str) -> Result<StepId, JsError> {
     StepId::parse(step).ok_or_else(|| {
         let names: Vec<&str> = StepId::ALL.iter().map(|s| s.name()).collect();
         into_error(format_args!(
-            "unknown step {step:?}: expected one of {}",
+            "unknown step \"{step}\": expected one of {}",
             names.join(", ")
         ))
     })
@@ -162,7 +162,7 @@ pub fn steps(
         None => Locale::Es,
         Some(l) => Locale::parse(l).ok_or_else(|| {
             into_error(format_args!(
-                "unsupported locale {l:?}: expected \"es\" or \"en\""
+                "unsupported locale \"{l}\": expected \"es\" or \"en\""
             ))
         })?,
     };

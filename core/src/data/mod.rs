@@ -3,3 +3,4 @@
 pub mod countries;
 pub mod timezones;
 pub mod translit;
+pub mod unicode;

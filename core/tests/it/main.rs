@@ -7,4 +7,5 @@ mod fingerprint;
 mod helpers;
 mod props;
 mod reference_data;
+mod unicode;
 mod vectors;

@@ -51,10 +51,7 @@ fn timezones_match_tzdata() {
             _ => false,
         };
     }
-    let embedded: BTreeSet<String> = reference::timezones()
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+    let embedded: BTreeSet<String> = reference::timezones().map(str::to_owned).collect();
     let system_version = text
         .lines()
         .next()

@@ -1,0 +1,219 @@
+//! Unicode Normalization Form C (UAX #15) and the combining-mark property, over tables generated
+//! from one Unicode version (`data/unicode.rs`). The same small code runs natively and in the
+//! browser bundle, so both sides normalize identically — the browser's own `normalize()` may
+//! follow another Unicode version — and the bundle carries no large normalization library.
+
+use crate::data::unicode::{COMBINING_CLASSES, DECOMPOSITIONS, MARKS};
+use std::sync::OnceLock;
+
+pub use crate::data::unicode::UNICODE_VERSION;
+
+const S_BASE: u32 = 0xAC00;
+const L_BASE: u32 = 0x1100;
+const V_BASE: u32 = 0x1161;
+const T_BASE: u32 = 0x11A7;
+const L_COUNT: u32 = 19;
+const V_COUNT: u32 = 21;
+const T_COUNT: u32 = 28;
+const N_COUNT: u32 = V_COUNT * T_COUNT;
+const S_COUNT: u32 = L_COUNT * N_COUNT;
+
+/// The canonical combining class of `c` (0 for starters).
+pub fn combining_class(c: char) -> u8 {
+    let cp = u32::from(c);
+    if cp < 0x300 {
+        return 0;
+    }
+    match COMBINING_CLASSES.binary_search_by(|&(lo, hi, _)| {
+        if hi < cp {
+            std::cmp::Ordering::Less
+        } else if lo > cp {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    }) {
+        Ok(i) => COMBINING_CLASSES[i].2,
+        Err(_) => 0,
+    }
+}
+
+/// General category M (Mn, Mc, Me).
+pub fn is_combining_mark(c: char) -> bool {
+    let cp = u32::from(c);
+    cp >= 0x300
+        && MARKS
+            .binary_search_by(|&(lo, hi)| {
+                if hi < cp {
+                    std::cmp::Ordering::Less
+                } else if lo > cp {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .is_ok()
+}
+
+fn decompose(c: char, out: &mut Vec<char>) {
+    let cp = u32::from(c);
+    if (S_BASE..S_BASE + S_COUNT).contains(&cp) {
+        let s = cp - S_BASE;
+        out.extend(
+            [L_BASE + s / N_COUNT, V_BASE + (s % N_COUNT) / T_COUNT]
+                .into_iter()
+                .filter_map(char::from_u32),
+        );
+        if s % T_COUNT != 0 {
+            out.extend(char::from_u32(T_BASE + s % T_COUNT));
+        }
+        return;
+    }
+    match DECOMPOSITIONS.binary_search_by_key(&cp, |&e| unpack(e).0) {
+        Ok(i) => {
+            let (_, first, second, _) = unpack(DECOMPOSITIONS[i]);
+            for part in [first, second] {
+                if part != 0 {
+                    if let Some(p) = char::from_u32(part) {
+                        decompose(p, out);
+                    }
+                }
+            }
+        }
+        Err(_) => out.push(c),
+    }
+}
+
+/// (char, first, second, recomposes) of a packed decomposition entry.
+fn unpack(e: u64) -> (u32, u32, u32, bool) {
+    let bits = |shift: u32| ((e >> shift) & 0x1F_FFFF) as u32;
+    (bits(42), bits(21), bits(0), e >> 63 == 1)
+}
+
+/// The primary composites keyed by their pair, derived once from the decompositions.
+fn compositions() -> &'static [(u32, u32, u32)] {
+    static TABLE: OnceLock<Vec<(u32, u32, u32)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t: Vec<(u32, u32, u32)> = DECOMPOSITIONS
+            .iter()
+            .map(|&e| unpack(e))
+            .filter(|&(_, _, second, recomposes)| recomposes && second != 0)
+            .map(|(c, first, second, _)| (first, second, c))
+            .collect();
+        t.sort_unstable();
+        t
+    })
+}
+
+fn compose(a: char, b: char) -> Option<char> {
+    let (a, b) = (u32::from(a), u32::from(b));
+    if (L_BASE..L_BASE + L_COUNT).contains(&a) && (V_BASE..V_BASE + V_COUNT).contains(&b) {
+        return char::from_u32(S_BASE + ((a - L_BASE) * V_COUNT + (b - V_BASE)) * T_COUNT);
+    }
+    if (S_BASE..S_BASE + S_COUNT).contains(&a)
+        && (a - S_BASE) % T_COUNT == 0
+        && (T_BASE + 1..T_BASE + T_COUNT).contains(&b)
+    {
+        return char::from_u32(a + (b - T_BASE));
+    }
+    let table = compositions();
+    table
+        .binary_search_by_key(&(a, b), |&(x, y, _)| (x, y))
+        .ok()
+        .and_then(|i| char::from_u32(table[i].2))
+}
+
+/// Whether every character is below U+0300 and so unaffected by normalization.
+fn is_trivially_normal(s: &str) -> bool {
+    s.chars().all(|c| u32::from(c) < 0x300)
+}
+
+/// `s` in Normalization Form C.
+pub fn nfc(s: &str) -> String {
+    if s.is_ascii() || is_trivially_normal(s) {
+        return s.to_owned();
+    }
+    // Canonical decomposition, then canonical ordering of each run of non-starters.
+    let mut chars: Vec<char> = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        decompose(c, &mut chars);
+    }
+    let mut start = 0;
+    while start < chars.len() {
+        if combining_class(chars[start]) == 0 {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end < chars.len() && combining_class(chars[end]) != 0 {
+            end += 1;
+        }
+        chars[start..end].sort_by_key(|&c| combining_class(c));
+        start = end;
+    }
+    // Canonical composition.
+    let mut out = String::with_capacity(s.len());
+    let mut starter: Option<char> = None;
+    let mut pending: Vec<char> = Vec::new();
+    let mut last_class: Option<u8> = None;
+    for c in chars {
+        let class = combining_class(c);
+        let Some(k) = starter else {
+            if class == 0 {
+                starter = Some(c);
+            } else {
+                out.push(c);
+            }
+            continue;
+        };
+        let blocked = matches!(last_class, Some(l) if l >= class);
+        if !blocked {
+            if let Some(composed) = compose(k, c) {
+                starter = Some(composed);
+                continue;
+            }
+        }
+        if class == 0 {
+            out.push(k);
+            out.extend(pending.drain(..));
+            starter = Some(c);
+            last_class = None;
+        } else {
+            last_class = Some(class);
+            pending.push(c);
+        }
+    }
+    if let Some(k) = starter {
+        out.push(k);
+    }
+    out.extend(pending);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn composes_and_reorders() {
+        assert_eq!(nfc("e\u{0301}"), "é");
+        assert_eq!(nfc("n\u{0303}o"), "ño");
+        assert_eq!(nfc("a\u{0323}\u{0302}"), "\u{1EAD}"); // ậ
+        assert_eq!(nfc("a\u{0302}\u{0323}"), "\u{1EAD}"); // reordered by class
+        assert_eq!(nfc("\u{1100}\u{1161}\u{11A8}"), "각");
+        assert_eq!(nfc("\u{212B}"), "Å"); // singleton decomposition
+        assert_eq!(nfc("\u{0301}a"), "\u{0301}a"); // leading non-starter
+        assert_eq!(nfc("Café"), "Café");
+    }
+
+    #[test]
+    fn marks() {
+        assert!(
+            is_combining_mark('\u{0301}')
+                && is_combining_mark('\u{094D}')
+                && !is_combining_mark('a')
+        );
+        assert_eq!(combining_class('\u{0301}'), 230);
+        assert_eq!(combining_class('a'), 0);
+    }
+}
