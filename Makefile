@@ -1,33 +1,43 @@
-# The commands the README names. `make test` and `make run` install what they need themselves.
+# The commands the README names. `make test` and `make run` install what they need themselves
+# (the wasm target, the pinned wasm-bindgen-cli, the npm dev tools, Debian's Chromium).
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench pkg check lint rust-test vectors
+.PHONY: run test bench pkg lint rust-test js-test toolchain vectors parity-long
 
-## run: the server on SQLite with the wizard page (issue #4 and #5; not built yet)
+## run: the server on SQLite with the wizard page (issues #4 and #5; not built yet)
 run:
-	@echo "make run: the server is not built yet (issue #4). Try the rules CLI:" >&2
+	@echo "make run: the server is not built yet (issue #4). Meanwhile, the rules CLI:" >&2
 	$(CARGO) run -q -p onboarding-core --bin onboarding-rules -- validate tests/fixtures/valid_wizard.json
 
-## test: every test (formatting, lints, unit, vectors, CLI, property tests, corpora)
-test: lint rust-test
+## test: every test — formatting, lints (native and wasm), Rust tests, the npm package's tests
+test: lint rust-test js-test
 
-lint:
+toolchain:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+lint: toolchain
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy -p onboarding-wasm --target wasm32-unknown-unknown --locked -- -D warnings
 
 rust-test:
 	$(CARGO) test --workspace --locked
 
-## bench: benchmarks; figures go to BENCHMARKS.md
-bench:
+js-test: pkg
+	bash tests/js/run.sh
+
+## pkg: the npm package in pkg/
+pkg: toolchain
+	bash tools/build-pkg.sh
+
+## bench: benchmarks of the rules (native) and the npm package; figures go to BENCHMARKS.md
+bench: pkg
 	$(CARGO) bench -p onboarding-core --bench validate --locked
 	python3 tools/bench_report.py native
-
-## pkg: the npm package in pkg/ (issue #3; not built yet)
-pkg:
-	@echo "make pkg: the npm package is not built yet (issue #3)" >&2; exit 1
+	node tests/js/bench.mjs target/bench-wasm.md
+	python3 tools/bench_report.py wasm target/bench-wasm.md
 
 ## vectors: regenerate tests/vectors from tools/gen_vectors.py
 vectors:

@@ -136,36 +136,51 @@ impl Context {
         };
         let mut input = ContextInput::default();
         for (key, v) in obj {
-            let text = match v {
-                serde_json::Value::Null => continue,
-                serde_json::Value::String(s) => s.clone(),
-                _ => return Err(ContextError::Invalid(format!("`{key}` must be a string"))),
-            };
-            match key.as_str() {
-                "locale" => {
-                    input.locale = Some(Locale::parse(&text).ok_or_else(|| {
-                        ContextError::Invalid(format!(
-                            "unknown locale `{text}`, expected `es` or `en`"
-                        ))
-                    })?)
-                }
-                "today" => input.today = Some(text),
-                "self_email" => input.self_email = Some(text),
-                _ => {
-                    return Err(ContextError::Invalid(format!(
-                        "unknown field `{key}`, expected one of `locale`, `today`, `self_email`"
-                    )))
-                }
+            match v {
+                serde_json::Value::Null => {}
+                serde_json::Value::String(s) => input.set(key, s)?,
+                _ => return Err(ContextError::not_a_string(key)),
             }
         }
-        let today = match input.today.as_deref() {
-            None => default_today,
+        input.into_context(|| default_today)
+    }
+}
+
+impl ContextInput {
+    /// Sets one field by name, as read from JSON or a JS object.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), ContextError> {
+        match key {
+            "locale" => {
+                self.locale = Some(Locale::parse(value).ok_or_else(|| {
+                    ContextError::Invalid(format!(
+                        "unknown locale `{value}`, expected `es` or `en`"
+                    ))
+                })?)
+            }
+            "today" => self.today = Some(value.to_owned()),
+            "self_email" => self.self_email = Some(value.to_owned()),
+            _ => {
+                return Err(ContextError::Invalid(format!(
+                    "unknown field `{key}`, expected one of `locale`, `today`, `self_email`"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// The context; `default_today` (the caller's clock) is read only when `today` is absent.
+    pub fn into_context(
+        self,
+        default_today: impl FnOnce() -> Date,
+    ) -> Result<Context, ContextError> {
+        let today = match self.today.as_deref() {
+            None => default_today(),
             Some(t) => Date::parse(t).ok_or_else(|| ContextError::Today(t.to_owned()))?,
         };
         Ok(Context::new(
-            input.locale.unwrap_or_default(),
+            self.locale.unwrap_or_default(),
             today,
-            input.self_email.as_deref(),
+            self.self_email.as_deref(),
         ))
     }
 }
@@ -190,6 +205,12 @@ pub struct ContextInput {
 pub enum ContextError {
     Invalid(String),
     Today(String),
+}
+
+impl ContextError {
+    pub fn not_a_string(key: &str) -> ContextError {
+        ContextError::Invalid(format!("`{key}` must be a string"))
+    }
 }
 
 impl fmt::Display for ContextError {

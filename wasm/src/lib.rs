@@ -9,7 +9,8 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use onboarding_core::{self as core, Context, Date, Locale, StepId};
+use onboarding_core::context::ContextInput;
+use onboarding_core::{self as core, Context, ContextError, Date, Locale, StepId};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
@@ -56,13 +57,28 @@ fn local_today() -> Date {
     Date::new(y as i32, m as u8, d as u8).unwrap_or_else(|| Date::from_unix_days(0))
 }
 
+/// Reads the context's fields one by one (cheaper than a JSON round trip on every keystroke).
 fn context(ctx: &JsValue) -> Result<Context, JsError> {
-    let value = if ctx.is_undefined() || ctx.is_null() {
-        Value::Null
-    } else {
-        from_js(ctx)?
-    };
-    Context::from_json(&value, local_today()).map_err(into_error)
+    let mut input = ContextInput::default();
+    if !(ctx.is_undefined() || ctx.is_null()) {
+        if !ctx.is_object() || js_sys::Array::is_array(ctx) {
+            return Err(into_error("invalid context: expected an object"));
+        }
+        let object: &js_sys::Object = ctx.unchecked_ref();
+        for key in js_sys::Object::keys(object).iter() {
+            let key = key.as_string().unwrap_or_default();
+            let value =
+                js_sys::Reflect::get(ctx, &JsValue::from_str(&key)).unwrap_or(JsValue::UNDEFINED);
+            if value.is_undefined() || value.is_null() {
+                continue;
+            }
+            let text = value
+                .as_string()
+                .ok_or_else(|| into_error(ContextError::not_a_string(&key)))?;
+            input.set(&key, &text).map_err(into_error)?;
+        }
+    }
+    input.into_context(local_today).map_err(into_error)
 }
 
 fn step_id(step: &str) -> Result<StepId, JsError> {

@@ -138,6 +138,64 @@ fn declarations() -> String {
     s
 }
 
+/// The package's functions, with the optional parameters wasm-bindgen cannot mark as such.
+const FUNCTIONS: &[(&str, &str, &str)] = &[
+    ("validateWizard", "(input: WizardDraft, ctx?: ContextInput): Report", "Validates a whole wizard."),
+    ("validateStep", "(step: StepId, input: StepDraft, ctx?: ContextInput): Report", "Validates one step's object."),
+    (
+        "validateWizardJson",
+        "(json: string, ctx?: ContextInput): string",
+        "JSON text in, the report as JSON text out: byte for byte what the server and `onboarding-rules validate` produce.",
+    ),
+    ("validateStepJson", "(step: StepId, json: string, ctx?: ContextInput): string", "`validateWizardJson` for one step."),
+    ("normalize", "(input: WizardDraft): WizardDraft", "The wizard in normalized form (what the server stores)."),
+    (
+        "preview",
+        "(input: WizardDraft, ctx?: ContextInput): Preview",
+        "The slug (whenever the company name is valid), the records of a valid wizard, and the report.",
+    ),
+    ("steps", "(locale?: Locale): StepMeta[]", "The wizard's steps and fields, labelled in `locale` (default `es`)."),
+    ("schema", "(): JsonSchema", "The JSON Schema (draft 2020-12) of the wizard input."),
+    ("rulesVersion", "(): string", "The rule set's version; the server reports it too."),
+];
+
+/// `index.d.ts` of the npm package: the types, `init`, and the functions.
+fn package_declarations() -> String {
+    let mut s = declarations();
+    s += "\n/**\n * Loads the WebAssembly module; call and await it once before the other functions (in Node.js\n";
+    s += " * the module is ready at import and this resolves at once).\n */\n";
+    s += "export default function init(moduleOrPath?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;\n";
+    for (name, signature, doc) in FUNCTIONS {
+        s += &format!("/** {doc} */\nexport function {name}{signature};\n");
+    }
+    s
+}
+
+#[test]
+fn package_declarations_name_every_export() {
+    let exports: Vec<&str> = include_str!("../npm/exports.txt")
+        .lines()
+        .filter(|l| !l.is_empty())
+        .collect();
+    let declared: Vec<&str> = FUNCTIONS.iter().map(|f| f.0).collect();
+    assert_eq!(declared, exports);
+}
+
+#[test]
+fn committed_package_declarations_are_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/npm/index.d.ts");
+    let generated = package_declarations();
+    if std::env::var_os("UPDATE_DTS").is_some() {
+        std::fs::write(path, &generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "wasm/npm/index.d.ts is stale: run UPDATE_DTS=1 cargo test -p onboarding-wasm --test dts"
+    );
+}
+
 #[test]
 fn committed_declarations_are_current() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/types.d.ts");

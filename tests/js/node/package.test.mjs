@@ -1,0 +1,102 @@
+// The npm package in Node.js: every shared vector, the API surface, and robustness against
+// hostile input (a report or a thrown Error, never a trap, and the module keeps working).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import init, * as rules from '../../../pkg/node.js';
+import { loadVectors, mismatch, cli, root } from './helpers.mjs';
+
+const ctx = { today: '2026-11-27' };
+const valid = JSON.parse(readFileSync(path.join(root, 'tests/fixtures/valid_wizard.json'), 'utf8'));
+
+test('every shared vector, through the object and the JSON API', async () => {
+  await init();
+  const failures = [];
+  const cases = loadVectors();
+  assert.ok(cases.length >= 200, `${cases.length} vectors`);
+  for (const c of cases) {
+    const report = c.step ? rules.validateStep(c.step, c.input, c.context) : rules.validateWizard(c.input, c.context);
+    const m = mismatch(report, c.expect);
+    if (m) failures.push(`${c.file} / ${c.name}: ${m}`);
+    const json = c.step
+      ? rules.validateStepJson(c.step, JSON.stringify(c.input), c.context)
+      : rules.validateWizardJson(JSON.stringify(c.input), c.context);
+    assert.equal(json, JSON.stringify(report), `${c.file} / ${c.name}: JSON and object APIs differ`);
+  }
+  assert.deepEqual(failures, [], `${failures.length} of ${cases.length} failed:\n${failures.join('\n')}`);
+});
+
+test('the API surface', () => {
+  const version = JSON.parse(cli(['validate'], '{}').stdout).rules_version;
+  assert.equal(rules.rulesVersion(), version);
+  const es = rules.steps();
+  const en = rules.steps('en');
+  assert.equal(es.length, 6);
+  assert.equal(es[0].title, 'Bienvenida');
+  assert.equal(en[0].title, 'Welcome');
+  assert.equal(en[1].fields.find((f) => f.name === 'country').options.find((o) => o.value === 'ES').label, 'Spain');
+  assert.equal(rules.schema().$schema, 'https://json-schema.org/draft/2020-12/schema');
+  const p = rules.preview(valid, ctx);
+  assert.equal(p.slug, 'cafe-nino-co');
+  assert.equal(p.records.organization.slug, 'cafe-nino-co');
+  assert.equal(p.report.valid, true);
+  assert.equal(rules.preview({ company: { company_name: 'Straße Ærø' } }, ctx).slug, 'strasse-aero');
+  assert.deepEqual(rules.normalize({ company: { country: ' mx ', website: 'ACME.com/' } }), {
+    company: { country: 'MX', website: 'https://acme.com' },
+  });
+  assert.equal(rules.validateWizard(valid, ctx).valid, true);
+});
+
+test('the reference date defaults to the local date', () => {
+  const year = new Date().getFullYear();
+  const at = (y) => rules.validateStep('company', { founded_year: y }).issues.find((i) => i.path === 'company.founded_year');
+  assert.equal(at(year), undefined);
+  assert.equal(at(year + 1).code, 'out_of_range');
+  assert.equal(at(year + 1).params.max, year);
+});
+
+test('hostile input gives a report or an Error, and the module keeps working', () => {
+  const stillWorks = () => assert.equal(rules.validateWizard(valid, ctx).valid, true);
+  const reportOf = (input) => rules.validateWizard(input, ctx);
+  for (const input of [undefined, null, [], [1, 2], 42, 'x', true, {}, { welcome: [] }]) {
+    const r = reportOf(input);
+    assert.equal(r.valid, false);
+    stillWorks();
+  }
+  const huge = 'x'.repeat(1 << 20);
+  const r = reportOf({ welcome: { full_name: huge, primary_goal: huge } });
+  assert.equal(r.issues[0].code, 'too_long');
+  assert.equal(rules.validateWizardJson(JSON.stringify({ company: { description: huge } }), ctx).length < 10_000, true);
+  stillWorks();
+  // NaN and undefined are read as JSON.stringify reads them.
+  const kr = rules.validateStep('objectives', { objectives: [{ title: 'Crecer ventas', key_results: [{ title: 'Ventas x2', metric_type: 'number', target: NaN, unit: undefined }] }] }, ctx);
+  assert.equal(kr.issues[0].code, 'required');
+  stillWorks();
+
+  const throwsClearly = (fn, pattern) => {
+    assert.throws(fn, (e) => e instanceof Error && e.message.startsWith('onboarding-rules: ') && pattern.test(e.message));
+    stillWorks();
+  };
+  let deep = 1;
+  for (let i = 0; i < 1000; i++) deep = [deep];
+  throwsClearly(() => reportOf({ extra: deep }), /recursion limit/);
+  let veryDeep = {};
+  for (let i = 0; i < 200_000; i++) veryDeep = { a: veryDeep };
+  throwsClearly(() => reportOf(veryDeep), /cannot be read as JSON|recursion limit/);
+  const cyclic = {};
+  cyclic.self = cyclic;
+  throwsClearly(() => reportOf(cyclic), /cannot be read as JSON/);
+  throwsClearly(() => reportOf({ n: 10n }), /cannot be read as JSON/);
+  throwsClearly(() => rules.validateWizardJson('{not json', ctx), /invalid JSON/);
+  throwsClearly(() => rules.validateWizardJson('[['.repeat(100_000), ctx), /recursion limit/);
+  throwsClearly(() => rules.validateStep('payment', {}, ctx), /unknown step "payment"/);
+  throwsClearly(() => rules.validateWizard(valid, { locale: 'fr' }), /unknown locale `fr`/);
+  throwsClearly(() => rules.validateWizard(valid, { today: '2026-02-30' }), /today "2026-02-30"/);
+  throwsClearly(() => rules.validateWizard(valid, { lang: 'es' }), /unknown field `lang`/);
+  throwsClearly(() => rules.validateWizard(valid, 'es'), /expected an object/);
+  throwsClearly(() => rules.steps('fr'), /unsupported locale "fr"/);
+  // Arguments of the wrong type are converted by wasm-bindgen or refused with a TypeError-like Error.
+  assert.throws(() => rules.validateWizardJson(42, ctx), Error);
+  stillWorks();
+});
