@@ -6,10 +6,9 @@ CARGO ?= cargo
 
 .PHONY: run test bench pkg lint rust-test js-test toolchain vectors parity-long
 
-## run: the server on SQLite with the wizard page (issues #4 and #5; not built yet)
+## run: the server on SQLite (./data/onboarding.db) in development mode on 127.0.0.1:3000
 run:
-	@echo "make run: the server is not built yet (issue #4). Meanwhile, the rules CLI:" >&2
-	$(CARGO) run -q -p onboarding-core --bin onboarding-rules -- validate tests/fixtures/valid_wizard.json
+	$(CARGO) run --release -p onboarding-server -- serve --dev
 
 ## test: every test — formatting, lints (native and wasm), Rust tests, the npm package's tests
 test: lint rust-test js-test

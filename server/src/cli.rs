@@ -1,0 +1,242 @@
+//! The command line: `serve` (default), `migrate`, `validate`, `token`. Flags fall back to
+//! environment variables (shown in `--help`).
+
+use crate::auth::Keys;
+use crate::startup::{Application, Settings};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "onboarding-server",
+    version,
+    about = "The onboarding API server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API (the default).
+    Serve(ServeArgs),
+    /// Run the database migrations and exit.
+    Migrate {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
+    /// Validate a wizard (JSON from FILE or stdin) and print the report, like `onboarding-rules validate`.
+    Validate {
+        file: Option<String>,
+        #[arg(long, default_value = "es")]
+        locale: String,
+    },
+    /// Print a JWT signed with AUTH_JWT_SECRET, for scripts and tests.
+    Token {
+        #[arg(long)]
+        sub: String,
+        #[arg(long)]
+        email: String,
+        /// Lifetime: seconds, or with a unit: 90s, 30m, 1h, 7d.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+        #[command(flatten)]
+        auth: AuthArgs,
+    },
+}
+
+const DEFAULT_DB: &str = "sqlite://./data/onboarding.db?mode=rwc";
+
+#[derive(Args, Debug, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:3000")]
+    bind: SocketAddr,
+    /// `sqlite://…` (default) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
+    database_url: String,
+    /// Development mode: generated secret when none is configured, `POST /api/dev/token`,
+    /// loopback addresses only.
+    #[arg(long, env = "ONBOARDING_DEV")]
+    dev: bool,
+    /// Days of inactivity after which an onboarding session expires.
+    #[arg(long, env = "SESSION_TTL_DAYS", default_value_t = 7)]
+    session_ttl_days: u64,
+    #[command(flatten)]
+    auth: AuthArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+struct AuthArgs {
+    /// HS256 secret.
+    #[arg(long, env = "AUTH_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// RS256/ES256 public key, PEM.
+    #[arg(long, env = "AUTH_JWT_PUBLIC_KEY", hide_env_values = true)]
+    jwt_public_key: Option<String>,
+    #[arg(long, env = "AUTH_JWT_ISSUER")]
+    jwt_issuer: Option<String>,
+    #[arg(long, env = "AUTH_JWT_AUDIENCE")]
+    jwt_audience: Option<String>,
+}
+
+impl AuthArgs {
+    fn keys(&self) -> Result<Option<Keys>, String> {
+        let (iss, aud) = (self.jwt_issuer.as_deref(), self.jwt_audience.as_deref());
+        match (&self.jwt_secret, &self.jwt_public_key) {
+            (Some(_), Some(_)) => {
+                Err("set AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY, not both".into())
+            }
+            (Some(s), None) if s.len() < 32 => {
+                Err("AUTH_JWT_SECRET must be at least 32 characters".into())
+            }
+            (Some(s), None) => Ok(Some(Keys::hs256(s.as_bytes(), iss, aud))),
+            (None, Some(pem)) => Keys::public_pem(pem, iss, aud).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+fn parse_ttl(s: &str) -> Result<u64, String> {
+    let (num, unit) = s.trim().split_at(
+        s.trim()
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(s.trim().len()),
+    );
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid --ttl {s:?}: expected e.g. 3600, 30m, 1h, 7d"))?;
+    let factor = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "invalid --ttl unit {unit:?}: expected s, m, h or d"
+            ))
+        }
+    };
+    Ok(n * factor)
+}
+
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Migrate { database_url }) => migrate(&database_url).await,
+        Some(Command::Validate { file, locale }) => return validate(file.as_deref(), &locale),
+        Some(Command::Token {
+            sub,
+            email,
+            ttl,
+            auth,
+        }) => token(&sub, &email, &ttl, &auth),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("onboarding-server: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    init_tracing();
+    let keys = match (args.auth.keys()?, args.dev) {
+        (Some(k), _) => k,
+        (None, true) => {
+            let secret: [u8; 32] = rand::random();
+            Keys::hs256(hex::encode(secret).as_bytes(), None, None)
+        }
+        (None, false) => {
+            return Err("no token key configured: set AUTH_JWT_SECRET (HS256) or AUTH_JWT_PUBLIC_KEY (RS256/ES256), or run with --dev for local development".into())
+        }
+    };
+    if args.dev {
+        if !args.bind.ip().is_loopback() {
+            return Err(format!(
+                "--dev refuses to listen on {}: development mode serves loopback addresses only",
+                args.bind
+            ));
+        }
+        eprintln!("\n  ************************************************************\n  *  DEVELOPMENT MODE: POST /api/dev/token hands out tokens   *\n  *  to anyone who asks. Never expose this server.            *\n  ************************************************************\n");
+    }
+    let settings = Settings {
+        bind: args.bind,
+        database_url: args.database_url,
+        keys: Arc::new(keys),
+        session_ttl: Duration::from_secs(args.session_ttl_days * 86_400),
+        dev: args.dev,
+    };
+    let app = Application::build(settings).await?;
+    tracing::info!(address = %app.local_addr(), engine = ?app.store.engine, "listening");
+    println!("onboarding-server listening on http://{}", app.local_addr());
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+async fn migrate(url: &str) -> Result<(), String> {
+    let store = crate::store::Store::connect(url).await?;
+    store.migrate().await?;
+    println!("migrations applied ({:?})", store.engine);
+    Ok(())
+}
+
+fn validate(file: Option<&str>, locale: &str) -> ExitCode {
+    let text = match file {
+        None | Some("-") => {
+            let mut s = String::new();
+            match std::io::Read::read_to_string(&mut std::io::stdin(), &mut s) {
+                Ok(_) => Ok(s),
+                Err(e) => Err(format!("cannot read stdin: {e}")),
+            }
+        }
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}")),
+    };
+    let outcome = text
+        .and_then(|t| {
+            serde_json::from_str::<serde_json::Value>(&t).map_err(|e| format!("invalid JSON: {e}"))
+        })
+        .and_then(|v| {
+            let locale = onboarding_core::Locale::parse(locale)
+                .ok_or_else(|| format!("unsupported locale {locale:?}"))?;
+            Ok(onboarding_core::validate_wizard(
+                &v,
+                &onboarding_core::Context::new(locale, crate::today(), None),
+            ))
+        });
+    match outcome {
+        Ok(report) => {
+            println!("{}", onboarding_core::to_json(&report));
+            if report.valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(message) => {
+            eprintln!("onboarding-server: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn token(sub: &str, email: &str, ttl: &str, auth: &AuthArgs) -> Result<(), String> {
+    let keys = auth.keys()?.ok_or("set AUTH_JWT_SECRET to mint tokens")?;
+    println!("{}", keys.mint(sub, email, parse_ttl(ttl)?)?);
+    Ok(())
+}

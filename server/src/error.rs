@@ -1,0 +1,133 @@
+//! The one error type of the HTTP boundary, rendered as RFC 9457 `application/problem+json` with
+//! a stable `code` (and `type` = `/problems/<code>`). Internal errors are logged and never leaked.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use onboarding_core::Report;
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request is malformed (bad JSON, bad query, bad header).
+    BadRequest(String),
+    /// 401: missing, malformed, unsigned or expired token.
+    Unauthorized(String),
+    /// 404
+    NotFound(String),
+    /// 409: the state does not allow it (e.g. no open session).
+    Conflict(String),
+    /// 412: `If-Match` names a version that is no longer current.
+    PreconditionFailed { current: i64 },
+    /// 413
+    PayloadTooLarge(String),
+    /// 415
+    UnsupportedMediaType(String),
+    /// 422: the rules refused the data; the report says why.
+    Invalid(Report),
+    /// 503: the database is unreachable.
+    Unavailable(String),
+    /// 500: logged, never shown.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn internal(e: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "Bad request"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            ApiError::PreconditionFailed { .. } => (
+                StatusCode::PRECONDITION_FAILED,
+                "stale_version",
+                "Stale version",
+            ),
+            ApiError::PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Payload too large",
+            ),
+            ApiError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported media type",
+            ),
+            ApiError::Invalid(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Validation failed",
+            ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> ApiError {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                ApiError::Unavailable(e.to_string())
+            }
+            _ => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, title) = self.parts();
+        let mut body = json!({ "type": format!("/problems/{code}"), "title": title, "status": status.as_u16(), "code": code });
+        match &self {
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                body["detail"] = json!("An unexpected error occurred; it has been logged.");
+            }
+            ApiError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable");
+                body["detail"] = json!("The database is unavailable; retry shortly.");
+            }
+            ApiError::Invalid(report) => {
+                body["detail"] = json!("The onboarding data breaks the rules; see `report`.");
+                body["report"] = serde_json::to_value(report).unwrap_or_default();
+            }
+            ApiError::PreconditionFailed { current } => {
+                body["detail"] = json!(format!(
+                    "The draft was changed elsewhere; its current version is {current}."
+                ));
+                body["current_version"] = json!(current);
+            }
+            ApiError::BadRequest(d)
+            | ApiError::Unauthorized(d)
+            | ApiError::NotFound(d)
+            | ApiError::Conflict(d)
+            | ApiError::PayloadTooLarge(d)
+            | ApiError::UnsupportedMediaType(d) => body["detail"] = json!(d),
+        }
+        let mut response = (status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        }
+        response
+    }
+}

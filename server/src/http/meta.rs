@@ -1,0 +1,126 @@
+//! The rules as the API serves them: wizard metadata, JSON Schema, and stateless validation
+//! (the same report the npm package gives), plus the development token endpoint.
+
+use super::{AppState, Json};
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use onboarding_core::{Context, Locale, StepId};
+use serde::Deserialize;
+use serde_json::Value;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/onboarding/steps", get(steps))
+        .route("/api/onboarding/schema", get(schema))
+        .route("/api/onboarding/validate", post(validate))
+        .route("/api/dev/token", post(dev_token))
+}
+
+#[derive(Deserialize)]
+pub struct LocaleQuery {
+    pub locale: Option<String>,
+}
+
+/// `?locale=` wins, then `Accept-Language` (es or en), then Spanish.
+pub fn locale(query: Option<&str>, headers: &HeaderMap) -> Result<Locale, ApiError> {
+    if let Some(l) = query {
+        return Locale::parse(l).ok_or_else(|| {
+            ApiError::BadRequest(format!("unsupported locale \"{l}\": expected es or en"))
+        });
+    }
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Ok(
+        if accept.trim_start().to_ascii_lowercase().starts_with("en") {
+            Locale::En
+        } else {
+            Locale::Es
+        },
+    )
+}
+
+fn json_response(body: String) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], body)
+}
+
+async fn steps(
+    Query(q): Query<LocaleQuery>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let locale = locale(q.locale.as_deref(), &headers)?;
+    Ok(json_response(onboarding_core::to_json(
+        &onboarding_core::metadata::steps(locale),
+    )))
+}
+
+async fn schema() -> impl IntoResponse {
+    json_response(onboarding_core::to_json(&onboarding_core::schema::schema()))
+}
+
+#[derive(Deserialize)]
+pub struct ValidateQuery {
+    locale: Option<String>,
+    step: Option<String>,
+}
+
+/// The report for a wizard (or one step with `?step=`), byte for byte what the npm package's
+/// `validateWizardJson` returns for the same input and date; the user's e-mail is the context's.
+async fn validate(
+    user: AuthUser,
+    Query(q): Query<ValidateQuery>,
+    headers: HeaderMap,
+    Json(input): Json<Value>,
+) -> Result<impl IntoResponse, ApiError> {
+    let ctx = Context::new(
+        locale(q.locale.as_deref(), &headers)?,
+        crate::today(),
+        Some(&user.email),
+    );
+    let report = match q.step.as_deref() {
+        Some(s) => {
+            let step = StepId::parse(s)
+                .ok_or_else(|| ApiError::NotFound(format!("unknown step \"{s}\"")))?;
+            onboarding_core::validate_step(step, &input, &ctx)
+        }
+        None => onboarding_core::validate_wizard(&input, &ctx),
+    };
+    Ok(json_response(onboarding_core::to_json(&report)))
+}
+
+#[derive(Deserialize)]
+struct DevTokenRequest {
+    name: Option<String>,
+    email: String,
+}
+
+/// Development mode only: a token for the demo page. The user id is derived from the e-mail, so
+/// the same person gets the same drafts back.
+async fn dev_token(
+    State(state): State<AppState>,
+    Json(req): Json<DevTokenRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    if !state.dev {
+        return Err(ApiError::NotFound("no such route".into()));
+    }
+    let email = onboarding_core::email::normalize(&req.email);
+    if !onboarding_core::email::is_valid(&email) {
+        return Err(ApiError::BadRequest(
+            "a valid e-mail address is required".into(),
+        ));
+    }
+    let sub = format!("dev:{email}");
+    let token = state
+        .keys
+        .mint(&sub, &email, 12 * 3600)
+        .map_err(ApiError::internal)?;
+    Ok(axum::Json(
+        serde_json::json!({ "token": token, "sub": sub, "email": email, "name": req.name }),
+    ))
+}

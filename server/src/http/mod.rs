@@ -1,0 +1,67 @@
+//! The HTTP API: one module per resource, each with its own `router()`, over one `AppState`.
+
+mod health;
+mod meta;
+mod onboarding;
+
+use crate::auth::{HasKeys, Keys};
+use crate::error::ApiError;
+use crate::store::Store;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub keys: Arc<Keys>,
+    pub session_ttl: Duration,
+    /// Development mode: `POST /api/dev/token` mints tokens for the demo page.
+    pub dev: bool,
+}
+
+impl HasKeys for AppState {
+    fn keys(&self) -> &Arc<Keys> {
+        &self.keys
+    }
+}
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(meta::router())
+        .merge(onboarding::router())
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// `axum::Json` whose rejections are problem+json like every other error.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::MissingJsonContentType(_) => {
+                    ApiError::UnsupportedMediaType("expected Content-Type: application/json".into())
+                }
+                JsonRejection::BytesRejection(e)
+                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+                {
+                    ApiError::PayloadTooLarge(format!("the body is larger than {BODY_LIMIT} bytes"))
+                }
+                other => ApiError::BadRequest(other.body_text()),
+            }),
+        }
+    }
+}

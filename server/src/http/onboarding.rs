@@ -1,0 +1,364 @@
+//! The onboarding session: status, start, step saves (draft kept even when invalid, optimistic
+//! concurrency with `If-Match`/`ETag`), and completion (one transaction, idempotent).
+
+use super::meta::{locale, LocaleQuery};
+use super::{AppState, Json};
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::store::{Completion, SaveError, Session};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use onboarding_core::{Context, StepId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/onboarding/status", get(status))
+        .route("/api/onboarding/start", post(start))
+        .route("/api/onboarding/steps/{step}", put(save_step))
+        .route("/api/onboarding/complete", post(complete))
+}
+
+fn is_expired(state: &AppState, session: &Session) -> bool {
+    let ttl = i64::try_from(state.session_ttl.as_millis()).unwrap_or(i64::MAX);
+    crate::now_ms().saturating_sub(session.last_activity_at) > ttl
+}
+
+/// The first step not yet completed, in wizard order (`None` when all are).
+fn current_step(completed: &[String]) -> Option<StepId> {
+    StepId::ALL
+        .into_iter()
+        .find(|s| !completed.iter().any(|c| c == s.name()))
+}
+
+fn session_view(session: &Session, status: &str) -> Value {
+    let current = current_step(&session.completed_steps);
+    let percent = session.completed_steps.len() * 100 / StepId::ALL.len();
+    json!({
+        "status": status,
+        "session_id": session.id,
+        "version": session.version,
+        "current_step": current.map(StepId::name),
+        "completed_steps": session.completed_steps,
+        "completion_percent": percent,
+        "next": match (status, current) {
+            ("completed", _) => "done".to_owned(),
+            ("in_progress", Some(step)) => format!("step:{}", step.name()),
+            ("in_progress", None) => "complete".to_owned(),
+            _ => "start".to_owned(),
+        },
+        "organization_id": session.organization_id,
+        "draft": if status == "in_progress" { session.draft.clone() } else { Value::Null },
+        "rules_version": onboarding_core::RULES_VERSION,
+    })
+}
+
+fn with_etag(status: StatusCode, body: Value, version: i64) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+async fn status(State(state): State<AppState>, user: AuthUser) -> Result<Response, ApiError> {
+    let Some(session) = state.store.latest_session(&user.id).await? else {
+        return Ok(axum::Json(json!({
+            "status": "not_started", "current_step": null, "completed_steps": [], "completion_percent": 0,
+            "next": "start", "rules_version": onboarding_core::RULES_VERSION,
+        }))
+        .into_response());
+    };
+    let status = match session.status.as_str() {
+        "in_progress" if is_expired(&state, &session) => "expired",
+        "in_progress" => "in_progress",
+        "completed" => "completed",
+        "expired" => "expired",
+        _ => "not_started",
+    };
+    let version = session.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        session_view(&session, status),
+        version,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct StartRequest {
+    #[serde(default)]
+    restart: bool,
+}
+
+/// Resumes the open session (200) or creates one (201); `restart` abandons the open one first.
+async fn start(
+    State(state): State<AppState>,
+    user: AuthUser,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let restart = if body.iter().all(u8::is_ascii_whitespace) {
+        false
+    } else {
+        serde_json::from_slice::<StartRequest>(&body)
+            .map_err(|e| {
+                ApiError::BadRequest(format!(
+                    "invalid body: {e}; expected {{\"restart\": true|false}} or nothing"
+                ))
+            })?
+            .restart
+    };
+    if let Some(open) = state.store.open_session(&user.id).await? {
+        if is_expired(&state, &open) {
+            state.store.end_session(&open, "expired").await?;
+        } else if restart {
+            state.store.end_session(&open, "abandoned").await?;
+        } else {
+            let version = open.version;
+            return Ok(with_etag(
+                StatusCode::OK,
+                session_view(&open, "in_progress"),
+                version,
+            ));
+        }
+    }
+    let session = match state.store.create_session(&user.id).await {
+        Ok(s) => s,
+        // A concurrent start created it first (one open session per user): resume that one.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            state.store.open_session(&user.id).await?.ok_or_else(|| {
+                ApiError::Conflict("the session changed concurrently; retry".into())
+            })?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let version = session.version;
+    Ok(with_etag(
+        StatusCode::CREATED,
+        session_view(&session, "in_progress"),
+        version,
+    ))
+}
+
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v
+        .to_str()
+        .map_err(|_| ApiError::BadRequest("malformed If-Match".into()))?;
+    text.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "If-Match must be the session version (an ETag such as \"3\"), not {text}"
+            ))
+        })
+}
+
+async fn open_session(state: &AppState, user: &AuthUser) -> Result<Session, ApiError> {
+    match state.store.open_session(&user.id).await? {
+        Some(s) if !is_expired(state, &s) => Ok(s),
+        Some(_) => Err(ApiError::Conflict(
+            "the onboarding session expired; POST /api/onboarding/start".into(),
+        )),
+        None => Err(ApiError::Conflict(
+            "no onboarding session in progress; POST /api/onboarding/start".into(),
+        )),
+    }
+}
+
+/// Saves the step's data as the draft, valid or not, and returns its report; the step counts
+/// as completed only when valid.
+async fn save_step(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(step): Path<String>,
+    Query(q): Query<LocaleQuery>,
+    headers: HeaderMap,
+    Json(data): Json<Value>,
+) -> Result<Response, ApiError> {
+    let step = StepId::parse(&step)
+        .ok_or_else(|| ApiError::NotFound(format!("unknown step \"{step}\"")))?;
+    let expected = if_match(&headers)?;
+    let ctx = Context::new(
+        locale(q.locale.as_deref(), &headers)?,
+        crate::today(),
+        Some(&user.email),
+    );
+    let session = open_session(&state, &user).await?;
+    if let Some(v) = expected {
+        if v != session.version {
+            return Err(ApiError::PreconditionFailed {
+                current: session.version,
+            });
+        }
+    }
+    let report = onboarding_core::validate_step(step, &data, &ctx);
+    let mut draft = match session.draft.clone() {
+        Value::Object(m) => m,
+        _ => Default::default(),
+    };
+    draft.insert(step.name().to_owned(), data);
+    let mut completed: Vec<String> = session
+        .completed_steps
+        .iter()
+        .filter(|s| *s != step.name())
+        .cloned()
+        .collect();
+    if report.valid {
+        completed.push(step.name().to_owned());
+    }
+    completed.sort_by_key(|s| StepId::parse(s).map(StepId::index));
+    let version = match state
+        .store
+        .save_step(
+            &session,
+            expected,
+            &Value::Object(draft),
+            &completed,
+            step.name(),
+            report.valid,
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(SaveError::Stale(current)) => return Err(ApiError::PreconditionFailed { current }),
+        Err(SaveError::Db(e)) => return Err(e.into()),
+    };
+    let current = current_step(&completed);
+    let body = json!({
+        "report": report,
+        "version": version,
+        "completed_steps": completed,
+        "current_step": current.map(StepId::name),
+        "completion_percent": completed.len() * 100 / StepId::ALL.len(),
+    });
+    Ok(with_etag(StatusCode::OK, body, version))
+}
+
+/// The response body of a completion, rendered inside the transaction (so an idempotent replay
+/// returns exactly it).
+fn completion_body(
+    records: &onboarding_core::Records,
+    session_id: &str,
+    org_id: &str,
+    slug: &str,
+) -> String {
+    let mut organization = serde_json::to_value(&records.organization).unwrap_or_default();
+    organization["id"] = json!(org_id);
+    organization["slug"] = json!(slug);
+    json!({
+        "organization": organization,
+        "membership": { "role": records.membership.role },
+        "session_id": session_id,
+        "objectives": records.objectives.len(),
+        "key_results": records.objectives.iter().map(|o| o.key_results.len()).sum::<usize>(),
+        "invitations": records.invitations.len(),
+    })
+    .to_string()
+}
+
+fn replay(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Re-validates the whole draft and, in one transaction, creates everything. `Idempotency-Key`
+/// replays the first response; a session that is already completed answers 200 with its
+/// organization.
+async fn complete(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<LocaleQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 200 => Some(k.to_owned()),
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "Idempotency-Key must be 1 to 200 visible ASCII characters".into(),
+                ))
+            }
+        },
+    };
+    if let Some(k) = &key {
+        if let Some((status, body)) = state.store.idempotent_response(&user.id, k).await? {
+            return Ok(replay(status, body));
+        }
+    }
+    let ctx = Context::new(
+        locale(q.locale.as_deref(), &headers)?,
+        crate::today(),
+        Some(&user.email),
+    );
+    let session = match open_session(&state, &user).await {
+        Ok(s) => s,
+        Err(e) => {
+            return already_completed(&state, &user, key.as_deref())
+                .await?
+                .ok_or(e)
+        }
+    };
+    let preview = onboarding_core::preview(&session.draft, &ctx);
+    let Some(records) = preview.records else {
+        return Err(ApiError::Invalid(preview.report));
+    };
+    let token_hashes: Vec<String> = records
+        .invitations
+        .iter()
+        .map(|_| {
+            let token: [u8; 32] = rand::random();
+            hex::encode(Sha256::digest(token))
+        })
+        .collect();
+    let session_id = session.id.clone();
+    let (outcome, body) = state
+        .store
+        .complete(
+            &session,
+            &records,
+            &token_hashes,
+            key.as_deref(),
+            |org, slug| completion_body(&records, &session_id, org, slug),
+        )
+        .await?;
+    match (outcome, body) {
+        (Completion::Created { .. }, Some(body)) => Ok(replay(201, body)),
+        _ => already_completed(&state, &user, key.as_deref())
+            .await?
+            .ok_or_else(|| ApiError::Conflict("the session changed concurrently; retry".into())),
+    }
+}
+
+/// The answer for a session that another request completed: the stored idempotent response, or
+/// the organization.
+async fn already_completed(
+    state: &AppState,
+    user: &AuthUser,
+    key: Option<&str>,
+) -> Result<Option<Response>, ApiError> {
+    if let Some(k) = key {
+        if let Some((status, body)) = state.store.idempotent_response(&user.id, k).await? {
+            return Ok(Some(replay(status, body)));
+        }
+    }
+    let Some(session) = state.store.latest_session(&user.id).await? else {
+        return Ok(None);
+    };
+    let (Some(org_id), "completed") = (session.organization_id.as_deref(), session.status.as_str())
+    else {
+        return Ok(None);
+    };
+    let organization = state.store.organization(org_id).await?;
+    Ok(Some(axum::Json(json!({ "organization": organization, "session_id": session.id, "already_completed": true })).into_response()))
+}

@@ -1,0 +1,95 @@
+//! Builds the application: connects and migrates the database, binds the listener (port 0 works,
+//! for tests), and serves until shut down.
+
+use crate::auth::Keys;
+use crate::http::{self, AppState};
+use crate::store::Store;
+use axum::http::{HeaderName, Request};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub keys: Arc<Keys>,
+    pub session_ttl: Duration,
+    pub dev: bool,
+}
+
+#[derive(Debug)]
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    pub store: Store,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Application, String> {
+        let store = Store::connect(&settings.database_url).await?;
+        store.migrate().await?;
+        let listener = tokio::net::TcpListener::bind(settings.bind)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let state = AppState {
+            store: store.clone(),
+            keys: settings.keys,
+            session_ttl: settings.session_ttl,
+            dev: settings.dev,
+        };
+        let request_id = HeaderName::from_static("x-request-id");
+        let router = http::router(state)
+            .layer(PropagateRequestIdLayer::new(request_id.clone()))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+            }))
+            .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+        Ok(Application {
+            listener,
+            router,
+            store,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, finishing the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+
+    /// Serves until the process ends (tests).
+    pub async fn run(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,513 @@
+//! All SQL of the server, over one `sqlx::AnyPool` for both engines: the schema keeps to types
+//! both share (text, bigint, double precision), so the statements are the same; where the
+//! engines must differ (migrations, and later row-level security) the code says so.
+//! Every multi-row write is one transaction.
+
+use crate::now_ms;
+use onboarding_core::Records;
+use serde_json::Value;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub pool: AnyPool,
+    pub engine: Engine,
+}
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub status: String,
+    pub version: i64,
+    pub draft: Value,
+    pub completed_steps: Vec<String>,
+    pub organization_id: Option<String>,
+    pub last_activity_at: i64,
+    pub created_at: i64,
+}
+
+const SESSION_COLUMNS: &str =
+    "id, user_id, status, version, draft, completed_steps, organization_id, last_activity_at, created_at";
+
+fn session(row: &AnyRow) -> Result<Session, sqlx::Error> {
+    let text = |name: &str| -> Result<String, sqlx::Error> { row.try_get::<String, _>(name) };
+    Ok(Session {
+        id: text("id")?,
+        user_id: text("user_id")?,
+        status: text("status")?,
+        version: row.try_get("version")?,
+        draft: serde_json::from_str(&text("draft")?).unwrap_or(Value::Null),
+        completed_steps: serde_json::from_str(&text("completed_steps")?).unwrap_or_default(),
+        organization_id: row.try_get("organization_id")?,
+        last_activity_at: row.try_get("last_activity_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Why a save did not happen.
+#[derive(Debug)]
+pub enum SaveError {
+    /// The session moved on: its current version.
+    Stale(i64),
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for SaveError {
+    fn from(e: sqlx::Error) -> SaveError {
+        SaveError::Db(e)
+    }
+}
+
+/// The outcome of `complete`.
+#[derive(Debug)]
+pub enum Completion {
+    /// Created now: the organization's id and slug.
+    Created {
+        organization_id: String,
+        slug: String,
+    },
+    /// The session was already completed (by a concurrent or earlier request).
+    AlreadyCompleted,
+}
+
+impl Store {
+    pub async fn connect(url: &str) -> Result<Store, String> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Engine::Postgres
+        } else if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else {
+            return Err(format!(
+                "unsupported database URL {url:?}: expected sqlite:… or postgres://…"
+            ));
+        };
+        if engine == Engine::Sqlite {
+            create_sqlite_parent_dir(url)?;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(if engine == Engine::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(3))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        // WAL lets readers run beside the one writer; writers wait for each other
+                        // (busy_timeout) instead of failing with "database is locked".
+                        sqlx::query("pragma journal_mode = wal")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("pragma busy_timeout = 10000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("pragma foreign_keys = on")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("pragma synchronous = normal")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        Ok(Store { pool, engine })
+    }
+
+    pub async fn migrate(&self) -> Result<(), String> {
+        let result = match self.engine {
+            Engine::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await,
+            Engine::Postgres => {
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&self.pool)
+                    .await
+            }
+        };
+        result.map_err(|e| format!("migrations failed: {e}"))
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("select 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// The user's most recent session, whatever its status.
+    pub async fn latest_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
+        let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 order by created_at desc, id desc limit 1");
+        let row = sqlx::query(&sql)
+            .bind(user)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(session).transpose()
+    }
+
+    pub async fn open_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
+        let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 and status = 'in_progress'");
+        let row = sqlx::query(&sql)
+            .bind(user)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(session).transpose()
+    }
+
+    /// Ends the user's open session (`abandoned` or `expired`) and records the event.
+    pub async fn end_session(&self, session: &Session, status: &str) -> Result<(), sqlx::Error> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("update onboarding_sessions set status = $1, version = version + 1, updated_at = $2 where id = $3 and status = 'in_progress'")
+            .bind(status)
+            .bind(now)
+            .bind(&session.id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 1 {
+            event(&mut tx, &session.id, &session.user_id, status, None, now).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Creates a session (the user has none open), with its `started` event.
+    pub async fn create_session(&self, user: &str) -> Result<Session, sqlx::Error> {
+        let now = now_ms();
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("insert into onboarding_sessions (id, user_id, status, version, draft, completed_steps, organization_id, last_activity_at, created_at, updated_at) values ($1, $2, 'in_progress', 1, '{}', '[]', null, $3, $3, $3)")
+            .bind(&id)
+            .bind(user)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        event(&mut tx, &id, user, "started", None, now).await?;
+        tx.commit().await?;
+        Ok(Session {
+            id,
+            user_id: user.to_owned(),
+            status: "in_progress".into(),
+            version: 1,
+            draft: Value::Object(Default::default()),
+            completed_steps: Vec::new(),
+            organization_id: None,
+            last_activity_at: now,
+            created_at: now,
+        })
+    }
+
+    /// Saves the draft if the session is still at `expected` (when given); records the events.
+    pub async fn save_step(
+        &self,
+        session: &Session,
+        expected: Option<i64>,
+        draft: &Value,
+        completed: &[String],
+        step: &str,
+        step_valid: bool,
+    ) -> Result<i64, SaveError> {
+        let now = now_ms();
+        let expected = expected.unwrap_or(session.version);
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("update onboarding_sessions set draft = $1, completed_steps = $2, version = version + 1, last_activity_at = $3, updated_at = $3 where id = $4 and status = 'in_progress' and version = $5")
+            .bind(draft.to_string())
+            .bind(serde_json::to_string(completed).unwrap_or_else(|_| "[]".into()))
+            .bind(now)
+            .bind(&session.id)
+            .bind(expected)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            drop(tx);
+            let current = sqlx::query("select version from onboarding_sessions where id = $1")
+                .bind(&session.id)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get::<i64, _>("version")?;
+            return Err(SaveError::Stale(current));
+        }
+        event(
+            &mut tx,
+            &session.id,
+            &session.user_id,
+            "step_saved",
+            Some(step),
+            now,
+        )
+        .await?;
+        if step_valid {
+            event(
+                &mut tx,
+                &session.id,
+                &session.user_id,
+                "step_completed",
+                Some(step),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(expected + 1)
+    }
+
+    pub async fn idempotent_response(
+        &self,
+        user: &str,
+        key: &str,
+    ) -> Result<Option<(u16, String)>, sqlx::Error> {
+        let row = sqlx::query(
+            "select status, body from idempotency_keys where user_id = $1 and key = $2",
+        )
+        .bind(user)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok((
+                u16::try_from(r.try_get::<i64, _>("status")?).unwrap_or(200),
+                r.try_get("body")?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// In one transaction: claims the session (only one request can), creates the organization
+    /// under a unique slug, the owner membership, the profile, objectives, key results and
+    /// invitations, and records the event. `respond` renders the response body from the new
+    /// organization's id and slug; with an idempotency key it is stored in the same transaction.
+    pub async fn complete(
+        &self,
+        session: &Session,
+        records: &Records,
+        invitation_token_hashes: &[String],
+        idempotency_key: Option<&str>,
+        respond: impl Fn(&str, &str) -> String,
+    ) -> Result<(Completion, Option<String>), sqlx::Error> {
+        let now = now_ms();
+        let org_id = new_id();
+        let user = &session.user_id;
+        let mut tx = self.pool.begin().await?;
+        // First statement is a write: on SQLite it takes the write lock at once (no deadlock on
+        // upgrade); on PostgreSQL it locks the row, so concurrent completes queue up here.
+        let claimed = sqlx::query("update onboarding_sessions set status = 'completed', organization_id = $1, version = version + 1, last_activity_at = $2, updated_at = $2 where id = $3 and status = 'in_progress'")
+            .bind(&org_id)
+            .bind(now)
+            .bind(&session.id)
+            .execute(&mut *tx)
+            .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok((Completion::AlreadyCompleted, None));
+        }
+        let o = &records.organization;
+        let mut slug = o.slug.clone();
+        for n in 2.. {
+            let inserted = sqlx::query("insert into organizations (id, slug, name, industry, size, employee_count, country, website, description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) on conflict (slug) do nothing")
+                .bind(&org_id)
+                .bind(&slug)
+                .bind(&o.name)
+                .bind(o.industry)
+                .bind(o.size)
+                .bind(o.employee_count)
+                .bind(&o.country)
+                .bind(o.website.as_deref())
+                .bind(&o.description)
+                .bind(o.founded_year)
+                .bind(o.okr_maturity)
+                .bind(serde_json::to_string(&o.challenges).unwrap_or_default())
+                .bind(serde_json::to_string(&o.goals).unwrap_or_default())
+                .bind(&o.timezone)
+                .bind(o.okr_cycle)
+                .bind(o.language)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            if inserted.rows_affected() == 1 {
+                break;
+            }
+            slug = suffixed(&o.slug, n);
+        }
+        sqlx::query("insert into memberships (id, organization_id, user_id, role, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)")
+            .bind(new_id())
+            .bind(&org_id)
+            .bind(user)
+            .bind(records.membership.role)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let p = &records.profile;
+        sqlx::query("insert into profiles (user_id, full_name, job_title, department, team_size, experience_with_okr, primary_goal, urgency_level, preferences, setup_demo, additional_notes, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) on conflict (user_id) do update set full_name = excluded.full_name, job_title = excluded.job_title, department = excluded.department, team_size = excluded.team_size, experience_with_okr = excluded.experience_with_okr, primary_goal = excluded.primary_goal, urgency_level = excluded.urgency_level, preferences = excluded.preferences, setup_demo = excluded.setup_demo, additional_notes = excluded.additional_notes, updated_at = excluded.updated_at")
+            .bind(user)
+            .bind(&p.full_name)
+            .bind(&p.job_title)
+            .bind(p.department.as_deref())
+            .bind(p.team_size)
+            .bind(p.experience_with_okr)
+            .bind(&p.primary_goal)
+            .bind(p.urgency_level)
+            .bind(serde_json::to_string(&p.preferences).unwrap_or_default())
+            .bind(p.setup_demo)
+            .bind(p.additional_notes.as_deref())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        for objective in &records.objectives {
+            let objective_id = new_id();
+            sqlx::query("insert into objectives (id, organization_id, position, title, description, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6)")
+                .bind(&objective_id)
+                .bind(&org_id)
+                .bind(i64::try_from(objective.position).unwrap_or(0))
+                .bind(&objective.title)
+                .bind(objective.description.as_deref())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            for kr in &objective.key_results {
+                sqlx::query("insert into key_results (id, objective_id, organization_id, position, title, metric_type, baseline, target, unit, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)")
+                    .bind(new_id())
+                    .bind(&objective_id)
+                    .bind(&org_id)
+                    .bind(i64::try_from(kr.position).unwrap_or(0))
+                    .bind(&kr.title)
+                    .bind(kr.metric_type)
+                    .bind(kr.baseline)
+                    .bind(kr.target)
+                    .bind(kr.unit.as_deref())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        const INVITATION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+        for (invitation, token_hash) in records.invitations.iter().zip(invitation_token_hashes) {
+            sqlx::query("insert into invitations (id, organization_id, email, role, token_hash, expires_at, accepted_at, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, null, $7, $7)")
+                .bind(new_id())
+                .bind(&org_id)
+                .bind(&invitation.email)
+                .bind(invitation.role)
+                .bind(token_hash)
+                .bind(now + INVITATION_TTL_MS)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        event(&mut tx, &session.id, user, "completed", None, now).await?;
+        let body = respond(&org_id, &slug);
+        if let Some(key) = idempotency_key {
+            sqlx::query("insert into idempotency_keys (user_id, key, status, body, created_at, updated_at) values ($1, $2, 201, $3, $4, $4)")
+                .bind(user)
+                .bind(key)
+                .bind(&body)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok((
+            Completion::Created {
+                organization_id: org_id,
+                slug,
+            },
+            Some(body),
+        ))
+    }
+
+    /// The organization as the API shows it.
+    pub async fn organization(&self, id: &str) -> Result<Option<Value>, sqlx::Error> {
+        let row = sqlx::query("select id, slug, name, industry, size, employee_count, country, website, description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at from organizations where id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let json = |name: &str| -> Result<Value, sqlx::Error> {
+                Ok(serde_json::from_str(&r.try_get::<String, _>(name)?).unwrap_or(Value::Null))
+            };
+            Ok(serde_json::json!({
+                "id": r.try_get::<String, _>("id")?,
+                "slug": r.try_get::<String, _>("slug")?,
+                "name": r.try_get::<String, _>("name")?,
+                "industry": r.try_get::<String, _>("industry")?,
+                "size": r.try_get::<String, _>("size")?,
+                "employee_count": r.try_get::<Option<i64>, _>("employee_count")?,
+                "country": r.try_get::<String, _>("country")?,
+                "website": r.try_get::<Option<String>, _>("website")?,
+                "description": r.try_get::<String, _>("description")?,
+                "founded_year": r.try_get::<Option<i64>, _>("founded_year")?,
+                "okr_maturity": r.try_get::<String, _>("okr_maturity")?,
+                "challenges": json("challenges")?,
+                "goals": json("goals")?,
+                "timezone": r.try_get::<String, _>("timezone")?,
+                "okr_cycle": r.try_get::<String, _>("okr_cycle")?,
+                "language": r.try_get::<String, _>("language")?,
+                "created_at": r.try_get::<i64, _>("created_at")?,
+            }))
+        })
+        .transpose()
+    }
+}
+
+/// `slug-2`, `slug-3`…, kept within the slug's 60 characters.
+pub fn suffixed(slug: &str, n: u32) -> String {
+    let suffix = format!("-{n}");
+    let keep = onboarding_core::slug::MAX_LEN
+        .saturating_sub(suffix.len())
+        .min(slug.len());
+    format!("{}{suffix}", slug[..keep].trim_end_matches('-'))
+}
+
+async fn event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    session: &str,
+    user: &str,
+    kind: &str,
+    step: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6)")
+        .bind(new_id())
+        .bind(session)
+        .bind(user)
+        .bind(kind)
+        .bind(step)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+fn create_sqlite_parent_dir(url: &str) -> Result<(), String> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display())),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn suffixes_stay_within_sixty() {
+        assert_eq!(super::suffixed("acme", 2), "acme-2");
+        let long = "a".repeat(60);
+        assert_eq!(super::suffixed(&long, 12).len(), 60);
+        assert!(super::suffixed(&format!("{}-b", "a".repeat(57)), 10).ends_with("a-10"));
+    }
+}

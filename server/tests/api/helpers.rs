@@ -1,0 +1,254 @@
+use onboarding_server::auth::Keys;
+use onboarding_server::startup::{Application, Settings};
+use onboarding_server::store::Store;
+use reqwest::{Client, Method, Response};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub keys: Arc<Keys>,
+    pub http: Client,
+    _dir: Option<tempdir::TempDir>,
+}
+
+/// A temporary directory removed on drop (enough for a SQLite file; no extra dependency).
+pub mod tempdir {
+    pub struct TempDir(pub std::path::PathBuf);
+    impl TempDir {
+        pub fn new() -> TempDir {
+            let p = std::env::temp_dir().join(format!("onboarding-test-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// The PostgreSQL admin URL, or `None` to skip (never under CI).
+fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => panic!("TEST_DATABASE_URL must be set under CI"),
+        _ => None,
+    }
+}
+
+async fn fresh_postgres_database() -> Option<String> {
+    let admin = postgres_admin_url()?;
+    sqlx::any::install_default_drivers();
+    let name = format!("onboarding_test_{}", uuid::Uuid::new_v4().simple());
+    let pool = sqlx::AnyPool::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at TEST_DATABASE_URL unreachable: {e}"));
+    sqlx::query(&format!("create database {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_owned())
+        .unwrap_or(admin);
+    Some(format!("{base}/{name}"))
+}
+
+pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
+    let (url, dir) = match engine {
+        Engine::Sqlite => {
+            let dir = tempdir::TempDir::new();
+            (
+                format!("sqlite://{}/test.db?mode=rwc", dir.0.display()),
+                Some(dir),
+            )
+        }
+        Engine::Postgres => (fresh_postgres_database().await?, None),
+    };
+    let keys = Arc::new(Keys::hs256(SECRET.as_bytes(), None, None));
+    let settings = Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: url,
+        keys: keys.clone(),
+        session_ttl: Duration::from_secs(7 * 86_400),
+        dev: false,
+    };
+    let app = Application::build(settings).await.expect("app builds");
+    let base = format!("http://{}", app.local_addr());
+    let store = app.store.clone();
+    tokio::spawn(app.run());
+    Some(TestApp {
+        base,
+        store,
+        keys,
+        http: Client::new(),
+        _dir: dir,
+    })
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub fn token(&self, user: &str) -> String {
+        self.keys
+            .mint(user, &format!("{user}@example.com"), 3600)
+            .unwrap()
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(u) = user {
+            req = req.bearer_auth(self.token(u));
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        reply(req.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, user: &str) -> Reply {
+        self.send(Method::GET, path, Some(user), None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, user: &str, body: Option<&Value>) -> Reply {
+        self.send(Method::POST, path, Some(user), body, &[]).await
+    }
+
+    pub async fn put_step(
+        &self,
+        user: &str,
+        step: &str,
+        data: &Value,
+        if_match: Option<i64>,
+    ) -> Reply {
+        let tag = if_match.map(|v| format!("\"{v}\""));
+        let headers: Vec<(&str, &str)> = tag.iter().map(|t| ("if-match", t.as_str())).collect();
+        self.send(
+            Method::PUT,
+            &format!("/api/onboarding/steps/{step}"),
+            Some(user),
+            Some(data),
+            &headers,
+        )
+        .await
+    }
+
+    /// Starts a session and saves every step of the valid fixture (company name replaced).
+    pub async fn fill_wizard(&self, user: &str, company_name: &str) {
+        assert!(matches!(
+            self.post("/api/onboarding/start", user, None).await.status,
+            200 | 201
+        ));
+        let mut wizard = valid_wizard();
+        wizard["company"]["company_name"] = Value::String(company_name.into());
+        for step in [
+            "welcome",
+            "company",
+            "organization",
+            "objectives",
+            "preferences",
+            "review",
+        ] {
+            let r = self.put_step(user, step, &wizard[step], None).await;
+            assert_eq!(r.status, 200, "{step}: {}", r.body);
+            assert_eq!(r.body["report"]["valid"], true, "{step}: {}", r.body);
+        }
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        use sqlx::Row;
+        sqlx::query(&format!("select count(*) as n from {table}"))
+            .fetch_one(&self.store.pool)
+            .await
+            .unwrap()
+            .get::<i64, _>("n")
+    }
+}
+
+pub async fn reply(r: Response) -> Reply {
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn valid_wizard() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/valid_wizard.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Asserts an RFC 9457 problem with this status and code.
+pub fn assert_problem(r: &Reply, status: u16, code: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(
+        r.headers.get("content-type").unwrap(),
+        "application/problem+json",
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["code"], code, "{}", r.body);
+    assert_eq!(r.body["type"], format!("/problems/{code}"));
+    assert_eq!(r.body["status"], status);
+}
+
+/// Runs a test against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::spawn_app($crate::helpers::Engine::Sqlite).await.unwrap();
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    match $crate::helpers::spawn_app($crate::helpers::Engine::Postgres).await {
+                        Some(app) => super::$name(app).await,
+                        None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
+                    }
+                }
+            )*
+        }
+    };
+}

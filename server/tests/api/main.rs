@@ -1,0 +1,6 @@
+//! The one integration-test binary of the server: the API over real HTTP (app on port 0) against
+//! real databases — SQLite (a temp file) and PostgreSQL (a fresh database per test, when
+//! `TEST_DATABASE_URL` is set; under CI it must be).
+
+mod helpers;
+mod onboarding;

@@ -1,0 +1,484 @@
+use crate::helpers::{assert_problem, reply, valid_wizard, TestApp, SECRET};
+use reqwest::Method;
+use serde_json::json;
+
+crate::both_engines!(
+    health_and_metadata,
+    tokens_are_checked,
+    the_whole_flow_creates_everything,
+    invalid_steps_are_saved_but_not_completed_and_complete_refuses,
+    stale_if_match_is_412,
+    idempotency_key_replays_the_first_response,
+    taken_slugs_get_a_suffix,
+    concurrent_completes_create_one_organization,
+    bad_input_is_a_clear_4xx_and_changes_nothing,
+    restart_abandons_the_open_session,
+);
+
+async fn health_and_metadata(app: TestApp) {
+    let r = reply(
+        app.http
+            .get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = reply(
+        app.http
+            .get(format!("{}/readyz", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let r = reply(
+        app.http
+            .get(format!("{}/api/onboarding/steps?locale=en", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.body[0]["title"], "Welcome");
+    let r = reply(
+        app.http
+            .get(format!("{}/api/onboarding/steps", app.base))
+            .header("accept-language", "en-US")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.body[0]["title"], "Welcome");
+    let r = reply(
+        app.http
+            .get(format!("{}/api/onboarding/steps", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.body[0]["title"], "Bienvenida");
+    let r = reply(
+        app.http
+            .get(format!("{}/api/onboarding/schema", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        r.body["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    let r = reply(
+        app.http
+            .get(format!("{}/api/onboarding/steps?locale=fr", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_problem(&r, 400, "bad_request");
+    let r = reply(
+        app.http
+            .get(format!("{}/nope", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_problem(&r, 404, "not_found");
+    // Stateless validation: the same bytes as the rules everywhere else.
+    let r = app
+        .http
+        .post(format!("{}/api/onboarding/validate?locale=en", app.base))
+        .bearer_auth(app.token("u1"))
+        .json(&json!({"welcome": {"full_name": "A"}}))
+        .send()
+        .await
+        .unwrap();
+    let text = r.text().await.unwrap();
+    let ctx = onboarding_core::Context::new(
+        onboarding_core::Locale::En,
+        onboarding_server::today(),
+        Some("u1@example.com"),
+    );
+    assert_eq!(
+        text,
+        onboarding_core::to_json(&onboarding_core::validate_wizard(
+            &json!({"welcome": {"full_name": "A"}}),
+            &ctx
+        ))
+    );
+}
+
+async fn tokens_are_checked(app: TestApp) {
+    let status = |auth: Option<String>| {
+        let mut req = app.http.get(format!("{}/api/onboarding/status", app.base));
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        async move { reply(req.send().await.unwrap()).await }
+    };
+    for auth in [
+        None,
+        Some("Basic abc".to_owned()),
+        Some("Bearer not.a.jwt".to_owned()),
+    ] {
+        let r = status(auth).await;
+        assert_problem(&r, 401, "unauthorized");
+        assert_eq!(r.headers.get("www-authenticate").unwrap(), "Bearer");
+    }
+    let other =
+        onboarding_server::auth::Keys::hs256(b"another-secret-another-secret-0123456", None, None);
+    assert_problem(
+        &status(Some(format!(
+            "Bearer {}",
+            other.mint("u", "u@x.com", 60).unwrap()
+        )))
+        .await,
+        401,
+        "unauthorized",
+    );
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &json!({"sub": "u", "email": "u@x.com", "exp": 1_000_000_000}),
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let r = status(Some(format!("Bearer {expired}"))).await;
+    assert_problem(&r, 401, "unauthorized");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("Expired"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        status(Some(format!("Bearer {}", app.token("u"))))
+            .await
+            .status,
+        200
+    );
+}
+
+async fn the_whole_flow_creates_everything(app: TestApp) {
+    let r = app.get("/api/onboarding/status", "ana").await;
+    assert_eq!(r.body["status"], "not_started");
+    let r = app.post("/api/onboarding/start", "ana", None).await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.headers.get("etag").unwrap(), "\"1\"");
+    let again = app.post("/api/onboarding/start", "ana", None).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["session_id"], r.body["session_id"]);
+    app.fill_wizard("ana", "Café Niño & Co.").await;
+    let r = app.get("/api/onboarding/status", "ana").await;
+    assert_eq!(r.body["completion_percent"], 100);
+    assert_eq!(r.body["next"], "complete");
+    assert_eq!(
+        r.body["draft"]["company"]["company_name"],
+        "Café Niño & Co."
+    );
+
+    let created = app.post("/api/onboarding/complete", "ana", None).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["organization"]["slug"], "cafe-nino-co");
+    assert_eq!(created.body["organization"]["country"], "MX");
+    assert_eq!(
+        created.body["organization"]["website"],
+        "https://cafenino.mx"
+    );
+    for (table, n) in [
+        ("organizations", 1),
+        ("memberships", 1),
+        ("profiles", 1),
+        ("objectives", 2),
+        ("key_results", 3),
+        ("invitations", 2),
+    ] {
+        assert_eq!(app.count(table).await, n, "{table}");
+    }
+    // started + 6 × (step_saved, step_completed) + completed
+    assert_eq!(app.count("onboarding_events").await, 14);
+    let r = app.get("/api/onboarding/status", "ana").await;
+    assert_eq!(r.body["status"], "completed");
+    assert_eq!(r.body["next"], "done");
+    // Invitation tokens are stored hashed (64 hex chars), never in the clear.
+    use sqlx::Row;
+    let hash: String = sqlx::query("select token_hash from invitations limit 1")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap()
+        .get("token_hash");
+    assert_eq!(hash.len(), 64);
+    // A second complete answers with the same organization and creates nothing.
+    let r2 = app.post("/api/onboarding/complete", "ana", None).await;
+    assert_eq!(r2.status, 200, "{}", r2.body);
+    assert_eq!(
+        r2.body["organization"]["id"],
+        created.body["organization"]["id"]
+    );
+    assert_eq!(app.count("organizations").await, 1);
+}
+
+async fn invalid_steps_are_saved_but_not_completed_and_complete_refuses(app: TestApp) {
+    app.post("/api/onboarding/start", "luis", None).await;
+    let r = app
+        .put_step(
+            "luis",
+            "company",
+            &json!({"company_name": "A", "country": "zz"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["report"]["valid"], false);
+    assert_eq!(
+        r.body["report"]["issues"][0]["path"],
+        "company.company_name"
+    );
+    assert_eq!(
+        r.body["report"]["issues"][0]["message"],
+        "Debe tener al menos 2 caracteres."
+    );
+    assert_eq!(r.body["completed_steps"], json!([]));
+    let status = app.get("/api/onboarding/status", "luis").await;
+    assert_eq!(status.body["draft"]["company"]["country"], "zz");
+    // Valid now: the step completes; then invalid again: it is no longer complete.
+    app.put_step("luis", "company", &valid_wizard()["company"], None)
+        .await;
+    assert_eq!(
+        app.get("/api/onboarding/status", "luis").await.body["completed_steps"],
+        json!(["company"])
+    );
+    let r = app.put_step("luis", "company", &json!({}), None).await;
+    assert_eq!(r.body["completed_steps"], json!([]));
+
+    let r = app
+        .send(
+            Method::POST,
+            "/api/onboarding/complete?locale=en",
+            Some("luis"),
+            None,
+            &[],
+        )
+        .await;
+    assert_problem(&r, 422, "validation_failed");
+    assert_eq!(r.body["report"]["valid"], false);
+    assert_eq!(
+        r.body["report"]["issues"][0]["message"],
+        "This field is required."
+    );
+    assert_eq!(app.count("organizations").await, 0);
+    assert_eq!(
+        app.get("/api/onboarding/status", "luis").await.body["status"],
+        "in_progress"
+    );
+}
+
+async fn stale_if_match_is_412(app: TestApp) {
+    let start = app.post("/api/onboarding/start", "eva", None).await;
+    let v1 = start.body["version"].as_i64().unwrap();
+    let r = app
+        .put_step("eva", "welcome", &json!({"full_name": "Eva"}), Some(v1))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers.get("etag").unwrap(), &format!("\"{}\"", v1 + 1));
+    // Another tab still holds v1.
+    let stale = app
+        .put_step("eva", "welcome", &json!({"full_name": "Eve"}), Some(v1))
+        .await;
+    assert_problem(&stale, 412, "stale_version");
+    assert_eq!(stale.body["current_version"], v1 + 1);
+    assert_eq!(
+        app.get("/api/onboarding/status", "eva").await.body["draft"]["welcome"]["full_name"],
+        "Eva"
+    );
+    let bad = app
+        .send(
+            Method::PUT,
+            "/api/onboarding/steps/welcome",
+            Some("eva"),
+            Some(&json!({})),
+            &[("if-match", "latest")],
+        )
+        .await;
+    assert_problem(&bad, 400, "bad_request");
+}
+
+async fn idempotency_key_replays_the_first_response(app: TestApp) {
+    app.fill_wizard("ines", "Acme").await;
+    let headers = [("idempotency-key", "key-1")];
+    let first = app
+        .send(
+            Method::POST,
+            "/api/onboarding/complete",
+            Some("ines"),
+            None,
+            &headers,
+        )
+        .await;
+    assert_eq!(first.status, 201);
+    let second = app
+        .send(
+            Method::POST,
+            "/api/onboarding/complete",
+            Some("ines"),
+            None,
+            &headers,
+        )
+        .await;
+    assert_eq!(second.status, 201);
+    assert_eq!(second.body, first.body);
+    assert_eq!(app.count("organizations").await, 1);
+}
+
+async fn taken_slugs_get_a_suffix(app: TestApp) {
+    let mut slugs = Vec::new();
+    for user in ["u1", "u2", "u3"] {
+        app.fill_wizard(user, "Café Niño & Co.").await;
+        let r = app.post("/api/onboarding/complete", user, None).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        slugs.push(r.body["organization"]["slug"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(slugs, ["cafe-nino-co", "cafe-nino-co-2", "cafe-nino-co-3"]);
+}
+
+async fn concurrent_completes_create_one_organization(app: TestApp) {
+    app.fill_wizard("race", "Race Inc").await;
+    let requests = (0..20).map(|_| app.post("/api/onboarding/complete", "race", None));
+    let replies = futures::future::join_all(requests).await;
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        replies
+            .iter()
+            .map(|r| (r.status, r.body.clone()))
+            .collect::<Vec<_>>()
+    );
+    let id = &replies.iter().find(|r| r.status == 201).unwrap().body["organization"]["id"];
+    for r in &replies {
+        assert!(
+            r.status == 201 || r.status == 200,
+            "{} {}",
+            r.status,
+            r.body
+        );
+        assert_eq!(&r.body["organization"]["id"], id);
+    }
+    assert_eq!(app.count("organizations").await, 1);
+    assert_eq!(app.count("memberships").await, 1);
+    assert_eq!(app.count("objectives").await, 2);
+}
+
+async fn bad_input_is_a_clear_4xx_and_changes_nothing(app: TestApp) {
+    app.post("/api/onboarding/start", "bad", None).await;
+    let before = app.get("/api/onboarding/status", "bad").await.body["version"]
+        .as_i64()
+        .unwrap();
+    let url = format!("{}/api/onboarding/steps/welcome", app.base);
+    let token = app.token("bad");
+    let raw = |body: Vec<u8>, content_type: &'static str| {
+        let req = app
+            .http
+            .put(&url)
+            .bearer_auth(&token)
+            .header("content-type", content_type)
+            .body(body);
+        async move { reply(req.send().await.unwrap()).await }
+    };
+    assert_problem(
+        &raw(b"{not json".to_vec(), "application/json").await,
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &raw(
+            b"{\"full_name\": \"\xff\xfe\"}".to_vec(),
+            "application/json",
+        )
+        .await,
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &raw(b"{}".to_vec(), "text/plain").await,
+        415,
+        "unsupported_media_type",
+    );
+    let big = format!("{{\"full_name\": \"{}\"}}", "x".repeat(300 * 1024));
+    assert_problem(
+        &raw(big.into_bytes(), "application/json").await,
+        413,
+        "payload_too_large",
+    );
+    let nested = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert_problem(
+        &raw(nested.into_bytes(), "application/json").await,
+        400,
+        "bad_request",
+    );
+    let r = app.put_step("bad", "payment", &json!({}), None).await;
+    assert_problem(&r, 404, "not_found");
+    let r = app
+        .send(
+            Method::POST,
+            "/api/onboarding/start",
+            Some("bad"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = reply(
+        app.http
+            .post(format!("{}/api/onboarding/start", app.base))
+            .bearer_auth(&token)
+            .body("{\"restart\": \"yes\"}")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_problem(&r, 400, "bad_request");
+    assert_eq!(
+        app.get("/api/onboarding/status", "bad").await.body["version"]
+            .as_i64()
+            .unwrap(),
+        before
+    );
+    assert_eq!(app.count("onboarding_events").await, 1);
+    // Without a session there is nothing to save or complete.
+    let r = app.put_step("nobody", "welcome", &json!({}), None).await;
+    assert_problem(&r, 409, "conflict");
+    let r = app.post("/api/onboarding/complete", "nobody", None).await;
+    assert_problem(&r, 409, "conflict");
+}
+
+async fn restart_abandons_the_open_session(app: TestApp) {
+    let first = app.post("/api/onboarding/start", "rita", None).await;
+    let second = app
+        .post(
+            "/api/onboarding/start",
+            "rita",
+            Some(&json!({"restart": true})),
+        )
+        .await;
+    assert_eq!(second.status, 201);
+    assert_ne!(first.body["session_id"], second.body["session_id"]);
+    use sqlx::Row;
+    let rows = sqlx::query("select status from onboarding_sessions order by created_at")
+        .fetch_all(&app.store.pool)
+        .await
+        .unwrap();
+    let statuses: Vec<String> = rows.iter().map(|r| r.get("status")).collect();
+    assert!(
+        statuses.contains(&"abandoned".to_owned()) && statuses.contains(&"in_progress".to_owned()),
+        "{statuses:?}"
+    );
+}
