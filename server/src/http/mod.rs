@@ -3,6 +3,7 @@
 mod health;
 mod meta;
 mod onboarding;
+mod organizations;
 
 use crate::auth::{HasKeys, Keys};
 use crate::error::ApiError;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(meta::router())
         .merge(onboarding::router())
+        .merge(organizations::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

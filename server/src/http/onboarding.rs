@@ -359,6 +359,6 @@ async fn already_completed(
     else {
         return Ok(None);
     };
-    let organization = state.store.organization(org_id).await?;
+    let organization = state.store.organization(&user.id, org_id).await?;
     Ok(Some(axum::Json(json!({ "organization": organization, "session_id": session.id, "already_completed": true })).into_response()))
 }

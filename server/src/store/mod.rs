@@ -140,6 +140,25 @@ impl Store {
         result.map_err(|e| format!("migrations failed: {e}"))
     }
 
+    /// A transaction on behalf of `user`. On PostgreSQL it runs as the RLS-bound role with the
+    /// user id set, both `local` to the transaction, never left on a pooled connection.
+    pub async fn begin(
+        &self,
+        user: &str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        if self.engine == Engine::Postgres {
+            sqlx::query("set local role onboarding_app")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("select set_config('app.user_id', $1, true)")
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("select 1")
             .execute(&self.pool)
@@ -150,26 +169,30 @@ impl Store {
     /// The user's most recent session, whatever its status.
     pub async fn latest_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
         let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 order by created_at desc, id desc limit 1");
+        let mut tx = self.begin(user).await?;
         let row = sqlx::query(&sql)
             .bind(user)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        tx.commit().await?;
         row.as_ref().map(session).transpose()
     }
 
     pub async fn open_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
         let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 and status = 'in_progress'");
+        let mut tx = self.begin(user).await?;
         let row = sqlx::query(&sql)
             .bind(user)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        tx.commit().await?;
         row.as_ref().map(session).transpose()
     }
 
     /// Ends the user's open session (`abandoned` or `expired`) and records the event.
     pub async fn end_session(&self, session: &Session, status: &str) -> Result<(), sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin(&session.user_id).await?;
         let done = sqlx::query("update onboarding_sessions set status = $1, version = version + 1, updated_at = $2 where id = $3 and status = 'in_progress'")
             .bind(status)
             .bind(now)
@@ -186,7 +209,7 @@ impl Store {
     pub async fn create_session(&self, user: &str) -> Result<Session, sqlx::Error> {
         let now = now_ms();
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin(user).await?;
         sqlx::query("insert into onboarding_sessions (id, user_id, status, version, draft, completed_steps, organization_id, last_activity_at, created_at, updated_at) values ($1, $2, 'in_progress', 1, '{}', '[]', null, $3, $3, $3)")
             .bind(&id)
             .bind(user)
@@ -220,7 +243,7 @@ impl Store {
     ) -> Result<i64, SaveError> {
         let now = now_ms();
         let expected = expected.unwrap_or(session.version);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin(&session.user_id).await?;
         let done = sqlx::query("update onboarding_sessions set draft = $1, completed_steps = $2, version = version + 1, last_activity_at = $3, updated_at = $3 where id = $4 and status = 'in_progress' and version = $5")
             .bind(draft.to_string())
             .bind(serde_json::to_string(completed).unwrap_or_else(|_| "[]".into()))
@@ -230,10 +253,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() != 1 {
-            drop(tx);
             let current = sqlx::query("select version from onboarding_sessions where id = $1")
                 .bind(&session.id)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?
                 .try_get::<i64, _>("version")?;
             return Err(SaveError::Stale(current));
@@ -267,13 +289,15 @@ impl Store {
         user: &str,
         key: &str,
     ) -> Result<Option<(u16, String)>, sqlx::Error> {
+        let mut tx = self.begin(user).await?;
         let row = sqlx::query(
             "select status, body from idempotency_keys where user_id = $1 and key = $2",
         )
         .bind(user)
         .bind(key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
+        tx.commit().await?;
         row.map(|r| {
             Ok((
                 u16::try_from(r.try_get::<i64, _>("status")?).unwrap_or(200),
@@ -298,7 +322,7 @@ impl Store {
         let now = now_ms();
         let org_id = new_id();
         let user = &session.user_id;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin(user).await?;
         // First statement is a write: on SQLite it takes the write lock at once (no deadlock on
         // upgrade); on PostgreSQL it locks the row, so concurrent completes queue up here.
         let claimed = sqlx::query("update onboarding_sessions set status = 'completed', organization_id = $1, version = version + 1, last_activity_at = $2, updated_at = $2 where id = $3 and status = 'in_progress'")
@@ -312,8 +336,12 @@ impl Store {
         }
         let o = &records.organization;
         let mut slug = o.slug.clone();
+        // Each attempt in a savepoint: a taken slug is a unique violation that rolls back only the
+        // attempt. (Not `on conflict do nothing`: under PostgreSQL's row-level security that also
+        // checks the read policy on the new row, which its owner's membership does not yet pass.)
         for n in 2.. {
-            let inserted = sqlx::query("insert into organizations (id, slug, name, industry, size, employee_count, country, website, description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) on conflict (slug) do nothing")
+            let mut attempt = sqlx::Connection::begin(&mut *tx).await?;
+            let inserted = sqlx::query("insert into organizations (id, slug, name, industry, size, employee_count, country, website, description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)")
                 .bind(&org_id)
                 .bind(&slug)
                 .bind(&o.name)
@@ -331,12 +359,19 @@ impl Store {
                 .bind(o.okr_cycle)
                 .bind(o.language)
                 .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            if inserted.rows_affected() == 1 {
-                break;
+                .execute(&mut *attempt)
+                .await;
+            match inserted {
+                Ok(_) => {
+                    attempt.commit().await?;
+                    break;
+                }
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    attempt.rollback().await?;
+                    slug = suffixed(&o.slug, n);
+                }
+                Err(e) => return Err(e),
             }
-            slug = suffixed(&o.slug, n);
         }
         sqlx::query("insert into memberships (id, organization_id, user_id, role, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)")
             .bind(new_id())
@@ -423,12 +458,90 @@ impl Store {
         ))
     }
 
+    /// The user's role in the organization, if a member.
+    pub async fn role_in(&self, user: &str, org: &str) -> Result<Option<String>, sqlx::Error> {
+        let mut tx = self.begin(user).await?;
+        let row =
+            sqlx::query("select role from memberships where organization_id = $1 and user_id = $2")
+                .bind(org)
+                .bind(user)
+                .fetch_optional(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        row.map(|r| r.try_get("role")).transpose()
+    }
+
+    /// The members of an organization (checked by the caller; RLS checks again on PostgreSQL).
+    pub async fn members(&self, user: &str, org: &str) -> Result<Vec<Value>, sqlx::Error> {
+        let mut tx = self.begin(user).await?;
+        let rows = sqlx::query("select user_id, role, created_at from memberships where organization_id = $1 order by created_at, user_id")
+            .bind(org)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(serde_json::json!({
+                    "user_id": r.try_get::<String, _>("user_id")?,
+                    "role": r.try_get::<String, _>("role")?,
+                    "joined_at": r.try_get::<i64, _>("created_at")?,
+                }))
+            })
+            .collect()
+    }
+
+    /// The objectives of an organization with their key results, in order.
+    pub async fn objectives(&self, user: &str, org: &str) -> Result<Vec<Value>, sqlx::Error> {
+        let mut tx = self.begin(user).await?;
+        let objectives = sqlx::query("select id, position, title, description from objectives where organization_id = $1 order by position")
+            .bind(org)
+            .fetch_all(&mut *tx)
+            .await?;
+        let key_results = sqlx::query("select objective_id, position, title, metric_type, baseline, target, unit from key_results where organization_id = $1 order by objective_id, position")
+            .bind(org)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        objectives
+            .iter()
+            .map(|o| {
+                let id: String = o.try_get("id")?;
+                let krs = key_results
+                    .iter()
+                    .filter(|k| {
+                        k.try_get::<String, _>("objective_id")
+                            .is_ok_and(|oid| oid == id)
+                    })
+                    .map(|k| {
+                        Ok(serde_json::json!({
+                            "position": k.try_get::<i64, _>("position")?,
+                            "title": k.try_get::<String, _>("title")?,
+                            "metric_type": k.try_get::<String, _>("metric_type")?,
+                            "baseline": k.try_get::<f64, _>("baseline")?,
+                            "target": k.try_get::<f64, _>("target")?,
+                            "unit": k.try_get::<Option<String>, _>("unit")?,
+                        }))
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+                Ok(serde_json::json!({
+                    "id": id,
+                    "position": o.try_get::<i64, _>("position")?,
+                    "title": o.try_get::<String, _>("title")?,
+                    "description": o.try_get::<Option<String>, _>("description")?,
+                    "key_results": krs,
+                }))
+            })
+            .collect()
+    }
+
     /// The organization as the API shows it.
-    pub async fn organization(&self, id: &str) -> Result<Option<Value>, sqlx::Error> {
+    pub async fn organization(&self, user: &str, id: &str) -> Result<Option<Value>, sqlx::Error> {
+        let mut tx = self.begin(user).await?;
         let row = sqlx::query("select id, slug, name, industry, size, employee_count, country, website, description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at from organizations where id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        tx.commit().await?;
         row.map(|r| {
             let json = |name: &str| -> Result<Value, sqlx::Error> {
                 Ok(serde_json::from_str(&r.try_get::<String, _>(name)?).unwrap_or(Value::Null))

@@ -68,6 +68,12 @@ async fn fresh_postgres_database() -> Option<String> {
 }
 
 pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
+    // Server logs go to the test's captured output (shown for failing tests); TEST_LOG=debug for more.
+    let filter = std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
     let (url, dir) = match engine {
         Engine::Sqlite => {
             let dir = tempdir::TempDir::new();

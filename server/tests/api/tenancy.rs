@@ -1,0 +1,163 @@
+//! Tenancy: user B against user A's data, over HTTP on both engines, and directly in SQL under
+//! the application role with B's id on PostgreSQL (row-level security).
+
+use crate::helpers::{assert_problem, Engine, TestApp};
+use serde_json::json;
+use sqlx::Row;
+
+crate::both_engines!(members_only_over_http);
+
+async fn members_only_over_http(app: TestApp) {
+    app.fill_wizard("alice", "Alice Co").await;
+    let created = app.post("/api/onboarding/complete", "alice", None).await;
+    let org = created.body["organization"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in [
+        format!("/api/organizations/{org}"),
+        format!("/api/organizations/{org}/objectives"),
+        format!("/api/organizations/{org}/members"),
+    ] {
+        let mine = app.get(&path, "alice").await;
+        assert_eq!(mine.status, 200, "{path}: {}", mine.body);
+        let theirs = app.get(&path, "bob").await;
+        assert_problem(&theirs, 404, "not_found");
+    }
+    let objectives = app
+        .get(&format!("/api/organizations/{org}/objectives"), "alice")
+        .await;
+    assert_eq!(objectives.body["objectives"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        objectives.body["objectives"][0]["key_results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let members = app
+        .get(&format!("/api/organizations/{org}/members"), "alice")
+        .await;
+    assert_eq!(
+        members.body["members"],
+        json!([{"user_id": "alice", "role": "owner", "joined_at": members.body["members"][0]["joined_at"]}])
+    );
+    // Bob sees none of Alice's onboarding.
+    let status = app.get("/api/onboarding/status", "bob").await;
+    assert_eq!(status.body["status"], "not_started");
+    let r = app.post("/api/onboarding/complete", "bob", None).await;
+    assert_problem(&r, 409, "conflict");
+    let r = app
+        .send(
+            reqwest::Method::POST,
+            "/api/onboarding/complete",
+            Some("bob"),
+            None,
+            &[("idempotency-key", "alice-key")],
+        )
+        .await;
+    assert_problem(&r, 409, "conflict");
+}
+
+const TENANT_TABLES: &[&str] = &[
+    "onboarding_sessions",
+    "onboarding_events",
+    "organizations",
+    "memberships",
+    "profiles",
+    "objectives",
+    "key_results",
+    "invitations",
+    "idempotency_keys",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_row_level_security_refuses_other_tenants() {
+    let Some(app) = crate::helpers::spawn_app(Engine::Postgres).await else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    app.fill_wizard("alice", "Alice Co").await;
+    let created = app
+        .send(
+            reqwest::Method::POST,
+            "/api/onboarding/complete",
+            Some("alice"),
+            None,
+            &[("idempotency-key", "k")],
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let org = created.body["organization"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The role requests run as: not a superuser, no BYPASSRLS, owns no table.
+    let pool = &app.store.pool;
+    let role =
+        sqlx::query("select rolsuper, rolbypassrls from pg_roles where rolname = 'onboarding_app'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert!(!role.get::<bool, _>("rolsuper") && !role.get::<bool, _>("rolbypassrls"));
+    let owned =
+        sqlx::query("select count(*) as n from pg_tables where tableowner = 'onboarding_app'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(owned.get::<i64, _>("n"), 0);
+
+    for (user, visible) in [("alice", true), ("bob", false)] {
+        for table in TENANT_TABLES {
+            let mut tx = app.store.begin(user).await.unwrap();
+            let n: i64 = sqlx::query(&format!("select count(*) as n from {table}"))
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap()
+                .get("n");
+            assert_eq!(n > 0, visible, "{user} sees {n} rows of {table}");
+            if !visible {
+                let updated = sqlx::query(&format!("update {table} set updated_at = 0"))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                assert_eq!(updated.rows_affected(), 0, "bob updated {table}");
+                let deleted = sqlx::query(&format!("delete from {table}"))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                assert_eq!(deleted.rows_affected(), 0, "bob deleted from {table}");
+            }
+            tx.rollback().await.unwrap();
+        }
+    }
+    // Writes into Alice's organization, or as Alice, are refused for Bob.
+    let refused = [
+        format!("insert into objectives (id, organization_id, position, title, created_at, updated_at) values ('x', '{org}', 9, 'Intruso total', 0, 0)"),
+        format!("insert into memberships (id, organization_id, user_id, role, created_at, updated_at) values ('x', '{org}', 'alice', 'owner', 0, 0)"),
+        format!("insert into invitations (id, organization_id, email, role, token_hash, expires_at, created_at, updated_at) values ('x', '{org}', 'b@x.com', 'member', 'h', 0, 0, 0)"),
+        "insert into onboarding_sessions (id, user_id, status, version, draft, completed_steps, last_activity_at, created_at, updated_at) values ('x', 'alice', 'in_progress', 1, '{}', '[]', 0, 0, 0)".to_owned(),
+        "insert into idempotency_keys (user_id, key, status, body, created_at, updated_at) values ('alice', 'k2', 201, '{}', 0, 0)".to_owned(),
+        "insert into profiles (user_id, full_name, job_title, experience_with_okr, primary_goal, urgency_level, preferences, created_at, updated_at) values ('alice', 'x', 'x', 'none', 'x', 'low', '{}', 0, 0)".to_owned(),
+    ];
+    for sql in refused {
+        let mut tx = app.store.begin("bob").await.unwrap();
+        let err = sqlx::query(&sql).execute(&mut *tx).await.expect_err(&sql);
+        assert!(
+            err.to_string().contains("row-level security"),
+            "{sql}: {err}"
+        );
+        tx.rollback().await.unwrap();
+    }
+    // The role and the user id do not outlive the transaction on the pooled connection.
+    let mut conn = pool.acquire().await.unwrap();
+    let row = sqlx::query(
+        "select current_user::text as u, coalesce(current_setting('app.user_id', true), '') as id",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_ne!(row.get::<String, _>("u"), "onboarding_app");
+    assert_eq!(row.get::<String, _>("id"), "");
+}
