@@ -68,6 +68,9 @@ struct ServeArgs {
     /// Days of inactivity after which an onboarding session expires.
     #[arg(long, env = "SESSION_TTL_DAYS", default_value_t = 7)]
     session_ttl_days: u64,
+    /// Seconds between runs of the expiry purge.
+    #[arg(long, env = "PURGE_INTERVAL_SECS", default_value_t = 3600)]
+    purge_interval_secs: u64,
     #[command(flatten)]
     auth: AuthArgs,
 }
@@ -181,6 +184,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         database_url: args.database_url,
         keys: Arc::new(keys),
         session_ttl: Duration::from_secs(args.session_ttl_days * 86_400),
+        purge_interval: Duration::from_secs(args.purge_interval_secs),
         dev: args.dev,
     };
     let app = Application::build(settings).await?;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod startup;
 pub mod store;
 

@@ -17,6 +17,8 @@ pub struct Settings {
     pub database_url: String,
     pub keys: Arc<Keys>,
     pub session_ttl: Duration,
+    /// How often expired drafts are purged.
+    pub purge_interval: Duration,
     pub dev: bool,
 }
 
@@ -39,7 +41,9 @@ impl Application {
             keys: settings.keys,
             session_ttl: settings.session_ttl,
             dev: settings.dev,
+            metrics: Default::default(),
         };
+        spawn_purge(store.clone(), settings.session_ttl, settings.purge_interval);
         let request_id = HeaderName::from_static("x-request-id");
         let router = http::router(state)
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -72,6 +76,22 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         axum::serve(self.listener, self.router).await
     }
+}
+
+/// The background task that expires inactive sessions and purges their drafts.
+fn spawn_purge(store: Store, ttl: Duration, every: Duration) {
+    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
+        loop {
+            tick.tick().await;
+            match store.expire_sessions(crate::now_ms(), ttl_ms).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "expired inactive onboarding sessions"),
+                Err(e) => tracing::warn!(error = %e, "expiry purge failed; will retry"),
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -21,6 +21,7 @@ pub struct AppState {
     pub session_ttl: Duration,
     /// Development mode: `POST /api/dev/token` mints tokens for the demo page.
     pub dev: bool,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl HasKeys for AppState {
@@ -33,6 +34,7 @@ impl HasKeys for AppState {
 pub const BODY_LIMIT: usize = 256 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
     Router::new()
         .merge(health::router())
         .merge(meta::router())
@@ -40,6 +42,10 @@ pub fn router(state: AppState) -> Router {
         .merge(organizations::router())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .route_layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
         .with_state(state)
 }
 

@@ -233,6 +233,10 @@ async fn save_step(
         Err(SaveError::Stale(current)) => return Err(ApiError::PreconditionFailed { current }),
         Err(SaveError::Db(e)) => return Err(e.into()),
     };
+    state
+        .metrics
+        .steps_saved
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let current = current_step(&completed);
     let body = json!({
         "report": report,
@@ -333,7 +337,13 @@ async fn complete(
         )
         .await?;
     match (outcome, body) {
-        (Completion::Created { .. }, Some(body)) => Ok(replay(201, body)),
+        (Completion::Created { .. }, Some(body)) => {
+            state
+                .metrics
+                .completions
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(replay(201, body))
+        }
         _ => already_completed(&state, &user, key.as_deref())
             .await?
             .ok_or_else(|| ApiError::Conflict("the session changed concurrently; retry".into())),

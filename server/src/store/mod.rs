@@ -458,6 +458,25 @@ impl Store {
         ))
     }
 
+    /// Expires every session inactive since before `now - ttl`: its status becomes `expired`, its
+    /// draft is purged, and an `expired` event is recorded — in one transaction. Safe to run on
+    /// several servers at once: each session changes state once (the `where status` guard), the
+    /// others' updates skip it. Runs as the connecting role (system work, not a tenant's).
+    pub async fn expire_sessions(&self, now: i64, ttl_ms: i64) -> Result<u64, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query("update onboarding_sessions set status = 'expired', draft = '{}', version = version + 1, updated_at = $1 where status = 'in_progress' and last_activity_at < $2 returning id, user_id")
+            .bind(now)
+            .bind(now.saturating_sub(ttl_ms))
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &rows {
+            let (id, user): (String, String) = (row.try_get("id")?, row.try_get("user_id")?);
+            event(&mut tx, &id, &user, "expired", None, now).await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
     /// The user's role in the organization, if a member.
     pub async fn role_in(&self, user: &str, org: &str) -> Result<Option<String>, sqlx::Error> {
         let mut tx = self.begin(user).await?;

@@ -90,6 +90,7 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
         database_url: url,
         keys: keys.clone(),
         session_ttl: Duration::from_secs(7 * 86_400),
+        purge_interval: Duration::from_secs(3600),
         dev: false,
     };
     let app = Application::build(settings).await.expect("app builds");

@@ -13,7 +13,54 @@ crate::both_engines!(
     concurrent_completes_create_one_organization,
     bad_input_is_a_clear_4xx_and_changes_nothing,
     restart_abandons_the_open_session,
+    inactive_sessions_expire_and_drafts_are_purged,
 );
+
+async fn inactive_sessions_expire_and_drafts_are_purged(app: TestApp) {
+    app.post("/api/onboarding/start", "old", None).await;
+    app.put_step("old", "welcome", &json!({"full_name": "Olga"}), None)
+        .await;
+    app.post("/api/onboarding/start", "fresh", None).await;
+    let day = 86_400_000;
+    // Six days on: nothing expires. Eight days on (as seen by the purge's clock): both do.
+    assert_eq!(
+        app.store
+            .expire_sessions(onboarding_server::now_ms() + 6 * day, 7 * day)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.store
+            .expire_sessions(onboarding_server::now_ms() + 8 * day, 7 * day)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        app.store
+            .expire_sessions(onboarding_server::now_ms() + 8 * day, 7 * day)
+            .await
+            .unwrap(),
+        0
+    );
+    let status = app.get("/api/onboarding/status", "old").await;
+    assert_eq!(status.body["status"], "expired");
+    assert_eq!(status.body["draft"], serde_json::Value::Null);
+    use sqlx::Row;
+    let draft: String = sqlx::query("select draft from onboarding_sessions where user_id = 'old'")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap()
+        .get("draft");
+    assert_eq!(draft, "{}");
+    // Starting again after expiry begins fresh.
+    let start = app.post("/api/onboarding/start", "old", None).await;
+    assert_eq!(start.status, 201);
+    assert_eq!(start.body["draft"], json!({}));
+    let r = app.put_step("old", "welcome", &json!({}), Some(1)).await;
+    assert_eq!(r.status, 200);
+}
 
 async fn health_and_metadata(app: TestApp) {
     let r = reply(
@@ -214,6 +261,26 @@ async fn the_whole_flow_creates_everything(app: TestApp) {
         .unwrap()
         .get("token_hash");
     assert_eq!(hash.len(), 64);
+    // Metrics count it, per route template.
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("onboarding_completions_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("onboarding_steps_saved_total 6"),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"http_requests_total{method="PUT",route="/api/onboarding/steps/{step}",status="200"} 6"#), "{metrics}");
+    assert!(metrics.contains(r#"http_request_duration_seconds_count{method="POST",route="/api/onboarding/complete"} 1"#), "{metrics}");
     // A second complete answers with the same organization and creates nothing.
     let r2 = app.post("/api/onboarding/complete", "ana", None).await;
     assert_eq!(r2.status, 200, "{}", r2.body);
