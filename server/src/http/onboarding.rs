@@ -14,7 +14,6 @@ use axum::Router;
 use onboarding_core::{Context, StepId};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -317,13 +316,12 @@ async fn complete(
     let Some(records) = preview.records else {
         return Err(ApiError::Invalid(preview.report));
     };
+    // The tokens themselves are not kept: members issue one per invitee when they send it
+    // (`POST /api/organizations/{id}/invitations/{invitation}/token`).
     let token_hashes: Vec<String> = records
         .invitations
         .iter()
-        .map(|_| {
-            let token: [u8; 32] = rand::random();
-            hex::encode(Sha256::digest(token))
-        })
+        .map(|_| super::organizations::new_invitation_token().1)
         .collect();
     let session_id = session.id.clone();
     let (outcome, body) = state

@@ -5,7 +5,7 @@ use super::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -14,6 +14,79 @@ pub fn router() -> Router<AppState> {
         .route("/api/organizations/{id}", get(organization))
         .route("/api/organizations/{id}/objectives", get(objectives))
         .route("/api/organizations/{id}/members", get(members))
+        .route("/api/organizations/{id}/invitations", get(invitations))
+        .route(
+            "/api/organizations/{id}/invitations/{invitation}/token",
+            post(invitation_token),
+        )
+        .route("/api/invitations/accept", post(accept))
+}
+
+/// A new invitation token: 32 random bytes, given out as hex and stored as the SHA-256 of the
+/// bytes, so the database never holds a usable token.
+pub fn new_invitation_token() -> (String, String) {
+    let token: [u8; 32] = rand::random();
+    (hex::encode(token), token_hash(&token))
+}
+
+fn token_hash(token: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token))
+}
+
+async fn invitations(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    member_of(&state, &user, &id).await?;
+    Ok(Json(
+        json!({ "invitations": state.store.invitations(&user.id, &id).await? }),
+    ))
+}
+
+/// Issues a fresh token for a pending invitation (the previous one stops working) and returns
+/// it once, for the member to send to the invitee.
+async fn invitation_token(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, invitation)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    member_of(&state, &user, &id).await?;
+    let (token, hash) = new_invitation_token();
+    let email = state
+        .store
+        .rotate_invitation_token(&user.id, &id, &invitation, &hash)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such pending invitation".into()))?;
+    Ok(Json(
+        json!({ "invitation_id": invitation, "email": email, "token": token }),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct AcceptRequest {
+    token: String,
+}
+
+/// Joins the organization: the token must be current, unused, unexpired, and for the signed-in
+/// user's e-mail address. Single use.
+async fn accept(
+    State(state): State<AppState>,
+    user: AuthUser,
+    super::Json(req): super::Json<AcceptRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = hex::decode(req.token.trim())
+        .ok()
+        .filter(|b| b.len() == 32)
+        .ok_or_else(|| ApiError::BadRequest("token must be 64 hexadecimal characters".into()))?;
+    let email = onboarding_core::email::normalize(&user.email);
+    let org = state
+        .store
+        .accept_invitation(&user.id, &email, &token_hash(&bytes))
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no pending invitation for this token and your e-mail address (it may be used or expired)".into()))?;
+    Ok(Json(json!({ "organization_id": org, "role": "member" })))
 }
 
 async fn member_of(state: &AppState, user: &AuthUser, id: &str) -> Result<(), ApiError> {

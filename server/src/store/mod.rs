@@ -53,6 +53,9 @@ fn session(row: &AnyRow) -> Result<Session, sqlx::Error> {
     })
 }
 
+/// Invitations are valid for 7 days.
+pub const INVITATION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -424,7 +427,6 @@ impl Store {
                     .await?;
             }
         }
-        const INVITATION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
         for (invitation, token_hash) in records.invitations.iter().zip(invitation_token_hashes) {
             sqlx::query("insert into invitations (id, organization_id, email, role, token_hash, expires_at, accepted_at, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, null, $7, $7)")
                 .bind(new_id())
@@ -475,6 +477,92 @@ impl Store {
         }
         tx.commit().await?;
         Ok(rows.len() as u64)
+    }
+
+    /// Gives the invitation a new token (returned once, stored hashed) and a fresh 7-day expiry;
+    /// `None` when there is no such pending invitation in the organization.
+    pub async fn rotate_invitation_token(
+        &self,
+        user: &str,
+        org: &str,
+        invitation: &str,
+        token_hash: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        let now = now_ms();
+        let mut tx = self.begin(user).await?;
+        let row = sqlx::query("update invitations set token_hash = $1, expires_at = $2, updated_at = $3 where id = $4 and organization_id = $5 and accepted_at is null returning email")
+            .bind(token_hash)
+            .bind(now + INVITATION_TTL_MS)
+            .bind(now)
+            .bind(invitation)
+            .bind(org)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.map(|r| r.try_get("email")).transpose()
+    }
+
+    pub async fn invitations(&self, user: &str, org: &str) -> Result<Vec<Value>, sqlx::Error> {
+        let mut tx = self.begin(user).await?;
+        let rows = sqlx::query("select id, email, role, expires_at, accepted_at from invitations where organization_id = $1 order by created_at, email")
+            .bind(org)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(serde_json::json!({
+                    "id": r.try_get::<String, _>("id")?,
+                    "email": r.try_get::<String, _>("email")?,
+                    "role": r.try_get::<String, _>("role")?,
+                    "expires_at": r.try_get::<i64, _>("expires_at")?,
+                    "accepted_at": r.try_get::<Option<i64>, _>("accepted_at")?,
+                }))
+            })
+            .collect()
+    }
+
+    /// Accepts an invitation for `user` (whose address must be the invited one): single use,
+    /// unexpired; creates the membership in the same transaction. Returns the organization id,
+    /// or `None` when the token is unknown, used, expired or for another address.
+    pub async fn accept_invitation(
+        &self,
+        user: &str,
+        email: &str,
+        token_hash: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        let now = now_ms();
+        let mut tx = self.begin(user).await?;
+        let claimed = match self.engine {
+            Engine::Postgres => sqlx::query("select organization_id, role from onboarding_claim_invitation($1, $2, $3)"),
+            Engine::Sqlite => sqlx::query("update invitations set accepted_at = $3, updated_at = $3 where token_hash = $1 and accepted_at is null and expires_at > $3 and lower(email) = lower($2) returning organization_id, role"),
+        }
+        .bind(token_hash)
+        .bind(email)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = claimed else {
+            return Ok(None);
+        };
+        let (org, role): (String, String) = (row.try_get("organization_id")?, row.try_get("role")?);
+        let mut attempt = sqlx::Connection::begin(&mut *tx).await?;
+        let joined = sqlx::query("insert into memberships (id, organization_id, user_id, role, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)")
+            .bind(new_id())
+            .bind(&org)
+            .bind(user)
+            .bind(&role)
+            .bind(now)
+            .execute(&mut *attempt)
+            .await;
+        match joined {
+            Ok(_) => attempt.commit().await?,
+            // Already a member: the invitation is used up all the same.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => attempt.rollback().await?,
+            Err(e) => return Err(e),
+        }
+        tx.commit().await?;
+        Ok(Some(org))
     }
 
     /// The user's role in the organization, if a member.

@@ -3,5 +3,6 @@
 //! `TEST_DATABASE_URL` is set; under CI it must be).
 
 mod helpers;
+mod invitations;
 mod onboarding;
 mod tenancy;
