@@ -3,21 +3,39 @@
 use super::AppState;
 use crate::error::ApiError;
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "ops",
+    summary = "Liveness",
+    responses(
+        (status = 200, description = "Alive"),
+    ),
+)]
 async fn healthz() -> &'static str {
     "ok"
 }
 
 /// Ready when the database answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "ops",
+    summary = "Readiness: the database answers",
+    responses(
+        (status = 200, description = "Ready"),
+        (status = 503, description = "Database unreachable (problem+json)"),
+    ),
+)]
 async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     state
         .store
@@ -27,6 +45,15 @@ async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError>
     Ok("ready")
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "ops",
+    summary = "Prometheus metrics",
+    responses(
+        (status = 200, description = "Text exposition format"),
+    ),
+)]
 async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
     (
         [(

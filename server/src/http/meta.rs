@@ -7,18 +7,17 @@ use crate::error::ApiError;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::Router;
 use onboarding_core::{Context, Locale, StepId};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/onboarding/steps", get(steps))
-        .route("/api/onboarding/schema", get(schema))
-        .route("/api/onboarding/validate", post(validate))
-        .route("/api/dev/token", post(dev_token))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(steps))
+        .routes(routes!(schema))
+        .routes(routes!(validate))
+        .routes(routes!(dev_token))
 }
 
 #[derive(Deserialize)]
@@ -50,6 +49,19 @@ fn json_response(body: String) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], body)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/onboarding/steps",
+    tag = "rules",
+    summary = "Wizard metadata in a locale",
+    params(
+        ("locale" = String, Query, description = "es or en (default: Accept-Language, then es)"),
+    ),
+    responses(
+        (status = 200, description = "Steps and fields"),
+        (status = 400, description = "Unsupported locale"),
+    ),
+)]
 async fn steps(
     Query(q): Query<LocaleQuery>,
     headers: HeaderMap,
@@ -60,6 +72,15 @@ async fn steps(
     )))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/onboarding/schema",
+    tag = "rules",
+    summary = "JSON Schema of the wizard input",
+    responses(
+        (status = 200, description = "JSON Schema 2020-12"),
+    ),
+)]
 async fn schema() -> impl IntoResponse {
     json_response(onboarding_core::to_json(&onboarding_core::schema::schema()))
 }
@@ -72,6 +93,23 @@ pub struct ValidateQuery {
 
 /// The report for a wizard (or one step with `?step=`), byte for byte what the npm package's
 /// `validateWizardJson` returns for the same input and date; the user's e-mail is the context's.
+#[utoipa::path(
+    post,
+    path = "/api/onboarding/validate",
+    tag = "rules",
+    summary = "The rules report for a wizard or one step",
+    params(
+        ("step" = String, Query, description = "Validate only this step"),
+        ("locale" = String, Query, description = "es or en"),
+    ),
+    responses(
+        (status = 200, description = "Report"),
+        (status = 400, description = "Malformed JSON"),
+        (status = 401, description = "Bad token"),
+        (status = 404, description = "Unknown step"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn validate(
     user: AuthUser,
     Query(q): Query<ValidateQuery>,
@@ -102,6 +140,16 @@ struct DevTokenRequest {
 
 /// Development mode only: a token for the demo page. The user id is derived from the e-mail, so
 /// the same person gets the same drafts back.
+#[utoipa::path(
+    post,
+    path = "/api/dev/token",
+    tag = "dev",
+    summary = "Development mode only: a token for an e-mail address",
+    responses(
+        (status = 200, description = "Token"),
+        (status = 404, description = "Not in development mode"),
+    ),
+)]
 async fn dev_token(
     State(state): State<AppState>,
     Json(req): Json<DevTokenRequest>,

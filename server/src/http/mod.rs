@@ -33,13 +33,62 @@ impl HasKeys for AppState {
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
-pub fn router(state: AppState) -> Router {
-    let metrics = state.metrics.clone();
-    Router::new()
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Onboarding API", description = "Re-validates the onboarding wizard with the shared rules and persists it."),
+    modifiers(&BearerAuth),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The routes and the OpenAPI document, built together: a route cannot be served without
+/// being documented.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi;
+    let (router, mut api) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(meta::router())
         .merge(onboarding::router())
         .merge(organizations::router())
+        .split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    (router, api)
+}
+
+pub fn router(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
+    let (routes, api) = routes();
+    let spec = Arc::new(api.to_json().unwrap_or_default());
+    routes
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let spec = spec.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        (*spec).clone(),
+                    )
+                }
+            }),
+        )
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -9,18 +9,17 @@ use crate::store::{Completion, SaveError, Session};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::Router;
 use onboarding_core::{Context, StepId};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/onboarding/status", get(status))
-        .route("/api/onboarding/start", post(start))
-        .route("/api/onboarding/steps/{step}", put(save_step))
-        .route("/api/onboarding/complete", post(complete))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(status))
+        .routes(routes!(start))
+        .routes(routes!(save_step))
+        .routes(routes!(complete))
 }
 
 fn is_expired(state: &AppState, session: &Session) -> bool {
@@ -65,6 +64,17 @@ fn with_etag(status: StatusCode, body: Value, version: i64) -> Response {
     response
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/onboarding/status",
+    tag = "onboarding",
+    summary = "Where the user is in the onboarding",
+    responses(
+        (status = 200, description = "Status with ETag"),
+        (status = 401, description = "Bad token"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn status(State(state): State<AppState>, user: AuthUser) -> Result<Response, ApiError> {
     let Some(session) = state.store.latest_session(&user.id).await? else {
         return Ok(axum::Json(json!({
@@ -95,6 +105,19 @@ struct StartRequest {
 }
 
 /// Resumes the open session (200) or creates one (201); `restart` abandons the open one first.
+#[utoipa::path(
+    post,
+    path = "/api/onboarding/start",
+    tag = "onboarding",
+    summary = "Resume or create the session; {\"restart\": true} abandons the open one",
+    responses(
+        (status = 200, description = "Resumed"),
+        (status = 201, description = "Created"),
+        (status = 400, description = "Malformed body"),
+        (status = 401, description = "Bad token"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn start(
     State(state): State<AppState>,
     user: AuthUser,
@@ -176,6 +199,25 @@ async fn open_session(state: &AppState, user: &AuthUser) -> Result<Session, ApiE
 
 /// Saves the step's data as the draft, valid or not, and returns its report; the step counts
 /// as completed only when valid.
+#[utoipa::path(
+    put,
+    path = "/api/onboarding/steps/{step}",
+    tag = "onboarding",
+    summary = "Save a step as the draft and return its report",
+    params(
+        ("step" = String, Path, description = "welcome, company, organization, objectives, preferences or review"),
+    ),
+    responses(
+        (status = 200, description = "Report, version, progress; ETag"),
+        (status = 400, description = "Malformed JSON or If-Match"),
+        (status = 404, description = "Unknown step"),
+        (status = 409, description = "No open session"),
+        (status = 412, description = "Stale If-Match"),
+        (status = 413, description = "Body too large"),
+        (status = 415, description = "Not JSON"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn save_step(
     State(state): State<AppState>,
     user: AuthUser,
@@ -277,6 +319,19 @@ fn replay(status: u16, body: String) -> Response {
 /// Re-validates the whole draft and, in one transaction, creates everything. `Idempotency-Key`
 /// replays the first response; a session that is already completed answers 200 with its
 /// organization.
+#[utoipa::path(
+    post,
+    path = "/api/onboarding/complete",
+    tag = "onboarding",
+    summary = "Re-validate and create the organization in one transaction (Idempotency-Key replays)",
+    responses(
+        (status = 201, description = "Created"),
+        (status = 200, description = "Already completed"),
+        (status = 409, description = "No open session"),
+        (status = 422, description = "Invalid draft, with the report"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn complete(
     State(state): State<AppState>,
     user: AuthUser,

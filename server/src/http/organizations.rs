@@ -5,21 +5,18 @@ use super::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/organizations/{id}", get(organization))
-        .route("/api/organizations/{id}/objectives", get(objectives))
-        .route("/api/organizations/{id}/members", get(members))
-        .route("/api/organizations/{id}/invitations", get(invitations))
-        .route(
-            "/api/organizations/{id}/invitations/{invitation}/token",
-            post(invitation_token),
-        )
-        .route("/api/invitations/accept", post(accept))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(organization))
+        .routes(routes!(objectives))
+        .routes(routes!(members))
+        .routes(routes!(invitations))
+        .routes(routes!(invitation_token))
+        .routes(routes!(accept))
 }
 
 /// A new invitation token: 32 random bytes, given out as hex and stored as the SHA-256 of the
@@ -34,6 +31,20 @@ fn token_hash(token: &[u8]) -> String {
     hex::encode(Sha256::digest(token))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/organizations/{id}/invitations",
+    tag = "organizations",
+    summary = "Invitations (members only)",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+    ),
+    responses(
+        (status = 200, description = "Invitations"),
+        (status = 404, description = "Not found or not a member"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn invitations(
     State(state): State<AppState>,
     user: AuthUser,
@@ -47,6 +58,21 @@ async fn invitations(
 
 /// Issues a fresh token for a pending invitation (the previous one stops working) and returns
 /// it once, for the member to send to the invitee.
+#[utoipa::path(
+    post,
+    path = "/api/organizations/{id}/invitations/{invitation}/token",
+    tag = "organizations",
+    summary = "Issue a fresh single-use token for a pending invitation",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+        ("invitation" = String, Path, description = "Invitation id"),
+    ),
+    responses(
+        (status = 200, description = "Token, shown once"),
+        (status = 404, description = "No such pending invitation"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn invitation_token(
     State(state): State<AppState>,
     user: AuthUser,
@@ -71,6 +97,18 @@ struct AcceptRequest {
 
 /// Joins the organization: the token must be current, unused, unexpired, and for the signed-in
 /// user's e-mail address. Single use.
+#[utoipa::path(
+    post,
+    path = "/api/invitations/accept",
+    tag = "organizations",
+    summary = "Accept an invitation (the invited address only, once, unexpired)",
+    responses(
+        (status = 200, description = "Joined"),
+        (status = 400, description = "Malformed token"),
+        (status = 404, description = "Unknown, used or expired"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn accept(
     State(state): State<AppState>,
     user: AuthUser,
@@ -97,6 +135,20 @@ async fn member_of(state: &AppState, user: &AuthUser, id: &str) -> Result<(), Ap
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/organizations/{id}",
+    tag = "organizations",
+    summary = "An organization (members only)",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+    ),
+    responses(
+        (status = 200, description = "Organization"),
+        (status = 404, description = "Not found or not a member"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn organization(
     State(state): State<AppState>,
     user: AuthUser,
@@ -111,6 +163,20 @@ async fn organization(
     Ok(Json(org))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/organizations/{id}/objectives",
+    tag = "organizations",
+    summary = "Objectives with key results (members only)",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+    ),
+    responses(
+        (status = 200, description = "Objectives"),
+        (status = 404, description = "Not found or not a member"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn objectives(
     State(state): State<AppState>,
     user: AuthUser,
@@ -122,6 +188,20 @@ async fn objectives(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/organizations/{id}/members",
+    tag = "organizations",
+    summary = "Members (members only)",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+    ),
+    responses(
+        (status = 200, description = "Members"),
+        (status = 404, description = "Not found or not a member"),
+    ),
+    security(("bearer" = [])),
+)]
 async fn members(
     State(state): State<AppState>,
     user: AuthUser,

@@ -14,6 +14,7 @@ crate::both_engines!(
     bad_input_is_a_clear_4xx_and_changes_nothing,
     restart_abandons_the_open_session,
     inactive_sessions_expire_and_drafts_are_purged,
+    openapi_documents_every_route,
 );
 
 async fn inactive_sessions_expire_and_drafts_are_purged(app: TestApp) {
@@ -548,4 +549,80 @@ async fn restart_abandons_the_open_session(app: TestApp) {
         statuses.contains(&"abandoned".to_owned()) && statuses.contains(&"in_progress".to_owned()),
         "{statuses:?}"
     );
+}
+
+async fn openapi_documents_every_route(app: TestApp) {
+    let spec: serde_json::Value = app
+        .http
+        .get(format!("{}/api/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = spec["paths"].as_object().unwrap();
+    let mut operations = Vec::new();
+    for (path, item) in paths {
+        for method in item
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| ["get", "post", "put", "delete", "patch"].contains(&k.as_str()))
+        {
+            operations.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    // Every route the server has is documented (the router and the document are built together)...
+    for expected in [
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
+        ("GET", "/api/onboarding/steps"),
+        ("GET", "/api/onboarding/schema"),
+        ("POST", "/api/onboarding/validate"),
+        ("POST", "/api/dev/token"),
+        ("GET", "/api/onboarding/status"),
+        ("POST", "/api/onboarding/start"),
+        ("PUT", "/api/onboarding/steps/{step}"),
+        ("POST", "/api/onboarding/complete"),
+        ("GET", "/api/organizations/{id}"),
+        ("GET", "/api/organizations/{id}/objectives"),
+        ("GET", "/api/organizations/{id}/members"),
+        ("GET", "/api/organizations/{id}/invitations"),
+        (
+            "POST",
+            "/api/organizations/{id}/invitations/{invitation}/token",
+        ),
+        ("POST", "/api/invitations/accept"),
+    ] {
+        assert!(
+            operations.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            "{expected:?} not documented"
+        );
+    }
+    assert_eq!(operations.len(), 17, "{operations:?}");
+    // ...and every documented operation is served (never the router's "no such route").
+    for (method, path) in operations {
+        let url = format!(
+            "{}{}",
+            app.base,
+            path.replace("{step}", "welcome")
+                .replace("{id}", "x")
+                .replace("{invitation}", "y")
+        );
+        let req = app
+            .http
+            .request(method.parse().unwrap(), url)
+            .bearer_auth(app.token("doc"))
+            .json(&json!({}));
+        let r = crate::helpers::reply(req.send().await.unwrap()).await;
+        assert_ne!(r.status, 405, "{method} {path}");
+        assert_ne!(
+            r.body.get("detail").and_then(|d| d.as_str()),
+            Some("no such route"),
+            "{method} {path}"
+        );
+    }
 }
