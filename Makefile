@@ -37,6 +37,10 @@ bench: pkg
 	python3 tools/bench_report.py native
 	node tests/js/bench.mjs target/bench-wasm.md
 	python3 tools/bench_report.py wasm target/bench-wasm.md
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(CARGO) build --release -p onboarding-server --locked
+	python3 tools/bench-server.py target/bench-server.md
+	python3 tools/bench_report.py server target/bench-server.md
 
 ## vectors: regenerate tests/vectors from tools/gen_vectors.py
 vectors:

@@ -71,6 +71,9 @@ struct ServeArgs {
     /// Seconds between runs of the expiry purge.
     #[arg(long, env = "PURGE_INTERVAL_SECS", default_value_t = 3600)]
     purge_interval_secs: u64,
+    /// Seconds a request may take before it is answered 503.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    request_timeout_secs: u64,
     #[command(flatten)]
     auth: AuthArgs,
 }
@@ -185,6 +188,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         keys: Arc::new(keys),
         session_ttl: Duration::from_secs(args.session_ttl_days * 86_400),
         purge_interval: Duration::from_secs(args.purge_interval_secs),
+        request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
         dev: args.dev,
     };
     let app = Application::build(settings).await?;

@@ -26,6 +26,8 @@ pub enum ApiError {
     Invalid(Report),
     /// 503: the database is unreachable.
     Unavailable(String),
+    /// 503: the request took longer than the configured timeout.
+    Timeout,
     /// 500: logged, never shown.
     Internal(String),
 }
@@ -66,6 +68,11 @@ impl ApiError {
                 "unavailable",
                 "Service unavailable",
             ),
+            ApiError::Timeout => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "Request timed out",
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -94,6 +101,11 @@ impl IntoResponse for ApiError {
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 body["detail"] = json!("An unexpected error occurred; it has been logged.");
+            }
+            ApiError::Timeout => {
+                tracing::warn!("request timed out");
+                body["detail"] =
+                    json!("The request took too long and was abandoned; retry shortly.");
             }
             ApiError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");

@@ -19,6 +19,8 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// How often expired drafts are purged.
     pub purge_interval: Duration,
+    /// Longest a request may take before it is answered 503 `timeout`.
+    pub request_timeout: Duration,
     pub dev: bool,
 }
 
@@ -45,7 +47,15 @@ impl Application {
         };
         spawn_purge(store.clone(), settings.session_ttl, settings.purge_interval);
         let request_id = HeaderName::from_static("x-request-id");
+        let timeout = settings.request_timeout;
         let router = http::router(state)
+            .layer(
+                tower::ServiceBuilder::new()
+                    .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async {
+                        crate::error::ApiError::Timeout
+                    }))
+                    .timeout(timeout),
+            )
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");

@@ -68,6 +68,10 @@ async fn fresh_postgres_database() -> Option<String> {
 }
 
 pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
+    spawn_app_with_timeout(engine, Duration::from_secs(10)).await
+}
+
+pub async fn spawn_app_with_timeout(engine: Engine, request_timeout: Duration) -> Option<TestApp> {
     // Server logs go to the test's captured output (shown for failing tests); TEST_LOG=debug for more.
     let filter = std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into());
     let _ = tracing_subscriber::fmt()
@@ -91,6 +95,7 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
         keys: keys.clone(),
         session_ttl: Duration::from_secs(7 * 86_400),
         purge_interval: Duration::from_secs(3600),
+        request_timeout,
         dev: false,
     };
     let app = Application::build(settings).await.expect("app builds");

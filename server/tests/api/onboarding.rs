@@ -626,3 +626,37 @@ async fn openapi_documents_every_route(app: TestApp) {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_requests_get_a_503_problem_not_a_hang() {
+    let timeout = std::time::Duration::from_millis(300);
+    let app = crate::helpers::spawn_app_with_timeout(crate::helpers::Engine::Sqlite, timeout)
+        .await
+        .unwrap();
+    app.post("/api/onboarding/start", "slow", None).await;
+    // Another writer holds SQLite's write lock: the save waits on it, and the request timeout
+    // answers first, with a problem and Retry-After.
+    let mut blocker = app.store.pool.acquire().await.unwrap();
+    sqlx::query("begin immediate")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let r = app
+        .put_step("slow", "welcome", &json!({"full_name": "Sol"}), None)
+        .await;
+    let waited = started.elapsed();
+    sqlx::query("commit").execute(&mut *blocker).await.unwrap();
+    assert_problem(&r, 503, "timeout");
+    assert_eq!(r.headers.get("retry-after").unwrap(), "2");
+    assert!(waited < std::time::Duration::from_secs(3), "{waited:?}");
+    // Nothing was half-written, and the next save goes through.
+    let status = app.get("/api/onboarding/status", "slow").await;
+    assert_eq!(status.body["version"], 1);
+    assert_eq!(
+        app.put_step("slow", "welcome", &json!({"full_name": "Sol"}), None)
+            .await
+            .status,
+        200
+    );
+}

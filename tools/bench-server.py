@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Load benchmark of the server on SQLite and PostgreSQL with wrk on 127.0.0.1 (`make bench`).
+
+For each engine: start the release binary on a fresh database, prepare users over HTTP, then
+  GET  /api/onboarding/status        64 connections, 10 s
+  PUT  /api/onboarding/steps/company 64 connections, 10 s (64 users, no If-Match)
+  POST /api/onboarding/complete      fresh users (each completes once), 32 connections, 8 s
+and the resident memory with 1,000 sessions in progress. Writes a Markdown table to argv[1].
+"""
+import base64, concurrent.futures, hashlib, hmac, http.client, json, os, re, socket, subprocess, sys, tempfile, time, uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SERVER = os.path.join(ROOT, "target", "release", "onboarding-server")
+SECRET = "bench-secret-bench-secret-bench-secret-42"
+WIZARD = json.load(open(os.path.join(ROOT, "tests", "fixtures", "valid_wizard.json")))
+PG_ADMIN = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+THREADS = 2
+
+
+def b64(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def token(sub):
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = b64(json.dumps({"sub": sub, "email": f"{sub}@bench.test", "exp": int(time.time()) + 7200}).encode())
+    sig = b64(hmac.new(SECRET.encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest())
+    return f"{header}.{claims}.{sig}"
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+
+class Client:
+    def __init__(self, port):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def call(self, method, path, tok, body=None):
+        headers = {"Authorization": f"Bearer {tok}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode(); headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=data, headers=headers)
+        r = self.conn.getresponse(); r.read()
+        return r.status
+
+
+def prepare(port, users, fill):
+    def one(user):
+        c = Client(port); t = token(user)
+        assert c.call("POST", "/api/onboarding/start", t) in (200, 201)
+        if fill:
+            wizard = json.loads(json.dumps(WIZARD)); wizard["company"]["company_name"] = f"Bench {user}"
+            for step in ["welcome", "company", "organization", "objectives", "preferences", "review"]:
+                assert c.call("PUT", f"/api/onboarding/steps/{step}", t, wizard[step]) == 200
+        return t
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        return list(pool.map(one, users))
+
+
+def rss_kb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def wrk(port, tokens, method, path, body, connections, seconds):
+    with tempfile.NamedTemporaryFile("w", delete=False) as f:
+        f.write("\n".join(tokens) + "\n"); tokfile = f.name
+    bodyfile = "-"
+    if body is not None:
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            json.dump(body, f); bodyfile = f.name
+    out = subprocess.run(["wrk", "-t", str(THREADS), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s",
+                          os.path.join(ROOT, "tools", "wrk", "tokens.lua"), f"http://127.0.0.1:{port}{path}", "--",
+                          tokfile, method, path, bodyfile], capture_output=True, text=True, env={**os.environ, "WRK_THREADS": str(THREADS)})
+    m = re.search(r"RESULT ok=(\d+) other=(\d+) created=(\d+) p50_ms=([\d.]+) p99_ms=([\d.]+) duration_s=([\d.]+)", out.stdout)
+    if not m:
+        raise SystemExit(f"wrk failed: {out.stdout}\n{out.stderr}")
+    ok, other, created, p50, p99, dur = int(m[1]), int(m[2]), int(m[3]), float(m[4]), float(m[5]), float(m[6])
+    return {"rps": (ok + other) / dur, "created_rps": created / dur, "created": created, "ok": ok, "other": other, "p50": p50, "p99": p99}
+
+
+def run_engine(engine):
+    port = free_port()
+    tmp = tempfile.mkdtemp()
+    if engine == "sqlite":
+        url = f"sqlite://{tmp}/bench.db?mode=rwc"
+    else:
+        name = f"onboarding_bench_{uuid.uuid4().hex[:8]}"
+        subprocess.run(["psql", PG_ADMIN, "-qc", f"create database {name}"], check=True)
+        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    env = {**os.environ, "AUTH_JWT_SECRET": SECRET, "DATABASE_URL": url, "BIND": f"127.0.0.1:{port}", "RUST_LOG": "warn"}
+    proc = subprocess.Popen([SERVER, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                if Client(port).call("GET", "/readyz", "x") == 200: break
+            except OSError:
+                time.sleep(0.1)
+        results = {}
+        readers = prepare(port, [f"r{i}" for i in range(64)], fill=False)
+        results["status"] = wrk(port, readers, "GET", "/api/onboarding/status", None, 64, 10)
+        results["put"] = wrk(port, readers, "PUT", "/api/onboarding/steps/company", WIZARD["company"], 64, 10)
+        prepare(port, [f"s{i}" for i in range(1000 - 64)], fill=False)
+        results["rss_mb"] = rss_kb(proc.pid) / 1024
+        finishers = prepare(port, [f"c{i}" for i in range(3000)], fill=True)
+        results["complete"] = wrk(port, finishers, "POST", "/api/onboarding/complete", None, 32, 8)
+        results["rss_after_mb"] = rss_kb(proc.pid) / 1024
+        return results
+    finally:
+        proc.terminate(); proc.wait(timeout=15)
+        if engine == "postgres":
+            subprocess.run(["psql", PG_ADMIN, "-qc", f"drop database if exists {name} with (force)"])
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def main():
+    rows = ["| engine | measure | result | budget |", "|---|---|---|---|"]
+    for engine in ["sqlite", "postgres"]:
+        r = run_engine(engine)
+        s, p, c = r["status"], r["put"], r["complete"]
+        rows.append(f"| {engine} | GET status, 64 conns | {s['rps']:.0f} req/s, p50 {s['p50']:.2f} ms, p99 {s['p99']:.2f} ms, non-2xx {s['other']} | ≥ 10,000 req/s, p99 ≤ 10 ms: {verdict(s['rps'] >= 10000 and s['p99'] <= 10)} |")
+        rows.append(f"| {engine} | PUT step, 64 conns | {p['rps']:.0f} req/s, p50 {p['p50']:.2f} ms, p99 {p['p99']:.2f} ms, non-2xx {p['other']} | ≥ 3,000 req/s, p99 ≤ 20 ms: {verdict(p['rps'] >= 3000 and p['p99'] <= 20)} |")
+        rows.append(f"| {engine} | POST complete, fresh users, 32 conns | {c['created_rps']:.0f} completions/s ({c['created']} created; errors {c['other']}), p50 {c['p50']:.2f} ms, p99 {c['p99']:.2f} ms | PostgreSQL ≥ 500/s, p99 ≤ 50 ms{'' if engine == 'postgres' else ' (not a SQLite budget)'}: {verdict(c['created_rps'] >= 500 and c['p99'] <= 50) if engine == 'postgres' else 'n/a'} |")
+        rows.append(f"| {engine} | resident memory, 1,000 sessions in progress | {r['rss_mb']:.1f} MB (after the load: {r['rss_after_mb']:.1f} MB) | ≤ 100 MB: {verdict(r['rss_mb'] <= 100)} |")
+    table = "\n".join(rows)
+    open(sys.argv[1], "w").write(table + "\n")
+    print(table)
+
+
+main()
