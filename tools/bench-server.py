@@ -4,7 +4,7 @@
 For each engine: start the release binary on a fresh database, prepare users over HTTP, then
   GET  /api/onboarding/status        64 connections, 10 s
   PUT  /api/onboarding/steps/company 64 connections, 10 s (64 users, no If-Match)
-  POST /api/onboarding/complete      fresh users (each completes once), 32 connections, 8 s
+  POST /api/onboarding/complete      fresh users (each completes once), 32 connections, 3 s
 and the resident memory with 1,000 sessions in progress. Writes a Markdown table to argv[1].
 """
 import base64, concurrent.futures, hashlib, hmac, http.client, json, os, re, socket, subprocess, sys, tempfile, time, uuid
@@ -81,6 +81,9 @@ def wrk(port, tokens, method, path, body, connections, seconds):
     if not m:
         raise SystemExit(f"wrk failed: {out.stdout}\n{out.stderr}")
     ok, other, created, p50, p99, dur = int(m[1]), int(m[2]), int(m[3]), float(m[4]), float(m[5]), float(m[6])
+    for line in out.stdout.splitlines():
+        if line.startswith("FAILURE"):
+            print(f"{method} {path}: {line}", file=sys.stderr)
     return {"rps": (ok + other) / dur, "created_rps": created / dur, "created": created, "ok": ok, "other": other, "p50": p50, "p99": p99}
 
 
@@ -108,7 +111,8 @@ def run_engine(engine):
         prepare(port, [f"s{i}" for i in range(1000 - 64)], fill=False)
         results["rss_mb"] = rss_kb(proc.pid) / 1024
         finishers = prepare(port, [f"c{i}" for i in range(3000)], fill=True)
-        results["complete"] = wrk(port, finishers, "POST", "/api/onboarding/complete", None, 32, 8)
+        results["complete"] = wrk(port, finishers, "POST", "/api/onboarding/complete", None, 32, 3)
+        results["complete"]["capped"] = results["complete"]["created"] >= len(finishers)
         results["rss_after_mb"] = rss_kb(proc.pid) / 1024
         return results
     finally:
@@ -128,7 +132,7 @@ def main():
         s, p, c = r["status"], r["put"], r["complete"]
         rows.append(f"| {engine} | GET status, 64 conns | {s['rps']:.0f} req/s, p50 {s['p50']:.2f} ms, p99 {s['p99']:.2f} ms, non-2xx {s['other']} | ≥ 10,000 req/s, p99 ≤ 10 ms: {verdict(s['rps'] >= 10000 and s['p99'] <= 10)} |")
         rows.append(f"| {engine} | PUT step, 64 conns | {p['rps']:.0f} req/s, p50 {p['p50']:.2f} ms, p99 {p['p99']:.2f} ms, non-2xx {p['other']} | ≥ 3,000 req/s, p99 ≤ 20 ms: {verdict(p['rps'] >= 3000 and p['p99'] <= 20)} |")
-        rows.append(f"| {engine} | POST complete, fresh users, 32 conns | {c['created_rps']:.0f} completions/s ({c['created']} created; errors {c['other']}), p50 {c['p50']:.2f} ms, p99 {c['p99']:.2f} ms | PostgreSQL ≥ 500/s, p99 ≤ 50 ms{'' if engine == 'postgres' else ' (not a SQLite budget)'}: {verdict(c['created_rps'] >= 500 and c['p99'] <= 50) if engine == 'postgres' else 'n/a'} |")
+        rows.append(f"| {engine} | POST complete, fresh users, 32 conns | {'≥ ' if c['capped'] else ''}{c['created_rps']:.0f} completions/s ({c['created']} created; errors {c['other']}), p50 {c['p50']:.2f} ms, p99 {c['p99']:.2f} ms | PostgreSQL ≥ 500/s, p99 ≤ 50 ms{'' if engine == 'postgres' else ' (not a SQLite budget)'}: {verdict(c['created_rps'] >= 500 and c['p99'] <= 50) if engine == 'postgres' else 'n/a'} |")
         rows.append(f"| {engine} | resident memory, 1,000 sessions in progress | {r['rss_mb']:.1f} MB (after the load: {r['rss_after_mb']:.1f} MB) | ≤ 100 MB: {verdict(r['rss_mb'] <= 100)} |")
     table = "\n".join(rows)
     open(sys.argv[1], "w").write(table + "\n")

@@ -18,41 +18,35 @@ const T_COUNT: u32 = 28;
 const N_COUNT: u32 = V_COUNT * T_COUNT;
 const S_COUNT: u32 = L_COUNT * N_COUNT;
 
+/// The index of the (first, last, …) range holding `cp`, in a sorted table of ranges.
+fn find_range<T>(table: &[T], cp: u32, bounds: impl Fn(&T) -> (u32, u32)) -> Option<usize> {
+    table
+        .binary_search_by(|r| {
+            let (lo, hi) = bounds(r);
+            if hi < cp {
+                std::cmp::Ordering::Less
+            } else if lo > cp {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .ok()
+}
+
 /// The canonical combining class of `c` (0 for starters).
 pub fn combining_class(c: char) -> u8 {
     let cp = u32::from(c);
     if cp < 0x300 {
         return 0;
     }
-    match COMBINING_CLASSES.binary_search_by(|&(lo, hi, _)| {
-        if hi < cp {
-            std::cmp::Ordering::Less
-        } else if lo > cp {
-            std::cmp::Ordering::Greater
-        } else {
-            std::cmp::Ordering::Equal
-        }
-    }) {
-        Ok(i) => COMBINING_CLASSES[i].2,
-        Err(_) => 0,
-    }
+    find_range(COMBINING_CLASSES, cp, |&(lo, hi, _)| (lo, hi)).map_or(0, |i| COMBINING_CLASSES[i].2)
 }
 
 /// General category M (Mn, Mc, Me).
 pub fn is_combining_mark(c: char) -> bool {
     let cp = u32::from(c);
-    cp >= 0x300
-        && MARKS
-            .binary_search_by(|&(lo, hi)| {
-                if hi < cp {
-                    std::cmp::Ordering::Less
-                } else if lo > cp {
-                    std::cmp::Ordering::Greater
-                } else {
-                    std::cmp::Ordering::Equal
-                }
-            })
-            .is_ok()
+    cp >= 0x300 && find_range(MARKS, cp, |&(lo, hi)| (lo, hi)).is_some()
 }
 
 fn decompose(c: char, out: &mut Vec<char>) {

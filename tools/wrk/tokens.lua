@@ -35,7 +35,10 @@ function request()
 end
 
 function response(status, headers, body)
-  if status >= 200 and status < 300 then ok = ok + 1 else other = other + 1 end
+  if status >= 200 and status < 300 then ok = ok + 1 else
+    other = other + 1
+    failure = status .. " " .. string.sub(body or "", 1, 200)
+  end
   if status == 201 then created = created + 1 end
 end
 
@@ -45,6 +48,10 @@ function done(summary, latency, requests)
     total_ok = total_ok + t:get("ok")
     total_other = total_other + t:get("other")
     total_created = total_created + t:get("created")
+  end
+  for _, t in ipairs(threads) do
+    local f = t:get("failure")
+    if f then io.write("FAILURE " .. f .. "\n") end
   end
   io.write(string.format("RESULT ok=%d other=%d created=%d p50_ms=%.3f p99_ms=%.3f duration_s=%.3f\n",
     total_ok, total_other, total_created, latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.duration / 1e6))

@@ -181,34 +181,28 @@ fn package_declarations_name_every_export() {
     assert_eq!(declared, exports);
 }
 
-#[test]
-fn committed_package_declarations_are_current() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/npm/index.d.ts");
-    let generated = package_declarations();
+/// Fails when the committed file differs from the generated text (`UPDATE_DTS=1` rewrites it).
+fn assert_current(relative: &str, generated: &str) {
+    let path = format!("{}/{relative}", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("UPDATE_DTS").is_some() {
-        std::fs::write(path, &generated).unwrap();
+        std::fs::write(&path, generated).unwrap();
         return;
     }
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "wasm/npm/index.d.ts is stale: run UPDATE_DTS=1 cargo test -p onboarding-wasm --test dts"
+        "wasm/{relative} is stale: run UPDATE_DTS=1 cargo test -p onboarding-wasm --test dts"
     );
 }
 
 #[test]
+fn committed_package_declarations_are_current() {
+    assert_current("npm/index.d.ts", &package_declarations());
+}
+
+#[test]
 fn committed_declarations_are_current() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/types.d.ts");
-    let generated = declarations();
-    if std::env::var_os("UPDATE_DTS").is_some() {
-        std::fs::write(path, &generated).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "wasm/types.d.ts is stale: run UPDATE_DTS=1 cargo test -p onboarding-wasm --test dts"
-    );
+    assert_current("types.d.ts", &declarations());
 }
 
 #[test]

@@ -52,29 +52,23 @@ fn run(case: &Case, input: &Value) -> core::Report {
 /// How a case differs from its expectation (empty when it passes).
 fn mismatch(case: &Case, report: &core::Report) -> Option<String> {
     let actual = serde_json::to_value(report).unwrap();
-    let got: Vec<(String, String, String)> = actual["issues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["path"].as_str().unwrap().into(),
-                i["code"].as_str().unwrap().into(),
-                i["severity"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
+    let triples = |issues: &Value| -> Vec<(String, String, String)> {
+        issues
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["path"].as_str().unwrap().into(),
+                    i["code"].as_str().unwrap().into(),
+                    i["severity"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let got = triples(&actual["issues"]);
+    let want = triples(&case.expect["issues"]);
     let expected_issues = case.expect["issues"].as_array().unwrap();
-    let want: Vec<(String, String, String)> = expected_issues
-        .iter()
-        .map(|i| {
-            (
-                i["path"].as_str().unwrap().into(),
-                i["code"].as_str().unwrap().into(),
-                i["severity"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
     if got != want || actual["valid"] != case.expect["valid"] {
         return Some(format!(
             "valid {} issues {got:?}\n      expected valid {} issues {want:?}",

@@ -234,45 +234,55 @@ async fn save_step(
         crate::today(),
         Some(&user.email),
     );
-    let session = open_session(&state, &user).await?;
-    if let Some(v) = expected {
-        if v != session.version {
-            return Err(ApiError::PreconditionFailed {
-                current: session.version,
-            });
-        }
-    }
     let report = onboarding_core::validate_step(step, &data, &ctx);
-    let mut draft = match session.draft.clone() {
-        Value::Object(m) => m,
-        _ => Default::default(),
-    };
-    draft.insert(step.name().to_owned(), data);
-    let mut completed: Vec<String> = session
-        .completed_steps
-        .iter()
-        .filter(|s| *s != step.name())
-        .cloned()
-        .collect();
-    if report.valid {
-        completed.push(step.name().to_owned());
-    }
-    completed.sort_by_key(|s| StepId::parse(s).map(StepId::index));
-    let version = match state
-        .store
-        .save_step(
-            &session,
-            expected,
-            &Value::Object(draft),
-            &completed,
-            step.name(),
-            report.valid,
-        )
-        .await
-    {
-        Ok(v) => v,
-        Err(SaveError::Stale(current)) => return Err(ApiError::PreconditionFailed { current }),
-        Err(SaveError::Db(e)) => return Err(e.into()),
+    // Without If-Match the save is last-write-wins for this step, but never loses another
+    // step saved concurrently: the read-modify-write is retried on a version race.
+    let mut attempts = 0;
+    let (version, completed) = loop {
+        attempts += 1;
+        let session = open_session(&state, &user).await?;
+        if let Some(v) = expected {
+            if v != session.version {
+                return Err(ApiError::PreconditionFailed {
+                    current: session.version,
+                });
+            }
+        }
+        let mut draft = match session.draft.clone() {
+            Value::Object(m) => m,
+            _ => Default::default(),
+        };
+        draft.insert(step.name().to_owned(), data.clone());
+        let mut completed: Vec<String> = session
+            .completed_steps
+            .iter()
+            .filter(|s| *s != step.name())
+            .cloned()
+            .collect();
+        if report.valid {
+            completed.push(step.name().to_owned());
+        }
+        completed.sort_by_key(|s| StepId::parse(s).map(StepId::index));
+        let draft = Value::Object(draft);
+        match state
+            .store
+            .save_step(
+                &session,
+                Some(session.version),
+                &draft,
+                &completed,
+                step.name(),
+                report.valid,
+            )
+            .await
+        {
+            Ok(v) => break (v, completed),
+            Err(SaveError::Stale(current)) if expected.is_some() || attempts >= 20 => {
+                return Err(ApiError::PreconditionFailed { current })
+            }
+            Err(SaveError::Stale(_)) => continue,
+            Err(SaveError::Db(e)) => return Err(e.into()),
+        }
     };
     state
         .metrics

@@ -15,6 +15,7 @@ crate::both_engines!(
     restart_abandons_the_open_session,
     inactive_sessions_expire_and_drafts_are_purged,
     openapi_documents_every_route,
+    concurrent_saves_without_if_match_lose_no_step,
 );
 
 async fn inactive_sessions_expire_and_drafts_are_purged(app: TestApp) {
@@ -659,4 +660,38 @@ async fn slow_requests_get_a_503_problem_not_a_hang() {
             .status,
         200
     );
+}
+
+async fn concurrent_saves_without_if_match_lose_no_step(app: TestApp) {
+    app.post("/api/onboarding/start", "tabs", None).await;
+    let wizard = valid_wizard();
+    let steps = [
+        "welcome",
+        "company",
+        "organization",
+        "objectives",
+        "preferences",
+        "review",
+    ];
+    let saves = (0..24).map(|i| {
+        let step = steps[i % steps.len()];
+        let data = wizard[step].clone();
+        let app = &app;
+        async move { app.put_step("tabs", step, &data, None).await }
+    });
+    let replies = futures::future::join_all(saves).await;
+    assert!(
+        replies.iter().all(|r| r.status == 200),
+        "{:?}",
+        replies
+            .iter()
+            .map(|r| (r.status, r.body.clone()))
+            .collect::<Vec<_>>()
+    );
+    let status = app.get("/api/onboarding/status", "tabs").await;
+    assert_eq!(status.body["completion_percent"], 100, "{}", status.body);
+    assert_eq!(status.body["version"], 25);
+    for step in steps {
+        assert_eq!(status.body["draft"][step], wizard[step], "{step}");
+    }
 }
