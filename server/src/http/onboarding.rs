@@ -235,54 +235,27 @@ async fn save_step(
         Some(&user.email),
     );
     let report = onboarding_core::validate_step(step, &data, &ctx);
-    // Without If-Match the save is last-write-wins for this step, but never loses another
-    // step saved concurrently: the read-modify-write is retried on a version race.
-    let mut attempts = 0;
-    let (version, completed) = loop {
-        attempts += 1;
-        let session = open_session(&state, &user).await?;
-        if let Some(v) = expected {
-            if v != session.version {
-                return Err(ApiError::PreconditionFailed {
-                    current: session.version,
-                });
-            }
+    let session = open_session(&state, &user).await?;
+    let saved = state
+        .store
+        .save_step(
+            &session.id,
+            &user.id,
+            expected,
+            step.name(),
+            &data,
+            report.valid,
+        )
+        .await;
+    let (version, completed) = match saved {
+        Ok(saved) => saved,
+        Err(SaveError::Stale(current)) => return Err(ApiError::PreconditionFailed { current }),
+        Err(SaveError::Gone) => {
+            return Err(ApiError::Conflict(
+                "the onboarding session is no longer in progress".into(),
+            ))
         }
-        let mut draft = match session.draft.clone() {
-            Value::Object(m) => m,
-            _ => Default::default(),
-        };
-        draft.insert(step.name().to_owned(), data.clone());
-        let mut completed: Vec<String> = session
-            .completed_steps
-            .iter()
-            .filter(|s| *s != step.name())
-            .cloned()
-            .collect();
-        if report.valid {
-            completed.push(step.name().to_owned());
-        }
-        completed.sort_by_key(|s| StepId::parse(s).map(StepId::index));
-        let draft = Value::Object(draft);
-        match state
-            .store
-            .save_step(
-                &session,
-                Some(session.version),
-                &draft,
-                &completed,
-                step.name(),
-                report.valid,
-            )
-            .await
-        {
-            Ok(v) => break (v, completed),
-            Err(SaveError::Stale(current)) if expected.is_some() || attempts >= 20 => {
-                return Err(ApiError::PreconditionFailed { current })
-            }
-            Err(SaveError::Stale(_)) => continue,
-            Err(SaveError::Db(e)) => return Err(e.into()),
-        }
+        Err(SaveError::Db(e)) => return Err(e.into()),
     };
     state
         .metrics

@@ -65,6 +65,8 @@ pub fn new_id() -> String {
 pub enum SaveError {
     /// The session moved on: its current version.
     Stale(i64),
+    /// The session is no longer in progress (completed, abandoned or expired meanwhile).
+    Gone,
     Db(sqlx::Error),
 }
 
@@ -234,57 +236,66 @@ impl Store {
         })
     }
 
-    /// Saves the draft if the session is still at `expected` (when given); records the events.
+    /// Saves one step into the open session's draft, in one transaction that first locks the
+    /// session (a no-op update: the row lock on PostgreSQL, the write lock on SQLite), so
+    /// concurrent saves queue instead of racing and no step is lost. With `expected`, the session
+    /// must still be at that version. Returns the new version and the completed steps.
     pub async fn save_step(
         &self,
-        session: &Session,
+        session_id: &str,
+        user: &str,
         expected: Option<i64>,
-        draft: &Value,
-        completed: &[String],
         step: &str,
+        data: &Value,
         step_valid: bool,
-    ) -> Result<i64, SaveError> {
+    ) -> Result<(i64, Vec<String>), SaveError> {
         let now = now_ms();
-        let expected = expected.unwrap_or(session.version);
-        let mut tx = self.begin(&session.user_id).await?;
-        let done = sqlx::query("update onboarding_sessions set draft = $1, completed_steps = $2, version = version + 1, last_activity_at = $3, updated_at = $3 where id = $4 and status = 'in_progress' and version = $5")
-            .bind(draft.to_string())
-            .bind(serde_json::to_string(completed).unwrap_or_else(|_| "[]".into()))
-            .bind(now)
-            .bind(&session.id)
-            .bind(expected)
+        let mut tx = self.begin(user).await?;
+        let locked = sqlx::query("update onboarding_sessions set updated_at = updated_at where id = $1 and status = 'in_progress'")
+            .bind(session_id)
             .execute(&mut *tx)
             .await?;
-        if done.rows_affected() != 1 {
-            let current = sqlx::query("select version from onboarding_sessions where id = $1")
-                .bind(&session.id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get::<i64, _>("version")?;
-            return Err(SaveError::Stale(current));
+        if locked.rows_affected() != 1 {
+            return Err(SaveError::Gone);
         }
-        event(
-            &mut tx,
-            &session.id,
-            &session.user_id,
-            "step_saved",
-            Some(step),
-            now,
-        )
-        .await?;
+        let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where id = $1");
+        let current = session(
+            &sqlx::query(&sql)
+                .bind(session_id)
+                .fetch_one(&mut *tx)
+                .await?,
+        )?;
+        if expected.is_some_and(|v| v != current.version) {
+            return Err(SaveError::Stale(current.version));
+        }
+        let mut draft = match current.draft {
+            Value::Object(m) => m,
+            _ => Default::default(),
+        };
+        draft.insert(step.to_owned(), data.clone());
+        let mut completed: Vec<String> = current
+            .completed_steps
+            .into_iter()
+            .filter(|s| s != step)
+            .collect();
         if step_valid {
-            event(
-                &mut tx,
-                &session.id,
-                &session.user_id,
-                "step_completed",
-                Some(step),
-                now,
-            )
+            completed.push(step.to_owned());
+        }
+        completed
+            .sort_by_key(|s| onboarding_core::StepId::parse(s).map(onboarding_core::StepId::index));
+        sqlx::query("update onboarding_sessions set draft = $1, completed_steps = $2, version = version + 1, last_activity_at = $3, updated_at = $3 where id = $4")
+            .bind(Value::Object(draft).to_string())
+            .bind(serde_json::to_string(&completed).unwrap_or_else(|_| "[]".into()))
+            .bind(now)
+            .bind(session_id)
+            .execute(&mut *tx)
             .await?;
+        event(&mut tx, session_id, user, "step_saved", Some(step), now).await?;
+        if step_valid {
+            event(&mut tx, session_id, user, "step_completed", Some(step), now).await?;
         }
         tx.commit().await?;
-        Ok(expected + 1)
+        Ok((current.version + 1, completed))
     }
 
     pub async fn idempotent_response(

@@ -2,6 +2,7 @@
 //! real databases — SQLite (a temp file) and PostgreSQL (a fresh database per test, when
 //! `TEST_DATABASE_URL` is set; under CI it must be).
 
+mod cli;
 mod helpers;
 mod invitations;
 mod onboarding;

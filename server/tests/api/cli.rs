@@ -1,0 +1,47 @@
+//! The binary's refusals: no key without --dev, --dev only on loopback.
+
+use std::process::Command;
+
+fn server(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_onboarding-server"))
+        .args(args)
+        .env_remove("AUTH_JWT_SECRET")
+        .env_remove("AUTH_JWT_PUBLIC_KEY")
+        .env_remove("ONBOARDING_DEV")
+        .env("DATABASE_URL", "sqlite::memory:")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn serve_refuses_without_a_key() {
+    let out = server(&["serve", "--bind", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no token key configured"));
+}
+
+#[test]
+fn dev_mode_refuses_non_loopback_addresses() {
+    let out = server(&["serve", "--dev", "--bind", "0.0.0.0:0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback addresses only"));
+}
+
+#[test]
+fn short_secrets_are_refused_and_tokens_can_be_minted() {
+    let short = Command::new(env!("CARGO_BIN_EXE_onboarding-server"))
+        .args(["token", "--sub", "u", "--email", "u@x.com"])
+        .env("AUTH_JWT_SECRET", "short")
+        .output()
+        .unwrap();
+    assert_eq!(short.status.code(), Some(2));
+    let ok = Command::new(env!("CARGO_BIN_EXE_onboarding-server"))
+        .args(["token", "--sub", "u", "--email", "u@x.com", "--ttl", "30m"])
+        .env("AUTH_JWT_SECRET", crate::helpers::SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+    let token = String::from_utf8(ok.stdout).unwrap();
+    let keys = onboarding_server::auth::Keys::hs256(crate::helpers::SECRET.as_bytes(), None, None);
+    assert_eq!(keys.verify(token.trim()).unwrap().sub, "u");
+}
