@@ -194,10 +194,6 @@ impl Issues {
         })
     }
 
-    pub fn raw(&self) -> &[RawIssue] {
-        &self.issues
-    }
-
     pub fn report(mut self, locale: Locale) -> Report {
         // Stable: issues with one key keep the order the rules found them in.
         if !self.issues.is_sorted_by_key(|i| i.key) {

@@ -362,7 +362,7 @@ async fn complete(
         .map(|_| super::organizations::new_invitation_token().1)
         .collect();
     let session_id = session.id.clone();
-    let (outcome, body) = state
+    let outcome = state
         .store
         .complete(
             &session,
@@ -372,15 +372,15 @@ async fn complete(
             |org, slug| completion_body(&records, &session_id, org, slug),
         )
         .await?;
-    match (outcome, body) {
-        (Completion::Created { .. }, Some(body)) => {
+    match outcome {
+        Completion::Created(body) => {
             state
                 .metrics
                 .completions
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Ok(replay(201, body))
         }
-        _ => already_completed(&state, &user, key.as_deref())
+        Completion::AlreadyCompleted => already_completed(&state, &user, key.as_deref())
             .await?
             .ok_or_else(|| ApiError::Conflict("the session changed concurrently; retry".into())),
     }

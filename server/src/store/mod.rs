@@ -79,11 +79,8 @@ impl From<sqlx::Error> for SaveError {
 /// The outcome of `complete`.
 #[derive(Debug)]
 pub enum Completion {
-    /// Created now: the organization's id and slug.
-    Created {
-        organization_id: String,
-        slug: String,
-    },
+    /// Created now: the response body `respond` rendered (and, with a key, stored).
+    Created(String),
     /// The session was already completed (by a concurrent or earlier request).
     AlreadyCompleted,
 }
@@ -332,7 +329,7 @@ impl Store {
         invitation_token_hashes: &[String],
         idempotency_key: Option<&str>,
         respond: impl Fn(&str, &str) -> String,
-    ) -> Result<(Completion, Option<String>), sqlx::Error> {
+    ) -> Result<Completion, sqlx::Error> {
         let now = now_ms();
         let org_id = new_id();
         let user = &session.user_id;
@@ -346,7 +343,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if claimed.rows_affected() != 1 {
-            return Ok((Completion::AlreadyCompleted, None));
+            return Ok(Completion::AlreadyCompleted);
         }
         let o = &records.organization;
         let mut slug = o.slug.clone();
@@ -462,13 +459,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        Ok((
-            Completion::Created {
-                organization_id: org_id,
-                slug,
-            },
-            Some(body),
-        ))
+        Ok(Completion::Created(body))
     }
 
     /// Expires every session inactive since before `now - ttl`: its status becomes `expired`, its

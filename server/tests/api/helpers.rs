@@ -180,14 +180,7 @@ impl TestApp {
         ));
         let mut wizard = valid_wizard();
         wizard["company"]["company_name"] = Value::String(company_name.into());
-        for step in [
-            "welcome",
-            "company",
-            "organization",
-            "objectives",
-            "preferences",
-            "review",
-        ] {
+        for step in onboarding_core::StepId::ALL.map(onboarding_core::StepId::name) {
             let r = self.put_step(user, step, &wizard[step], None).await;
             assert_eq!(r.status, 200, "{step}: {}", r.body);
             assert_eq!(r.body["report"]["valid"], true, "{step}: {}", r.body);

@@ -665,14 +665,7 @@ async fn slow_requests_get_a_503_problem_not_a_hang() {
 async fn concurrent_saves_without_if_match_lose_no_step(app: TestApp) {
     app.post("/api/onboarding/start", "tabs", None).await;
     let wizard = valid_wizard();
-    let steps = [
-        "welcome",
-        "company",
-        "organization",
-        "objectives",
-        "preferences",
-        "review",
-    ];
+    let steps = onboarding_core::StepId::ALL.map(onboarding_core::StepId::name);
     let saves = (0..24).map(|i| {
         let step = steps[i % steps.len()];
         let data = wizard[step].clone();
