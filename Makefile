@@ -6,8 +6,9 @@ CARGO ?= cargo
 
 .PHONY: run test bench pkg lint rust-test js-test toolchain vectors parity-long
 
-## run: the server on SQLite (./data/onboarding.db) in development mode on 127.0.0.1:3000
-run:
+## run: the server on SQLite (./data/onboarding.db) in development mode on 127.0.0.1:3000,
+## with the wizard page at / (it loads the npm package, hence `pkg` first)
+run: pkg
 	$(CARGO) run --release -p onboarding-server -- serve --dev
 
 ## test: every test — formatting, lints (native and wasm), Rust tests, the npm package's tests

@@ -74,6 +74,9 @@ struct ServeArgs {
     /// Seconds a request may take before it is answered 503.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 10)]
     request_timeout_secs: u64,
+    /// The npm package `make pkg` builds, served to the wizard page at `/`.
+    #[arg(long, env = "WEB_PKG_DIR", default_value = "pkg")]
+    pkg_dir: std::path::PathBuf,
     #[command(flatten)]
     auth: AuthArgs,
 }
@@ -190,6 +193,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         purge_interval: Duration::from_secs(args.purge_interval_secs),
         request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
         dev: args.dev,
+        pkg_dir: Some(args.pkg_dir),
     };
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.local_addr(), engine = ?app.store.engine, "listening");

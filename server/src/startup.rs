@@ -22,6 +22,8 @@ pub struct Settings {
     /// Longest a request may take before it is answered 503 `timeout`.
     pub request_timeout: Duration,
     pub dev: bool,
+    /// Where the npm package (`make pkg`) is, for the wizard page at `/`.
+    pub pkg_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug)]
@@ -44,6 +46,10 @@ impl Application {
             session_ttl: settings.session_ttl,
             dev: settings.dev,
             metrics: Default::default(),
+            page: Arc::new(http::page::Page::load(
+                settings.pkg_dir.as_deref(),
+                settings.dev,
+            )),
         };
         spawn_purge(store.clone(), settings.session_ttl, settings.purge_interval);
         let request_id = HeaderName::from_static("x-request-id");

@@ -4,6 +4,7 @@ mod health;
 mod meta;
 mod onboarding;
 mod organizations;
+pub mod page;
 
 use crate::auth::{HasKeys, Keys};
 use crate::error::ApiError;
@@ -22,6 +23,8 @@ pub struct AppState {
     /// Development mode: `POST /api/dev/token` mints tokens for the demo page.
     pub dev: bool,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The wizard page and the npm package it loads.
+    pub page: Arc<page::Page>,
 }
 
 impl HasKeys for AppState {
@@ -74,6 +77,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
+    let page = state.page.clone();
     let (routes, api) = routes();
     let spec = Arc::new(api.to_json().unwrap_or_default());
     routes
@@ -89,6 +93,7 @@ pub fn router(state: AppState) -> Router {
                 }
             }),
         )
+        .merge(page::router(page))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .route_layer(axum::middleware::from_fn_with_state(

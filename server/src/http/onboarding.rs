@@ -22,9 +22,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(complete))
 }
 
+fn ttl_ms(state: &AppState) -> i64 {
+    i64::try_from(state.session_ttl.as_millis()).unwrap_or(i64::MAX)
+}
+
 fn is_expired(state: &AppState, session: &Session) -> bool {
-    let ttl = i64::try_from(state.session_ttl.as_millis()).unwrap_or(i64::MAX);
-    crate::now_ms().saturating_sub(session.last_activity_at) > ttl
+    crate::now_ms().saturating_sub(session.last_activity_at) > ttl_ms(state)
 }
 
 /// The first step not yet completed, in wizard order (`None` when all are).
@@ -185,15 +188,14 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         })
 }
 
+const EXPIRED: &str = "the onboarding session expired; POST /api/onboarding/start";
+const NO_SESSION: &str = "no onboarding session in progress; POST /api/onboarding/start";
+
 async fn open_session(state: &AppState, user: &AuthUser) -> Result<Session, ApiError> {
     match state.store.open_session(&user.id).await? {
         Some(s) if !is_expired(state, &s) => Ok(s),
-        Some(_) => Err(ApiError::Conflict(
-            "the onboarding session expired; POST /api/onboarding/start".into(),
-        )),
-        None => Err(ApiError::Conflict(
-            "no onboarding session in progress; POST /api/onboarding/start".into(),
-        )),
+        Some(_) => Err(ApiError::Conflict(EXPIRED.into())),
+        None => Err(ApiError::Conflict(NO_SESSION.into())),
     }
 }
 
@@ -235,12 +237,11 @@ async fn save_step(
         Some(&user.email),
     );
     let report = onboarding_core::validate_step(step, &data, &ctx);
-    let session = open_session(&state, &user).await?;
     let saved = state
         .store
         .save_step(
-            &session.id,
             &user.id,
+            ttl_ms(&state),
             expected,
             step.name(),
             &data,
@@ -250,11 +251,8 @@ async fn save_step(
     let (version, completed) = match saved {
         Ok(saved) => saved,
         Err(SaveError::Stale(current)) => return Err(ApiError::PreconditionFailed { current }),
-        Err(SaveError::Gone) => {
-            return Err(ApiError::Conflict(
-                "the onboarding session is no longer in progress".into(),
-            ))
-        }
+        Err(SaveError::NoSession) => return Err(ApiError::Conflict(NO_SESSION.into())),
+        Err(SaveError::Expired) => return Err(ApiError::Conflict(EXPIRED.into())),
         Err(SaveError::Db(e)) => return Err(e.into()),
     };
     state

@@ -65,8 +65,10 @@ pub fn new_id() -> String {
 pub enum SaveError {
     /// The session moved on: its current version.
     Stale(i64),
-    /// The session is no longer in progress (completed, abandoned or expired meanwhile).
-    Gone,
+    /// The user has no session in progress.
+    NoSession,
+    /// The open session has been inactive longer than the TTL.
+    Expired,
     Db(sqlx::Error),
 }
 
@@ -150,13 +152,13 @@ impl Store {
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         if self.engine == Engine::Postgres {
-            sqlx::query("set local role onboarding_app")
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("select set_config('app.user_id', $1, true)")
-                .bind(user)
-                .execute(&mut *tx)
-                .await?;
+            // One round trip: `set_config('role', …, true)` is `SET LOCAL ROLE`.
+            sqlx::query(
+                "select set_config('role', 'onboarding_app', true), set_config('app.user_id', $1, true)",
+            )
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
         }
         Ok(tx)
     }
@@ -233,14 +235,15 @@ impl Store {
         })
     }
 
-    /// Saves one step into the open session's draft, in one transaction that first locks the
-    /// session (a no-op update: the row lock on PostgreSQL, the write lock on SQLite), so
-    /// concurrent saves queue instead of racing and no step is lost. With `expected`, the session
-    /// must still be at that version. Returns the new version and the completed steps.
+    /// Saves one step into the user's open session, in one transaction that starts by locking
+    /// the session row (a no-op update `returning` it: the row lock on PostgreSQL, the write lock
+    /// on SQLite), so concurrent saves queue instead of racing and no step is lost. A session
+    /// inactive for longer than `ttl_ms` is refused as expired. With `expected`, the session must
+    /// still be at that version. Returns the new version and the completed steps.
     pub async fn save_step(
         &self,
-        session_id: &str,
         user: &str,
+        ttl_ms: i64,
         expected: Option<i64>,
         step: &str,
         data: &Value,
@@ -248,23 +251,22 @@ impl Store {
     ) -> Result<(i64, Vec<String>), SaveError> {
         let now = now_ms();
         let mut tx = self.begin(user).await?;
-        let locked = sqlx::query("update onboarding_sessions set updated_at = updated_at where id = $1 and status = 'in_progress'")
-            .bind(session_id)
-            .execute(&mut *tx)
-            .await?;
-        if locked.rows_affected() != 1 {
-            return Err(SaveError::Gone);
+        let sql = format!("update onboarding_sessions set updated_at = updated_at where user_id = $1 and status = 'in_progress' returning {SESSION_COLUMNS}");
+        let Some(row) = sqlx::query(&sql)
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Err(SaveError::NoSession);
+        };
+        let current = session(&row)?;
+        if now.saturating_sub(current.last_activity_at) > ttl_ms {
+            return Err(SaveError::Expired);
         }
-        let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where id = $1");
-        let current = session(
-            &sqlx::query(&sql)
-                .bind(session_id)
-                .fetch_one(&mut *tx)
-                .await?,
-        )?;
         if expected.is_some_and(|v| v != current.version) {
             return Err(SaveError::Stale(current.version));
         }
+        let session_id = current.id.as_str();
         let mut draft = match current.draft {
             Value::Object(m) => m,
             _ => Default::default(),

@@ -97,6 +97,7 @@ pub async fn spawn_app_with_timeout(engine: Engine, request_timeout: Duration) -
         purge_interval: Duration::from_secs(3600),
         request_timeout,
         dev: false,
+        pkg_dir: None,
     };
     let app = Application::build(settings).await.expect("app builds");
     let base = format!("http://{}", app.local_addr());

@@ -107,6 +107,25 @@ async fn postgres_row_level_security_refuses_other_tenants() {
             .await
             .unwrap();
     assert_eq!(owned.get::<i64, _>("n"), 0);
+    // Every request transaction runs as that role with the user's id, and neither outlives it.
+    let mut tx = app.store.begin("alice").await.unwrap();
+    let who = sqlx::query("select current_user::text as r, current_setting('app.user_id') as u")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(
+        (who.get::<String, _>("r"), who.get::<String, _>("u")),
+        ("onboarding_app".to_owned(), "alice".to_owned())
+    );
+    tx.commit().await.unwrap();
+    let after = sqlx::query(
+        "select current_user::text as r, coalesce(current_setting('app.user_id', true), '') as u",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_ne!(after.get::<String, _>("r"), "onboarding_app");
+    assert_eq!(after.get::<String, _>("u"), "");
 
     for (user, visible) in [("alice", true), ("bob", false)] {
         for table in TENANT_TABLES {

@@ -1,0 +1,180 @@
+//! The wizard page at `/`: the page itself (`web/`, embedded in the binary) and the npm package
+//! it imports (`/pkg/…`, read once at start-up from the directory `make pkg` builds). Not part of
+//! the API document: these are the demo's files, not endpoints.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+const INDEX: &str = include_str!("../../../web/index.html");
+const APP_JS: &str = include_str!("../../../web/app.js");
+const STYLE: &str = include_str!("../../../web/style.css");
+
+/// The package files the page loads, with their media types.
+const PKG_FILES: [(&str, &str); 3] = [
+    ("index.js", "text/javascript; charset=utf-8"),
+    ("onboarding_wasm.js", "text/javascript; charset=utf-8"),
+    ("onboarding_wasm_bg.wasm", "application/wasm"),
+];
+
+/// What the page serves; built once at start-up.
+#[derive(Debug)]
+pub struct Page {
+    index: String,
+    /// The package's files, or why they are missing (the page then says so instead of breaking).
+    pkg: Result<Vec<PkgFile>, String>,
+}
+
+#[derive(Debug)]
+struct PkgFile {
+    name: &'static str,
+    mime: &'static str,
+    bytes: Vec<u8>,
+}
+
+impl Page {
+    /// Reads the package from `pkg_dir` (`None`: no package; `/` explains how to build it).
+    pub fn load(pkg_dir: Option<&FsPath>, dev: bool) -> Page {
+        let index = INDEX.replace("__MODE__", if dev { "dev" } else { "production" });
+        let pkg = match pkg_dir {
+            None => Err("no package directory configured".to_owned()),
+            Some(dir) => PKG_FILES
+                .iter()
+                .map(|(name, mime)| {
+                    std::fs::read(dir.join(name))
+                        .map(|bytes| PkgFile { name, mime, bytes })
+                        .map_err(|e| format!("{}: {e}", dir.join(name).display()))
+                })
+                .collect(),
+        };
+        if let Err(why) = &pkg {
+            tracing::warn!(%why, "the wizard page is unavailable until the npm package is built (make pkg)");
+        }
+        Page { index, pkg }
+    }
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(page: Arc<Page>) -> Router<S> {
+    Router::new()
+        .route("/", get(index))
+        .route(
+            "/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/style.css",
+            get(|| async { asset("text/css; charset=utf-8", STYLE) }),
+        )
+        .route("/pkg/{file}", get(pkg_file))
+        .with_state(page)
+}
+
+fn asset(mime: &'static str, body: impl IntoResponse) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn index(State(page): State<Arc<Page>>) -> Response {
+    let mut response = match &page.pkg {
+        Ok(_) => asset("text/html; charset=utf-8", page.index.clone()),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            "<!doctype html><meta charset=utf-8><title>Onboarding</title><p>The wizard page needs the npm package: run <code>make pkg</code> (or <code>make run</code>) and restart the server, or point <code>--pkg-dir</code> / <code>WEB_PKG_DIR</code> at it.</p>",
+        )
+            .into_response(),
+    };
+    // The page runs only its own scripts and the rules' WebAssembly. It may be framed: an
+    // embedding application passes the token in the fragment (`/#token=…`).
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'"),
+    );
+    response
+}
+
+async fn pkg_file(State(page): State<Arc<Page>>, Path(file): Path<String>) -> Response {
+    let found = page
+        .pkg
+        .as_ref()
+        .ok()
+        .and_then(|files| files.iter().find(|f| f.name == file));
+    match found {
+        Some(f) => asset(f.mime, f.bytes.clone()),
+        None => {
+            crate::error::ApiError::NotFound(format!("no package file \"{file}\"")).into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    async fn get(page: &Arc<Page>, uri: &str) -> (StatusCode, String, String) {
+        let response = router::<()>(page.clone())
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let mime = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, mime, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn serves_the_page_and_the_package_and_nothing_else() {
+        let dir = std::env::temp_dir().join(format!("page-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, _) in PKG_FILES {
+            std::fs::write(dir.join(name), format!("contents of {name}")).unwrap();
+        }
+        let page = Arc::new(Page::load(Some(&dir), true));
+        let (status, mime, body) = get(&page, "/").await;
+        assert_eq!(
+            (status, mime.as_str()),
+            (StatusCode::OK, "text/html; charset=utf-8")
+        );
+        assert!(body.contains(r#"<meta name="onboarding-mode" content="dev">"#));
+        assert_eq!(get(&page, "/app.js").await.2, APP_JS);
+        let (status, mime, body) = get(&page, "/pkg/onboarding_wasm_bg.wasm").await;
+        assert_eq!(
+            (status, mime.as_str(), body.as_str()),
+            (
+                StatusCode::OK,
+                "application/wasm",
+                "contents of onboarding_wasm_bg.wasm"
+            )
+        );
+        for other in ["/pkg/package.json", "/pkg/..%2FCargo.toml", "/pkg/"] {
+            assert_eq!(get(&page, other).await.0, StatusCode::NOT_FOUND, "{other}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        // Without the package the page explains what to build instead of loading a broken app.
+        let missing = Arc::new(Page::load(None, false));
+        let (status, _, body) = get(&missing, "/").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("make pkg"));
+    }
+}

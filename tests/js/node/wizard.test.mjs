@@ -1,0 +1,342 @@
+// The wizard page served by the server (`/`), in headless Chromium, against a real server on a
+// fresh SQLite database: the whole flow, messages equal to the server's, resume after reload and
+// in a second browser, a stale draft (412), offline edits, and keyboard-only completion.
+// Screenshots of every step go to artifacts/wizard/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { launch } from './browser.mjs';
+import { root } from './helpers.mjs';
+
+const shots = path.join(root, 'artifacts/wizard');
+mkdirSync(shots, { recursive: true });
+
+let server;
+let base;
+let browser;
+let dbDir;
+
+before(async () => {
+  dbDir = mkdtempSync(path.join(tmpdir(), 'wizard-'));
+  server = spawn(path.join(root, 'target/debug/onboarding-server'), [
+    'serve', '--dev', '--bind', '127.0.0.1:0',
+    '--database-url', `sqlite://${dbDir}/wizard.db?mode=rwc`,
+    '--pkg-dir', path.join(root, 'pkg'),
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
+  base = await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    server.stderr.on('data', () => {});
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  rmSync(dbDir, { recursive: true, force: true });
+});
+
+/** A page for a new user (own browser context), signed in through the development form. */
+async function signIn(email, { context, timezoneId = 'America/Mexico_City' } = {}) {
+  const ctx = context ?? (await browser.newContext({ timezoneId, locale: 'es-MX' }));
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.errors = errors;
+  await page.goto(base);
+  await page.fill('#login-name', 'Lucía Pérez');
+  await page.fill('#login-email', email);
+  await page.click('#login-submit');
+  await page.waitForSelector('#wizard');
+  return page;
+}
+
+const id = (p) => '#f-' + p.replace(/[^A-Za-z0-9_]+/g, '-');
+const title = (page) => page.textContent('#step-title');
+const saved = (page) => page.waitForFunction(() => document.querySelector('#savestate')?.textContent === 'Guardado' || document.querySelector('#savestate')?.textContent === 'Saved');
+const tokenOf = (page) => page.evaluate(() => localStorage.getItem('onboarding:dev-token'));
+
+async function api(page, method, url, body) {
+  const res = await fetch(base + url, {
+    method,
+    headers: { Authorization: `Bearer ${await tokenOf(page)}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+const WELCOME = { full_name: 'Lucía Pérez', job_title: 'Directora de operaciones', experience_with_okr: 'beginner', primary_goal: 'Alinear a todo el equipo con objetivos trimestrales claros.', urgency_level: 'high' };
+const COMPANY = { company_name: 'Café Niño & Co.', industry: 'retail', company_size: 'small', employee_count: '25', country: 'MX', website: 'cafenino.mx', description: 'Tostadores de café de especialidad con tres cafeterías en la Ciudad de México.', founded_year: '2015' };
+
+async function fill(page, step, values) {
+  for (const [name, value] of Object.entries(values)) {
+    const sel = id(`${step}.${name}`);
+    if ((await page.$eval(sel, (el) => el.tagName)) === 'SELECT') await page.selectOption(sel, value);
+    else await page.fill(sel, value);
+    await page.dispatchEvent(sel, 'blur');
+  }
+}
+
+async function next(page, expectTitle) {
+  await page.click('#next');
+  await page.waitForFunction((t) => document.querySelector('#step-title')?.textContent === t, expectTitle);
+}
+
+test('a user onboards a company from an empty database, in Spanish, through every step', async () => {
+  const page = await signIn('lucia@cafenino.mx');
+  assert.equal(await title(page), 'Bienvenida');
+  assert.equal(await page.isDisabled('#next'), true, 'Next is disabled while the step has errors');
+  await page.screenshot({ path: path.join(shots, '1-welcome-empty.png'), fullPage: true });
+  await fill(page, 'welcome', WELCOME);
+  assert.equal(await page.isDisabled('#next'), false);
+  await page.screenshot({ path: path.join(shots, '1-welcome.png'), fullPage: true });
+  await next(page, 'Empresa');
+
+  await fill(page, 'company', COMPANY);
+  assert.match(await page.textContent('#slug'), /…\/cafe-nino-co$/);
+  await page.screenshot({ path: path.join(shots, '2-company.png'), fullPage: true });
+  await next(page, 'Organización');
+
+  await page.selectOption(id('organization.okr_maturity'), 'beginner');
+  await page.check('[data-path="organization.current_challenges"][value="focus"]');
+  await page.check('[data-path="organization.current_challenges"][value="alignment"]');
+  await page.check('[data-path="organization.business_goals"][value="revenue_growth"]');
+  await page.screenshot({ path: path.join(shots, '3-organization.png'), fullPage: true });
+  await next(page, 'Objetivos');
+
+  // Add an objective (it comes with one key result), add a second key result, remove it again.
+  await page.click('[data-add="objectives.objectives"]');
+  await page.fill(id('objectives.objectives[0].title'), 'Crecer las ventas en línea');
+  await page.click('[data-add="objectives.objectives[0].key_results"]');
+  assert.equal(await page.locator('[data-item^="objectives.objectives[0].key_results["]').count(), 2);
+  await page.click('[data-remove="objectives.objectives[0].key_results[1]"]');
+  assert.equal(await page.locator('[data-item^="objectives.objectives[0].key_results["]').count(), 1);
+  await page.fill(id('objectives.objectives[0].key_results[0].title'), 'Ventas mensuales en línea');
+  await page.selectOption(id('objectives.objectives[0].key_results[0].metric_type'), 'currency');
+  await page.fill(id('objectives.objectives[0].key_results[0].target'), '50000');
+  await page.fill(id('objectives.objectives[0].key_results[0].unit'), 'MXN');
+  await page.screenshot({ path: path.join(shots, '4-objectives.png'), fullPage: true });
+  await next(page, 'Preferencias');
+
+  // The time zone comes from the browser, the language from the page.
+  assert.equal(await page.inputValue(id('preferences.timezone')), 'America/Mexico_City');
+  assert.equal(await page.inputValue(id('preferences.language')), 'es');
+  await page.selectOption(id('preferences.communication_style'), 'informal');
+  await page.selectOption(id('preferences.notification_frequency'), 'weekly');
+  await page.check('[data-path="preferences.focus_areas"][value="strategy"]');
+  await page.selectOption(id('preferences.ai_assistance_level'), 'none');
+  await page.screenshot({ path: path.join(shots, '5-preferences.png'), fullPage: true });
+  await next(page, 'Revisión');
+
+  assert.equal(await page.isDisabled('#submit'), true);
+  await page.check(id('review.confirmed'));
+  await page.check(id('review.terms_accepted'));
+  await page.fill(id('review.invite_emails'), 'ana@cafenino.mx\npedro@cafenino.mx');
+  assert.equal(await page.textContent('#invite-count'), '2');
+  await page.screenshot({ path: path.join(shots, '6-review.png'), fullPage: true });
+  await page.click('#submit');
+  await page.waitForSelector('#done');
+  assert.equal(await page.textContent('#org-slug'), 'okr.app/cafe-nino-co');
+  await page.screenshot({ path: path.join(shots, '7-done.png'), fullPage: true });
+
+  const status = await api(page, 'GET', '/api/onboarding/status');
+  assert.equal(status.body.status, 'completed');
+  const org = await api(page, 'GET', `/api/organizations/${status.body.organization_id}`);
+  assert.equal(org.body.name, 'Café Niño & Co.');
+  assert.equal(org.body.timezone, 'America/Mexico_City');
+  const objectives = await api(page, 'GET', `/api/organizations/${status.body.organization_id}/objectives`);
+  assert.equal(JSON.stringify(objectives.body).includes('Ventas mensuales en línea'), true);
+  // Reopening the page shows the result, not the wizard.
+  await page.reload();
+  await page.waitForSelector('#done');
+  assert.deepEqual(page.errors, []);
+});
+
+test('an invalid value shows, under the field, the message the server reports — in both languages', async () => {
+  const page = await signIn('mensajes@example.com');
+  await fill(page, 'welcome', WELCOME);
+  await next(page, 'Empresa');
+  const company = { ...COMPANY, website: 'http://sin punto', founded_year: '1700', employee_count: '5000' };
+  await fill(page, 'company', company);
+  await page.screenshot({ path: path.join(shots, 'company-invalid.png'), fullPage: true });
+  for (const locale of ['es', 'en']) {
+    if (locale === 'en') {
+      await page.click('[data-locale="en"]');
+      await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Company');
+      await page.screenshot({ path: path.join(shots, 'company-invalid-en.png'), fullPage: true });
+    }
+    const server = await api(page, 'POST', `/api/onboarding/validate?step=company&locale=${locale}`, company);
+    const issues = server.body.issues;
+    assert.deepEqual(issues.map((i) => i.path), ['company.employee_count', 'company.website', 'company.founded_year']);
+    for (const issue of issues) {
+      const shown = await page.textContent(`${id(issue.path)}-msg [data-code="${issue.code}"]`);
+      assert.equal(shown, issue.message, `${issue.path} in ${locale}`);
+    }
+    // The field is marked invalid and its message is tied to it for screen readers.
+    assert.equal(await page.getAttribute(id('company.website'), 'aria-invalid'), 'true');
+    assert.match(await page.getAttribute(id('company.website'), 'aria-describedby'), /f-company-website-msg/);
+  }
+  // The warning (size_mismatch) does not block; the errors do.
+  assert.equal(await page.isDisabled('#next'), true);
+  await page.fill(id('company.website'), 'cafenino.mx');
+  await page.fill(id('company.founded_year'), '2015');
+  assert.equal(await page.isDisabled('#next'), false);
+  assert.equal(await page.locator(`${id('company.employee_count')}-msg .warning`).count(), 1);
+  await page.click('[data-locale="es"]');
+  assert.deepEqual(page.errors, []);
+});
+
+test('a refusal by the server (422) puts its issues on the right fields', async () => {
+  const page = await signIn('refused@example.com');
+  const steps = {
+    welcome: WELCOME,
+    company: COMPANY,
+    organization: { okr_maturity: 'advanced', current_challenges: ['focus'], business_goals: ['innovation'] },
+    objectives: { objectives: [] },
+    preferences: { language: 'es', communication_style: 'formal', notification_frequency: 'weekly', focus_areas: ['analytics'], ai_assistance_level: 'none', timezone: 'America/Bogota' },
+    review: { confirmed: true, terms_accepted: true },
+  };
+  for (const [step, data] of Object.entries(steps)) assert.equal((await api(page, 'PUT', `/api/onboarding/steps/${step}`, data)).status, 200);
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Revisión');
+  // Meanwhile the draft on the server changes (another device) and breaks a rule this page has not seen.
+  await api(page, 'PUT', '/api/onboarding/steps/company', { ...COMPANY, website: 'http://sin punto' });
+  await page.click('#submit');
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Empresa');
+  const server = await api(page, 'POST', '/api/onboarding/validate?step=company&locale=es', { ...COMPANY, website: 'http://sin punto' });
+  const expected = server.body.issues.find((i) => i.path === 'company.website');
+  assert.equal(await page.textContent(`${id('company.website')}-msg [data-code="invalid_url"]`), expected.message);
+  assert.equal(await page.inputValue(id('company.website')), 'http://sin punto', "the page shows the server's copy");
+  assert.match(await page.textContent('#notice'), /El servidor encontró problemas/);
+  await page.screenshot({ path: path.join(shots, 'server-refused.png'), fullPage: true });
+});
+
+test('the draft survives a reload and appears in a second browser as the same user; a stale tab offers the newer draft', async () => {
+  const page = await signIn('resume@example.com');
+  await fill(page, 'welcome', WELCOME);
+  await next(page, 'Empresa');
+  await fill(page, 'company', { company_name: 'Resumable S.A.' });
+  await saved(page);
+  await page.reload();
+  await page.waitForSelector('#wizard');
+  assert.equal(await title(page), 'Empresa');
+  assert.equal(await page.inputValue(id('company.company_name')), 'Resumable S.A.');
+
+  const other = await signIn('resume@example.com');
+  assert.equal(await title(other), 'Empresa');
+  assert.equal(await other.inputValue(id('company.company_name')), 'Resumable S.A.');
+  await other.fill(id('company.company_name'), 'Cambiado en otro navegador');
+  await saved(other);
+  await other.screenshot({ path: path.join(shots, 'second-browser.png'), fullPage: true });
+
+  // The first tab still holds the old version: its next save is refused (412) and it offers the newer draft.
+  await page.fill(id('company.company_name'), 'Escrito en la primera pestaña');
+  await page.waitForSelector('#notice:not([hidden]) >> text=Este borrador se modificó');
+  await page.screenshot({ path: path.join(shots, 'conflict.png'), fullPage: true });
+  await page.click('#notice >> text=Cargar la versión más reciente');
+  await page.waitForFunction((sel) => document.querySelector(sel)?.value === 'Cambiado en otro navegador', id('company.company_name'));
+  assert.deepEqual([...page.errors, ...other.errors], []);
+});
+
+test('offline edits are kept, announced, and saved when the connection returns', async () => {
+  const page = await signIn('offline@example.com');
+  await fill(page, 'welcome', WELCOME);
+  await saved(page);
+  await page.context().setOffline(true);
+  await page.fill(id('welcome.job_title'), 'Escrito sin conexión');
+  await page.waitForSelector('#notice:not([hidden]) >> text=Sin conexión');
+  await page.screenshot({ path: path.join(shots, 'offline.png'), fullPage: true });
+  // Reloading while offline is not possible, but the edit is in this browser's storage.
+  const kept = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('onboarding:unsaved:')).map((k) => localStorage.getItem(k)));
+  assert.match(kept.join(), /Escrito sin conexión/);
+  // Back online, the page retries by itself (the `online` event), without a click.
+  await page.context().setOffline(false);
+  await saved(page);
+  const status = await api(page, 'GET', '/api/onboarding/status');
+  assert.equal(status.body.draft.welcome.job_title, 'Escrito sin conexión');
+  assert.equal(await page.isHidden('#notice'), true);
+});
+
+test('the whole wizard can be completed with the keyboard alone', async () => {
+  const ctx = await browser.newContext({ timezoneId: 'Europe/Madrid' });
+  const page = await ctx.newPage();
+  await page.goto(base);
+  await page.waitForSelector('#login-name');
+  const kb = page.keyboard;
+  const focused = () => page.evaluate(() => {
+    const el = document.activeElement;
+    return el?.dataset?.path ? `${el.dataset.path}${el.type === 'checkbox' && el.value !== 'on' ? `=${el.value}` : ''}` : el?.id || el?.textContent || el?.tagName;
+  });
+  /** Tab (only the keyboard) until the focus is on `target`. */
+  async function tabTo(target) {
+    for (let i = 0; i < 80; i++) {
+      if ((await focused()) === target) return;
+      await kb.press('Tab');
+    }
+    throw new Error(`Tab never reached ${target}; focus is on ${await focused()}; ${await page.textContent('#blocking').catch(() => '')}`);
+  }
+  const type = async (path, text) => { await tabTo(path); await kb.type(text); };
+  const choose = async (path, label) => { await tabTo(path); await kb.type(label); };
+  const tick = async (path) => { await tabTo(path); await kb.press('Space'); };
+
+  await kb.type('Teclado Solo'); // the name field has the focus on arrival
+  await kb.press('Tab');
+  await kb.type('teclado@example.com');
+  await kb.press('Enter');
+  await page.waitForSelector('#wizard');
+
+  await type('welcome.full_name', 'Teclado Solo');
+  await type('welcome.job_title', 'Jefa de producto');
+  await choose('welcome.experience_with_okr', 'Intermedia');
+  await type('welcome.primary_goal', 'Llevar el plan anual a objetivos medibles.');
+  await choose('welcome.urgency_level', 'Media');
+  await tabTo('next');
+  await kb.press('Enter');
+
+  // ASCII only: Playwright sends other characters as text insertion, not as key presses.
+  await type('company.company_name', 'Teclas y Compania');
+  await choose('company.industry', 'Tecnolog');
+  await choose('company.company_size', 'Startup');
+  await choose('company.country', 'Espa');
+  await type('company.description', 'Hacemos teclados mecanicos para oficinas silenciosas.');
+  await tabTo('next');
+  await kb.press('Enter');
+
+  await choose('organization.okr_maturity', 'Principiante');
+  await tick('organization.current_challenges=focus');
+  await tick('organization.business_goals=innovation');
+  await tabTo('next');
+  await kb.press('Enter');
+
+  await tabTo('skip');
+  await kb.press('Enter');
+
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Preferencias');
+  await choose('preferences.communication_style', 'Formal');
+  await choose('preferences.notification_frequency', 'Mensual');
+  await tick('preferences.focus_areas=execution');
+  await choose('preferences.ai_assistance_level', 'Ninguna');
+  await tabTo('next');
+  await kb.press('Enter');
+
+  await tick('review.confirmed');
+  await tick('review.terms_accepted');
+  await tabTo('submit');
+  await kb.press('Enter');
+  await page.waitForSelector('#done');
+  assert.equal(await page.textContent('#org-slug'), 'okr.app/teclas-y-compania');
+  const status = await api(page, 'GET', '/api/onboarding/status');
+  const org = await api(page, 'GET', `/api/organizations/${status.body.organization_id}`);
+  assert.equal(org.body.country, 'ES');
+  assert.equal(org.body.timezone, 'Europe/Madrid');
+  await ctx.close();
+});
