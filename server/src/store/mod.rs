@@ -18,7 +18,12 @@ pub enum Engine {
 
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Reads (and, on PostgreSQL, everything).
     pub pool: AnyPool,
+    /// Write transactions. On SQLite one connection, so writers queue in order inside the
+    /// process instead of polling SQLite's lock (its busy handler sleeps up to 100 ms a turn,
+    /// which made the write tail latency); on PostgreSQL the same pool as reads.
+    writer: AnyPool,
     pub engine: Engine,
 }
 
@@ -102,34 +107,45 @@ impl Store {
         if engine == Engine::Sqlite {
             create_sqlite_parent_dir(url)?;
         }
-        let pool = AnyPoolOptions::new()
-            .max_connections(if engine == Engine::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(3))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if engine == Engine::Sqlite {
-                        // WAL lets readers run beside the one writer; writers wait for each other
-                        // (busy_timeout) instead of failing with "database is locked".
-                        sqlx::query("pragma journal_mode = wal")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("pragma busy_timeout = 10000")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("pragma foreign_keys = on")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("pragma synchronous = normal")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
+        let options = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(3))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if engine == Engine::Sqlite {
+                            // WAL lets readers run beside the one writer; busy_timeout covers
+                            // other processes (the migrations, an operator's sqlite3 shell).
+                            for pragma in [
+                                "pragma journal_mode = wal",
+                                "pragma busy_timeout = 10000",
+                                "pragma foreign_keys = on",
+                                "pragma synchronous = normal",
+                            ] {
+                                sqlx::query(pragma).execute(&mut *conn).await?;
+                            }
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect(url)
-            .await
-            .map_err(|e| format!("cannot connect to the database: {e}"))?;
-        Ok(Store { pool, engine })
+        };
+        let connect_error = |e: sqlx::Error| format!("cannot connect to the database: {e}");
+        let (pool, writer) = match engine {
+            Engine::Postgres => {
+                let pool = options(16).connect(url).await.map_err(connect_error)?;
+                (pool.clone(), pool)
+            }
+            Engine::Sqlite => {
+                let pool = options(8).connect(url).await.map_err(connect_error)?;
+                let writer = options(1).connect(url).await.map_err(connect_error)?;
+                (pool, writer)
+            }
+        };
+        Ok(Store {
+            pool,
+            writer,
+            engine,
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), String> {
@@ -144,13 +160,29 @@ impl Store {
         result.map_err(|e| format!("migrations failed: {e}"))
     }
 
-    /// A transaction on behalf of `user`. On PostgreSQL it runs as the RLS-bound role with the
-    /// user id set, both `local` to the transaction, never left on a pooled connection.
+    /// A read transaction on behalf of `user`. On PostgreSQL it runs as the RLS-bound role with
+    /// the user id set, both `local` to the transaction, never left on a pooled connection.
     pub async fn begin(
         &self,
         user: &str,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        self.begin_on(&self.pool, user).await
+    }
+
+    /// A write transaction on behalf of `user` (on SQLite, on the one writer connection).
+    pub async fn begin_write(
+        &self,
+        user: &str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        self.begin_on(&self.writer, user).await
+    }
+
+    async fn begin_on(
+        &self,
+        pool: &AnyPool,
+        user: &str,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        let mut tx = pool.begin().await?;
         if self.engine == Engine::Postgres {
             // One round trip: `set_config('role', …, true)` is `SET LOCAL ROLE`.
             sqlx::query(
@@ -163,6 +195,38 @@ impl Store {
         Ok(tx)
     }
 
+    /// One read statement on behalf of `user`: on PostgreSQL inside a transaction under the
+    /// app role (RLS needs it); on SQLite straight on the pool, since a transaction there only
+    /// adds two hops to the connection's worker thread and protects nothing for one statement.
+    async fn read_optional<'q>(
+        &self,
+        user: &str,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<Option<AnyRow>, sqlx::Error> {
+        if self.engine == Engine::Sqlite {
+            return query.fetch_optional(&self.pool).await;
+        }
+        let mut tx = self.begin(user).await?;
+        let row = query.fetch_optional(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// [`Store::read_optional`] for a statement returning many rows.
+    async fn read_all<'q>(
+        &self,
+        user: &str,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<Vec<AnyRow>, sqlx::Error> {
+        if self.engine == Engine::Sqlite {
+            return query.fetch_all(&self.pool).await;
+        }
+        let mut tx = self.begin(user).await?;
+        let rows = query.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("select 1")
             .execute(&self.pool)
@@ -173,30 +237,24 @@ impl Store {
     /// The user's most recent session, whatever its status.
     pub async fn latest_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
         let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 order by created_at desc, id desc limit 1");
-        let mut tx = self.begin(user).await?;
-        let row = sqlx::query(&sql)
-            .bind(user)
-            .fetch_optional(&mut *tx)
+        let row = self
+            .read_optional(user, sqlx::query(&sql).bind(user))
             .await?;
-        tx.commit().await?;
         row.as_ref().map(session).transpose()
     }
 
     pub async fn open_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
         let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 and status = 'in_progress'");
-        let mut tx = self.begin(user).await?;
-        let row = sqlx::query(&sql)
-            .bind(user)
-            .fetch_optional(&mut *tx)
+        let row = self
+            .read_optional(user, sqlx::query(&sql).bind(user))
             .await?;
-        tx.commit().await?;
         row.as_ref().map(session).transpose()
     }
 
     /// Ends the user's open session (`abandoned` or `expired`) and records the event.
     pub async fn end_session(&self, session: &Session, status: &str) -> Result<(), sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.begin(&session.user_id).await?;
+        let mut tx = self.begin_write(&session.user_id).await?;
         let done = sqlx::query("update onboarding_sessions set status = $1, version = version + 1, updated_at = $2 where id = $3 and status = 'in_progress'")
             .bind(status)
             .bind(now)
@@ -213,7 +271,7 @@ impl Store {
     pub async fn create_session(&self, user: &str) -> Result<Session, sqlx::Error> {
         let now = now_ms();
         let id = new_id();
-        let mut tx = self.begin(user).await?;
+        let mut tx = self.begin_write(user).await?;
         sqlx::query("insert into onboarding_sessions (id, user_id, status, version, draft, completed_steps, organization_id, last_activity_at, created_at, updated_at) values ($1, $2, 'in_progress', 1, '{}', '[]', null, $3, $3, $3)")
             .bind(&id)
             .bind(user)
@@ -250,7 +308,7 @@ impl Store {
         step_valid: bool,
     ) -> Result<(i64, Vec<String>), SaveError> {
         let now = now_ms();
-        let mut tx = self.begin(user).await?;
+        let mut tx = self.begin_write(user).await?;
         let sql = format!("update onboarding_sessions set updated_at = updated_at where user_id = $1 and status = 'in_progress' returning {SESSION_COLUMNS}");
         let Some(row) = sqlx::query(&sql)
             .bind(user)
@@ -289,9 +347,19 @@ impl Store {
             .bind(session_id)
             .execute(&mut *tx)
             .await?;
-        event(&mut tx, session_id, user, "step_saved", Some(step), now).await?;
         if step_valid {
-            event(&mut tx, session_id, user, "step_completed", Some(step), now).await?;
+            // Both events in one statement: one trip fewer while the session is locked.
+            sqlx::query("insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at) values ($1, $3, $4, 'step_saved', $5, $6, $6), ($2, $3, $4, 'step_completed', $5, $6, $6)")
+                .bind(new_id())
+                .bind(new_id())
+                .bind(session_id)
+                .bind(user)
+                .bind(step)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            event(&mut tx, session_id, user, "step_saved", Some(step), now).await?;
         }
         tx.commit().await?;
         Ok((current.version + 1, completed))
@@ -302,15 +370,16 @@ impl Store {
         user: &str,
         key: &str,
     ) -> Result<Option<(u16, String)>, sqlx::Error> {
-        let mut tx = self.begin(user).await?;
-        let row = sqlx::query(
-            "select status, body from idempotency_keys where user_id = $1 and key = $2",
-        )
-        .bind(user)
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let row = self
+            .read_optional(
+                user,
+                sqlx::query(
+                    "select status, body from idempotency_keys where user_id = $1 and key = $2",
+                )
+                .bind(user)
+                .bind(key),
+            )
+            .await?;
         row.map(|r| {
             Ok((
                 u16::try_from(r.try_get::<i64, _>("status")?).unwrap_or(200),
@@ -335,7 +404,7 @@ impl Store {
         let now = now_ms();
         let org_id = new_id();
         let user = &session.user_id;
-        let mut tx = self.begin(user).await?;
+        let mut tx = self.begin_write(user).await?;
         // First statement is a write: on SQLite it takes the write lock at once (no deadlock on
         // upgrade); on PostgreSQL it locks the row, so concurrent completes queue up here.
         let claimed = sqlx::query("update onboarding_sessions set status = 'completed', organization_id = $1, version = version + 1, last_activity_at = $2, updated_at = $2 where id = $3 and status = 'in_progress'")
@@ -469,7 +538,7 @@ impl Store {
     /// several servers at once: each session changes state once (the `where status` guard), the
     /// others' updates skip it. Runs as the connecting role (system work, not a tenant's).
     pub async fn expire_sessions(&self, now: i64, ttl_ms: i64) -> Result<u64, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let rows = sqlx::query("update onboarding_sessions set status = 'expired', draft = '{}', version = version + 1, updated_at = $1 where status = 'in_progress' and last_activity_at < $2 returning id, user_id")
             .bind(now)
             .bind(now.saturating_sub(ttl_ms))
@@ -493,7 +562,7 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<String>, sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.begin(user).await?;
+        let mut tx = self.begin_write(user).await?;
         let row = sqlx::query("update invitations set token_hash = $1, expires_at = $2, updated_at = $3 where id = $4 and organization_id = $5 and accepted_at is null returning email")
             .bind(token_hash)
             .bind(now + INVITATION_TTL_MS)
@@ -507,12 +576,13 @@ impl Store {
     }
 
     pub async fn invitations(&self, user: &str, org: &str) -> Result<Vec<Value>, sqlx::Error> {
-        let mut tx = self.begin(user).await?;
-        let rows = sqlx::query("select id, email, role, expires_at, accepted_at from invitations where organization_id = $1 order by created_at, email")
-            .bind(org)
-            .fetch_all(&mut *tx)
+        let rows = self
+            .read_all(
+                user,
+                sqlx::query("select id, email, role, expires_at, accepted_at from invitations where organization_id = $1 order by created_at, email")
+            .bind(org),
+            )
             .await?;
-        tx.commit().await?;
         rows.iter()
             .map(|r| {
                 Ok(serde_json::json!({
@@ -536,7 +606,7 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<String>, sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.begin(user).await?;
+        let mut tx = self.begin_write(user).await?;
         let claimed = match self.engine {
             Engine::Postgres => sqlx::query("select organization_id, role from onboarding_claim_invitation($1, $2, $3)"),
             Engine::Sqlite => sqlx::query("update invitations set accepted_at = $3, updated_at = $3 where token_hash = $1 and accepted_at is null and expires_at > $3 and lower(email) = lower($2) returning organization_id, role"),
@@ -571,25 +641,28 @@ impl Store {
 
     /// The user's role in the organization, if a member.
     pub async fn role_in(&self, user: &str, org: &str) -> Result<Option<String>, sqlx::Error> {
-        let mut tx = self.begin(user).await?;
-        let row =
-            sqlx::query("select role from memberships where organization_id = $1 and user_id = $2")
+        let row = self
+            .read_optional(
+                user,
+                sqlx::query(
+                    "select role from memberships where organization_id = $1 and user_id = $2",
+                )
                 .bind(org)
-                .bind(user)
-                .fetch_optional(&mut *tx)
-                .await?;
-        tx.commit().await?;
+                .bind(user),
+            )
+            .await?;
         row.map(|r| r.try_get("role")).transpose()
     }
 
     /// The members of an organization (checked by the caller; RLS checks again on PostgreSQL).
     pub async fn members(&self, user: &str, org: &str) -> Result<Vec<Value>, sqlx::Error> {
-        let mut tx = self.begin(user).await?;
-        let rows = sqlx::query("select user_id, role, created_at from memberships where organization_id = $1 order by created_at, user_id")
-            .bind(org)
-            .fetch_all(&mut *tx)
+        let rows = self
+            .read_all(
+                user,
+                sqlx::query("select user_id, role, created_at from memberships where organization_id = $1 order by created_at, user_id")
+            .bind(org),
+            )
             .await?;
-        tx.commit().await?;
         rows.iter()
             .map(|r| {
                 Ok(serde_json::json!({
@@ -647,12 +720,13 @@ impl Store {
 
     /// The organization as the API shows it.
     pub async fn organization(&self, user: &str, id: &str) -> Result<Option<Value>, sqlx::Error> {
-        let mut tx = self.begin(user).await?;
-        let row = sqlx::query("select id, slug, name, industry, size, employee_count, country, website, description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at from organizations where id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
+        let row = self
+            .read_optional(
+                user,
+                sqlx::query("select id, slug, name, industry, size, employee_count, country, website, description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at from organizations where id = $1")
+            .bind(id),
+            )
             .await?;
-        tx.commit().await?;
         row.map(|r| {
             let json = |name: &str| -> Result<Value, sqlx::Error> {
                 Ok(serde_json::from_str(&r.try_get::<String, _>(name)?).unwrap_or(Value::Null))
