@@ -80,6 +80,18 @@ impl Date {
         Date { year, month, day }
     }
 
+    /// Days since 1970-01-01 (Howard Hinnant's days_from_civil); the inverse of
+    /// [`Date::from_unix_days`].
+    pub fn unix_days(self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
     pub fn year(self) -> i32 {
         self.year
     }
@@ -230,6 +242,15 @@ impl std::error::Error for ContextError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_days_round_trips() {
+        assert_eq!(Date::parse("1970-01-01").unwrap().unix_days(), 0);
+        assert_eq!(Date::parse("2026-11-27").unwrap().unix_days(), 20_784);
+        for days in (-800_000..3_000_000).step_by(997) {
+            assert_eq!(Date::from_unix_days(days).unix_days(), days);
+        }
+    }
 
     #[test]
     fn parses_strict_dates() {

@@ -18,6 +18,9 @@ pub struct Claims {
     pub iss: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// Platform administrators may read the onboarding analytics.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub platform_admin: bool,
 }
 
 /// How tokens are checked (and, with a secret, minted).
@@ -95,6 +98,17 @@ impl Keys {
 
     /// Mints a token (HS256 keys only) valid for `ttl_secs`.
     pub fn mint(&self, sub: &str, email: &str, ttl_secs: u64) -> Result<String, String> {
+        self.mint_with(sub, email, ttl_secs, false)
+    }
+
+    /// [`Keys::mint`], optionally with the platform-admin claim.
+    pub fn mint_with(
+        &self,
+        sub: &str,
+        email: &str,
+        ttl_secs: u64,
+        platform_admin: bool,
+    ) -> Result<String, String> {
         let key = self
             .encoding
             .as_ref()
@@ -106,6 +120,7 @@ impl Keys {
             exp,
             iss: None,
             aud: None,
+            platform_admin,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, key)
             .map_err(|e| e.to_string())
@@ -117,6 +132,7 @@ impl Keys {
 pub struct AuthUser {
     pub id: String,
     pub email: String,
+    pub platform_admin: bool,
 }
 
 /// Anything holding the keys can authenticate requests.
@@ -149,6 +165,7 @@ impl<S: HasKeys + Send + Sync> FromRequestParts<S> for AuthUser {
         Ok(AuthUser {
             id: claims.sub,
             email: claims.email,
+            platform_admin: claims.platform_admin,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! environment variables (shown in `--help`).
 
 use crate::auth::Keys;
-use crate::startup::{Application, Settings};
+use crate::startup::{AiSettings, Application, Settings};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -46,6 +46,9 @@ enum Command {
         /// Lifetime: seconds, or with a unit: 90s, 30m, 1h, 7d.
         #[arg(long, default_value = "1h")]
         ttl: String,
+        /// Adds the platform-admin claim (reads `/api/admin/…`).
+        #[arg(long)]
+        platform_admin: bool,
         #[command(flatten)]
         auth: AuthArgs,
     },
@@ -74,6 +77,20 @@ struct ServeArgs {
     /// Seconds a request may take before it is answered 503.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 10)]
     request_timeout_secs: u64,
+    /// An OpenAI-compatible API (e.g. https://api.openai.com/v1) for objective suggestions;
+    /// without it the built-in catalog answers.
+    #[arg(long, env = "AI_BASE_URL")]
+    ai_base_url: Option<String>,
+    #[arg(long, env = "AI_API_KEY", hide_env_values = true)]
+    ai_api_key: Option<String>,
+    #[arg(long, env = "AI_MODEL", default_value = "gpt-4o-mini")]
+    ai_model: String,
+    /// Milliseconds to wait for the AI provider before the catalog answers (at most 3000).
+    #[arg(long, env = "AI_TIMEOUT_MS", default_value_t = 3000)]
+    ai_timeout_ms: u64,
+    /// Suggestion requests per user and minute (each instance counts its own).
+    #[arg(long, env = "SUGGESTIONS_PER_MINUTE", default_value_t = 30)]
+    suggestions_per_minute: u32,
     /// The npm package `make pkg` builds, served to the wizard page at `/`.
     #[arg(long, env = "WEB_PKG_DIR", default_value = "pkg")]
     pkg_dir: std::path::PathBuf,
@@ -146,8 +163,9 @@ pub async fn main() -> ExitCode {
             sub,
             email,
             ttl,
+            platform_admin,
             auth,
-        }) => token(&sub, &email, &ttl, &auth),
+        }) => token(&sub, &email, &ttl, platform_admin, &auth),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -194,6 +212,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
         dev: args.dev,
         pkg_dir: Some(args.pkg_dir),
+        ai: args.ai_base_url.map(|base_url| AiSettings {
+            base_url,
+            api_key: args.ai_api_key,
+            model: args.ai_model,
+            timeout: Duration::from_millis(args.ai_timeout_ms.min(3000)),
+        }),
+        suggestions_per_minute: args.suggestions_per_minute.max(1),
     };
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.local_addr(), engine = ?app.store.engine, "listening");
@@ -247,8 +272,17 @@ fn validate(file: Option<&str>, locale: &str) -> ExitCode {
     }
 }
 
-fn token(sub: &str, email: &str, ttl: &str, auth: &AuthArgs) -> Result<(), String> {
+fn token(
+    sub: &str,
+    email: &str,
+    ttl: &str,
+    platform_admin: bool,
+    auth: &AuthArgs,
+) -> Result<(), String> {
     let keys = auth.keys()?.ok_or("set AUTH_JWT_SECRET to mint tokens")?;
-    println!("{}", keys.mint(sub, email, parse_ttl(ttl)?)?);
+    println!(
+        "{}",
+        keys.mint_with(sub, email, parse_ttl(ttl)?, platform_admin)?
+    );
     Ok(())
 }

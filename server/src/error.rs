@@ -12,6 +12,8 @@ pub enum ApiError {
     BadRequest(String),
     /// 401: missing, malformed, unsigned or expired token.
     Unauthorized(String),
+    /// 403: authenticated, but not allowed (e.g. not a platform admin).
+    Forbidden(String),
     /// 404
     NotFound(String),
     /// 409: the state does not allow it (e.g. no open session).
@@ -24,6 +26,11 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 422: the rules refused the data; the report says why.
     Invalid(Report),
+    /// 429: too many requests; retry after that many seconds.
+    TooManyRequests {
+        retry_after_secs: u64,
+        detail: String,
+    },
     /// 503: the database is unreachable.
     Unavailable(String),
     /// 503: the request took longer than the configured timeout.
@@ -41,7 +48,13 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "Bad request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            ApiError::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+            ),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             ApiError::PreconditionFailed { .. } => (
                 StatusCode::PRECONDITION_FAILED,
@@ -121,13 +134,22 @@ impl IntoResponse for ApiError {
                 ));
                 body["current_version"] = json!(current);
             }
+            ApiError::TooManyRequests { detail, .. } => body["detail"] = json!(detail),
             ApiError::BadRequest(d)
             | ApiError::Unauthorized(d)
+            | ApiError::Forbidden(d)
             | ApiError::NotFound(d)
             | ApiError::Conflict(d)
             | ApiError::PayloadTooLarge(d)
             | ApiError::UnsupportedMediaType(d) => body["detail"] = json!(d),
         }
+        let retry_after = match &self {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(HeaderValue::from(*retry_after_secs)),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(HeaderValue::from_static("2")),
+            _ => None,
+        };
         let mut response = (status, body.to_string()).into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -137,8 +159,8 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        if let Some(v) = retry_after {
+            headers.insert(header::RETRY_AFTER, v);
         }
         response
     }

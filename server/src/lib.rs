@@ -5,11 +5,13 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod startup;
 pub mod store;
+pub mod suggestions;
 
 /// Milliseconds since the Unix epoch: every timestamp in the database.
 pub fn now_ms() -> i64 {

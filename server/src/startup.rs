@@ -2,8 +2,10 @@
 //! for tests), and serves until shut down.
 
 use crate::auth::Keys;
+use crate::clock::Clock;
 use crate::http::{self, AppState};
 use crate::store::Store;
+use crate::suggestions::{openai::OpenAi, Suggestions};
 use axum::http::{HeaderName, Request};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,6 +26,19 @@ pub struct Settings {
     pub dev: bool,
     /// Where the npm package (`make pkg`) is, for the wizard page at `/`.
     pub pkg_dir: Option<std::path::PathBuf>,
+    /// An OpenAI-compatible provider for suggestions (the catalog answers without one).
+    pub ai: Option<AiSettings>,
+    /// Suggestion requests a user may make per minute (per instance).
+    pub suggestions_per_minute: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct AiSettings {
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub model: String,
+    /// Capped at 3 s.
+    pub timeout: Duration,
 }
 
 #[derive(Debug)]
@@ -31,6 +46,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
     pub store: Store,
+    pub clock: Arc<Clock>,
 }
 
 impl Application {
@@ -40,6 +56,11 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(settings.bind)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let clock = store.clock.clone();
+        let ai = settings
+            .ai
+            .map(|ai| OpenAi::new(&ai.base_url, ai.api_key, ai.model, ai.timeout))
+            .transpose()?;
         let state = AppState {
             store: store.clone(),
             keys: settings.keys,
@@ -50,8 +71,15 @@ impl Application {
                 settings.pkg_dir.as_deref(),
                 settings.dev,
             )),
+            clock: clock.clone(),
+            suggestions: Arc::new(Suggestions::new(ai, settings.suggestions_per_minute)),
         };
-        spawn_purge(store.clone(), settings.session_ttl, settings.purge_interval);
+        spawn_purge(
+            store.clone(),
+            clock.clone(),
+            settings.session_ttl,
+            settings.purge_interval,
+        );
         let request_id = HeaderName::from_static("x-request-id");
         let timeout = settings.request_timeout;
         let router = http::router(state)
@@ -72,6 +100,7 @@ impl Application {
             listener,
             router,
             store,
+            clock,
         })
     }
 
@@ -95,13 +124,13 @@ impl Application {
 }
 
 /// The background task that expires inactive sessions and purges their drafts.
-fn spawn_purge(store: Store, ttl: Duration, every: Duration) {
+fn spawn_purge(store: Store, clock: Arc<Clock>, ttl: Duration, every: Duration) {
     let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
         loop {
             tick.tick().await;
-            match store.expire_sessions(crate::now_ms(), ttl_ms).await {
+            match store.expire_sessions(clock.now_ms(), ttl_ms).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sessions = n, "expired inactive onboarding sessions"),
                 Err(e) => tracing::warn!(error = %e, "expiry purge failed; will retry"),

@@ -1,10 +1,12 @@
 //! The HTTP API: one module per resource, each with its own `router()`, over one `AppState`.
 
+mod admin;
 mod health;
 mod meta;
 mod onboarding;
 mod organizations;
 pub mod page;
+mod suggestions;
 
 use crate::auth::{HasKeys, Keys};
 use crate::error::ApiError;
@@ -25,6 +27,9 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The wizard page and the npm package it loads.
     pub page: Arc<page::Page>,
+    /// Expiry and analytics read time here (tests move it).
+    pub clock: Arc<crate::clock::Clock>,
+    pub suggestions: Arc<crate::suggestions::Suggestions>,
 }
 
 impl HasKeys for AppState {
@@ -70,6 +75,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(meta::router())
         .merge(onboarding::router())
         .merge(organizations::router())
+        .merge(suggestions::router())
+        .merge(admin::router())
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     (router, api)

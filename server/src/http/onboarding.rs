@@ -27,7 +27,11 @@ fn ttl_ms(state: &AppState) -> i64 {
 }
 
 fn is_expired(state: &AppState, session: &Session) -> bool {
-    crate::now_ms().saturating_sub(session.last_activity_at) > ttl_ms(state)
+    state
+        .clock
+        .now_ms()
+        .saturating_sub(session.last_activity_at)
+        > ttl_ms(state)
 }
 
 /// The first step not yet completed, in wizard order (`None` when all are).
@@ -191,7 +195,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
 const EXPIRED: &str = "the onboarding session expired; POST /api/onboarding/start";
 const NO_SESSION: &str = "no onboarding session in progress; POST /api/onboarding/start";
 
-async fn open_session(state: &AppState, user: &AuthUser) -> Result<Session, ApiError> {
+pub(super) async fn open_session(state: &AppState, user: &AuthUser) -> Result<Session, ApiError> {
     match state.store.open_session(&user.id).await? {
         Some(s) if !is_expired(state, &s) => Ok(s),
         Some(_) => Err(ApiError::Conflict(EXPIRED.into())),

@@ -3,11 +3,15 @@
 //! engines must differ (migrations, and later row-level security) the code says so.
 //! Every multi-row write is one transaction.
 
-use crate::now_ms;
+mod insights;
+
+use crate::clock::Clock;
+pub use insights::Funnel;
 use onboarding_core::Records;
 use serde_json::Value;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +29,8 @@ pub struct Store {
     /// which made the write tail latency); on PostgreSQL the same pool as reads.
     writer: AnyPool,
     pub engine: Engine,
+    /// Every timestamp the store writes comes from here (tests move it forward).
+    pub clock: Arc<Clock>,
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +151,7 @@ impl Store {
             pool,
             writer,
             engine,
+            clock: Arc::default(),
         })
     }
 
@@ -251,11 +258,12 @@ impl Store {
         row.as_ref().map(session).transpose()
     }
 
-    /// Ends the user's open session (`abandoned` or `expired`) and records the event.
+    /// Ends the user's open session (`abandoned` or `expired`), discards its draft (the user
+    /// left it or let it lapse; nothing of it is kept), and records the event.
     pub async fn end_session(&self, session: &Session, status: &str) -> Result<(), sqlx::Error> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.begin_write(&session.user_id).await?;
-        let done = sqlx::query("update onboarding_sessions set status = $1, version = version + 1, updated_at = $2 where id = $3 and status = 'in_progress'")
+        let done = sqlx::query("update onboarding_sessions set status = $1, draft = '{}', version = version + 1, updated_at = $2 where id = $3 and status = 'in_progress'")
             .bind(status)
             .bind(now)
             .bind(&session.id)
@@ -269,7 +277,7 @@ impl Store {
 
     /// Creates a session (the user has none open), with its `started` event.
     pub async fn create_session(&self, user: &str) -> Result<Session, sqlx::Error> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let id = new_id();
         let mut tx = self.begin_write(user).await?;
         sqlx::query("insert into onboarding_sessions (id, user_id, status, version, draft, completed_steps, organization_id, last_activity_at, created_at, updated_at) values ($1, $2, 'in_progress', 1, '{}', '[]', null, $3, $3, $3)")
@@ -296,7 +304,7 @@ impl Store {
     /// Saves one step into the user's open session, in one transaction that starts by locking
     /// the session row (a no-op update `returning` it: the row lock on PostgreSQL, the write lock
     /// on SQLite), so concurrent saves queue instead of racing and no step is lost. A session
-    /// inactive for longer than `ttl_ms` is refused as expired. With `expected`, the session must
+    /// inactive for longer than `ttl_ms` (by the store's clock) is refused as expired. With `expected`, the session must
     /// still be at that version. Returns the new version and the completed steps.
     pub async fn save_step(
         &self,
@@ -307,7 +315,7 @@ impl Store {
         data: &Value,
         step_valid: bool,
     ) -> Result<(i64, Vec<String>), SaveError> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.begin_write(user).await?;
         let sql = format!("update onboarding_sessions set updated_at = updated_at where user_id = $1 and status = 'in_progress' returning {SESSION_COLUMNS}");
         let Some(row) = sqlx::query(&sql)
@@ -401,7 +409,7 @@ impl Store {
         idempotency_key: Option<&str>,
         respond: impl Fn(&str, &str) -> String,
     ) -> Result<Completion, sqlx::Error> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let org_id = new_id();
         let user = &session.user_id;
         let mut tx = self.begin_write(user).await?;
@@ -561,7 +569,7 @@ impl Store {
         invitation: &str,
         token_hash: &str,
     ) -> Result<Option<String>, sqlx::Error> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.begin_write(user).await?;
         let row = sqlx::query("update invitations set token_hash = $1, expires_at = $2, updated_at = $3 where id = $4 and organization_id = $5 and accepted_at is null returning email")
             .bind(token_hash)
@@ -605,7 +613,7 @@ impl Store {
         email: &str,
         token_hash: &str,
     ) -> Result<Option<String>, sqlx::Error> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.begin_write(user).await?;
         let claimed = match self.engine {
             Engine::Postgres => sqlx::query("select organization_id, role from onboarding_claim_invitation($1, $2, $3)"),

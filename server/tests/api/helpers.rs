@@ -17,6 +17,7 @@ pub enum Engine {
 pub struct TestApp {
     pub base: String,
     pub store: Store,
+    pub clock: std::sync::Arc<onboarding_server::clock::Clock>,
     pub keys: Arc<Keys>,
     pub http: Client,
     _dir: Option<tempdir::TempDir>,
@@ -72,6 +73,14 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
 }
 
 pub async fn spawn_app_with_timeout(engine: Engine, request_timeout: Duration) -> Option<TestApp> {
+    spawn_app_with(engine, |s| s.request_timeout = request_timeout).await
+}
+
+/// An app whose settings `configure` adjusts (AI provider, rate limits, timeouts).
+pub async fn spawn_app_with(
+    engine: Engine,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     // Server logs go to the test's captured output (shown for failing tests); TEST_LOG=debug for more.
     let filter = std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into());
     let _ = tracing_subscriber::fmt()
@@ -89,23 +98,28 @@ pub async fn spawn_app_with_timeout(engine: Engine, request_timeout: Duration) -
         Engine::Postgres => (fresh_postgres_database().await?, None),
     };
     let keys = Arc::new(Keys::hs256(SECRET.as_bytes(), None, None));
-    let settings = Settings {
+    let mut settings = Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: url,
         keys: keys.clone(),
         session_ttl: Duration::from_secs(7 * 86_400),
         purge_interval: Duration::from_secs(3600),
-        request_timeout,
+        request_timeout: Duration::from_secs(10),
         dev: false,
         pkg_dir: None,
+        ai: None,
+        suggestions_per_minute: 30,
     };
+    configure(&mut settings);
     let app = Application::build(settings).await.expect("app builds");
     let base = format!("http://{}", app.local_addr());
     let store = app.store.clone();
+    let clock = app.clock.clone();
     tokio::spawn(app.run());
     Some(TestApp {
         base,
         store,
+        clock,
         keys,
         http: Client::new(),
         _dir: dir,
@@ -230,6 +244,29 @@ pub fn assert_problem(r: &Reply, status: u16, code: &str) {
     assert_eq!(r.body["code"], code, "{}", r.body);
     assert_eq!(r.body["type"], format!("/problems/{code}"));
     assert_eq!(r.body["status"], status);
+}
+
+/// Like `both_engines!`, for tests that build their own app: each gets the `Engine`.
+#[macro_export]
+macro_rules! each_engine {
+    ($($name:ident),* $(,)?) => {
+        mod own_app_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Engine::Sqlite).await;
+                }
+            )*
+        }
+        mod own_app_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Engine::Postgres).await;
+                }
+            )*
+        }
+    };
 }
 
 /// Runs a test against SQLite and against PostgreSQL.

@@ -597,13 +597,16 @@ async fn openapi_documents_every_route(app: TestApp) {
             "/api/organizations/{id}/invitations/{invitation}/token",
         ),
         ("POST", "/api/invitations/accept"),
+        ("GET", "/api/onboarding/suggestions"),
+        ("POST", "/api/onboarding/suggestions/{id}/feedback"),
+        ("GET", "/api/admin/onboarding/funnel"),
     ] {
         assert!(
             operations.contains(&(expected.0.to_owned(), expected.1.to_owned())),
             "{expected:?} not documented"
         );
     }
-    assert_eq!(operations.len(), 17, "{operations:?}");
+    assert_eq!(operations.len(), 20, "{operations:?}");
     // ...and every documented operation is served (never the router's "no such route").
     for (method, path) in operations {
         let url = format!(

@@ -69,6 +69,7 @@ const TENANT_TABLES: &[&str] = &[
     "key_results",
     "invitations",
     "idempotency_keys",
+    "suggestion_feedback",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,6 +93,15 @@ async fn postgres_row_level_security_refuses_other_tenants() {
         .as_str()
         .unwrap()
         .to_owned();
+
+    let choice = app
+        .post(
+            "/api/onboarding/suggestions/0123456789abcdef/feedback",
+            "alice",
+            Some(&serde_json::json!({"action": "dismissed"})),
+        )
+        .await;
+    assert_eq!(choice.status, 200);
 
     // The role requests run as: not a superuser, no BYPASSRLS, owns no table.
     let pool = &app.store.pool;
@@ -158,6 +168,7 @@ async fn postgres_row_level_security_refuses_other_tenants() {
         format!("insert into invitations (id, organization_id, email, role, token_hash, expires_at, created_at, updated_at) values ('x', '{org}', 'b@x.com', 'member', 'h', 0, 0, 0)"),
         "insert into onboarding_sessions (id, user_id, status, version, draft, completed_steps, last_activity_at, created_at, updated_at) values ('x', 'alice', 'in_progress', 1, '{}', '[]', 0, 0, 0)".to_owned(),
         "insert into idempotency_keys (user_id, key, status, body, created_at, updated_at) values ('alice', 'k2', 201, '{}', 0, 0)".to_owned(),
+        "insert into suggestion_feedback (user_id, suggestion_id, action, created_at, updated_at) values ('alice', 'abcdef0123456789', 'accepted', 0, 0)".to_owned(),
         "insert into profiles (user_id, full_name, job_title, experience_with_okr, primary_goal, urgency_level, preferences, created_at, updated_at) values ('alice', 'x', 'x', 'none', 'x', 'low', '{}', 0, 0)".to_owned(),
     ];
     for sql in refused {

@@ -1,0 +1,79 @@
+//! Platform administration: the onboarding funnel, for tokens with the `platform_admin` claim.
+
+use super::AppState;
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use onboarding_core::Date;
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(funnel))
+}
+
+#[derive(Deserialize)]
+struct FunnelQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+fn date(param: &str, value: Option<&str>, default: Date) -> Result<Date, ApiError> {
+    match value {
+        None => Ok(default),
+        Some(v) => Date::parse(v).ok_or_else(|| {
+            ApiError::BadRequest(format!("`{param}` must be a date YYYY-MM-DD, not {v:?}"))
+        }),
+    }
+}
+
+/// Sessions started, completed, abandoned and expired; reach and drop-off per step; median and
+/// p90 time to complete; suggestion acceptance — over `from`..`to` (UTC days, both included;
+/// default: the last 30 days).
+#[utoipa::path(
+    get,
+    path = "/api/admin/onboarding/funnel",
+    tag = "admin",
+    summary = "The onboarding funnel (platform admins)",
+    params(
+        ("from" = String, Query, description = "First day, YYYY-MM-DD (default: 29 days before `to`)"),
+        ("to" = String, Query, description = "Last day, YYYY-MM-DD (default: today, UTC)"),
+    ),
+    responses(
+        (status = 200, description = "The funnel"),
+        (status = 400, description = "Bad dates"),
+        (status = 403, description = "Not a platform admin"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn funnel(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<FunnelQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    if !user.platform_admin {
+        return Err(ApiError::Forbidden(
+            "the funnel is for platform admins (a token with platform_admin: true)".into(),
+        ));
+    }
+    let today = Date::from_unix_days(state.clock.now_ms().div_euclid(DAY_MS));
+    let to = date("to", q.to.as_deref(), today)?;
+    let from = date(
+        "from",
+        q.from.as_deref(),
+        Date::from_unix_days(to.unix_days() - 29),
+    )?;
+    if from > to {
+        return Err(ApiError::BadRequest("`from` is after `to`".into()));
+    }
+    let mut funnel = state
+        .store
+        .funnel(from.unix_days() * DAY_MS, (to.unix_days() + 1) * DAY_MS)
+        .await?;
+    funnel.from = from.to_string();
+    funnel.to = to.to_string();
+    Ok(axum::Json(funnel))
+}

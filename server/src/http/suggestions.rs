@@ -1,0 +1,219 @@
+//! Objective suggestions for the wizard, and the user's choice on each (kept on the server, so
+//! it follows the user across devices). `ai_assistance_level = none` means no suggestion at
+//! all and no provider called; before the user has chosen a level, only the built-in catalog
+//! answers (nothing leaves the server without their consent).
+
+use super::meta::locale;
+use super::{AppState, Json};
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::suggestions::{suggestion_id, SuggestionRequest};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use onboarding_core::{Context, StepId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(suggestions))
+        .routes(routes!(feedback))
+}
+
+#[derive(Deserialize)]
+struct SuggestionsQuery {
+    step: Option<String>,
+    locale: Option<String>,
+}
+
+/// How many objectives each assistance level asks for (unset: as `moderate`).
+fn count_for(level: Option<&str>) -> usize {
+    match level {
+        Some("minimal") => 2,
+        Some("extensive") => 5,
+        _ => 3,
+    }
+}
+
+fn text<'a>(draft: &'a Value, step: &str, field: &str) -> Option<&'a str> {
+    draft.get(step)?.get(field)?.as_str()
+}
+
+/// Objectives with key results fitted to the user's draft; each one has passed the wizard's
+/// rules. Dismissed ones, and ones already in the draft, are left out.
+#[utoipa::path(
+    get,
+    path = "/api/onboarding/suggestions",
+    tag = "suggestions",
+    summary = "Objective suggestions fitted to the draft (none when ai_assistance_level = none)",
+    params(
+        ("step" = String, Query, description = "objectives"),
+        ("locale" = String, Query, description = "es or en: the messages, and the suggestions' language until the draft has one"),
+    ),
+    responses(
+        (status = 200, description = "Suggestions, their source, and the fallback reason if any"),
+        (status = 404, description = "No suggestions for that step"),
+        (status = 409, description = "No open session"),
+        (status = 429, description = "Too many requests (Retry-After)"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn suggestions(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<SuggestionsQuery>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    if q.step.as_deref() != Some("objectives") {
+        return Err(ApiError::NotFound(
+            "suggestions exist for step=objectives".into(),
+        ));
+    }
+    let ui_locale = locale(q.locale.as_deref(), &headers)?;
+    state
+        .suggestions
+        .admit(&user.id)
+        .map_err(|secs| ApiError::TooManyRequests {
+            retry_after_secs: secs,
+            detail: format!("too many suggestion requests; retry in {secs} s"),
+        })?;
+    let session = super::onboarding::open_session(&state, &user).await?;
+    let draft = &session.draft;
+    let level = text(draft, "preferences", "ai_assistance_level");
+    if level == Some("none") {
+        return Ok(axum::Json(json!({
+            "step": "objectives", "ai_assistance_level": "none", "source": "none",
+            "fallback": null, "suggestions": [], "dropped": 0,
+        })));
+    }
+    let language = match text(draft, "preferences", "language") {
+        Some(l @ ("es" | "en")) => l,
+        _ if ui_locale == onboarding_core::Locale::En => "en",
+        _ => "es",
+    };
+    let strings = |step: &str, field: &str| -> Vec<String> {
+        draft
+            .get(step)
+            .and_then(|s| s.get(field))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let req = SuggestionRequest {
+        industry: text(draft, "company", "industry")
+            .unwrap_or("other")
+            .to_owned(),
+        business_goals: strings("organization", "business_goals"),
+        okr_maturity: text(draft, "organization", "okr_maturity")
+            .unwrap_or("beginner")
+            .to_owned(),
+        company_size: text(draft, "company", "company_size")
+            .unwrap_or("small")
+            .to_owned(),
+        language: language.to_owned(),
+        count: count_for(level),
+    };
+    let external = matches!(level, Some("minimal" | "moderate" | "extensive"));
+    let answer = state.suggestions.objectives(&req, external).await;
+
+    let dismissed = state.store.dismissed_suggestions(&user.id).await?;
+    let taken: Vec<String> = draft
+        .get("objectives")
+        .and_then(|s| s.get("objectives"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o.get("title")?.as_str())
+                .map(suggestion_id)
+                .collect()
+        })
+        .unwrap_or_default();
+    let ctx = Context::new(ui_locale, crate::today(), Some(&user.email));
+    let mut dropped = 0;
+    let mut out = Vec::new();
+    for objective in answer.objectives {
+        let report = onboarding_core::validate_step(
+            StepId::Objectives,
+            &json!({ "objectives": [objective] }),
+            &ctx,
+        );
+        let title = objective.get("title").and_then(Value::as_str);
+        let Some(title) = title.filter(|_| report.valid) else {
+            dropped += 1;
+            continue;
+        };
+        let id = suggestion_id(title);
+        if dismissed.contains(&id) || taken.contains(&id) {
+            continue;
+        }
+        out.push(json!({ "id": id, "objective": objective }));
+    }
+    if dropped > 0 {
+        tracing::info!(
+            dropped,
+            source = answer.source,
+            "suggestions failed the rules and were dropped"
+        );
+    }
+    Ok(axum::Json(json!({
+        "step": "objectives",
+        "ai_assistance_level": level,
+        "source": answer.source,
+        "fallback": answer.fallback,
+        "suggestions": out,
+        "dropped": dropped,
+    })))
+}
+
+#[derive(Deserialize)]
+struct FeedbackRequest {
+    action: String,
+}
+
+/// Stores the user's choice on a suggestion: `accepted`, `edited` or `dismissed` (not offered
+/// again). The latest choice counts.
+#[utoipa::path(
+    post,
+    path = "/api/onboarding/suggestions/{id}/feedback",
+    tag = "suggestions",
+    summary = "The user's choice on a suggestion: accepted, edited or dismissed",
+    params(("id" = String, Path, description = "The suggestion's id (16 hex digits)")),
+    responses(
+        (status = 200, description = "Stored"),
+        (status = 400, description = "Bad id or action"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn feedback(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Json(req): Json<FeedbackRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    if id.len() != 16
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(ApiError::BadRequest(
+            "a suggestion id is 16 lower-case hex digits".into(),
+        ));
+    }
+    if !["accepted", "edited", "dismissed"].contains(&req.action.as_str()) {
+        return Err(ApiError::BadRequest(
+            "action must be accepted, edited or dismissed".into(),
+        ));
+    }
+    state
+        .store
+        .record_feedback(&user.id, &id, &req.action)
+        .await?;
+    Ok(axum::Json(json!({ "id": id, "action": req.action })))
+}

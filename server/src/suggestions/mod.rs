@@ -1,0 +1,274 @@
+//! Objective suggestions for the wizard's `objectives` step, fitted to the draft (industry,
+//! business goals, OKR maturity, size, language).
+//!
+//! Two providers implement [`Provider`]: the built-in [`catalog::Catalog`] and, when
+//! `AI_BASE_URL` is set, an OpenAI-compatible chat-completions client ([`openai::OpenAi`]) with a
+//! timeout of at most 3 s; when it fails or times out the catalog answers and the response says
+//! so. External answers are cached (bounded, with a TTL) by a hash of the request. Whatever the
+//! source, the HTTP layer passes every suggestion through the same core rules as the wizard and
+//! drops the ones that fail. Rate limits are per user and per instance (see `RateLimiter`).
+
+pub mod catalog;
+pub mod openai;
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// What a provider is asked for.
+#[derive(Clone, Debug, Serialize)]
+pub struct SuggestionRequest {
+    pub industry: String,
+    pub business_goals: Vec<String>,
+    pub okr_maturity: String,
+    pub company_size: String,
+    /// `es` or `en`: the language of the suggestions.
+    pub language: String,
+    /// How many objectives to suggest.
+    pub count: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ObjectiveSuggestion {
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub key_results: Vec<KeyResultSuggestion>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyResultSuggestion {
+    pub title: String,
+    pub metric_type: String,
+    pub baseline: f64,
+    pub target: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum ProviderError {
+    Timeout,
+    /// Transport failure or a non-2xx answer.
+    Http(String),
+    /// The answer was not the JSON asked for.
+    BadAnswer(String),
+}
+
+impl ProviderError {
+    /// The stable word the API reports as the fallback's reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ProviderError::Timeout => "provider_timeout",
+            ProviderError::Http(_) => "provider_error",
+            ProviderError::BadAnswer(_) => "provider_bad_answer",
+        }
+    }
+}
+
+impl std::fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProviderError::Timeout => write!(f, "the provider did not answer in time"),
+            ProviderError::Http(e) => write!(f, "provider request failed: {e}"),
+            ProviderError::BadAnswer(e) => write!(f, "provider answer unusable: {e}"),
+        }
+    }
+}
+
+/// A source of objective suggestions. Answers are raw JSON objects (an objective with its key
+/// results): a provider's output is untrusted until the rules have passed it.
+pub trait Provider {
+    fn name(&self) -> &'static str;
+    fn objectives(
+        &self,
+        req: &SuggestionRequest,
+    ) -> impl std::future::Future<Output = Result<Vec<Value>, ProviderError>> + Send;
+}
+
+/// The answer before the rules filter it.
+#[derive(Debug)]
+pub struct Answer {
+    /// `catalog` or `ai`.
+    pub source: &'static str,
+    /// Why the catalog answered although an external provider is configured and allowed.
+    pub fallback: Option<&'static str>,
+    pub objectives: Vec<Value>,
+}
+
+/// Largest number of cached external answers, and how long one stays.
+pub const CACHE_CAPACITY: usize = 1024;
+pub const CACHE_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// External answers by the SHA-256 of their request, with when they were stored.
+type Cache = HashMap<[u8; 32], (Instant, Vec<Value>)>;
+
+#[derive(Debug)]
+pub struct Suggestions {
+    catalog: catalog::Catalog,
+    ai: Option<openai::OpenAi>,
+    cache: Mutex<Cache>,
+    limiter: RateLimiter,
+}
+
+impl Suggestions {
+    pub fn new(ai: Option<openai::OpenAi>, per_minute: u32) -> Suggestions {
+        Suggestions {
+            catalog: catalog::Catalog,
+            ai,
+            cache: Mutex::default(),
+            limiter: RateLimiter::new(per_minute, Duration::from_secs(60)),
+        }
+    }
+
+    /// Counts one request of `user`; `Err(seconds)` when over the limit.
+    pub fn admit(&self, user: &str) -> Result<(), u64> {
+        self.limiter.admit(user, Instant::now())
+    }
+
+    /// Objectives for `req`. `external` says whether the user allows an external AI provider;
+    /// without it (or without one configured) only the catalog answers.
+    pub async fn objectives(&self, req: &SuggestionRequest, external: bool) -> Answer {
+        let catalog = || {
+            self.catalog
+                .suggest(req)
+                .into_iter()
+                .map(|o| serde_json::to_value(o).unwrap_or_default())
+                .collect()
+        };
+        let Some(ai) = self.ai.as_ref().filter(|_| external) else {
+            return Answer {
+                source: self.catalog.name(),
+                fallback: None,
+                objectives: catalog(),
+            };
+        };
+        let key: [u8; 32] = Sha256::digest(serde_json::to_vec(req).unwrap_or_default()).into();
+        if let Some(hit) = self.cached(&key) {
+            return Answer {
+                source: ai.name(),
+                fallback: None,
+                objectives: hit,
+            };
+        }
+        match ai.objectives(req).await {
+            Ok(objectives) => {
+                self.remember(key, &objectives);
+                Answer {
+                    source: ai.name(),
+                    fallback: None,
+                    objectives,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "AI suggestions failed; the catalog answers");
+                Answer {
+                    source: self.catalog.name(),
+                    fallback: Some(e.reason()),
+                    objectives: catalog(),
+                }
+            }
+        }
+    }
+
+    fn cached(&self, key: &[u8; 32]) -> Option<Vec<Value>> {
+        let cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < CACHE_TTL)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn remember(&self, key: [u8; 32], objectives: &[Value]) {
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= CACHE_CAPACITY {
+            cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+        }
+        if cache.len() >= CACHE_CAPACITY {
+            // Still full of live entries: drop the oldest.
+            if let Some(oldest) = cache.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| *k) {
+                cache.remove(&oldest);
+            }
+        }
+        cache.insert(key, (Instant::now(), objectives.to_vec()));
+    }
+}
+
+/// A suggestion's stable id: the first 16 hex digits of SHA-256 of its lower-cased title, so a
+/// dismissed suggestion stays dismissed whichever provider offers it again.
+pub fn suggestion_id(title: &str) -> String {
+    let digest = Sha256::digest(title.trim().to_lowercase().as_bytes());
+    hex::encode(&digest[..8])
+}
+
+/// Fixed-window request counter per key (here: per user), in memory: each server instance
+/// counts its own requests.
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: u32,
+    window: Duration,
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: u32, window: Duration) -> RateLimiter {
+        RateLimiter {
+            limit,
+            window,
+            windows: Mutex::default(),
+        }
+    }
+
+    /// Counts a request at `now`; `Err(seconds to wait)` when the key is over its limit.
+    pub fn admit(&self, key: &str, now: Instant) -> Result<(), u64> {
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if windows.len() > 10_000 {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        }
+        let entry = windows.entry(key.to_owned()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        if entry.1 >= self.limit {
+            let left = self.window.saturating_sub(now.duration_since(entry.0));
+            return Err(left.as_secs().max(1));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limiter_counts_per_key_and_window() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(60));
+        let t0 = Instant::now();
+        assert!(limiter.admit("a", t0).is_ok());
+        assert!(limiter.admit("a", t0).is_ok());
+        assert_eq!(limiter.admit("a", t0 + Duration::from_secs(15)), Err(45));
+        assert!(limiter.admit("b", t0).is_ok());
+        assert!(limiter.admit("a", t0 + Duration::from_secs(60)).is_ok());
+    }
+
+    #[test]
+    fn ids_ignore_case_and_outer_spaces() {
+        assert_eq!(suggestion_id(" Grow Sales "), suggestion_id("grow sales"));
+        assert_eq!(suggestion_id("grow sales").len(), 16);
+        assert_ne!(suggestion_id("grow sales"), suggestion_id("grow profit"));
+    }
+}
