@@ -54,6 +54,23 @@ pub struct SuggestionCounts {
     pub acceptance_rate: Option<f64>,
 }
 
+/// `(k, n)` rows of a grouped count over `[from, to)` (the statement binds `$1`, `$2`).
+async fn counts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    sql: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query(sql)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("k")?, r.try_get("n")?)))
+        .collect()
+}
+
 fn ratio(part: i64, whole: i64) -> Option<f64> {
     // Counts stay far below 2^53, where i64 → f64 is exact.
     #[allow(clippy::cast_precision_loss)]
@@ -97,14 +114,9 @@ impl Store {
     pub async fn funnel(&self, from_ms: i64, to_ms: i64) -> Result<Funnel, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let mut sessions = SessionCounts::default();
-        let rows = sqlx::query("select kind, count(*) as n from onboarding_events where created_at >= $1 and created_at < $2 and kind in ('started', 'completed', 'abandoned', 'expired') group by kind")
-            .bind(from_ms)
-            .bind(to_ms)
-            .fetch_all(&mut *tx)
-            .await?;
-        for r in &rows {
-            let n: i64 = r.try_get("n")?;
-            match r.try_get::<String, _>("kind")?.as_str() {
+        let by_kind = "select kind as k, count(*) as n from onboarding_events where created_at >= $1 and created_at < $2 and kind in ('started', 'completed', 'abandoned', 'expired') group by kind";
+        for (kind, n) in counts(&mut tx, by_kind, from_ms, to_ms).await? {
+            match kind.as_str() {
                 "started" => sessions.started = n,
                 "completed" => sessions.completed = n,
                 "abandoned" => sessions.abandoned = n,
@@ -176,14 +188,9 @@ impl Store {
         let [median_ms, p90_ms] = at_rank;
 
         let mut suggestions = SuggestionCounts::default();
-        let rows = sqlx::query("select action, count(*) as n from suggestion_feedback where updated_at >= $1 and updated_at < $2 group by action")
-            .bind(from_ms)
-            .bind(to_ms)
-            .fetch_all(&mut *tx)
-            .await?;
-        for r in &rows {
-            let n: i64 = r.try_get("n")?;
-            match r.try_get::<String, _>("action")?.as_str() {
+        let by_action = "select action as k, count(*) as n from suggestion_feedback where updated_at >= $1 and updated_at < $2 group by action";
+        for (action, n) in counts(&mut tx, by_action, from_ms, to_ms).await? {
+            match action.as_str() {
                 "accepted" => suggestions.accepted = n,
                 "edited" => suggestions.edited = n,
                 _ => suggestions.dismissed = n,
