@@ -41,6 +41,9 @@ const UI = {
     submitting: 'Creando la organización…',
     serverRefused: 'El servidor encontró problemas en estos campos; los marcamos en cada paso.',
     missingPkg: 'No se pudo cargar el paquete de reglas (¿falta `make pkg`?).',
+    suggestions: 'Sugerencias para tu empresa', suggestionsLead: 'Basadas en tu sector y tus objetivos de negocio. Puedes desactivarlas en Preferencias (Asistencia de IA: Ninguna).',
+    fromCatalog: 'Del catálogo de plantillas.', fromAi: 'Propuestas por el asistente de IA.', aiFellBack: 'El asistente de IA no respondió; mostramos el catálogo de plantillas.',
+    accept: 'Añadir', edit: 'Añadir y editar', dismiss: 'Descartar', noSuggestions: 'No hay más sugerencias.',
   },
   en: {
     loading: 'Loading…', next: 'Next', back: 'Back', skip: 'Skip this step', submit: 'Create my organization',
@@ -72,6 +75,9 @@ const UI = {
     submitting: 'Creating the organization…',
     serverRefused: 'The server found problems in these fields; they are marked on each step.',
     missingPkg: 'The rules package could not be loaded (is `make pkg` missing?).',
+    suggestions: 'Suggestions for your company', suggestionsLead: 'Based on your industry and business goals. You can turn them off in Preferences (AI assistance: None).',
+    fromCatalog: 'From the template catalog.', fromAi: 'Proposed by the AI assistant.', aiFellBack: 'The AI assistant did not answer; showing the template catalog.',
+    accept: 'Add', edit: 'Add and edit', dismiss: 'Dismiss', noSuggestions: 'No more suggestions.',
   },
 };
 
@@ -94,6 +100,7 @@ const S = {
   offlineNotice: false,
   saveTimer: null,
   serverIssues: null, // issues from a 422, shown until the field is edited
+  suggestions: undefined, // the objectives step's suggestions: undefined = not asked yet
 };
 
 const t = () => UI[S.locale];
@@ -400,6 +407,7 @@ function renderProgress() {
 }
 
 function go(index) {
+  if (index !== S.index) S.suggestions = undefined; // asked again on the next visit
   S.index = index;
   renderStep();
   flush();
@@ -415,6 +423,7 @@ function renderStep() {
     else form.append(renderField(meta.id, `${meta.id}.${field.name}`, field, data));
   }
   if (meta.id === 'review') form.append(renderSummary());
+  if (meta.id === 'objectives') form.prepend(renderSuggestions());
   const last = S.index === S.meta.length - 1;
   const actions = h('div', { class: 'actions' },
     S.index > 0 ? h('button', { type: 'button', class: 'secondary', id: 'back', text: t().back, onclick: () => go(S.index - 1) }) : null,
@@ -489,7 +498,11 @@ function touch(path) {
 function renderField(step, path, field, obj) {
   const value = obj[field.name];
   const onInput = (read) => (e) => update(step, obj, field.name, read(e.target), path);
-  const onLeave = () => touch(path);
+  // Leaving a field shows its issues, unless the focus goes to a button: a message appearing
+  // then would move the button away from under the pointer mid-click.
+  const onLeave = (e) => {
+    if (e.relatedTarget?.tagName !== 'BUTTON') touch(path);
+  };
   switch (field.kind) {
     case 'enum':
     case 'country': {
@@ -657,6 +670,88 @@ function renderSummary() {
     h('div', { id: 'other-steps' }),
   );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Suggestions (objectives step): only when the user's AI level is not `none`; with `none` the
+// endpoint is never called.
+
+function aiLevel() {
+  return S.draft.preferences?.ai_assistance_level;
+}
+
+function renderSuggestions() {
+  const box = h('section', { class: 'suggestions', id: 'suggestions', 'aria-labelledby': 'suggestions-title' });
+  if (aiLevel() === 'none') {
+    box.hidden = true;
+    return box;
+  }
+  if (S.suggestions === undefined) {
+    S.suggestions = null; // asked: one request per visit of the step
+    api('GET', `/api/onboarding/suggestions?step=objectives&locale=${S.locale}`)
+      .then((res) => {
+        S.suggestions = res.body;
+        fillSuggestions();
+      })
+      .catch(() => {
+        S.suggestions = { suggestions: [] }; // suggestions are optional: say nothing
+        fillSuggestions();
+      });
+  }
+  queueMicrotask(fillSuggestions);
+  return box;
+}
+
+function fillSuggestions() {
+  const box = $('#suggestions');
+  if (!box || !S.suggestions) return;
+  const list = S.suggestions.suggestions ?? [];
+  const source = S.suggestions.fallback ? t().aiFellBack : S.suggestions.source === 'ai' ? t().fromAi : t().fromCatalog;
+  const full = (S.draft.objectives?.objectives?.length ?? 0) >= 5;
+  box.replaceChildren(
+    ...[
+    h('h2', { id: 'suggestions-title', text: t().suggestions }),
+    h('p', { class: 'help', text: `${t().suggestionsLead} ${source}` }),
+    list.length === 0 ? h('p', { class: 'help', text: t().noSuggestions }) : null,
+    ...list.map((s) => h('article', { class: 'suggestion', 'data-suggestion': s.id, 'aria-labelledby': `sug-${s.id}` },
+      h('h3', { id: `sug-${s.id}`, text: s.objective.title }),
+      h('ul', {}, ...s.objective.key_results.map((k) => h('li', { text: `${k.title}: ${k.baseline} → ${k.target}${k.unit ? ` ${k.unit}` : ''}` }))),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'secondary', 'data-accept': s.id, disabled: full, text: t().accept, onclick: () => take(s, 'accepted') }),
+        h('button', { type: 'button', class: 'secondary', 'data-edit': s.id, disabled: full, text: t().edit, onclick: () => take(s, 'edited') }),
+        h('button', { type: 'button', class: 'link', 'data-dismiss': s.id, text: t().dismiss, onclick: () => choose(s, 'dismissed') }),
+      ),
+    )),
+    ].filter(Boolean),
+  );
+}
+
+/** Records the user's choice on the server (it follows them to other devices). */
+function choose(suggestion, action) {
+  S.suggestions.suggestions = S.suggestions.suggestions.filter((s) => s.id !== suggestion.id);
+  api('POST', `/api/onboarding/suggestions/${suggestion.id}/feedback`, { action }).catch(() => {});
+  fillSuggestions();
+}
+
+/** Adds a suggested objective to the draft (numbers as the inputs show them). */
+function take(suggestion, action) {
+  const data = stepData('objectives');
+  if (!Array.isArray(data.objectives)) data.objectives = [];
+  const o = suggestion.objective;
+  data.objectives.push({
+    title: o.title,
+    ...(o.description ? { description: o.description } : {}),
+    key_results: o.key_results.map((k) => ({
+      title: k.title, metric_type: k.metric_type, baseline: String(k.baseline), target: String(k.target),
+      ...(k.unit ? { unit: k.unit } : {}),
+    })),
+  });
+  choose(suggestion, action);
+  scheduleSave('objectives');
+  const index = data.objectives.length - 1;
+  rerender(action === 'edited' ? id2sel(`objectives.objectives[${index}].title`) : `[data-item="objectives.objectives[${index}]"] input`);
+}
+
+const id2sel = (path) => `#${idFor(path)}`;
 
 // ---------------------------------------------------------------------------------------------
 // Checking: the package's report, shown under each field
@@ -882,6 +977,7 @@ function setLocale(locale) {
   document.documentElement.lang = locale;
   for (const b of document.querySelectorAll('[data-locale]')) b.setAttribute('aria-pressed', String(b.dataset.locale === locale));
   S.meta = stepsMeta(locale);
+  S.suggestions = undefined;
   if ($('#wizard')) renderStep();
   else if ($('#login')) renderLogin();
   else if ($('#done') && S.token) boot().catch(fail);

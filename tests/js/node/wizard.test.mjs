@@ -113,6 +113,8 @@ test('a user onboards a company from an empty database, in Spanish, through ever
   await page.screenshot({ path: path.join(shots, '3-organization.png'), fullPage: true });
   await next(page, 'Objetivos');
 
+  // Suggestions arrive first (the panel above the form; the AI level is not chosen yet).
+  await page.waitForSelector('[data-suggestion]');
   // Add an objective (it comes with one key result), add a second key result, remove it again.
   await page.click('[data-add="objectives.objectives"]');
   await page.fill(id('objectives.objectives[0].title'), 'Crecer las ventas en línea');
@@ -218,6 +220,49 @@ test('a refusal by the server (422) puts its issues on the right fields', async 
   assert.equal(await page.inputValue(id('company.website')), 'http://sin punto', "the page shows the server's copy");
   assert.match(await page.textContent('#notice'), /El servidor encontró problemas/);
   await page.screenshot({ path: path.join(shots, 'server-refused.png'), fullPage: true });
+});
+
+test('the objectives step offers suggestions, and never asks for them when the user chose no AI', async () => {
+  const organization = { okr_maturity: 'beginner', current_challenges: ['focus'], business_goals: ['operational_efficiency'] };
+  const page = await signIn('sugerencias@example.com');
+  for (const [step, data] of [['welcome', WELCOME], ['company', COMPANY], ['organization', organization]]) {
+    assert.equal((await api(page, 'PUT', `/api/onboarding/steps/${step}`, data)).status, 200);
+  }
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Objetivos');
+  await page.waitForSelector('[data-suggestion]');
+  assert.equal(await page.locator('[data-suggestion]').count(), 3);
+  // Retail with an operational-efficiency goal: that template first, in Spanish.
+  assert.equal(await page.textContent('[data-suggestion] h3'), 'Optimizar el inventario y la cadena de suministro');
+  await page.screenshot({ path: path.join(shots, 'suggestions.png'), fullPage: true });
+  const first = await page.getAttribute('[data-suggestion]', 'data-suggestion');
+  await page.click(`[data-accept="${first}"]`);
+  assert.equal(await page.inputValue(id('objectives.objectives[0].title')), 'Optimizar el inventario y la cadena de suministro');
+  assert.equal(await page.isDisabled('#next'), false, 'an accepted suggestion is a valid objective');
+  const second = await page.getAttribute('[data-suggestion]', 'data-suggestion');
+  await page.click(`[data-dismiss="${second}"]`);
+  assert.equal(await page.locator('[data-suggestion]').count(), 1);
+  await saved(page);
+  // On the server: the accepted one is in the draft, the dismissed one is not offered again.
+  const left = (await api(page, 'GET', '/api/onboarding/suggestions?step=objectives')).body.suggestions.map((x) => x.id);
+  assert.deepEqual(left.includes(first) || left.includes(second), false);
+  assert.equal(left.length, 1);
+
+  // A user who chose no AI: the page never calls the endpoint.
+  const other = await signIn('sin-ia@example.com');
+  const prefs = { language: 'es', communication_style: 'formal', notification_frequency: 'weekly', focus_areas: ['analytics'], ai_assistance_level: 'none', timezone: 'America/Bogota' };
+  for (const [step, data] of [['welcome', WELCOME], ['company', COMPANY], ['organization', organization], ['preferences', prefs]]) {
+    assert.equal((await api(other, 'PUT', `/api/onboarding/steps/${step}`, data)).status, 200);
+  }
+  const asked = [];
+  other.on('request', (r) => r.url().includes('/suggestions') && asked.push(r.url()));
+  await other.reload();
+  await other.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Objetivos');
+  await other.click('[data-add="objectives.objectives"]');
+  await saved(other); // the page has talked to the server since it rendered the step
+  assert.deepEqual(asked, []);
+  assert.equal(await other.isHidden('#suggestions'), true);
+  assert.deepEqual([...page.errors, ...other.errors], []);
 });
 
 test('the draft survives a reload and appears in a second browser as the same user; a stale tab offers the newer draft', async () => {
