@@ -51,6 +51,9 @@ def native_table():
 
 
 def main():
+    if sys.argv[1] == "--machine":  # for other reports (tools/soak.py)
+        print(machine())
+        return
     section = sys.argv[1]
     table = native_table() if section == "native" else open(sys.argv[2]).read().strip()
     block = f"<!-- {section}:begin -->\nMachine: {machine()}\n\n{table}\n<!-- {section}:end -->"

@@ -91,6 +91,12 @@ struct ServeArgs {
     /// Suggestion requests per user and minute (each instance counts its own).
     #[arg(long, env = "SUGGESTIONS_PER_MINUTE", default_value_t = 30)]
     suggestions_per_minute: u32,
+    /// Writes (POST, PUT…) per user and minute; 0 = no limit. Each instance counts its own.
+    #[arg(long, env = "RATE_LIMIT_USER_PER_MIN", default_value_t = 600)]
+    rate_limit_user_per_min: u32,
+    /// Writes per client address and minute; 0 = no limit. Each instance counts its own.
+    #[arg(long, env = "RATE_LIMIT_IP_PER_MIN", default_value_t = 6000)]
+    rate_limit_ip_per_min: u32,
     /// The npm package `make pkg` builds, served to the wizard page at `/`.
     #[arg(long, env = "WEB_PKG_DIR", default_value = "pkg")]
     pkg_dir: std::path::PathBuf,
@@ -219,6 +225,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             timeout: Duration::from_millis(args.ai_timeout_ms.min(3000)),
         }),
         suggestions_per_minute: args.suggestions_per_minute.max(1),
+        writes_per_user_per_minute: args.rate_limit_user_per_min,
+        writes_per_ip_per_minute: args.rate_limit_ip_per_min,
     };
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.local_addr(), engine = ?app.store.engine, "listening");

@@ -95,10 +95,22 @@ impl ApiError {
     }
 }
 
+/// Database errors that say "not now" rather than "wrong": PostgreSQL connection exceptions
+/// (08…), operator intervention such as a terminated backend or a shutdown (57…), and SQLite's
+/// busy/locked (5, 6). The client gets 503 with `Retry-After`; nothing was written.
+fn is_transient(code: Option<&str>) -> bool {
+    code.is_some_and(|c| c.starts_with("08") || c.starts_with("57") || c == "5" || c == "6")
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> ApiError {
-        match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+        match &e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => ApiError::Unavailable(e.to_string()),
+            sqlx::Error::Database(db) if is_transient(db.code().as_deref()) => {
                 ApiError::Unavailable(e.to_string())
             }
             _ => ApiError::Internal(e.to_string()),

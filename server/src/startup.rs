@@ -4,6 +4,7 @@
 use crate::auth::Keys;
 use crate::clock::Clock;
 use crate::http::{self, AppState};
+use crate::ratelimit::WriteLimits;
 use crate::store::Store;
 use crate::suggestions::{openai::OpenAi, Suggestions};
 use axum::http::{HeaderName, Request};
@@ -12,6 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+
+/// How long a stopping server waits for the requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -30,6 +34,9 @@ pub struct Settings {
     pub ai: Option<AiSettings>,
     /// Suggestion requests a user may make per minute (per instance).
     pub suggestions_per_minute: u32,
+    /// Writes per minute per user and per client address (per instance); 0 = no limit.
+    pub writes_per_user_per_minute: u32,
+    pub writes_per_ip_per_minute: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -73,6 +80,10 @@ impl Application {
             )),
             clock: clock.clone(),
             suggestions: Arc::new(Suggestions::new(ai, settings.suggestions_per_minute)),
+            write_limits: Arc::new(WriteLimits::per_minute(
+                settings.writes_per_user_per_minute,
+                settings.writes_per_ip_per_minute,
+            )),
         };
         spawn_purge(
             store.clone(),
@@ -110,16 +121,42 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    /// Serves until Ctrl-C or SIGTERM, finishing the requests in flight.
+    /// Serves until Ctrl-C or SIGTERM, then stops accepting, finishes the requests in flight
+    /// and returns; requests still open after [`SHUTDOWN_GRACE`] are dropped (their
+    /// transactions roll back, so nothing is half-written).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        let service = self.service();
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let signalled = stopping.clone();
+        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            signalled.notify_one();
+        });
+        tokio::select! {
+            result = server => result,
+            () = async {
+                stopping.notified().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => {
+                tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still open after the grace period; exiting");
+                Ok(())
+            }
+        }
     }
 
     /// Serves until the process ends (tests).
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).await
+        let service = self.service();
+        axum::serve(self.listener, service).await
+    }
+
+    /// The router, with each request knowing its client's address (for the per-address limit).
+    fn service(
+        &self,
+    ) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr> {
+        self.router
+            .clone()
+            .into_make_service_with_connect_info::<SocketAddr>()
     }
 }
 

@@ -30,6 +30,7 @@ pub struct AppState {
     /// Expiry and analytics read time here (tests move it).
     pub clock: Arc<crate::clock::Clock>,
     pub suggestions: Arc<crate::suggestions::Suggestions>,
+    pub write_limits: Arc<crate::ratelimit::WriteLimits>,
 }
 
 impl HasKeys for AppState {
@@ -85,6 +86,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let page = state.page.clone();
+    let limits =
+        axum::middleware::from_fn_with_state(state.clone(), crate::ratelimit::limit_writes);
     let (routes, api) = routes();
     let spec = Arc::new(api.to_json().unwrap_or_default());
     routes
@@ -103,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .merge(page::router(page))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .route_layer(limits)
         .route_layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,

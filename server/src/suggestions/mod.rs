@@ -6,11 +6,12 @@
 //! timeout of at most 3 s; when it fails or times out the catalog answers and the response says
 //! so. External answers are cached (bounded, with a TTL) by a hash of the request. Whatever the
 //! source, the HTTP layer passes every suggestion through the same core rules as the wizard and
-//! drops the ones that fail. Rate limits are per user and per instance (see `RateLimiter`).
+//! drops the ones that fail. Rate limits are per user and per instance (`crate::ratelimit`).
 
 pub mod catalog;
 pub mod openai;
 
+use crate::ratelimit::RateLimiter;
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -210,60 +211,9 @@ pub fn suggestion_id(title: &str) -> String {
     hex::encode(&digest[..8])
 }
 
-/// Fixed-window request counter per key (here: per user), in memory: each server instance
-/// counts its own requests.
-#[derive(Debug)]
-pub struct RateLimiter {
-    limit: u32,
-    window: Duration,
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
-}
-
-impl RateLimiter {
-    pub fn new(limit: u32, window: Duration) -> RateLimiter {
-        RateLimiter {
-            limit,
-            window,
-            windows: Mutex::default(),
-        }
-    }
-
-    /// Counts a request at `now`; `Err(seconds to wait)` when the key is over its limit.
-    pub fn admit(&self, key: &str, now: Instant) -> Result<(), u64> {
-        let mut windows = self
-            .windows
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if windows.len() > 10_000 {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < self.window);
-        }
-        let entry = windows.entry(key.to_owned()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
-        }
-        if entry.1 >= self.limit {
-            let left = self.window.saturating_sub(now.duration_since(entry.0));
-            return Err(left.as_secs().max(1));
-        }
-        entry.1 += 1;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rate_limiter_counts_per_key_and_window() {
-        let limiter = RateLimiter::new(2, Duration::from_secs(60));
-        let t0 = Instant::now();
-        assert!(limiter.admit("a", t0).is_ok());
-        assert!(limiter.admit("a", t0).is_ok());
-        assert_eq!(limiter.admit("a", t0 + Duration::from_secs(15)), Err(45));
-        assert!(limiter.admit("b", t0).is_ok());
-        assert!(limiter.admit("a", t0 + Duration::from_secs(60)).is_ok());
-    }
 
     #[test]
     fn ids_ignore_case_and_outer_spaces() {

@@ -16,6 +16,8 @@ pub enum Engine {
 
 pub struct TestApp {
     pub base: String,
+    /// The database URL (a second instance can share it).
+    pub url: String,
     pub store: Store,
     pub clock: std::sync::Arc<onboarding_server::clock::Clock>,
     pub keys: Arc<Keys>,
@@ -98,10 +100,17 @@ pub async fn spawn_app_with(
         Engine::Postgres => (fresh_postgres_database().await?, None),
     };
     let keys = Arc::new(Keys::hs256(SECRET.as_bytes(), None, None));
-    let mut settings = Settings {
+    let mut settings = settings(url.clone(), keys.clone());
+    configure(&mut settings);
+    Some(start(settings, keys, dir).await)
+}
+
+/// The settings every test app starts from.
+fn settings(url: String, keys: Arc<Keys>) -> Settings {
+    Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: url,
-        keys: keys.clone(),
+        keys,
         session_ttl: Duration::from_secs(7 * 86_400),
         purge_interval: Duration::from_secs(3600),
         request_timeout: Duration::from_secs(10),
@@ -109,21 +118,27 @@ pub async fn spawn_app_with(
         pkg_dir: None,
         ai: None,
         suggestions_per_minute: 30,
-    };
-    configure(&mut settings);
+        writes_per_user_per_minute: 600,
+        writes_per_ip_per_minute: 6000,
+    }
+}
+
+async fn start(settings: Settings, keys: Arc<Keys>, dir: Option<tempdir::TempDir>) -> TestApp {
+    let url = settings.database_url.clone();
     let app = Application::build(settings).await.expect("app builds");
     let base = format!("http://{}", app.local_addr());
     let store = app.store.clone();
     let clock = app.clock.clone();
     tokio::spawn(app.run());
-    Some(TestApp {
+    TestApp {
         base,
+        url,
         store,
         clock,
         keys,
         http: Client::new(),
         _dir: dir,
-    })
+    }
 }
 
 pub struct Reply {
@@ -133,6 +148,16 @@ pub struct Reply {
 }
 
 impl TestApp {
+    /// A second server instance on the same database (its own pool, caches and limits).
+    pub async fn another_instance(&self) -> TestApp {
+        start(
+            settings(self.url.clone(), self.keys.clone()),
+            self.keys.clone(),
+            None,
+        )
+        .await
+    }
+
     pub fn token(&self, user: &str) -> String {
         self.keys
             .mint(user, &format!("{user}@example.com"), 3600)

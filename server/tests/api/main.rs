@@ -7,4 +7,5 @@ mod helpers;
 mod insights;
 mod invitations;
 mod onboarding;
+mod reliability;
 mod tenancy;
