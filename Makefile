@@ -4,15 +4,16 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench pkg lint rust-test js-test toolchain vectors parity-long
+.PHONY: run test bench pkg lint rust-test js-test fuzz toolchain vectors parity-long soak fault-restart
 
 ## run: the server on SQLite (./data/onboarding.db) in development mode on 127.0.0.1:3000,
 ## with the wizard page at / (it loads the npm package, hence `pkg` first)
 run: pkg
 	$(CARGO) run --release -p onboarding-server -- serve --dev
 
-## test: every test — formatting, lints (native and wasm), Rust tests, the npm package's tests
-test: lint rust-test js-test
+## test: every test — formatting, lints (native and wasm), Rust tests, the npm package's tests,
+## and a 60-second run of each fuzz target
+test: lint rust-test js-test fuzz
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -28,6 +29,10 @@ rust-test:
 js-test: pkg
 	bash tests/js/run.sh
 
+## fuzz: each fuzz target for FUZZ_SECONDS (60) seconds, seeded from tests/vectors
+fuzz:
+	bash tools/fuzz.sh
+
 ## pkg: the npm package in pkg/
 pkg: toolchain
 	bash tools/build-pkg.sh
@@ -42,6 +47,24 @@ bench: pkg
 	$(CARGO) build --release -p onboarding-server --locked
 	python3 tools/bench-server.py target/bench-server.md
 	python3 tools/bench_report.py server target/bench-server.md
+
+## parity-long: 1,000,000 generated inputs through the native rules and the npm package
+## (20 batches of 50,000 with consecutive seeds); any byte difference fails
+parity-long: pkg
+	cargo build -q -p onboarding-core --bin onboarding-rules --locked
+	for k in $$(seq 0 19); do \
+	  PARITY_CASES=50000 PARITY_SEED=$$((20261127 + k)) node --test tests/js/node/parity.test.mjs || exit 1; \
+	done
+
+## soak: 30 minutes of mixed load per engine (SOAK_MINUTES to change); figures to target/soak.md
+soak:
+	$(CARGO) build --release -p onboarding-server --locked
+	python3 tools/soak.py target/soak.md
+
+## fault-restart: PostgreSQL restarted under load; invariants checked in SQL (needs root)
+fault-restart:
+	$(CARGO) build --release -p onboarding-server --locked
+	python3 tools/fault-pg-restart.py target/fault-restart.md
 
 ## vectors: regenerate tests/vectors from tools/gen_vectors.py
 vectors:
