@@ -28,7 +28,7 @@ const UI = {
     addObjective: 'Añadir objetivo', removeObjective: 'Quitar objetivo', addKr: 'Añadir resultado clave', removeKr: 'Quitar resultado clave',
     objectiveN: (i) => `Objetivo ${i}`, krN: (i) => `Resultado clave ${i}`,
     emailsHint: 'Una dirección por línea (o separadas por comas).',
-    workspace: 'Tu espacio:', workspaceHost: 'okr.app/',
+    workspace: 'Tu espacio:', workspaceHost: '…/',
     loginTitle: 'Empecemos', loginLead: 'Modo de desarrollo: escribe tu nombre y tu correo para entrar.',
     name: 'Nombre', email: 'Correo electrónico', enter: 'Entrar', signOut: 'Salir',
     badEmail: 'Escribe un correo electrónico válido.',
@@ -62,7 +62,7 @@ const UI = {
     addObjective: 'Add objective', removeObjective: 'Remove objective', addKr: 'Add key result', removeKr: 'Remove key result',
     objectiveN: (i) => `Objective ${i}`, krN: (i) => `Key result ${i}`,
     emailsHint: 'One address per line (or separated by commas).',
-    workspace: 'Your workspace:', workspaceHost: 'okr.app/',
+    workspace: 'Your workspace:', workspaceHost: '…/',
     loginTitle: "Let's start", loginLead: 'Development mode: enter your name and e-mail to sign in.',
     name: 'Name', email: 'E-mail', enter: 'Sign in', signOut: 'Sign out',
     badEmail: 'Enter a valid e-mail address.',
@@ -810,7 +810,7 @@ function check() {
   if (meta.id === 'company') {
     const slug = $('#slug');
     const s = preview(S.draft, ctx()).slug;
-    if (slug) slug.replaceChildren(...(s ? [t().workspace, ' ', h('strong', { text: `…/${s}` })] : []));
+    if (slug) slug.replaceChildren(...(s ? [t().workspace, ' ', h('strong', { text: `${t().workspaceHost}${s}` })] : []));
   }
   if (meta.id === 'review') checkWizard(report);
 }
