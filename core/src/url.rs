@@ -7,6 +7,20 @@ pub const MAX_LEN: usize = 2048;
 /// `acme.com` → `https://acme.com`; the scheme and host are lower-cased and trailing slashes of
 /// the path are dropped. Anything is accepted here; [`is_valid`] judges the result.
 pub fn normalize(input: &str) -> String {
+    // Dropping trailing slashes can expose trailing whitespace (`host \r\n//`), and trimming it
+    // more slashes: repeat until nothing changes, so normalizing is idempotent. Each pass only
+    // removes characters after the first, so this ends (found by the `normalize` fuzz target).
+    let mut out = normalize_once(input);
+    loop {
+        let again = normalize_once(&out);
+        if again == out {
+            return out;
+        }
+        out = again;
+    }
+}
+
+fn normalize_once(input: &str) -> String {
     let t = crate::text::nfc(input.trim());
     if t.is_empty() {
         return t;
@@ -116,6 +130,19 @@ fn is_ipv4(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalizing_is_idempotent_when_slashes_hide_whitespace() {
+        for input in [
+            "Caaa*aaa\r\n/////",
+            "acme.com/a \r\n//",
+            "acme.com/a/ \t/ //",
+        ] {
+            let once = normalize(input);
+            assert_eq!(normalize(&once), once, "{input:?}");
+        }
+        assert_eq!(normalize("acme.com/a/ \t/ //"), "https://acme.com/a");
+    }
 
     #[test]
     fn normalizes() {
