@@ -7,7 +7,7 @@ For each engine: start the release binary on a fresh database, prepare users ove
   POST /api/onboarding/complete      fresh users (each completes once), 32 connections, 3 s
 and the resident memory with 1,000 sessions in progress. Writes a Markdown table to argv[1].
 """
-import base64, concurrent.futures, hashlib, hmac, http.client, json, os, re, socket, subprocess, sys, tempfile, time, uuid
+import base64, concurrent.futures, contextlib, hashlib, hmac, http.client, json, os, re, socket, subprocess, sys, tempfile, time, uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVER = os.path.join(ROOT, "target", "release", "onboarding-server")
@@ -94,13 +94,15 @@ def start_server(url, port):
     return subprocess.Popen([SERVER, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def run_engine(engine):
+@contextlib.contextmanager
+def running_server(engine, label):
+    """The release server on a fresh database of `engine` (sqlite or postgres), ready to serve:
+    yields (port, process, database URL); stops it and drops the database afterwards."""
     port = free_port()
-    tmp = tempfile.mkdtemp()
     if engine == "sqlite":
-        url = f"sqlite://{tmp}/bench.db?mode=rwc"
+        url = f"sqlite://{tempfile.mkdtemp()}/{label}.db?mode=rwc"
     else:
-        name = f"onboarding_bench_{uuid.uuid4().hex[:8]}"
+        name = f"onboarding_{label}_{uuid.uuid4().hex[:8]}"
         subprocess.run(["psql", PG_ADMIN, "-qc", f"create database {name}"], check=True)
         url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
     proc = start_server(url, port)
@@ -110,6 +112,15 @@ def run_engine(engine):
                 if Client(port).call("GET", "/readyz", "x") == 200: break
             except OSError:
                 time.sleep(0.1)
+        yield port, proc, url
+    finally:
+        proc.terminate(); proc.wait(timeout=15)
+        if engine == "postgres":
+            subprocess.run(["psql", PG_ADMIN, "-qc", f"drop database if exists {name} with (force)"])
+
+
+def run_engine(engine):
+    with running_server(engine, "bench") as (port, proc, _):
         results = {}
         readers = prepare(port, [f"r{i}" for i in range(64)], fill=False)
         results["status"] = wrk(port, readers, "GET", "/api/onboarding/status", None, 64, 10)
@@ -121,10 +132,6 @@ def run_engine(engine):
         results["complete"]["capped"] = results["complete"]["created"] >= len(finishers)
         results["rss_after_mb"] = rss_kb(proc.pid) / 1024
         return results
-    finally:
-        proc.terminate(); proc.wait(timeout=15)
-        if engine == "postgres":
-            subprocess.run(["psql", PG_ADMIN, "-qc", f"drop database if exists {name} with (force)"])
 
 
 def verdict(ok):

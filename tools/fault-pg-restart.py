@@ -32,20 +32,10 @@ def call(port, method, path, tok, body=None, headers=None):
 
 def main():
     cluster = os.listdir("/etc/postgresql")[0]
-    name = f"onboarding_fault_{uuid.uuid4().hex[:8]}"
-    subprocess.run(["psql", bench.PG_ADMIN, "-qc", f"create database {name}"], check=True)
-    url = bench.PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    port = bench.free_port()
-    proc = bench.start_server(url, port)
     lock = threading.Lock()
     seen = []  # (time, kind, status, retry_after, seconds)
     first_answers = {}
-    try:
-        for _ in range(100):
-            try:
-                if bench.Client(port).call("GET", "/readyz", "x") == 200: break
-            except OSError:
-                time.sleep(0.1)
+    with bench.running_server("postgres", "fault") as (port, _, url):
         writers = bench.prepare(port, [f"w{i}" for i in range(8)], fill=False)
         finishers = [f"f{i}" for i in range(400)]
         bench.prepare(port, finishers, fill=True)
@@ -109,9 +99,6 @@ def main():
               (select count(*) from key_results k where not exists (select 1 from objectives j where j.id = k.objective_id)),
               (select count(*) from memberships m where not exists (select 1 from organizations o where o.id = m.organization_id))
         """], capture_output=True, text=True, check=True).stdout.strip().split("|")
-    finally:
-        proc.terminate(); proc.wait(timeout=15)
-        subprocess.run(["psql", bench.PG_ADMIN, "-qc", f"drop database if exists {name} with (force)"])
 
     statuses = {}
     for _, kind, status, _, _ in seen:

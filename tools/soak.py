@@ -9,7 +9,7 @@ zero errors; resident memory growth after warm-up (minute 5 to the end) under 10
 
   SOAK_MINUTES=30 SOAK_ENGINES=sqlite,postgres python3 tools/soak.py RELIABILITY-soak.md
 """
-import concurrent.futures, importlib.util, json, os, statistics, subprocess, sys, tempfile, threading, time, uuid
+import concurrent.futures, importlib.util, json, os, statistics, subprocess, sys, threading, time, uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("bench", os.path.join(HERE, "bench-server.py"))
@@ -42,22 +42,8 @@ def completions(port, stop, stats):
 
 
 def run_engine(engine):
-    port = bench.free_port()
-    tmp = tempfile.mkdtemp()
-    if engine == "sqlite":
-        url = f"sqlite://{tmp}/soak.db?mode=rwc"
-    else:
-        name = f"onboarding_soak_{uuid.uuid4().hex[:8]}"
-        subprocess.run(["psql", bench.PG_ADMIN, "-qc", f"create database {name}"], check=True)
-        url = bench.PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    proc = bench.start_server(url, port)
     rows = []
-    try:
-        for _ in range(100):
-            try:
-                if bench.Client(port).call("GET", "/readyz", "x") == 200: break
-            except OSError:
-                time.sleep(0.1)
+    with bench.running_server(engine, "soak") as (port, proc, _):
         readers = bench.prepare(port, [f"r{i}" for i in range(64)], fill=False)
         writers = bench.prepare(port, [f"w{i}" for i in range(64)], fill=False)
         stop = threading.Event()
@@ -76,10 +62,6 @@ def run_engine(engine):
             print(f"{engine} min {minute}: GET {g['rps']:.0f}/s p99 {g['p99']:.1f} ms, PUT {p['rps']:.0f}/s p99 {p['p99']:.1f} ms, "
                   f"completed {stats['completed']}, errors {g['other'] + p['other'] + stats['errors']}, RSS {row['rss_mb']:.1f} MB", flush=True)
         return rows
-    finally:
-        proc.terminate(); proc.wait(timeout=15)
-        if engine == "postgres":
-            subprocess.run(["psql", bench.PG_ADMIN, "-qc", f"drop database if exists {name} with (force)"])
 
 
 def summary(engine, rows):

@@ -452,11 +452,13 @@ function renderStep() {
   main.focus();
 }
 
+/** The ids that describe a field's control: its help (if any) and its messages. */
+const describedBy = (id, field) => [field.help ? `${id}-help` : null, `${id}-msg`].filter(Boolean).join(' ');
+
 function labelled(path, field, control, extra = []) {
   const id = idFor(path);
-  const describedBy = [field.help ? `${id}-help` : null, `${id}-msg`].filter(Boolean).join(' ');
   control.id = id;
-  control.setAttribute('aria-describedby', describedBy);
+  control.setAttribute('aria-describedby', describedBy(id, field));
   control.dataset.path = path;
   if (field.required) control.setAttribute('aria-required', 'true');
   return h('div', { class: 'field', 'data-field': path },
@@ -470,7 +472,7 @@ function labelled(path, field, control, extra = []) {
 
 function group(path, field, controls, extra = []) {
   const id = idFor(path);
-  return h('fieldset', { class: 'field choices', id, 'data-field': path, 'aria-describedby': [field.help ? `${id}-help` : null, `${id}-msg`].filter(Boolean).join(' ') },
+  return h('fieldset', { class: 'field choices', id, 'data-field': path, 'aria-describedby': describedBy(id, field) },
     h('legend', {}, field.label, field.required ? h('span', { class: 'req', 'aria-hidden': 'true', text: '*' }) : null),
     ...controls,
     field.help ? h('p', { class: 'help', id: `${id}-help`, text: field.help }) : null,
@@ -547,7 +549,7 @@ function renderField(step, path, field, obj) {
       const id = idFor(path);
       box.id = id;
       box.dataset.path = path;
-      box.setAttribute('aria-describedby', [field.help ? `${id}-help` : null, `${id}-msg`].filter(Boolean).join(' '));
+      box.setAttribute('aria-describedby', describedBy(id, field));
       return h('div', { class: 'field', 'data-field': path },
         h('label', { for: id, class: 'check' }, box, ' ', field.label),
         field.help ? h('p', { class: 'help', id: `${id}-help`, text: field.help }) : null,

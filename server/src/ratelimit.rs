@@ -2,6 +2,7 @@
 //! own requests). Used for suggestions (per user) and for every write (per user and per client
 //! address), answering 429 problem+json with `Retry-After`.
 
+use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::http::AppState;
 use axum::extract::{ConnectInfo, Request, State};
@@ -75,7 +76,7 @@ impl WriteLimits {
 /// token, against its user.
 pub async fn limit_writes(
     State(state): State<AppState>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -95,16 +96,12 @@ pub async fn limit_writes(
             .map_err(|secs| refuse(secs, "address"))?;
     }
     if let Some(limiter) = &limits.per_user {
-        let user = req
-            .headers()
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|t| state.keys.verify(t.trim()).ok());
-        if let Some(claims) = user {
+        // Checked once: the handler's `AuthUser` extractor takes the user from the extensions.
+        if let Ok(user) = AuthUser::from_headers(req.headers(), &state.keys) {
             limiter
-                .admit(&claims.sub, Instant::now())
+                .admit(&user.id, Instant::now())
                 .map_err(|secs| refuse(secs, "user"))?;
+            req.extensions_mut().insert(user);
         }
     }
     Ok(next.run(req).await)

@@ -180,6 +180,14 @@ const CATALOG: &[Template] = &[
 pub struct Catalog;
 
 impl Catalog {
+    /// [`Catalog::suggest`] as the JSON objects every provider answers with.
+    pub fn suggest_json(&self, req: &SuggestionRequest) -> Vec<Value> {
+        self.suggest(req)
+            .into_iter()
+            .map(|o| serde_json::to_value(o).unwrap_or_default())
+            .collect()
+    }
+
     /// The catalog's answer (also the fallback when an external provider fails).
     pub fn suggest(&self, req: &SuggestionRequest) -> Vec<ObjectiveSuggestion> {
         let industry = if CATALOG.iter().any(|t| t.industry == req.industry) {
@@ -225,11 +233,7 @@ impl Provider for Catalog {
     }
 
     async fn objectives(&self, req: &SuggestionRequest) -> Result<Vec<Value>, ProviderError> {
-        Ok(self
-            .suggest(req)
-            .into_iter()
-            .map(|o| serde_json::to_value(o).unwrap_or_default())
-            .collect())
+        Ok(self.suggest_json(req))
     }
 }
 

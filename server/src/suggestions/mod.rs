@@ -133,13 +133,7 @@ impl Suggestions {
     /// Objectives for `req`. `external` says whether the user allows an external AI provider;
     /// without it (or without one configured) only the catalog answers.
     pub async fn objectives(&self, req: &SuggestionRequest, external: bool) -> Answer {
-        let catalog = || {
-            self.catalog
-                .suggest(req)
-                .into_iter()
-                .map(|o| serde_json::to_value(o).unwrap_or_default())
-                .collect()
-        };
+        let catalog = || self.catalog.suggest_json(req);
         let Some(ai) = self.ai.as_ref().filter(|_| external) else {
             return Answer {
                 source: self.catalog.name(),
