@@ -20,6 +20,23 @@ pub enum Engine {
     Postgres,
 }
 
+/// Creates the RLS-bound request role if it is missing and lets the connecting role use it; a
+/// concurrent creator in another database of the same cluster is not an error.
+const ENSURE_APP_ROLE: &str = "do $$ begin
+    if not exists (select 1 from pg_roles where rolname = 'onboarding_app') then
+        create role onboarding_app nologin noinherit nobypassrls;
+    end if;
+exception when duplicate_object or unique_violation then null;
+end $$;
+do $$ begin
+    -- Not pg_has_role: it is true for a superuser without the membership row 0002 inserts.
+    if not exists (select 1 from pg_auth_members m
+                   where m.roleid = 'onboarding_app'::regrole and m.member = current_user::regrole) then
+        grant onboarding_app to current_user;
+    end if;
+exception when unique_violation or duplicate_object then null;
+end $$;";
+
 #[derive(Clone, Debug)]
 pub struct Store {
     /// Reads (and, on PostgreSQL, everything).
@@ -159,6 +176,15 @@ impl Store {
         let result = match self.engine {
             Engine::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await,
             Engine::Postgres => {
+                // The app role is cluster-wide, but sqlx's migration lock is per database: two
+                // databases of one cluster migrating at once (two test databases, two tenants'
+                // deployments) can both find the role missing in 0002 and one then fails on
+                // the unique index. Create it here first, tolerating the race; 0002 then finds
+                // it. (0002 itself is left unchanged: an applied migration's checksum is fixed.)
+                sqlx::raw_sql(ENSURE_APP_ROLE)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| format!("migrations failed: creating role onboarding_app: {e}"))?;
                 sqlx::migrate!("../migrations/postgres")
                     .run(&self.pool)
                     .await
