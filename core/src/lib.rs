@@ -13,6 +13,7 @@ pub mod messages;
 pub mod metadata;
 pub mod nfc;
 pub mod normalize;
+mod order;
 pub mod reference;
 pub mod report;
 pub mod rules;

@@ -124,14 +124,15 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
             }
         }
         Kind::Country => {
-            let mut list: Vec<OptionMeta> = crate::reference::countries()
+            let list: Vec<OptionMeta> = crate::reference::countries()
                 .map(|(code, en, es)| OptionMeta {
                     value: code,
                     label: if locale == Locale::Es { es } else { en },
                 })
                 .collect();
-            list.sort_by_cached_key(|o| crate::slug::slugify(o.label));
-            m.options = Some(list);
+            let keys: Vec<String> = list.iter().map(|o| crate::slug::slugify(o.label)).collect();
+            let order = crate::order::stable_order(list.len(), &|a, b| keys[a].cmp(&keys[b]));
+            m.options = Some(crate::order::permute(list, &order));
         }
         Kind::Timezone => {
             m.options = Some(

@@ -88,14 +88,13 @@ fn unpack(e: u64) -> (u32, u32, u32, bool) {
 fn compositions() -> &'static [(u32, u32, u32)] {
     static TABLE: OnceLock<Vec<(u32, u32, u32)>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut t: Vec<(u32, u32, u32)> = DECOMPOSITIONS
+        let t: Vec<(u32, u32, u32)> = DECOMPOSITIONS
             .iter()
             .map(|&e| unpack(e))
             .filter(|&(_, _, second, recomposes)| recomposes && second != 0)
             .map(|(c, first, second, _)| (first, second, c))
             .collect();
-        t.sort_unstable();
-        t
+        crate::order::sorted_by(t, Ord::cmp)
     })
 }
 
@@ -122,12 +121,12 @@ fn compose(a: char, b: char) -> Option<char> {
 fn starter_seconds() -> &'static [u32] {
     static TABLE: OnceLock<Vec<u32>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut t: Vec<u32> = compositions()
+        let t: Vec<u32> = compositions()
             .iter()
             .map(|&(_, second, _)| second)
             .filter(|&second| char::from_u32(second).is_some_and(|c| combining_class(c) == 0))
             .collect();
-        t.sort_unstable();
+        let mut t = crate::order::sorted_by(t, Ord::cmp);
         t.dedup();
         t
     })
@@ -176,7 +175,12 @@ pub fn nfc(s: &str) -> String {
         while end < chars.len() && combining_class(chars[end]) != 0 {
             end += 1;
         }
-        chars[start..end].sort_by_key(|&c| combining_class(c));
+        let run = &chars[start..end];
+        let order = crate::order::stable_order(run.len(), &|a, b| {
+            combining_class(run[a]).cmp(&combining_class(run[b]))
+        });
+        let sorted: Vec<char> = order.iter().map(|&i| run[i]).collect();
+        chars[start..end].copy_from_slice(&sorted);
         start = end;
     }
     // Canonical composition.

@@ -12,13 +12,14 @@ pub fn wizard(input: &Value) -> Value {
     let Value::Object(obj) = input else {
         return input.clone();
     };
-    let out = obj
-        .iter()
-        .map(|(k, v)| match StepId::parse(k) {
-            Some(id) => (k.clone(), step(id, v)),
-            None => (k.clone(), v.clone()),
-        })
-        .collect();
+    let mut out = Map::new();
+    for (k, v) in obj {
+        let value = match StepId::parse(k) {
+            Some(id) => step(id, v),
+            None => v.clone(),
+        };
+        out.insert(k.clone(), value);
+    }
     Value::Object(out)
 }
 
@@ -29,16 +30,17 @@ pub fn step(id: StepId, input: &Value) -> Value {
     }
 }
 
+/// Built by `insert`, not `collect`: a collected `Map` links a sort into the bundle.
 fn fields(fields: &[Field], obj: &Map<String, Value>) -> Map<String, Value> {
-    obj.iter()
-        .map(|(k, v)| {
-            let value = match fields.iter().find(|f| f.name == k) {
-                Some(f) => value(&f.kind, v).into_owned(),
-                None => v.clone(),
-            };
-            (k.clone(), value)
-        })
-        .collect()
+    let mut out = Map::new();
+    for (k, v) in obj {
+        let value = match fields.iter().find(|f| f.name == k) {
+            Some(f) => value(&f.kind, v).into_owned(),
+            None => v.clone(),
+        };
+        out.insert(k.clone(), value);
+    }
+    out
 }
 
 /// The normalized form of one field's value.
@@ -147,7 +149,9 @@ fn parse_number(s: &str) -> Option<Value> {
         frac,
         exponent.map(|e| format!("e{e}")).unwrap_or_default(),
     );
-    let n: f64 = serde_json::from_str(&json).ok()?;
+    // Read as a `Value`, not as `f64`: the typed path links serde's "invalid type" errors, which
+    // print floats with `Display` (~20 KB of formatting code in the bundle).
+    let n = serde_json::from_str::<Value>(&json).ok()?.as_f64()?;
     Number::from_f64(n).map(Value::Number)
 }
 

@@ -197,7 +197,7 @@ impl Issues {
     pub fn report(mut self, locale: Locale) -> Report {
         // Stable: issues with one key keep the order the rules found them in.
         if !self.issues.is_sorted_by_key(|i| i.key) {
-            self.issues.sort_by_key(|i| i.key);
+            self.issues = crate::order::sorted_by(self.issues, |a, b| a.key.cmp(&b.key));
         }
         let issues: Vec<Issue> = self
             .issues

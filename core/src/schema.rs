@@ -26,10 +26,10 @@ pub fn schema() -> Value {
 }
 
 fn object(fields: &[Field], title: &str, description: &str) -> Value {
-    let properties: Map<String, Value> = fields
-        .iter()
-        .map(|f| (f.name.to_owned(), field(f)))
-        .collect();
+    let mut properties = Map::new();
+    for f in fields {
+        properties.insert(f.name.to_owned(), field(f));
+    }
     let required: Vec<&str> = fields
         .iter()
         .filter(|f| f.required)

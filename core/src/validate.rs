@@ -108,10 +108,10 @@ fn cross_step(outcome: &mut Outcome) {
     }
 }
 
+/// In key order: serde_json's `Map` is a `BTreeMap` (no `preserve_order` anywhere in the build;
+/// `unknown_keys_come_sorted` fails if that changes).
 fn unknown_keys(obj: &Map<String, Value>, known: impl Fn(&str) -> bool) -> Vec<&String> {
-    let mut names: Vec<&String> = obj.keys().filter(|k| !known(k)).collect();
-    names.sort_unstable();
-    names
+    obj.keys().filter(|k| !known(k)).collect()
 }
 
 fn key_at(mut key: SortKey, level: usize, index: usize) -> SortKey {
@@ -827,4 +827,23 @@ fn offending(s: &str, bad: impl Fn(char) -> bool) -> String {
         .map(text::display_char)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_come_sorted() {
+        let obj: Value = serde_json::from_str(r#"{"zeta": 1, "name": 2, "alpha": 3, "Beta": 4}"#)
+            .expect("valid JSON");
+        let Value::Object(obj) = obj else {
+            unreachable!()
+        };
+        let names: Vec<&str> = unknown_keys(&obj, |k| k == "name")
+            .into_iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(names, ["Beta", "alpha", "zeta"]);
+    }
 }
