@@ -3,7 +3,10 @@
 //! browser bundle, so both sides normalize identically — the browser's own `normalize()` may
 //! follow another Unicode version — and the bundle carries no large normalization library.
 
-use crate::data::unicode::{COMBINING_CLASSES, DECOMPOSITIONS, MARKS};
+use crate::data::unicode::{
+    COMBINING_CLASSES, DECOMPOSITION_CHARS, DECOMPOSITION_COUNT, DECOMPOSITION_FIRSTS,
+    DECOMPOSITION_SECONDS, LOWERCASE, MARKS,
+};
 use std::sync::OnceLock;
 
 pub use crate::data::unicode::UNICODE_VERSION;
@@ -34,19 +37,127 @@ fn find_range<T>(table: &[T], cp: u32, bounds: impl Fn(&T) -> (u32, u32)) -> Opt
         .ok()
 }
 
+/// The LEB128 varints of a generated table (see `data/unicode.rs`).
+struct Varints(&'static [u8]);
+
+impl Iterator for Varints {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        let mut value = 0;
+        let mut shift = 0;
+        loop {
+            let (&byte, rest) = self.0.split_first()?;
+            self.0 = rest;
+            value |= u32::from(byte & 0x7F) << shift;
+            if byte < 0x80 {
+                return Some(value);
+            }
+            shift += 7;
+        }
+    }
+}
+
+/// Runs of code points `(first, last, value)` from (gap, length - 1[, value]) triples.
+fn runs(table: &'static [u8], with_value: bool) -> Vec<(u32, u32, u8)> {
+    let mut fields = Varints(table);
+    let mut out = Vec::new();
+    let mut next = 0;
+    while let (Some(gap), Some(len)) = (fields.next(), fields.next()) {
+        let value = if with_value {
+            fields.next().unwrap_or(0)
+        } else {
+            1
+        };
+        let first = next + gap;
+        out.push((first, first + len, value as u8));
+        next = first + len + 1;
+    }
+    out
+}
+
+/// The decompositions, decoded once into the packed form of [`unpack`].
+fn decompositions() -> &'static [u64] {
+    static TABLE: OnceLock<Vec<u64>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut out = Vec::with_capacity(DECOMPOSITION_COUNT);
+        let (mut c, mut first) = (0u32, 0u32);
+        let columns = Varints(DECOMPOSITION_CHARS)
+            .zip(Varints(DECOMPOSITION_FIRSTS))
+            .zip(Varints(DECOMPOSITION_SECONDS));
+        for ((delta, f), second) in columns {
+            c += delta;
+            let zigzag = f >> 1;
+            first = if zigzag & 1 == 0 {
+                first.wrapping_add(zigzag >> 1)
+            } else {
+                first.wrapping_sub((zigzag >> 1) + 1)
+            };
+            let recomposes = u64::from(f & 1) << 63;
+            out.push(recomposes | u64::from(c) << 42 | u64::from(first) << 21 | u64::from(second));
+        }
+        out
+    })
+}
+
+fn combining_classes() -> &'static [(u32, u32, u8)] {
+    static TABLE: OnceLock<Vec<(u32, u32, u8)>> = OnceLock::new();
+    TABLE.get_or_init(|| runs(COMBINING_CLASSES, true))
+}
+
+fn marks() -> &'static [(u32, u32, u8)] {
+    static TABLE: OnceLock<Vec<(u32, u32, u8)>> = OnceLock::new();
+    TABLE.get_or_init(|| runs(MARKS, false))
+}
+
 /// The canonical combining class of `c` (0 for starters).
 pub fn combining_class(c: char) -> u8 {
     let cp = u32::from(c);
     if cp < 0x300 {
         return 0;
     }
-    find_range(COMBINING_CLASSES, cp, |&(lo, hi, _)| (lo, hi)).map_or(0, |i| COMBINING_CLASSES[i].2)
+    let table = combining_classes();
+    find_range(table, cp, |&(lo, hi, _)| (lo, hi)).map_or(0, |i| table[i].2)
+}
+
+/// Lowercase by the same Unicode version as the rest of this module, character by character:
+/// simple mappings plus U+0130 → "i\u{307}" (as std's `to_lowercase`, without its final-sigma
+/// rule, which only matters for display). Used to compare titles case-insensitively.
+pub fn lowercase(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '\u{130}' {
+            out.push_str("i\u{307}");
+        } else {
+            out.push(lowercase_char(c));
+        }
+    }
+    out
+}
+
+fn lowercase_char(c: char) -> char {
+    let cp = u32::from(c);
+    if cp < 0x80 {
+        return c.to_ascii_lowercase();
+    }
+    let run = LOWERCASE.partition_point(|&e| (e >> 43) as u32 <= cp);
+    let Some(&e) = run.checked_sub(1).and_then(|i| LOWERCASE.get(i)) else {
+        return c;
+    };
+    let (start, count) = ((e >> 43) as u32, ((e >> 33) & 0x3FF) as u32);
+    let stride = if e & (1 << 32) != 0 { 2 } else { 1 };
+    let offset = cp - start;
+    if offset % stride == 0 && offset / stride < count {
+        char::from_u32(cp.wrapping_add_signed(e as u32 as i32)).unwrap_or(c)
+    } else {
+        c
+    }
 }
 
 /// General category M (Mn, Mc, Me).
 pub fn is_combining_mark(c: char) -> bool {
     let cp = u32::from(c);
-    cp >= 0x300 && find_range(MARKS, cp, |&(lo, hi)| (lo, hi)).is_some()
+    cp >= 0x300 && find_range(marks(), cp, |&(lo, hi, _)| (lo, hi)).is_some()
 }
 
 fn decompose(c: char, out: &mut Vec<char>) {
@@ -63,9 +174,10 @@ fn decompose(c: char, out: &mut Vec<char>) {
         }
         return;
     }
-    match DECOMPOSITIONS.binary_search_by_key(&cp, |&e| unpack(e).0) {
+    let table = decompositions();
+    match table.binary_search_by_key(&cp, |&e| unpack(e).0) {
         Ok(i) => {
-            let (_, first, second, _) = unpack(DECOMPOSITIONS[i]);
+            let (_, first, second, _) = unpack(table[i]);
             for part in [first, second] {
                 if part != 0 {
                     if let Some(p) = char::from_u32(part) {
@@ -88,7 +200,7 @@ fn unpack(e: u64) -> (u32, u32, u32, bool) {
 fn compositions() -> &'static [(u32, u32, u32)] {
     static TABLE: OnceLock<Vec<(u32, u32, u32)>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let t: Vec<(u32, u32, u32)> = DECOMPOSITIONS
+        let t: Vec<(u32, u32, u32)> = decompositions()
             .iter()
             .map(|&e| unpack(e))
             .filter(|&(_, _, second, recomposes)| recomposes && second != 0)
@@ -148,8 +260,9 @@ fn is_quick_nfc(s: &str) -> bool {
         {
             return false;
         }
-        match DECOMPOSITIONS.binary_search_by_key(&cp, |&e| unpack(e).0) {
-            Ok(i) => unpack(DECOMPOSITIONS[i]).3,
+        let table = decompositions();
+        match table.binary_search_by_key(&cp, |&e| unpack(e).0) {
+            Ok(i) => unpack(table[i]).3,
             Err(_) => true,
         }
     })

@@ -14,7 +14,10 @@ pub fn stable_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<u
 /// `items` rearranged in `order` (a permutation of their indices, as [`stable_order`] gives).
 pub fn permute<T>(items: Vec<T>, order: &[usize]) -> Vec<T> {
     let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
-    order.iter().filter_map(|&i| slots.get_mut(i)?.take()).collect()
+    order
+        .iter()
+        .filter_map(|&i| slots.get_mut(i)?.take())
+        .collect()
 }
 
 /// `items` sorted stably by `cmp`.
@@ -31,7 +34,10 @@ mod tests {
     fn sorts_stably() {
         let items = vec![(3, 'a'), (1, 'b'), (3, 'c'), (0, 'd'), (1, 'e')];
         let sorted = sorted_by(items, |x, y| x.0.cmp(&y.0));
-        assert_eq!(sorted, vec![(0, 'd'), (1, 'b'), (1, 'e'), (3, 'a'), (3, 'c')]);
+        assert_eq!(
+            sorted,
+            vec![(0, 'd'), (1, 'b'), (1, 'e'), (3, 'a'), (3, 'c')]
+        );
     }
 
     #[test]
@@ -39,7 +45,9 @@ mod tests {
         let mut seed = 7u64;
         let items: Vec<u32> = (0..1000)
             .map(|_| {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 (seed >> 40) as u32 % 97
             })
             .collect();

@@ -631,7 +631,7 @@ impl Walker<'_> {
         let mut seen: Vec<Option<String>> = Vec::with_capacity(values.len());
         for (i, v) in values.iter().enumerate() {
             let folded = match v.get(fi) {
-                Some(Some(FieldValue::Text(t))) => Some(t.to_lowercase()),
+                Some(Some(FieldValue::Text(t))) => Some(crate::nfc::lowercase(t)),
                 _ => None,
             };
             if let Some(t) = &folded {

@@ -188,7 +188,8 @@ pub fn steps(
 /// The JSON Schema (draft 2020-12) of the wizard input.
 #[wasm_bindgen(unchecked_return_type = "JsonSchema")]
 pub fn schema() -> Result<JsValue, JsError> {
-    to_js(&core::to_json(&core::schema::schema()))
+    // Built at compile time by build.rs from the same function; see there.
+    to_js(include_str!(concat!(env!("OUT_DIR"), "/schema.json")))
 }
 
 /// The rule set's version; the server reports it too, so a stale client can be detected.

@@ -49,6 +49,28 @@ fn every_character_matches_the_reference() {
     );
 }
 
+#[test]
+fn lowercase_matches_std_for_every_character_of_our_version() {
+    let mut differences = Vec::new();
+    for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+        let expected: String = c.to_lowercase().collect();
+        if nfc::lowercase(&c.to_string()) != expected && !newer_than_our_tables(c) {
+            differences.push(format!("U+{:04X}", u32::from(c)));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{} differ: {:?}",
+        differences.len(),
+        &differences[..differences.len().min(20)]
+    );
+    // Whole strings too; std's one contextual rule (final sigma) is the allowed difference.
+    assert_eq!(
+        nfc::lowercase("ÁRBOL İstanbul ǅ ΣΊΣΥΦΟΣ"),
+        "árbol i\u{307}stanbul ǆ σίσυφοσ"
+    );
+}
+
 fn interesting_char() -> impl Strategy<Value = char> {
     prop_oneof![
         prop::sample::select(vec![
