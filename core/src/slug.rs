@@ -7,6 +7,18 @@ use crate::data::translit::LATIN_TRANSLIT;
 pub const MAX_LEN: usize = 60;
 pub const FALLBACK: &str = "org";
 
+/// The ASCII transliteration of a Latin letter with a diacritic (a two-byte slot per code point).
+fn transliteration(c: char) -> Option<&'static str> {
+    let cp = u32::from(c);
+    let (first, slots) = LATIN_TRANSLIT
+        .iter()
+        .rev()
+        .find(|&&(first, _)| first <= cp)?;
+    let i = usize::try_from(cp - first).ok()? * 2;
+    let t = slots.get(i..i + 2)?.trim_end();
+    (!t.is_empty()).then_some(t)
+}
+
 pub fn slugify(name: &str) -> String {
     let mut out = String::with_capacity(name.len().min(MAX_LEN + 4));
     let mut pending_dash = false;
@@ -17,8 +29,8 @@ pub fn slugify(name: &str) -> String {
         let mut ascii = [0; 4];
         let piece: &str = if c.is_ascii_alphanumeric() {
             c.to_ascii_lowercase().encode_utf8(&mut ascii)
-        } else if let Ok(i) = LATIN_TRANSLIT.binary_search_by(|(k, _)| k.cmp(&c)) {
-            LATIN_TRANSLIT[i].1
+        } else if let Some(t) = transliteration(c) {
+            t
         } else {
             pending_dash = true;
             continue;
@@ -67,8 +79,18 @@ mod tests {
     }
 
     #[test]
-    fn table_is_sorted() {
+    fn table_is_sorted_and_ascii() {
         assert!(LATIN_TRANSLIT.windows(2).all(|w| w[0].0 < w[1].0));
-        assert!(LATIN_TRANSLIT.iter().all(|(_, t)| is_valid(t)));
+        assert!(LATIN_TRANSLIT
+            .iter()
+            .all(|(_, t)| t.bytes().all(|b| b == b' ' || b.is_ascii_lowercase())));
+        let mapped = (0..0x2000)
+            .filter_map(char::from_u32)
+            .filter_map(transliteration);
+        assert_eq!(mapped.count(), 518);
+        assert_eq!(transliteration('Þ'), Some("th"));
+        assert_eq!(transliteration('ẞ'), None);
+        assert_eq!(transliteration('ỳ'), Some("y"));
+        assert_eq!(transliteration('ɐ'), None);
     }
 }

@@ -58,3 +58,12 @@ fn rules_version_changes_with_the_rules() {
         }
     );
 }
+
+/// Letters and digits (`text::is_letter`, `is_letter_or_digit`) come from std's character
+/// classes, so a toolchain with another Unicode version changes what the rules accept — and a
+/// server and a package built by different toolchains could disagree. When this fails, bump
+/// `RULES_VERSION` and build both with the same toolchain.
+#[test]
+fn std_unicode_version_is_the_one_the_rules_were_released_with() {
+    assert_eq!(char::UNICODE_VERSION, (17, 0, 0));
+}
