@@ -163,6 +163,11 @@ impl AuthUser {
                 "token `sub` must be 1 to 200 characters".into(),
             ));
         }
+        if claims.sub.chars().any(char::is_control) {
+            return Err(ApiError::Unauthorized(
+                "token `sub` must not contain control characters".into(),
+            ));
+        }
         Ok(AuthUser {
             id: claims.sub,
             email: claims.email,

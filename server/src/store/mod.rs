@@ -20,6 +20,23 @@ pub enum Engine {
     Postgres,
 }
 
+/// `s` as a PostgreSQL escape-string literal: inside `E'…'` only `\\` and `'` are special, whatever
+/// `standard_conforming_strings` says. (User ids cannot hold NUL or other control characters:
+/// the token check refuses them.)
+fn pg_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    out.push_str("E'");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("''"),
+            _ => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
 /// Creates the RLS-bound request role if it is missing and lets the connecting role use it; a
 /// concurrent creator in another database of the same cluster is not an error.
 const ENSURE_APP_ROLE: &str = "do $$ begin
@@ -134,6 +151,11 @@ impl Store {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(3))
+                // No ping before each use: it costs a round trip (PostgreSQL) or a hop to the
+                // connection's thread (SQLite) on every request. A connection that died while
+                // idle fails its next statement instead, which answers 503 + Retry-After and is
+                // not returned to the pool (tests/api/reliability.rs).
+                .test_before_acquire(false)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if engine == Engine::Sqlite {
@@ -215,17 +237,18 @@ impl Store {
         pool: &AnyPool,
         user: &str,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        let mut tx = pool.begin().await?;
-        if self.engine == Engine::Postgres {
-            // One round trip: `set_config('role', …, true)` is `SET LOCAL ROLE`.
-            sqlx::query(
-                "select set_config('role', 'onboarding_app', true), set_config('app.user_id', $1, true)",
-            )
-            .bind(user)
-            .execute(&mut *tx)
-            .await?;
+        if self.engine == Engine::Sqlite {
+            return pool.begin().await;
         }
-        Ok(tx)
+        // One round trip for BEGIN, the role and the user id: a custom BEGIN goes out as a simple
+        // query, which may hold several statements (`set_config('role', …, true)` is `SET LOCAL
+        // ROLE`). Simple queries take no parameters, so the user id is an E'' literal.
+        pool.begin_with(format!(
+            "begin; select set_config('role', 'onboarding_app', true), \
+             set_config('app.user_id', {}, true)",
+            pg_literal(user)
+        ))
+        .await
     }
 
     /// One read statement on behalf of `user`: on PostgreSQL inside a transaction under the

@@ -5,7 +5,7 @@ use crate::helpers::{assert_problem, Engine, TestApp};
 use serde_json::json;
 use sqlx::Row;
 
-crate::both_engines!(members_only_over_http);
+crate::both_engines!(members_only_over_http, user_ids_are_data_not_sql);
 
 async fn members_only_over_http(app: TestApp) {
     app.fill_wizard("alice", "Alice Co").await;
@@ -57,6 +57,39 @@ async fn members_only_over_http(app: TestApp) {
         )
         .await;
     assert_problem(&r, 409, "conflict");
+}
+
+/// On PostgreSQL the user id reaches the database as a literal in the transaction's first
+/// statement (see `Store::begin_on`): quotes, backslashes and `E'` tricks must stay data, and
+/// users whose ids differ only there must stay apart.
+async fn user_ids_are_data_not_sql(app: TestApp) {
+    let users = [
+        "o'brien",
+        "o\\'brien",
+        "o\\",
+        "x', true); select set_config('app.user_id', 'alice",
+        "\\'; reset role; --",
+        "alice",
+    ];
+    for (i, user) in users.iter().enumerate() {
+        let r = app.post("/api/onboarding/start", user, None).await;
+        assert!(matches!(r.status, 200 | 201), "{user}: {}", r.body);
+        let data = json!({"full_name": format!("User {i}")});
+        let r = app.put_step(user, "welcome", &data, None).await;
+        assert_eq!(r.status, 200, "{user}: {}", r.body);
+    }
+    for (i, user) in users.iter().enumerate() {
+        let r = app.get("/api/onboarding/status", user).await;
+        assert_eq!(r.status, 200, "{user}: {}", r.body);
+        assert_eq!(
+            r.body["draft"]["welcome"]["full_name"],
+            format!("User {i}"),
+            "{user}: {}",
+            r.body
+        );
+    }
+    let r = app.get("/api/onboarding/status", "o'brien\u{0}").await;
+    assert_problem(&r, 401, "unauthorized");
 }
 
 const TENANT_TABLES: &[&str] = &[
