@@ -139,10 +139,10 @@ impl Context {
     /// browser bundle.
     pub fn from_json(
         value: &serde_json::Value,
-        default_today: Date,
+        default_today: impl FnOnce() -> Date,
     ) -> Result<Context, ContextError> {
         let obj = match value {
-            serde_json::Value::Null => return Ok(Context::new(Locale::Es, default_today, None)),
+            serde_json::Value::Null => return Ok(Context::new(Locale::Es, default_today(), None)),
             serde_json::Value::Object(obj) => obj,
             _ => return Err(ContextError::Invalid("expected an object".to_owned())),
         };
@@ -154,7 +154,7 @@ impl Context {
                 _ => return Err(ContextError::not_a_string(key)),
             }
         }
-        input.into_context(|| default_today)
+        input.into_context(default_today)
     }
 }
 
@@ -281,7 +281,7 @@ mod tests {
     #[test]
     fn context_errors_are_clear() {
         let d = Date::parse("2026-01-01").unwrap();
-        let err = |v: serde_json::Value| Context::from_json(&v, d).unwrap_err().to_string();
+        let err = |v: serde_json::Value| Context::from_json(&v, || d).unwrap_err().to_string();
         assert_eq!(
             err(serde_json::json!({"locale": "fr"})),
             "invalid context: unknown locale `fr`, expected `es` or `en`"
@@ -289,10 +289,11 @@ mod tests {
         assert!(err(serde_json::json!({"lang": "es"})).contains("unknown field `lang`"));
         assert!(err(serde_json::json!({"today": "27/11/2026"})).contains("YYYY-MM-DD"));
         assert!(err(serde_json::json!("es")).starts_with("invalid context"));
-        let ok = Context::from_json(&serde_json::json!({"self_email": " Ana@X.com "}), d).unwrap();
+        let ok =
+            Context::from_json(&serde_json::json!({"self_email": " Ana@X.com "}), || d).unwrap();
         assert_eq!(ok.self_email.as_deref(), Some("ana@x.com"));
         assert_eq!(
-            Context::from_json(&serde_json::Value::Null, d)
+            Context::from_json(&serde_json::Value::Null, || d)
                 .unwrap()
                 .locale,
             Locale::Es

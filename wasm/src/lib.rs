@@ -9,7 +9,6 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use onboarding_core::context::ContextInput;
 use onboarding_core::{self as core, Context, ContextError, Date, Locale, StepId};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -57,28 +56,18 @@ fn local_today() -> Date {
     Date::new(y as i32, m as u8, d as u8).unwrap_or_else(|| Date::from_unix_days(0))
 }
 
-/// Reads the context's fields one by one (cheaper than a JSON round trip on every keystroke).
+/// The context as JSON (one `JSON.stringify`), read by the same `Context::from_json` as the
+/// native side, instead of key by key through `Object.keys` and `Reflect.get`. (Measured A/B
+/// in Node: no difference in speed beyond the noise; one code path fewer.)
 fn context(ctx: &JsValue) -> Result<Context, JsError> {
-    let mut input = ContextInput::default();
-    if !(ctx.is_undefined() || ctx.is_null()) {
-        if !ctx.is_object() || js_sys::Array::is_array(ctx) {
-            return Err(into_error("invalid context: expected an object"));
-        }
-        let object: &js_sys::Object = ctx.unchecked_ref();
-        for key in js_sys::Object::keys(object).iter() {
-            let key = key.as_string().unwrap_or_default();
-            let value =
-                js_sys::Reflect::get(ctx, &JsValue::from_str(&key)).unwrap_or(JsValue::UNDEFINED);
-            if value.is_undefined() || value.is_null() {
-                continue;
-            }
-            let text = value
-                .as_string()
-                .ok_or_else(|| into_error(ContextError::not_a_string(&key)))?;
-            input.set(&key, &text).map_err(into_error)?;
-        }
+    if !(ctx.is_undefined() || ctx.is_null()) && (!ctx.is_object() || js_sys::Array::is_array(ctx))
+    {
+        return Err(into_error(ContextError::Invalid(
+            "expected an object".into(),
+        )));
     }
-    input.into_context(local_today).map_err(into_error)
+    let value = from_js(ctx).map_err(|_| into_error("invalid context: cannot be read as JSON"))?;
+    Context::from_json(&value, local_today).map_err(into_error)
 }
 
 fn step_id(step: &str) -> Result<StepId, JsError> {

@@ -33,7 +33,7 @@ pub fn load() -> Vec<Case> {
                 step: c
                     .get("step")
                     .map(|s| StepId::parse(s.as_str().unwrap()).unwrap()),
-                context: Context::from_json(&c["context"], ctx().today).unwrap(),
+                context: Context::from_json(&c["context"], || ctx().today).unwrap(),
                 input: c["input"].clone(),
                 expect: c["expect"].clone(),
             });
