@@ -20,7 +20,7 @@ pub enum Engine {
     Postgres,
 }
 
-/// `s` as a PostgreSQL escape-string literal: inside `E'…'` only `\\` and `'` are special, whatever
+/// `s` as a PostgreSQL escape-string literal: inside `E'…'` only `\` and `'` are special, whatever
 /// `standard_conforming_strings` says. (User ids cannot hold NUL or other control characters:
 /// the token check refuses them.)
 fn pg_literal(s: &str) -> String {

@@ -258,6 +258,13 @@ pub fn valid_wizard() -> Value {
 }
 
 /// Asserts an RFC 9457 problem with this status and code.
+/// A 429 `rate_limited` problem whose `Retry-After` asks for 1 to 60 seconds.
+pub fn assert_rate_limited(r: &Reply) {
+    assert_problem(r, 429, "rate_limited");
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After: {wait}");
+}
+
 pub fn assert_problem(r: &Reply, status: u16, code: &str) {
     assert_eq!(r.status, status, "{}", r.body);
     assert_eq!(
