@@ -44,7 +44,7 @@ bench: pkg
 	node tests/js/bench.mjs target/bench-wasm.md
 	python3 tools/bench_report.py wasm target/bench-wasm.md
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
-	$(CARGO) build --release -p onboarding-server --locked
+	$(CARGO) build --release -p onboarding-server -p onboarding-loadgen --locked
 	python3 tools/bench-server.py target/bench-server.md
 	python3 tools/bench_report.py server target/bench-server.md
 

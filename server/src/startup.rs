@@ -68,7 +68,7 @@ impl Application {
             .ai
             .map(|ai| OpenAi::new(&ai.base_url, ai.api_key, ai.model, ai.timeout))
             .transpose()?;
-        let state = AppState {
+        let state = AppState::from(http::Shared {
             store: store.clone(),
             keys: settings.keys,
             session_ttl: settings.session_ttl,
@@ -84,7 +84,7 @@ impl Application {
                 settings.writes_per_user_per_minute,
                 settings.writes_per_ip_per_minute,
             )),
-        };
+        });
         spawn_purge(
             store.clone(),
             clock.clone(),
