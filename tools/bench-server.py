@@ -78,19 +78,24 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def load_files(tokens, body):
+    """The tokens (one per line) and the JSON body (or None) as temporary files for a load tool."""
+    with tempfile.NamedTemporaryFile("w", delete=False) as f:
+        f.write("\n".join(tokens) + "\n"); tokfile = f.name
+    if body is None:
+        return tokfile, None
+    with tempfile.NamedTemporaryFile("w", delete=False) as f:
+        json.dump(body, f); return tokfile, f.name
+
+
 def wrk(port, tokens, method, path, body, connections, seconds, pid=None):
     """wrk against the server; with `pid`, also the server's CPU time per request (steadier than
     req/s on a shared VM, where wrk and the database take the same two cores)."""
     cpu_before = cpu_seconds(pid) if pid else 0
-    with tempfile.NamedTemporaryFile("w", delete=False) as f:
-        f.write("\n".join(tokens) + "\n"); tokfile = f.name
-    bodyfile = "-"
-    if body is not None:
-        with tempfile.NamedTemporaryFile("w", delete=False) as f:
-            json.dump(body, f); bodyfile = f.name
+    tokfile, bodyfile = load_files(tokens, body)
     out = subprocess.run(["wrk", "-t", str(THREADS), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s",
                           os.path.join(ROOT, "tools", "wrk", "tokens.lua"), f"http://127.0.0.1:{port}{path}", "--",
-                          tokfile, method, path, bodyfile], capture_output=True, text=True, env={**os.environ, "WRK_THREADS": str(THREADS)})
+                          tokfile, method, path, bodyfile or "-"], capture_output=True, text=True, env={**os.environ, "WRK_THREADS": str(THREADS)})
     m = re.search(r"RESULT ok=(\d+) other=(\d+) created=(\d+) p50_ms=([\d.]+) p99_ms=([\d.]+) duration_s=([\d.]+)", out.stdout)
     if not m:
         raise SystemExit(f"wrk failed: {out.stdout}\n{out.stderr}")
@@ -105,13 +110,11 @@ def wrk(port, tokens, method, path, body, connections, seconds, pid=None):
 
 def offered(port, tokens, method, path, body, rate, connections, seconds, once=False):
     """onboarding-loadgen: `rate` req/s offered over `connections` for `seconds` (open loop)."""
-    with tempfile.NamedTemporaryFile("w", delete=False) as f:
-        f.write("\n".join(tokens) + "\n"); tokfile = f.name
+    tokfile, bodyfile = load_files(tokens, body)
     cmd = [LOADGEN, "--addr", f"127.0.0.1:{port}", "--method", method, "--path", path, "--tokens", tokfile,
            "--rate", str(rate), "--connections", str(connections), "--seconds", str(seconds)]
-    if body is not None:
-        with tempfile.NamedTemporaryFile("w", delete=False) as f:
-            json.dump(body, f); cmd += ["--body", f.name]
+    if bodyfile:
+        cmd += ["--body", bodyfile]
     if once:
         cmd.append("--once")
     out = subprocess.run(cmd, capture_output=True, text=True)
