@@ -397,26 +397,46 @@ impl Store {
         }
         completed
             .sort_by_key(|s| onboarding_core::StepId::parse(s).map(onboarding_core::StepId::index));
-        sqlx::query("update onboarding_sessions set draft = $1, completed_steps = $2, version = version + 1, last_activity_at = $3, updated_at = $3 where id = $4")
+        // The session's update and its events in one statement (one hop or round trip fewer
+        // while the session is locked): two statements in one query on SQLite (sqlx runs them
+        // in order, `$n` naming the same arguments in both), a data-modifying CTE on
+        // PostgreSQL. Both inside the transaction, so they still commit or roll back together.
+        let events = if step_valid {
+            "($5, $4, $6, 'step_saved', $7, $3, $3), ($8, $4, $6, 'step_completed', $7, $3, $3)"
+        } else {
+            "($5, $4, $6, 'step_saved', $7, $3, $3)"
+        };
+        let update = "update onboarding_sessions set draft = $1, completed_steps = $2, version = version + 1, last_activity_at = $3, updated_at = $3 where id = $4";
+        let insert = "insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at)";
+        let sql = match self.engine {
+            Engine::Sqlite => format!("{update}; {insert} values {events}"),
+            Engine::Postgres => format!(
+                "with saved as ({update} returning id) {insert} select e.* from (values {events}) \
+                 as e(id, session_id, user_id, kind, step, created_at, updated_at) where exists (select 1 from saved)"
+            ),
+        };
+        let mut query = sqlx::query(&sql)
             .bind(Value::Object(draft).to_string())
             .bind(serde_json::to_string(&completed).unwrap_or_else(|_| "[]".into()))
             .bind(now)
             .bind(session_id)
-            .execute(&mut *tx)
-            .await?;
+            .bind(new_id())
+            .bind(user)
+            .bind(step);
         if step_valid {
-            // Both events in one statement: one trip fewer while the session is locked.
-            sqlx::query("insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at) values ($1, $3, $4, 'step_saved', $5, $6, $6), ($2, $3, $4, 'step_completed', $5, $6, $6)")
-                .bind(new_id())
-                .bind(new_id())
-                .bind(session_id)
-                .bind(user)
-                .bind(step)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            query = query.bind(new_id());
+        }
+        let written = query.execute(&mut *tx).await?.rows_affected();
+        // SQLite counts the update and the events, PostgreSQL the CTE's insert only.
+        let events = if step_valid { 2 } else { 1 };
+        let expected = if self.engine == Engine::Sqlite {
+            1 + events
         } else {
-            event(&mut tx, session_id, user, "step_saved", Some(step), now).await?;
+            events
+        };
+        if written != expected {
+            // The session row is locked by this transaction: this does not happen.
+            return Err(SaveError::Db(sqlx::Error::RowNotFound));
         }
         tx.commit().await?;
         Ok((current.version + 1, completed))
