@@ -401,7 +401,7 @@ impl Store {
         // while the session is locked): two statements in one query on SQLite (sqlx runs them
         // in order, `$n` naming the same arguments in both), a data-modifying CTE on
         // PostgreSQL. Both inside the transaction, so they still commit or roll back together.
-        let events = if step_valid {
+        let event_rows = if step_valid {
             "($5, $4, $6, 'step_saved', $7, $3, $3), ($8, $4, $6, 'step_completed', $7, $3, $3)"
         } else {
             "($5, $4, $6, 'step_saved', $7, $3, $3)"
@@ -409,9 +409,9 @@ impl Store {
         let update = "update onboarding_sessions set draft = $1, completed_steps = $2, version = version + 1, last_activity_at = $3, updated_at = $3 where id = $4";
         let insert = "insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at)";
         let sql = match self.engine {
-            Engine::Sqlite => format!("{update}; {insert} values {events}"),
+            Engine::Sqlite => format!("{update}; {insert} values {event_rows}"),
             Engine::Postgres => format!(
-                "with saved as ({update} returning id) {insert} select e.* from (values {events}) \
+                "with saved as ({update} returning id) {insert} select e.* from (values {event_rows}) \
                  as e(id, session_id, user_id, kind, step, created_at, updated_at) where exists (select 1 from saved)"
             ),
         };
@@ -429,10 +429,9 @@ impl Store {
         let written = query.execute(&mut *tx).await?.rows_affected();
         // SQLite counts the update and the events, PostgreSQL the CTE's insert only.
         let events = if step_valid { 2 } else { 1 };
-        let expected = if self.engine == Engine::Sqlite {
-            1 + events
-        } else {
-            events
+        let expected = match self.engine {
+            Engine::Sqlite => 1 + events,
+            Engine::Postgres => events,
         };
         if written != expected {
             // The session row is locked by this transaction: this does not happen.

@@ -257,7 +257,6 @@ pub fn valid_wizard() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Asserts an RFC 9457 problem with this status and code.
 /// A 429 `rate_limited` problem whose `Retry-After` asks for 1 to 60 seconds.
 pub fn assert_rate_limited(r: &Reply) {
     assert_problem(r, 429, "rate_limited");
@@ -265,6 +264,7 @@ pub fn assert_rate_limited(r: &Reply) {
     assert!((1..=60).contains(&wait), "Retry-After: {wait}");
 }
 
+/// Asserts an RFC 9457 problem with this status and code.
 pub fn assert_problem(r: &Reply, status: u16, code: &str) {
     assert_eq!(r.status, status, "{}", r.body);
     assert_eq!(

@@ -27,7 +27,8 @@ struct Args {
     addr: String,
     method: String,
     path: String,
-    tokens: Vec<String>,
+    /// One ready-to-send request per token, built once (not on the load's hot path).
+    requests: Vec<Vec<u8>>,
     body: Option<String>,
     rate: f64,
     connections: usize,
@@ -67,11 +68,11 @@ fn parse_args() -> Result<Args, String> {
     if tokens.is_empty() {
         return Err("no tokens".into());
     }
-    let args = Args {
+    let mut args = Args {
         addr: get("addr", &mut map)?,
         method: get("method", &mut map)?,
         path: get("path", &mut map)?,
-        tokens,
+        requests: Vec::new(),
         body: map.remove("body").map(read).transpose()?,
         rate: number(get("rate", &mut map)?, "rate")?,
         connections: number(get("connections", &mut map)?, "connections")? as usize,
@@ -84,6 +85,7 @@ fn parse_args() -> Result<Args, String> {
     if args.rate <= 0.0 || args.connections == 0 || args.seconds <= 0.0 {
         return Err("--rate, --connections and --seconds must be positive".into());
     }
+    args.requests = tokens.iter().map(|t| request(&args, t)).collect();
     Ok(args)
 }
 
@@ -171,7 +173,7 @@ async fn connection(args: Arc<Args>, index: usize, start: Instant, end: Instant)
     let mut buf = Vec::with_capacity(16384);
     for round in 0u64.. {
         let k = round as usize * args.connections + index;
-        if args.once && k >= args.tokens.len() {
+        if args.once && k >= args.requests.len() {
             break;
         }
         let due = start + Duration::from_secs_f64(k as f64 / args.rate);
@@ -179,7 +181,6 @@ async fn connection(args: Arc<Args>, index: usize, start: Instant, end: Instant)
             break;
         }
         tokio::time::sleep_until(due.into()).await;
-        let req = request(&args, &args.tokens[k % args.tokens.len()]);
         let result = async {
             if stream.is_none() {
                 let s = TcpStream::connect(&args.addr).await?;
@@ -187,7 +188,7 @@ async fn connection(args: Arc<Args>, index: usize, start: Instant, end: Instant)
                 stream = Some(s);
             }
             let s = stream.as_mut().expect("connected above");
-            s.write_all(&req).await?;
+            s.write_all(&args.requests[k % args.requests.len()]).await?;
             response(s, &mut buf).await
         }
         .await;
