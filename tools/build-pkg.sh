@@ -1,11 +1,29 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: cargo (opt-level z, fat LTO) → wasm-bindgen (pinned to the
-# version in Cargo.lock) → wasm-opt -Oz (npm binaryen) → ESM entries, types, package.json.
-# Installs what it needs: the wasm32 target, wasm-bindgen-cli, the npm dev tools.
+# Builds the npm package into pkg/: cargo (opt-level z, fat LTO; std rebuilt from source by the
+# pinned nightly in tools/nightly-toolchain with panics that abort at once, decision 53) →
+# wasm-bindgen (pinned to the version in Cargo.lock) → wasm-opt -Oz (npm binaryen) → ESM
+# entries, types, package.json. Installs what it needs: the pinned nightly with rust-src and the
+# wasm32 target, wasm-bindgen-cli, the npm dev tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+NIGHTLY=$(cat tools/nightly-toolchain)
+if ! rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src'; then
+  echo "installing the $NIGHTLY toolchain for the package build (once)" >&2
+  rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
+fi
+# The package's std (nightly, from source) must classify characters as the server's std does:
+# core's text rules use is_alphabetic, is_numeric, is_whitespace and is_control.
+mkdir -p target/unicode-classes
+rustc --edition 2021 -O -o target/unicode-classes/stable tools/unicode-classes.rs
+rustc "+$NIGHTLY" --edition 2021 -O -o target/unicode-classes/nightly tools/unicode-classes.rs
+if [ "$(target/unicode-classes/stable)" != "$(target/unicode-classes/nightly)" ]; then
+  echo "the character classes of $NIGHTLY's std differ from the stable toolchain's:" >&2
+  target/unicode-classes/stable >&2; target/unicode-classes/nightly >&2
+  echo "pin a nightly with the same Unicode version in tools/nightly-toolchain" >&2
+  exit 1
+fi
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
   echo "installing wasm-bindgen-cli $WB_VERSION (a few minutes, once)" >&2
@@ -14,7 +32,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION"
 fi
 [ -x tests/js/node_modules/.bin/wasm-opt ] || npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 
-cargo build -p onboarding-wasm --target wasm32-unknown-unknown --profile wasm-release --locked
+# -Cpanic=immediate-abort: a panic is a trap at once, with no message formatting linked in (a
+# panic is a bug here: the rules never panic on any input, see the fuzz targets).
+RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
+  cargo "+$NIGHTLY" build -p onboarding-wasm --target wasm32-unknown-unknown --profile wasm-release \
+  --locked -Zbuild-std=std,panic_abort
 rm -rf pkg && mkdir -p pkg
 wasm-bindgen --target web --out-dir pkg --out-name onboarding_wasm \
   target/wasm32-unknown-unknown/wasm-release/onboarding_wasm.wasm

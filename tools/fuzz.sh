@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+NIGHTLY=$(cat tools/nightly-toolchain)  # the same pinned nightly as the npm package's build
+rustup toolchain list | grep -q "^$NIGHTLY" || rustup toolchain install "$NIGHTLY" --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
 
 # Seeds: every vector's input and the fixtures, each prefixed with the selector byte of its step.
@@ -35,7 +36,7 @@ mkdir -p target
 for target in validate normalize preview; do
   echo "fuzzing $target for ${SECONDS_EACH}s" >&2
   log="target/fuzz-$target.log"
-  if ! cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- \
+  if ! cargo "+$NIGHTLY" fuzz run --fuzz-dir fuzz "$target" -- \
       -max_total_time="$SECONDS_EACH" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1; then
     tail -60 "$log" >&2
     echo "fuzz target $target failed; the reproducer is in fuzz/artifacts/$target/" >&2

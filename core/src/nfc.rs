@@ -190,6 +190,13 @@ fn decompose(c: char, out: &mut Vec<char>) {
     }
 }
 
+/// The first character of `c`'s full canonical decomposition, when it has one (`ǻ` → `a`).
+pub fn decomposition_base(c: char) -> Option<char> {
+    let mut parts = Vec::new();
+    decompose(c, &mut parts);
+    (parts != [c]).then(|| parts.first().copied()).flatten()
+}
+
 /// (char, first, second, recomposes) of a packed decomposition entry.
 fn unpack(e: u64) -> (u32, u32, u32, bool) {
     let bits = |shift: u32| ((e >> shift) & 0x1F_FFFF) as u32;

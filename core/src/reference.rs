@@ -4,6 +4,7 @@
 
 use crate::context::Locale;
 use crate::data::{countries, timezones};
+use std::sync::OnceLock;
 
 pub use crate::data::timezones::TZDATA_VERSION;
 
@@ -43,10 +44,10 @@ pub fn countries() -> impl Iterator<Item = (&'static str, &'static str, &'static
     })
 }
 
-fn timezone(i: usize) -> &'static str {
-    let start = usize::from(timezones::OFFSETS[i]);
-    let rest = &timezones::NAMES[start..];
-    &rest[..rest.find('\n').unwrap_or(rest.len())]
+/// The names as a slice, split once (the bundle carries only the text).
+fn timezone_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| timezones::NAMES.lines().collect())
 }
 
 /// The canonical spelling of a tz database name, matched case-insensitively.
@@ -55,10 +56,11 @@ pub fn canonical_timezone(name: &str) -> Option<&'static str> {
         return None;
     }
     let key = name.bytes().map(|b| b.to_ascii_lowercase());
-    let (mut lo, mut hi) = (0, timezones::OFFSETS.len());
+    let names = timezone_names();
+    let (mut lo, mut hi) = (0, names.len());
     while lo < hi {
         let mid = (lo + hi) / 2;
-        let candidate = timezone(mid);
+        let candidate = names[mid];
         match candidate
             .bytes()
             .map(|b| b.to_ascii_lowercase())
@@ -74,7 +76,7 @@ pub fn canonical_timezone(name: &str) -> Option<&'static str> {
 
 /// Every name, in the order of the table.
 pub fn timezones() -> impl Iterator<Item = &'static str> {
-    (0..timezones::OFFSETS.len()).map(timezone)
+    timezone_names().iter().copied()
 }
 
 #[cfg(test)]

@@ -2,5 +2,4 @@
 
 pub mod countries;
 pub mod timezones;
-pub mod translit;
 pub mod unicode;
