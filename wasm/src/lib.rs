@@ -13,6 +13,11 @@ use onboarding_core::{self as core, Context, ContextError, Date, Locale, StepId}
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
+/// A small free-list allocator instead of std's dlmalloc: 2.3 KB gzip less (decision 54).
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("../types.d.ts");
 

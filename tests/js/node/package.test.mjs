@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import init, * as rules from '../../../pkg/node.js';
+import * as raw from '../../../pkg/onboarding_wasm.js';
 import { loadVectors, mismatch, cli, root } from './helpers.mjs';
 
 const ctx = { today: '2026-11-27' };
@@ -99,4 +100,24 @@ test('hostile input gives a report or an Error, and the module keeps working', (
   // Arguments of the wrong type are converted by wasm-bindgen or refused with a TypeError-like Error.
   assert.throws(() => rules.validateWizardJson(42, ctx), Error);
   stillWorks();
+});
+
+test('memory stays flat over many calls (the allocator reuses what each call frees)', () => {
+  // The instance node.js initialized: initSync returns its exports, memory included.
+  const { memory } = raw.initSync({ module: readFileSync(path.join(root, 'pkg/onboarding_wasm_bg.wasm')) });
+  const invalidJson = readFileSync(path.join(root, 'tests/fixtures/invalid_wizard.json'), 'utf8');
+  const huge = 'é'.repeat(1 << 18);
+  const mix = (i) => {
+    rules.validateWizard(valid, ctx);
+    rules.validateWizardJson(invalidJson, ctx);
+    rules.preview(valid, ctx);
+    rules.validateStep('company', { name: huge.slice(0, i % 5000), website: 'x'.repeat(i % 300) }, ctx);
+    if (i % 50 === 0) rules.validateWizard({ welcome: { full_name: huge } }, ctx);
+    if (i % 100 === 0) rules.steps(i % 200 === 0 ? 'es' : 'en');
+  };
+  for (let i = 0; i < 300; i++) mix(i);
+  const before = memory.buffer.byteLength;
+  for (let i = 0; i < 3000; i++) mix(i);
+  const grown = memory.buffer.byteLength - before;
+  assert.ok(grown <= 64 * 1024, `memory grew by ${grown} bytes over 3,000 rounds (from ${before})`);
 });
