@@ -9,6 +9,7 @@
 pub mod context;
 mod data;
 pub mod email;
+pub mod json;
 pub mod messages;
 pub mod metadata;
 pub mod nfc;
@@ -25,6 +26,7 @@ pub mod url;
 pub mod validate;
 
 pub use context::{Context, ContextError, Date, Locale};
+pub use json::ToJson;
 pub use report::{Code, Issue, Report, Severity};
 pub use rules::StepId;
 pub use transform::{Preview, Records};
@@ -61,8 +63,10 @@ pub fn preview(input: &serde_json::Value, ctx: &Context) -> Preview {
     transform::preview(input, ctx)
 }
 
-/// Serializes any of this crate's outputs the one way both the CLI and the npm package do.
-pub fn to_json<T: serde::Serialize>(value: &T) -> String {
-    // Serializing these types cannot fail: every map key is a string and every float is finite.
-    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+/// Serializes any of this crate's outputs the one way the CLI, the server and the npm package do
+/// (byte for byte what `serde_json::to_string` gives, see [`json`]).
+pub fn to_json<T: ToJson + ?Sized>(value: &T) -> String {
+    let mut out = String::with_capacity(256);
+    value.write_json(&mut out);
+    out
 }

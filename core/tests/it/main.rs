@@ -5,6 +5,7 @@ mod cli;
 mod corpora;
 mod fingerprint;
 mod helpers;
+mod json;
 mod props;
 mod reference_data;
 mod unicode;
