@@ -1,10 +1,15 @@
-//! The one JSON writer of core's outputs ([`crate::to_json`]), used by the CLI, the server and
-//! the npm package alike. It writes exactly what `serde_json::to_string` writes for the same
-//! value (same escapes, integers, shortest round-trip floats through the same `zmij`, `null` for
-//! a non-finite float), which `core/tests/it/json.rs` checks over every vector; the `Serialize`
-//! derives stay for the server's own responses. Why not serde: in the npm package, serde's
-//! serializer and the derived impls were ~9 KB of wasm, and the report's serialization a
-//! quarter of a `validateStep` call (decision 55).
+//! Core's JSON, both ways, with serde_json's exact behaviour and none of its code in the npm
+//! package (decisions 55 and 56).
+//! - [`crate::to_json`] writes any output through [`ToJson`]: exactly what
+//!   `serde_json::to_string` writes for the same value (same escapes, integers, shortest
+//!   round-trip floats through the same `zmij`, `null` for a non-finite float). The `Serialize`
+//!   derives stay for the server's own responses.
+//! - [`parse`] reads text into the `serde_json::Value` that `serde_json::from_str` gives: same
+//!   numbers (serde_json's conversion and table, not `str::parse`), strings, nesting limit.
+//!
+//! `core/tests/it/json.rs` compares both with serde_json over every vector, the fixtures, the
+//! metadata, the schema and edge cases, and the fuzz targets compare the reader on every input.
+//! Why: serde's serializer, deserializer and derived impls were ~20 KB of the package's wasm.
 
 use crate::metadata::{FieldMeta, OptionMeta, StepMeta};
 use crate::report::{Code, Issue, Param, Params, Report, Severity};
@@ -12,7 +17,7 @@ use crate::transform::{
     Invitation, KeyResult, Membership, Objective, Organization, Preferences, Preview, Profile,
     Records,
 };
-use serde_json::Value;
+use serde_json::{Map, Number, Value};
 
 /// A value core can write as JSON.
 pub trait ToJson {
@@ -289,3 +294,467 @@ impl ToJson for Params {
         out.push('}');
     }
 }
+
+/// Why a text is not JSON, with the line and column (of bytes, from 1) where reading stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub reason: &'static str,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} at line {} column {}",
+            self.reason, self.line, self.column
+        )
+    }
+}
+
+/// Nesting deeper than this is refused, as serde_json refuses it.
+const MAX_DEPTH: usize = 127;
+
+/// Reads JSON text into the `Value` that `serde_json::from_str` gives for it: the same numbers
+/// (`u64`, then `i64`, then `f64` by serde_json's own rounding), strings (a lone surrogate
+/// escape is an error), last-wins duplicate keys, nesting limit and trailing-character rule.
+/// The npm package's only JSON reader (`core/tests/it/json.rs` and the fuzz targets compare it
+/// with serde_json's); the server reads request bodies with serde_json itself.
+pub fn parse(text: &str) -> Result<Value, ParseError> {
+    let mut p = Parser {
+        text: text.as_bytes(),
+        at: 0,
+        depth: 0,
+    };
+    let value = p.value()?;
+    p.skip_whitespace();
+    if p.at < p.text.len() {
+        return Err(p.error("trailing characters"));
+    }
+    Ok(value)
+}
+
+struct Parser<'t> {
+    text: &'t [u8],
+    at: usize,
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn error(&self, reason: &'static str) -> ParseError {
+        let read = &self.text[..self.at.min(self.text.len())];
+        let line = read.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = read.len() - read.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        ParseError {
+            reason,
+            line,
+            column,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.at).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\n' | b'\t' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    /// Consumes `b` after optional whitespace, or fails with `reason`.
+    fn expect(&mut self, b: u8, reason: &'static str) -> Result<(), ParseError> {
+        self.skip_whitespace();
+        if self.peek() == Some(b) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(self.error(if self.peek().is_none() {
+                "EOF while parsing"
+            } else {
+                reason
+            }))
+        }
+    }
+
+    fn value(&mut self) -> Result<Value, ParseError> {
+        self.skip_whitespace();
+        let Some(b) = self.peek() else {
+            return Err(self.error("EOF while parsing a value"));
+        };
+        match b {
+            b'n' => self.ident(b"null", Value::Null),
+            b't' => self.ident(b"true", Value::Bool(true)),
+            b'f' => self.ident(b"false", Value::Bool(false)),
+            b'"' => Ok(Value::String(self.string()?)),
+            b'-' | b'0'..=b'9' => self.number(),
+            b'[' | b'{' => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return Err(self.error("recursion limit exceeded"));
+                }
+                self.at += 1;
+                let value = if b == b'[' {
+                    self.array()
+                } else {
+                    self.object()
+                }?;
+                self.depth -= 1;
+                Ok(value)
+            }
+            _ => Err(self.error("expected value")),
+        }
+    }
+
+    fn ident(&mut self, word: &[u8], value: Value) -> Result<Value, ParseError> {
+        if self.text[self.at..].starts_with(word) {
+            self.at += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected ident"))
+        }
+    }
+
+    /// After `[`.
+    fn array(&mut self) -> Result<Value, ParseError> {
+        let mut items = Vec::new();
+        if !self.closes_at_once(b']') {
+            loop {
+                items.push(self.value()?);
+                if self.after_item(b']', "expected `,` or `]`", "EOF while parsing a list")? {
+                    break;
+                }
+            }
+        }
+        Ok(Value::Array(items))
+    }
+
+    /// After `{`.
+    fn object(&mut self) -> Result<Value, ParseError> {
+        let mut map = Map::new();
+        if !self.closes_at_once(b'}') {
+            loop {
+                self.skip_whitespace();
+                match self.peek() {
+                    Some(b'"') => {}
+                    Some(_) => return Err(self.error("key must be a string")),
+                    None => return Err(self.error("EOF while parsing an object")),
+                }
+                let key = self.string()?;
+                self.expect(b':', "expected `:`")?;
+                map.insert(key, self.value()?);
+                if self.after_item(b'}', "expected `,` or `}`", "EOF while parsing an object")? {
+                    break;
+                }
+            }
+        }
+        Ok(Value::Object(map))
+    }
+
+    /// Consumes `close` if the array or object is empty.
+    fn closes_at_once(&mut self, close: u8) -> bool {
+        self.skip_whitespace();
+        let closes = self.peek() == Some(close);
+        if closes {
+            self.at += 1;
+        }
+        closes
+    }
+
+    /// After an element or member: `true` at the closing `close`, `false` at a comma.
+    fn after_item(
+        &mut self,
+        close: u8,
+        expected: &'static str,
+        eof: &'static str,
+    ) -> Result<bool, ParseError> {
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(false)
+            }
+            Some(b) if b == close => {
+                self.at += 1;
+                Ok(true)
+            }
+            Some(_) => Err(self.error(expected)),
+            None => Err(self.error(eof)),
+        }
+    }
+
+    /// At `"`: the string's contents, unescaped.
+    fn string(&mut self) -> Result<String, ParseError> {
+        self.at += 1;
+        let mut out = String::new();
+        let mut start = self.at;
+        loop {
+            let Some(b) = self.peek() else {
+                return Err(self.error("EOF while parsing a string"));
+            };
+            match b {
+                b'"' | b'\\' => {
+                    // `start..at` lies between ASCII bytes of a `&str`: char boundaries.
+                    out.push_str(std::str::from_utf8(&self.text[start..self.at]).unwrap_or(""));
+                    self.at += 1;
+                    if b == b'"' {
+                        return Ok(out);
+                    }
+                    self.escape(&mut out)?;
+                    start = self.at;
+                }
+                0x00..=0x1F => {
+                    return Err(self
+                        .error("control character (\\u0000-\\u001F) found while parsing a string"))
+                }
+                _ => self.at += 1,
+            }
+        }
+    }
+
+    /// After `\`.
+    fn escape(&mut self, out: &mut String) -> Result<(), ParseError> {
+        let Some(b) = self.peek() else {
+            return Err(self.error("EOF while parsing a string"));
+        };
+        self.at += 1;
+        let c = match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let high = self.hex4()?;
+                let code = match high {
+                    0xD800..=0xDBFF => {
+                        if !self.text[self.at..].starts_with(b"\\u") {
+                            return Err(self.error("unexpected end of hex escape"));
+                        }
+                        self.at += 2;
+                        let low = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return Err(self.error("lone leading surrogate in hex escape"));
+                        }
+                        0x1_0000 + ((high - 0xD800) << 10 | (low - 0xDC00))
+                    }
+                    0xDC00..=0xDFFF => {
+                        return Err(self.error("lone leading surrogate in hex escape"))
+                    }
+                    _ => high,
+                };
+                char::from_u32(code).ok_or_else(|| self.error("invalid unicode code point"))?
+            }
+            _ => return Err(self.error("invalid escape")),
+        };
+        out.push(c);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32, ParseError> {
+        let mut n = 0;
+        for _ in 0..4 {
+            let digit = match self.peek() {
+                Some(b) => char::from(b).to_digit(16),
+                None => return Err(self.error("EOF while parsing a string")),
+            };
+            n = n * 16 + digit.ok_or_else(|| self.error("invalid escape"))?;
+            self.at += 1;
+        }
+        Ok(n)
+    }
+
+    /// serde_json's number grammar and conversion (its `parse_integer` … `f64_from_parts`,
+    /// without `float_roundtrip`): an integer that fits is a `u64` (or, negative, an `i64`);
+    /// anything else is `significand × 10^exponent` in `f64`, the significand cut at `u64`.
+    fn number(&mut self) -> Result<Value, ParseError> {
+        let positive = self.peek() != Some(b'-');
+        if !positive {
+            self.at += 1;
+        }
+        let mut significand: u64 = 0;
+        let mut exponent: i32 = 0;
+        let mut overflowed = false;
+        match self.peek() {
+            Some(b'0') => {
+                self.at += 1;
+                if matches!(self.peek(), Some(b'0'..=b'9')) {
+                    return Err(self.error("invalid number"));
+                }
+            }
+            Some(b'1'..=b'9') => {
+                while let Some(d @ b'0'..=b'9') = self.peek() {
+                    self.at += 1;
+                    match push_digit(significand, d) {
+                        Some(s) if !overflowed => significand = s,
+                        _ => {
+                            overflowed = true;
+                            exponent += 1;
+                        }
+                    }
+                }
+            }
+            None => return Err(self.error("EOF while parsing a value")),
+            Some(_) => return Err(self.error("invalid number")),
+        }
+        let mut float = overflowed;
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            float = true;
+            // As serde_json's parse_decimal: fraction digits are taken while they fit (even
+            // after the integer part overflowed), and all skipped after the first that does not.
+            let (mut digits, mut fraction_overflowed) = (0, false);
+            while let Some(d @ b'0'..=b'9') = self.peek() {
+                self.at += 1;
+                digits += 1;
+                if !fraction_overflowed {
+                    match push_digit(significand, d) {
+                        Some(s) => {
+                            significand = s;
+                            exponent -= 1;
+                        }
+                        None => fraction_overflowed = true,
+                    }
+                }
+            }
+            if digits == 0 {
+                return Err(self.error(if self.peek().is_some() {
+                    "invalid number"
+                } else {
+                    "EOF while parsing a value"
+                }));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            float = true;
+            let positive_exp = match self.peek() {
+                Some(b'-') => {
+                    self.at += 1;
+                    false
+                }
+                Some(b'+') => {
+                    self.at += 1;
+                    true
+                }
+                _ => true,
+            };
+            let mut exp: i32 = match self.peek() {
+                Some(d @ b'0'..=b'9') => i32::from(d - b'0'),
+                None => return Err(self.error("EOF while parsing a value")),
+                Some(_) => return Err(self.error("invalid number")),
+            };
+            self.at += 1;
+            while let Some(d @ b'0'..=b'9') = self.peek() {
+                self.at += 1;
+                let digit = i32::from(d - b'0');
+                match exp.checked_mul(10).and_then(|e| e.checked_add(digit)) {
+                    Some(e) => exp = e,
+                    None => {
+                        // serde_json's parse_exponent_overflow.
+                        if significand != 0 && positive_exp {
+                            return Err(self.error("number out of range"));
+                        }
+                        while let Some(b'0'..=b'9') = self.peek() {
+                            self.at += 1;
+                        }
+                        return Ok(float_value(if positive { 0.0 } else { -0.0 }));
+                    }
+                }
+            }
+            exponent = if positive_exp {
+                exponent.saturating_add(exp)
+            } else {
+                exponent.saturating_sub(exp)
+            };
+        }
+        if !float {
+            if positive {
+                return Ok(Value::Number(significand.into()));
+            }
+            // As serde_json: below i64::MIN, and `-0`, become floats.
+            let negative = (significand as i64).wrapping_neg();
+            return Ok(if negative < 0 {
+                Value::Number(negative.into())
+            } else {
+                float_value(-(significand as f64))
+            });
+        }
+        let f = f64_from_parts(significand, exponent)
+            .ok_or_else(|| self.error("number out of range"))?;
+        Ok(float_value(if positive { f } else { -f }))
+    }
+}
+
+/// `significand * 10 + digit`, or `None` when it would not fit in a `u64`.
+fn push_digit(significand: u64, digit: u8) -> Option<u64> {
+    significand
+        .checked_mul(10)
+        .and_then(|s| s.checked_add(u64::from(digit - b'0')))
+}
+
+fn float_value(f: f64) -> Value {
+    Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
+/// serde_json's `f64_from_parts` (without `float_roundtrip`): `None` when out of range.
+fn f64_from_parts(significand: u64, mut exponent: i32) -> Option<f64> {
+    let mut f = significand as f64;
+    loop {
+        match POW10.get(exponent.unsigned_abs() as usize) {
+            Some(&pow) => {
+                if exponent >= 0 {
+                    f *= pow;
+                    if f.is_infinite() {
+                        return None;
+                    }
+                } else {
+                    f /= pow;
+                }
+                return Some(f);
+            }
+            None => {
+                if f == 0.0 {
+                    return Some(f);
+                }
+                if exponent >= 0 {
+                    return None;
+                }
+                f /= 1e308;
+                exponent += 308;
+            }
+        }
+    }
+}
+
+/// 10⁰ … 10³⁰⁸, each the nearest `f64` (the compiler rounds the literals), as serde_json's table.
+#[rustfmt::skip]
+const POW10: [f64; 309] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28, 1e29, 1e30, 1e31, 1e32, 
+    1e33, 1e34, 1e35, 1e36, 1e37, 1e38, 1e39, 1e40, 1e41, 1e42, 1e43, 1e44, 1e45, 1e46, 1e47, 1e48, 
+    1e49, 1e50, 1e51, 1e52, 1e53, 1e54, 1e55, 1e56, 1e57, 1e58, 1e59, 1e60, 1e61, 1e62, 1e63, 1e64, 
+    1e65, 1e66, 1e67, 1e68, 1e69, 1e70, 1e71, 1e72, 1e73, 1e74, 1e75, 1e76, 1e77, 1e78, 1e79, 1e80, 
+    1e81, 1e82, 1e83, 1e84, 1e85, 1e86, 1e87, 1e88, 1e89, 1e90, 1e91, 1e92, 1e93, 1e94, 1e95, 1e96, 
+    1e97, 1e98, 1e99, 1e100, 1e101, 1e102, 1e103, 1e104, 1e105, 1e106, 1e107, 1e108, 1e109, 1e110, 
+    1e111, 1e112, 1e113, 1e114, 1e115, 1e116, 1e117, 1e118, 1e119, 1e120, 1e121, 1e122, 1e123, 
+    1e124, 1e125, 1e126, 1e127, 1e128, 1e129, 1e130, 1e131, 1e132, 1e133, 1e134, 1e135, 1e136, 
+    1e137, 1e138, 1e139, 1e140, 1e141, 1e142, 1e143, 1e144, 1e145, 1e146, 1e147, 1e148, 1e149, 
+    1e150, 1e151, 1e152, 1e153, 1e154, 1e155, 1e156, 1e157, 1e158, 1e159, 1e160, 1e161, 1e162, 
+    1e163, 1e164, 1e165, 1e166, 1e167, 1e168, 1e169, 1e170, 1e171, 1e172, 1e173, 1e174, 1e175, 
+    1e176, 1e177, 1e178, 1e179, 1e180, 1e181, 1e182, 1e183, 1e184, 1e185, 1e186, 1e187, 1e188, 
+    1e189, 1e190, 1e191, 1e192, 1e193, 1e194, 1e195, 1e196, 1e197, 1e198, 1e199, 1e200, 1e201, 
+    1e202, 1e203, 1e204, 1e205, 1e206, 1e207, 1e208, 1e209, 1e210, 1e211, 1e212, 1e213, 1e214, 
+    1e215, 1e216, 1e217, 1e218, 1e219, 1e220, 1e221, 1e222, 1e223, 1e224, 1e225, 1e226, 1e227, 
+    1e228, 1e229, 1e230, 1e231, 1e232, 1e233, 1e234, 1e235, 1e236, 1e237, 1e238, 1e239, 1e240, 
+    1e241, 1e242, 1e243, 1e244, 1e245, 1e246, 1e247, 1e248, 1e249, 1e250, 1e251, 1e252, 1e253, 
+    1e254, 1e255, 1e256, 1e257, 1e258, 1e259, 1e260, 1e261, 1e262, 1e263, 1e264, 1e265, 1e266, 
+    1e267, 1e268, 1e269, 1e270, 1e271, 1e272, 1e273, 1e274, 1e275, 1e276, 1e277, 1e278, 1e279, 
+    1e280, 1e281, 1e282, 1e283, 1e284, 1e285, 1e286, 1e287, 1e288, 1e289, 1e290, 1e291, 1e292, 
+    1e293, 1e294, 1e295, 1e296, 1e297, 1e298, 1e299, 1e300, 1e301, 1e302, 1e303, 1e304, 1e305, 
+    1e306, 1e307, 1e308
+];

@@ -98,7 +98,7 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
         max_items: None,
         recommended_max_items: None,
         options: None,
-        default: f.default.and_then(|d| serde_json::from_str(d).ok()),
+        default: f.default.and_then(|d| crate::json::parse(d).ok()),
         item_fields: None,
     };
     match f.kind {

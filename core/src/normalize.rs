@@ -139,7 +139,8 @@ fn parse_number(s: &str) -> Option<Value> {
     if !(mantissa_ok && exponent_ok) {
         return None;
     }
-    // Rewritten in JSON's number syntax and read by serde_json, the one float parser of the bundle.
+    // Rewritten in JSON's number syntax and read by core's JSON reader (serde_json's conversion),
+    // the one float parser of the bundle.
     let int = int.trim_start_matches('0');
     let json = format!(
         "{}{}{}{}{}",
@@ -149,9 +150,7 @@ fn parse_number(s: &str) -> Option<Value> {
         frac,
         exponent.map(|e| format!("e{e}")).unwrap_or_default(),
     );
-    // Read as a `Value`, not as `f64`: the typed path links serde's "invalid type" errors, which
-    // print floats with `Display` (~20 KB of formatting code in the bundle).
-    let n = serde_json::from_str::<Value>(&json).ok()?.as_f64()?;
+    let n = crate::json::parse(&json).ok()?.as_f64()?;
     Number::from_f64(n).map(Value::Number)
 }
 

@@ -112,7 +112,7 @@ fn field(f: &Field) -> Value {
         if let Some(d) = f.default {
             obj.insert(
                 "default".to_owned(),
-                serde_json::from_str(d).unwrap_or(Value::Null),
+                crate::json::parse(d).unwrap_or(Value::Null),
             );
         }
     }

@@ -5,7 +5,20 @@ use onboarding_core::{Context, Date, Locale, StepId};
 /// rest is the JSON input, as the CLI and the npm package's JSON entry points would receive it.
 pub fn split(data: &[u8]) -> Option<(Context, Option<StepId>, serde_json::Value)> {
     let (&selector, json) = data.split_first()?;
-    let input: serde_json::Value = serde_json::from_slice(json).ok()?;
+    // Core's reader (the npm package's) must read every text as serde_json (the server's) does.
+    let input = std::str::from_utf8(json).ok().map(onboarding_core::json::parse);
+    let serde = serde_json::from_slice::<serde_json::Value>(json);
+    if let Some(ours) = &input {
+        match (ours, &serde) {
+            (Ok(a), Ok(b)) => assert!(
+                a == b && onboarding_core::to_json(a) == serde_json::to_string(b).unwrap(),
+                "core and serde_json read {json:?} differently"
+            ),
+            (Err(_), Err(_)) => {}
+            _ => panic!("core {ours:?}, serde_json {serde:?} for {json:?}"),
+        }
+    }
+    let input = serde.ok()?;
     let locale = if selector & 0x80 == 0 { Locale::Es } else { Locale::En };
     let step = match (selector & 0x7f) % 7 {
         0 => None,

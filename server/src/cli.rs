@@ -253,9 +253,7 @@ fn validate(file: Option<&str>, locale: &str) -> ExitCode {
         Some(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}")),
     };
     let outcome = text
-        .and_then(|t| {
-            serde_json::from_str::<serde_json::Value>(&t).map_err(|e| format!("invalid JSON: {e}"))
-        })
+        .and_then(|t| onboarding_core::json::parse(&t).map_err(|e| format!("invalid JSON: {e}")))
         .and_then(|v| {
             let locale = onboarding_core::Locale::parse(locale)
                 .ok_or_else(|| format!("unsupported locale {locale:?}"))?;

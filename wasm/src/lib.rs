@@ -27,7 +27,7 @@ fn into_error(message: impl std::fmt::Display) -> JsError {
 }
 
 fn parse_json(text: &str) -> Result<Value, JsError> {
-    serde_json::from_str(text).map_err(|e| into_error(format_args!("invalid JSON: {e}")))
+    core::json::parse(text).map_err(|e| into_error(format_args!("invalid JSON: {e}")))
 }
 
 /// A JS value as JSON, the way `JSON.stringify` sees it (so `validateWizard(x)` and

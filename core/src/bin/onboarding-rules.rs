@@ -96,7 +96,7 @@ fn read_text(file: Option<&str>) -> Result<String, String> {
 }
 
 fn parse(text: &str) -> Result<serde_json::Value, String> {
-    serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))
+    core::json::parse(text).map_err(|e| format!("invalid JSON: {e}"))
 }
 
 fn read_input(file: Option<&str>) -> Result<serde_json::Value, String> {
