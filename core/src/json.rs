@@ -323,34 +323,43 @@ const MAX_DEPTH: usize = 127;
 /// with serde_json's); the server reads request bodies with serde_json itself.
 pub fn parse(text: &str) -> Result<Value, ParseError> {
     let mut p = Parser {
+        src: text,
         text: text.as_bytes(),
         at: 0,
         depth: 0,
     };
-    let value = p.value()?;
-    p.skip_whitespace();
-    if p.at < p.text.len() {
-        return Err(p.error("trailing characters"));
-    }
-    Ok(value)
+    let value = p.value().and_then(|value| {
+        p.skip_whitespace();
+        if p.at < p.text.len() {
+            Err(p.error("trailing characters"))
+        } else {
+            Ok(value)
+        }
+    });
+    value.map_err(|Fail(reason)| {
+        let read = &p.text[..p.at.min(p.text.len())];
+        ParseError {
+            reason,
+            line: read.iter().filter(|&&b| b == b'\n').count() + 1,
+            column: read.len() - read.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1),
+        }
+    })
 }
 
+/// Why reading stopped, inside the parser: one word, so results stay the size of a `Value`.
+struct Fail(&'static str);
+
 struct Parser<'t> {
+    src: &'t str,
     text: &'t [u8],
     at: usize,
     depth: usize,
 }
 
 impl Parser<'_> {
-    fn error(&self, reason: &'static str) -> ParseError {
-        let read = &self.text[..self.at.min(self.text.len())];
-        let line = read.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = read.len() - read.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        ParseError {
-            reason,
-            line,
-            column,
-        }
+    /// A failure where reading stopped (`at` stays there; [`parse`] adds line and column).
+    fn error(&self, reason: &'static str) -> Fail {
+        Fail(reason)
     }
 
     fn peek(&self) -> Option<u8> {
@@ -364,7 +373,7 @@ impl Parser<'_> {
     }
 
     /// Consumes `b` after optional whitespace, or fails with `reason`.
-    fn expect(&mut self, b: u8, reason: &'static str) -> Result<(), ParseError> {
+    fn expect(&mut self, b: u8, reason: &'static str) -> Result<(), Fail> {
         self.skip_whitespace();
         if self.peek() == Some(b) {
             self.at += 1;
@@ -378,7 +387,7 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self) -> Result<Value, ParseError> {
+    fn value(&mut self) -> Result<Value, Fail> {
         self.skip_whitespace();
         let Some(b) = self.peek() else {
             return Err(self.error("EOF while parsing a value"));
@@ -407,7 +416,7 @@ impl Parser<'_> {
         }
     }
 
-    fn ident(&mut self, word: &[u8], value: Value) -> Result<Value, ParseError> {
+    fn ident(&mut self, word: &[u8], value: Value) -> Result<Value, Fail> {
         if self.text[self.at..].starts_with(word) {
             self.at += word.len();
             Ok(value)
@@ -417,7 +426,7 @@ impl Parser<'_> {
     }
 
     /// After `[`.
-    fn array(&mut self) -> Result<Value, ParseError> {
+    fn array(&mut self) -> Result<Value, Fail> {
         let mut items = Vec::new();
         if !self.closes_at_once(b']') {
             loop {
@@ -431,7 +440,7 @@ impl Parser<'_> {
     }
 
     /// After `{`.
-    fn object(&mut self) -> Result<Value, ParseError> {
+    fn object(&mut self) -> Result<Value, Fail> {
         let mut map = Map::new();
         if !self.closes_at_once(b'}') {
             loop {
@@ -468,7 +477,7 @@ impl Parser<'_> {
         close: u8,
         expected: &'static str,
         eof: &'static str,
-    ) -> Result<bool, ParseError> {
+    ) -> Result<bool, Fail> {
         self.skip_whitespace();
         match self.peek() {
             Some(b',') => {
@@ -485,36 +494,46 @@ impl Parser<'_> {
     }
 
     /// At `"`: the string's contents, unescaped.
-    fn string(&mut self) -> Result<String, ParseError> {
+    fn string(&mut self) -> Result<String, Fail> {
         self.at += 1;
         let mut out = String::new();
         let mut start = self.at;
         loop {
-            let Some(b) = self.peek() else {
+            // Skip to the next byte that needs a look (a tight loop: most bytes need none).
+            let rest = &self.text[self.at..];
+            let Some(n) = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            else {
+                self.at = self.text.len();
                 return Err(self.error("EOF while parsing a string"));
             };
-            match b {
-                b'"' | b'\\' => {
-                    // `start..at` lies between ASCII bytes of a `&str`: char boundaries.
-                    out.push_str(std::str::from_utf8(&self.text[start..self.at]).unwrap_or(""));
-                    self.at += 1;
-                    if b == b'"' {
-                        return Ok(out);
-                    }
-                    self.escape(&mut out)?;
-                    start = self.at;
-                }
-                0x00..=0x1F => {
-                    return Err(self
-                        .error("control character (\\u0000-\\u001F) found while parsing a string"))
-                }
-                _ => self.at += 1,
+            self.at += n;
+            let b = rest[n];
+            if b < 0x20 {
+                return Err(
+                    self.error("control character (\\u0000-\\u001F) found while parsing a string")
+                );
             }
+            // `start` and `at` are next to ASCII bytes: char boundaries.
+            let piece = &self.src[start..self.at];
+            self.at += 1;
+            if b == b'"' {
+                // Most strings have no escape: one allocation of the right size.
+                return Ok(if out.is_empty() {
+                    piece.to_owned()
+                } else {
+                    out + piece
+                });
+            }
+            out.push_str(piece);
+            self.escape(&mut out)?;
+            start = self.at;
         }
     }
 
     /// After `\`.
-    fn escape(&mut self, out: &mut String) -> Result<(), ParseError> {
+    fn escape(&mut self, out: &mut String) -> Result<(), Fail> {
         let Some(b) = self.peek() else {
             return Err(self.error("EOF while parsing a string"));
         };
@@ -555,7 +574,7 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn hex4(&mut self) -> Result<u32, ParseError> {
+    fn hex4(&mut self) -> Result<u32, Fail> {
         let mut n = 0;
         for _ in 0..4 {
             let digit = match self.peek() {
@@ -571,7 +590,7 @@ impl Parser<'_> {
     /// serde_json's number grammar and conversion (its `parse_integer` … `f64_from_parts`,
     /// without `float_roundtrip`): an integer that fits is a `u64` (or, negative, an `i64`);
     /// anything else is `significand × 10^exponent` in `f64`, the significand cut at `u64`.
-    fn number(&mut self) -> Result<Value, ParseError> {
+    fn number(&mut self) -> Result<Value, Fail> {
         let positive = self.peek() != Some(b'-');
         if !positive {
             self.at += 1;

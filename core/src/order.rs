@@ -1,13 +1,39 @@
 //! Sorting, in one place. Every sort of the crate goes through [`stable_order`], so the npm
-//! bundle carries one instantiation of the standard library's sort: each `sort*` call on another
-//! element type or closure added 2–5 KB of wasm (34 KB in all before this module).
+//! bundle carries one sort: each `sort*` call on another element type or closure added 2–5 KB of
+//! wasm (34 KB in all before this module). It is a plain merge sort rather than std's
+//! (driftsort with its small-sort networks, ~3 KB of wasm): the sorts here are of issues, 249
+//! countries and a Unicode table decoded once.
 
 use std::cmp::Ordering;
 
 /// The indices `0..len` in the order `cmp` defines; equal elements keep their relative order.
 pub fn stable_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
+    // Bottom-up: merge runs of width 1, 2, 4… from `order` into `merged`, then swap them.
     let mut order: Vec<usize> = (0..len).collect();
-    order.sort_by(|&a, &b| cmp(a, b));
+    let mut merged = Vec::with_capacity(len);
+    let mut width = 1;
+    while width < len {
+        merged.clear();
+        for start in (0..len).step_by(2 * width) {
+            let mid = (start + width).min(len);
+            let end = (start + 2 * width).min(len);
+            let (mut left, mut right) = (start, mid);
+            while left < mid && right < end {
+                // Ties take the left run first: the sort is stable.
+                if cmp(order[right], order[left]) == Ordering::Less {
+                    merged.push(order[right]);
+                    right += 1;
+                } else {
+                    merged.push(order[left]);
+                    left += 1;
+                }
+            }
+            merged.extend_from_slice(&order[left..mid]);
+            merged.extend_from_slice(&order[right..end]);
+        }
+        std::mem::swap(&mut order, &mut merged);
+        width *= 2;
+    }
     order
 }
 
@@ -42,6 +68,24 @@ mod tests {
 
     #[test]
     fn matches_the_standard_sort() {
+        for len in [0, 1, 2, 3, 7, 8, 9, 1000, 1025] {
+            let mut seed = 7u64 + len as u64;
+            let items: Vec<(u32, usize)> = (0..len)
+                .map(|i| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((seed >> 40) as u32 % 97, i)
+                })
+                .collect();
+            let mut expected = items.clone();
+            expected.sort_by_key(|x| x.0);
+            assert_eq!(sorted_by(items, |a, b| a.0.cmp(&b.0)), expected, "{len}");
+        }
+    }
+
+    #[test]
+    fn sorts_numbers() {
         let mut seed = 7u64;
         let items: Vec<u32> = (0..1000)
             .map(|_| {
