@@ -164,17 +164,22 @@ impl ContextInput {
         match key {
             "locale" => {
                 self.locale = Some(Locale::parse(value).ok_or_else(|| {
-                    ContextError::Invalid(format!(
-                        "unknown locale `{value}`, expected `es` or `en`"
-                    ))
+                    ContextError::Invalid(
+                        ["unknown locale `", value, "`, expected `es` or `en`"].concat(),
+                    )
                 })?)
             }
             "today" => self.today = Some(value.to_owned()),
             "self_email" => self.self_email = Some(value.to_owned()),
             _ => {
-                return Err(ContextError::Invalid(format!(
-                    "unknown field `{key}`, expected one of `locale`, `today`, `self_email`"
-                )))
+                return Err(ContextError::Invalid(
+                    [
+                        "unknown field `",
+                        key,
+                        "`, expected one of `locale`, `today`, `self_email`",
+                    ]
+                    .concat(),
+                ))
             }
         }
         Ok(())
@@ -221,19 +226,26 @@ pub enum ContextError {
 
 impl ContextError {
     pub fn not_a_string(key: &str) -> ContextError {
-        ContextError::Invalid(format!("`{key}` must be a string"))
+        ContextError::Invalid(["`", key, "` must be a string"].concat())
+    }
+
+    /// The message (also `Display`), built without `core::fmt`, which the npm package leaves out.
+    pub fn message(&self) -> String {
+        match self {
+            ContextError::Invalid(e) => ["invalid context: ", e].concat(),
+            ContextError::Today(v) => [
+                "invalid context: today \"",
+                v,
+                "\" is not a date as YYYY-MM-DD",
+            ]
+            .concat(),
+        }
     }
 }
 
 impl fmt::Display for ContextError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ContextError::Invalid(e) => write!(f, "invalid context: {e}"),
-            ContextError::Today(v) => write!(
-                f,
-                "invalid context: today \"{v}\" is not a date as YYYY-MM-DD"
-            ),
-        }
+        f.write_str(&self.message())
     }
 }
 

@@ -304,13 +304,23 @@ pub struct ParseError {
     pub column: usize,
 }
 
+impl ParseError {
+    /// The message (also `Display`), built without `core::fmt`, which the npm package leaves out.
+    pub fn message(&self) -> String {
+        [
+            self.reason,
+            " at line ",
+            itoa::Buffer::new().format(self.line),
+            " column ",
+            itoa::Buffer::new().format(self.column),
+        ]
+        .concat()
+    }
+}
+
 impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} at line {} column {}",
-            self.reason, self.line, self.column
-        )
+        f.write_str(&self.message())
     }
 }
 

@@ -134,16 +134,11 @@ fn interpolate(template: &str, params: &Params, locale: Locale) -> String {
 }
 
 fn write_param(out: &mut String, name: &str, value: &Param, locale: Locale) {
-    use std::fmt::Write;
     match value {
-        Param::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        // Through serde_json's float printer, not `Display`: one float formatter in the bundle.
-        Param::Num(n) => match serde_json::to_string(n) {
-            Ok(text) => out.push_str(&text),
-            Err(_) => out.push('?'),
-        },
+        // As in the report's JSON (`crate::json`), not through `Display`: one integer and one
+        // float formatter in the bundle, and no `core::fmt`.
+        Param::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
+        Param::Num(n) => out.push_str(&crate::to_json(n)),
         Param::Str(s) if name == "expected" => out.push_str(expected_word(s, locale)),
         Param::Str(s) => out.push_str(s),
         Param::List(items) => out.push_str(&items.join(", ")),

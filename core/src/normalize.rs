@@ -142,14 +142,15 @@ fn parse_number(s: &str) -> Option<Value> {
     // Rewritten in JSON's number syntax and read by core's JSON reader (serde_json's conversion),
     // the one float parser of the bundle.
     let int = int.trim_start_matches('0');
-    let json = format!(
-        "{}{}{}{}{}",
+    let json = [
         if t.starts_with('-') { "-" } else { "" },
         if int.is_empty() { "0" } else { int },
         if frac.is_empty() { "" } else { "." },
         frac,
-        exponent.map(|e| format!("e{e}")).unwrap_or_default(),
-    );
+        if exponent.is_some() { "e" } else { "" },
+        exponent.unwrap_or(""),
+    ]
+    .concat();
     let n = crate::json::parse(&json).ok()?.as_f64()?;
     Number::from_f64(n).map(Value::Number)
 }

@@ -87,7 +87,20 @@ pub fn char_count(s: &str) -> usize {
 /// How a character is shown in a message: printable ones as themselves, others as `U+XXXX`.
 pub fn display_char(c: char) -> String {
     if c.is_control() || c.is_whitespace() || crate::nfc::is_combining_mark(c) {
-        format!("U+{:04X}", u32::from(c))
+        // `U+` and at least four upper-case hex digits, as `{:04X}` (without `format!`: the
+        // npm package leaves `core::fmt` out).
+        let cp = u32::from(c);
+        let digits = (4..6)
+            .rev()
+            .find(|&i| cp >> (4 * i) != 0)
+            .map_or(4, |i| i + 1);
+        let mut out = String::from("U+");
+        for i in (0..digits).rev() {
+            out.push(char::from(
+                b"0123456789ABCDEF"[((cp >> (4 * i)) & 0xF) as usize],
+            ));
+        }
+        out
     } else {
         c.to_string()
     }
@@ -96,6 +109,19 @@ pub fn display_char(c: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_points_shown_as_format_would() {
+        for c in (0..0x11_0000).filter_map(char::from_u32) {
+            let shown = display_char(c);
+            if shown.starts_with("U+") && shown != "U+" {
+                assert_eq!(shown, format!("U+{:04X}", u32::from(c)));
+            }
+        }
+        assert_eq!(display_char('\u{1}'), "U+0001");
+        assert_eq!(display_char('\u{E0100}'), "U+E0100");
+        assert_eq!(display_char('a'), "a");
+    }
 
     #[test]
     fn single_line_collapses_and_trims() {

@@ -21,13 +21,14 @@ static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("../types.d.ts");
 
-/// The one conversion of this crate's errors into a thrown JS `Error`.
-fn into_error(message: impl std::fmt::Display) -> JsError {
-    JsError::new(&format!("onboarding-rules: {message}"))
+/// The one conversion of this crate's errors into a thrown JS `Error`. Messages are joined from
+/// pieces, never `format!`ted: the package leaves `core::fmt` out (decision 57).
+fn into_error(pieces: &[&str]) -> JsError {
+    JsError::new(&[&["onboarding-rules: "], pieces].concat().concat())
 }
 
 fn parse_json(text: &str) -> Result<Value, JsError> {
-    core::json::parse(text).map_err(|e| into_error(format_args!("invalid JSON: {e}")))
+    core::json::parse(text).map_err(|e| into_error(&["invalid JSON: ", &e.message()]))
 }
 
 /// A JS value as JSON, the way `JSON.stringify` sees it (so `validateWizard(x)` and
@@ -37,11 +38,8 @@ fn from_js(value: &JsValue) -> Result<Value, JsError> {
         return Ok(Value::Null);
     }
     let text = js_sys::JSON::stringify(value).map_err(|e| {
-        let reason = js_sys::Error::from(e).message();
-        into_error(format_args!(
-            "input cannot be read as JSON: {}",
-            String::from(reason)
-        ))
+        let reason = String::from(js_sys::Error::from(e).message());
+        into_error(&["input cannot be read as JSON: ", &reason])
     })?;
     match text.as_string() {
         Some(t) => parse_json(&t),
@@ -51,7 +49,7 @@ fn from_js(value: &JsValue) -> Result<Value, JsError> {
 
 /// Core's JSON text as a JS value.
 fn to_js(json: &str) -> Result<JsValue, JsError> {
-    js_sys::JSON::parse(json).map_err(|_| into_error("internal error: unparsable output"))
+    js_sys::JSON::parse(json).map_err(|_| into_error(&["internal error: unparsable output"]))
 }
 
 /// The caller's local date, the default reference date.
@@ -67,21 +65,25 @@ fn local_today() -> Date {
 fn context(ctx: &JsValue) -> Result<Context, JsError> {
     if !(ctx.is_undefined() || ctx.is_null()) && (!ctx.is_object() || js_sys::Array::is_array(ctx))
     {
-        return Err(into_error(ContextError::Invalid(
+        return Err(into_error(&[&ContextError::Invalid(
             "expected an object".into(),
-        )));
+        )
+        .message()]));
     }
-    let value = from_js(ctx).map_err(|_| into_error("invalid context: cannot be read as JSON"))?;
-    Context::from_json(&value, local_today).map_err(into_error)
+    let value =
+        from_js(ctx).map_err(|_| into_error(&["invalid context: cannot be read as JSON"]))?;
+    Context::from_json(&value, local_today).map_err(|e| into_error(&[&e.message()]))
 }
 
 fn step_id(step: &str) -> Result<StepId, JsError> {
     StepId::parse(step).ok_or_else(|| {
         let names: Vec<&str> = StepId::ALL.iter().map(|s| s.name()).collect();
-        into_error(format_args!(
-            "unknown step \"{step}\": expected one of {}",
-            names.join(", ")
-        ))
+        into_error(&[
+            "unknown step \"",
+            step,
+            "\": expected one of ",
+            &names.join(", "),
+        ])
     })
 }
 
@@ -171,9 +173,7 @@ pub fn steps(
     let locale = match locale.as_deref() {
         None => Locale::Es,
         Some(l) => Locale::parse(l).ok_or_else(|| {
-            into_error(format_args!(
-                "unsupported locale \"{l}\": expected \"es\" or \"en\""
-            ))
+            into_error(&["unsupported locale \"", l, "\": expected \"es\" or \"en\""])
         })?,
     };
     to_js(&core::to_json(&core::metadata::steps(locale)))
