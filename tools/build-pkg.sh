@@ -46,11 +46,13 @@ tests/js/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrappin
   --strip-producers --strip-target-features \
   pkg/onboarding_wasm_bg.wasm -o pkg/onboarding_wasm_bg.wasm
 
-exports=$(grep -v '^$' wasm/npm/exports.txt | sed 's/.*/export const & = guard(rules.&);/')
+# The public functions (wasm/npm/exports.txt, also checked against index.d.ts) from api.js.
+exports="export const { $(grep -v '^$' wasm/npm/exports.txt | paste -sd, - | sed 's/,/, /g') } = api(rules, checkReady);"
 for entry in index node; do
   awk -v exports="$exports" '{ if ($0 == "/*EXPORTS*/") print exports; else print }' \
     "wasm/npm/$entry.js" > "pkg/$entry.js"
 done
+cp wasm/npm/api.js pkg/api.js
 cp wasm/npm/index.d.ts pkg/index.d.ts
 cp wasm/npm/README.md pkg/README.md
 VERSION=$(cargo metadata --no-deps --format-version 1 --locked \
@@ -77,7 +79,7 @@ pkg = {
     },
     # Importing has no effect a bundler must keep (node.js initializes at import, but bundlers never use it).
     "sideEffects": False,
-    "files": ["index.js", "node.js", "index.d.ts", "onboarding_wasm.js", "onboarding_wasm.d.ts",
+    "files": ["index.js", "node.js", "api.js", "index.d.ts", "onboarding_wasm.js", "onboarding_wasm.d.ts",
               "onboarding_wasm_bg.wasm", "onboarding_wasm_bg.wasm.d.ts", "README.md"],
     "engines": {"node": ">=20"},
 }

@@ -1,5 +1,6 @@
 // Browser (and bundler) entry: `await init()` once, then call the rules synchronously.
 import initWasm, * as rules from './onboarding_wasm.js';
+import { api } from './api.js';
 
 let ready = null;
 let initialized = false;
@@ -18,13 +19,10 @@ export default function init(moduleOrPath) {
   return ready;
 }
 
-function guard(fn) {
-  return function (...args) {
-    if (!initialized) {
-      throw new Error('onboarding-rules: call `await init()` before using the rules');
-    }
-    return fn(...args);
-  };
+function checkReady() {
+  if (!initialized) {
+    throw new Error('onboarding-rules: call `await init()` before using the rules');
+  }
 }
 
 /*EXPORTS*/

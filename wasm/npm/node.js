@@ -1,6 +1,7 @@
 // Node.js entry: the module is compiled synchronously at import, so the rules can be called at once.
 import { readFileSync } from 'node:fs';
 import * as rules from './onboarding_wasm.js';
+import { api } from './api.js';
 
 rules.initSync({ module: readFileSync(new URL('./onboarding_wasm_bg.wasm', import.meta.url)) });
 
@@ -9,6 +10,6 @@ export default function init() {
   return Promise.resolve();
 }
 
-const guard = (fn) => fn;
+const checkReady = () => {};
 
 /*EXPORTS*/

@@ -15,8 +15,9 @@ const APP_JS: &str = include_str!("../../../web/app.js");
 const STYLE: &str = include_str!("../../../web/style.css");
 
 /// The package files the page loads, with their media types.
-const PKG_FILES: [(&str, &str); 3] = [
+const PKG_FILES: [(&str, &str); 4] = [
     ("index.js", "text/javascript; charset=utf-8"),
+    ("api.js", "text/javascript; charset=utf-8"),
     ("onboarding_wasm.js", "text/javascript; charset=utf-8"),
     ("onboarding_wasm_bg.wasm", "application/wasm"),
 ];

@@ -1,0 +1,67 @@
+// The package's public functions over the wasm module's text exports (see wasm/src/lib.rs):
+// objects go in through JSON.stringify and come out through JSON.parse, here on the JS side,
+// and a module answer that starts with a NUL byte is a misuse, thrown as an Error.
+
+const fail = (message) => new Error(`onboarding-rules: ${message}`);
+
+/** The module's answer: its text, or the Error it reports. */
+function answer(text) {
+  if (text.charCodeAt(0) === 0) throw fail(text.slice(1));
+  return text;
+}
+
+/** A value as JSON, the way JSON.stringify sees it; undefined (or a function) is null. */
+function json(value, what) {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch (e) {
+    throw fail(`${what} cannot be read as JSON: ${e.message}`);
+  }
+}
+
+function context(ctx) {
+  if (ctx !== undefined && ctx !== null && (typeof ctx !== 'object' || Array.isArray(ctx))) {
+    throw fail('invalid context: expected an object');
+  }
+  try {
+    return JSON.stringify(ctx ?? null);
+  } catch {
+    throw fail('invalid context: cannot be read as JSON');
+  }
+}
+
+/** The caller's local date, the default reference date. */
+function today() {
+  const d = new Date();
+  const two = (n) => String(n).padStart(2, '0');
+  return `${String(d.getFullYear()).padStart(4, '0')}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+}
+
+function text(value, what) {
+  if (typeof value !== 'string') throw fail(`${what} must be a string`);
+  return value;
+}
+
+/** The public API over `rules` (the wasm-bindgen module); `ready()` guards every call. */
+export function api(rules, ready) {
+  const call = (fn) => (...args) => {
+    ready();
+    return fn(...args);
+  };
+  const wizard = (input, ctx) => answer(rules.validateWizard(input, context(ctx), today()));
+  const step = (id, input, ctx) => answer(rules.validateStep(text(id, 'step'), input, context(ctx), today()));
+  return {
+    validateWizard: call((input, ctx) => JSON.parse(wizard(json(input, 'input'), ctx))),
+    validateStep: call((id, input, ctx) => JSON.parse(step(id, json(input, 'input'), ctx))),
+    validateWizardJson: call((input, ctx) => wizard(text(input, 'the JSON input'), ctx)),
+    validateStepJson: call((id, input, ctx) => step(id, text(input, 'the JSON input'), ctx)),
+    normalize: call((input) => JSON.parse(answer(rules.normalize(json(input, 'input'))))),
+    preview: call((input, ctx) => JSON.parse(answer(rules.preview(json(input, 'input'), context(ctx), today())))),
+    steps: call((locale) => {
+      if (locale !== undefined && typeof locale !== 'string') throw fail(`unsupported locale "${locale}": expected "es" or "en"`);
+      return JSON.parse(answer(rules.steps(locale ?? '')));
+    }),
+    schema: call(() => JSON.parse(rules.schema())),
+    rulesVersion: call(() => rules.rulesVersion()),
+  };
+}
