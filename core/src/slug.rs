@@ -25,7 +25,7 @@ fn transliteration(c: char) -> Option<&'static str> {
     }
     let mut words = NO_DECOMPOSITION.split(' ');
     while let (Some(chars), Some(ascii)) = (words.next(), words.next()) {
-        if chars.contains(c) {
+        if chars.chars().any(|x| x == c) {
             return Some(ascii);
         }
     }

@@ -53,8 +53,19 @@ pub fn single_line(s: &str) -> String {
 /// Multi-line text: NFC, CRLF and lone CR turned into LF, trimmed at both ends.
 pub fn multiline(s: &str) -> String {
     let composed = nfc(s);
-    let unified = if composed.contains('\r') {
-        composed.replace("\r\n", "\n").replace('\r', "\n")
+    let unified = if composed.as_bytes().contains(&b'\r') {
+        // CRLF → LF, then lone CR → LF, in one pass (no substring search in the bundle).
+        let mut out = String::with_capacity(composed.len());
+        let mut chars = composed.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\r' {
+                chars.next_if_eq(&'\n');
+                out.push('\n');
+            } else {
+                out.push(c);
+            }
+        }
+        out
     } else {
         composed
     };
@@ -109,6 +120,25 @@ pub fn display_char(c: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_ends_unified_as_replace_would() {
+        for s in [
+            "a\r\r\nb",
+            "\n\r\n\r",
+            "x\r",
+            "\r\n\r\n",
+            "é\r😀\r\n\n",
+            "no cr\n",
+        ] {
+            let expected = s.replace("\r\n", "\n").replace('\r', "\n");
+            assert_eq!(
+                multiline(&format!("x{s}x")),
+                format!("x{expected}x"),
+                "{s:?}"
+            );
+        }
+    }
 
     #[test]
     fn code_points_shown_as_format_would() {

@@ -25,7 +25,9 @@ fn normalize_once(input: &str) -> String {
     if t.is_empty() {
         return t;
     }
-    let (scheme, rest) = match t.split_once("://") {
+    // The first `://` (found byte-wise: no substring searcher in the bundle).
+    let separator = (0..t.len()).find(|&i| t.as_bytes()[i..].starts_with(b"://"));
+    let (scheme, rest) = match separator.map(|i| (&t[..i], &t[i + 3..])) {
         Some((s, rest)) if is_scheme(s) => (s.to_ascii_lowercase(), rest),
         _ => ("https".to_owned(), t.as_str()),
     };
@@ -71,7 +73,7 @@ pub fn is_valid(url: &str) -> bool {
     };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
-    if authority.contains('@') {
+    if authority.as_bytes().contains(&b'@') {
         return false;
     }
     let (host, port) = match authority.rsplit_once(':') {
