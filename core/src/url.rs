@@ -38,7 +38,7 @@ fn normalize_once(input: &str) -> String {
     let mut out = String::with_capacity(t.len() + 8);
     out.push_str(&scheme);
     out.push_str("://");
-    match authority.rsplit_once('@') {
+    match split_last(authority, b'@') {
         Some((user, host)) => {
             out.push_str(user);
             out.push('@');
@@ -76,7 +76,7 @@ pub fn is_valid(url: &str) -> bool {
     if authority.as_bytes().contains(&b'@') {
         return false;
     }
-    let (host, port) = match authority.rsplit_once(':') {
+    let (host, port) = match split_last(authority, b':') {
         Some((h, p)) => (h, Some(p)),
         None => (authority, None),
     };
@@ -127,6 +127,12 @@ fn is_ipv4(host: &str) -> bool {
                 && (p.len() == 1 || !p.starts_with('0'))
                 && p.parse::<u16>().is_ok_and(|n| n <= 255)
         })
+}
+
+/// `s.rsplit_once(byte)` for an ASCII byte, without std's generic char searcher in the bundle.
+fn split_last(s: &str, byte: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().rposition(|b| b == byte)?;
+    Some((&s[..i], &s[i + 1..]))
 }
 
 #[cfg(test)]

@@ -114,6 +114,11 @@ fn unknown_keys(obj: &Map<String, Value>, known: impl Fn(&str) -> bool) -> Vec<&
     obj.keys().filter(|k| !known(k)).collect()
 }
 
+/// `len` absent values (not `vec![None; len]`, which needs `FieldValue: Clone` in the bundle).
+fn nones(len: usize) -> Values {
+    (0..len).map(|_| None).collect()
+}
+
 fn key_at(mut key: SortKey, level: usize, index: usize) -> SortKey {
     key[level] = u32::try_from(index).unwrap_or(u32::MAX);
     key
@@ -156,7 +161,7 @@ impl Walker<'_> {
             Some(Value::Object(obj)) => obj,
             Some(_) => {
                 self.invalid_type(key, spec.name.to_owned(), "object");
-                return vec![None; spec.fields.len()];
+                return nones(spec.fields.len());
             }
         };
         let values = self.object(spec.fields, obj, spec.name, key, 1);
@@ -600,7 +605,7 @@ impl Walker<'_> {
             let item_path = indexed(&path, i);
             let Value::Object(obj) = item else {
                 self.invalid_type(item_key, item_path, "object");
-                out.push(vec![None; spec.item.len()]);
+                out.push(nones(spec.item.len()));
                 continue;
             };
             let values = self.object(spec.item, obj, &item_path, item_key, level + 2);
