@@ -59,7 +59,7 @@ export function api(rules, ready) {
     preview: call((input, ctx) => JSON.parse(answer(rules.preview(json(input, 'input'), context(ctx), today())))),
     steps: call((locale) => {
       if (locale !== undefined && typeof locale !== 'string') throw fail(`unsupported locale "${locale}": expected "es" or "en"`);
-      return JSON.parse(answer(rules.steps(locale ?? '')));
+      return JSON.parse(answer(rules.steps(locale ?? 'es')));
     }),
     schema: call(() => JSON.parse(rules.schema())),
     rulesVersion: call(() => rules.rulesVersion()),

@@ -94,14 +94,10 @@ pub fn preview(json: &str, ctx: &str, today: &str) -> String {
     })())
 }
 
-/// The wizard's steps and fields in `locale` (empty: `es`).
+/// The wizard's steps and fields in `locale` (`api.js` passes `es` when the caller gave none).
 #[wasm_bindgen]
 pub fn steps(locale: &str) -> String {
-    let parsed = match locale {
-        "" => Some(Locale::Es),
-        l => Locale::parse(l),
-    };
-    match parsed {
+    match Locale::parse(locale) {
         Some(l) => core::to_json(&core::metadata::steps(l)),
         None => error(&[
             "unsupported locale \"",

@@ -97,6 +97,8 @@ test('hostile input gives a report or an Error, and the module keeps working', (
   throwsClearly(() => rules.validateWizard(valid, { lang: 'es' }), /unknown field `lang`/);
   throwsClearly(() => rules.validateWizard(valid, 'es'), /expected an object/);
   throwsClearly(() => rules.steps('fr'), /unsupported locale "fr"/);
+  throwsClearly(() => rules.steps(''), /unsupported locale ""/);
+  throwsClearly(() => rules.validateStep('', {}, ctx), /unknown step ""/);
   // Arguments of the wrong type are converted by wasm-bindgen or refused with a TypeError-like Error.
   assert.throws(() => rules.validateWizardJson(42, ctx), Error);
   stillWorks();
