@@ -40,8 +40,9 @@ RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zf
 rm -rf pkg && mkdir -p pkg
 wasm-bindgen --target web --out-dir pkg --out-name onboarding_wasm \
   target/wasm32-unknown-unknown/wasm-release/onboarding_wasm.wasm
-# The custom sections (producers, target features) are for tools, not for running: stripped.
-tests/js/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+# -Oz until nothing changes (--converge: 0.2 KB gzip). The custom sections (producers, target
+# features) are for tools, not for running: stripped.
+tests/js/node_modules/.bin/wasm-opt -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-reference-types --enable-multivalue --enable-sign-ext \
   --strip-producers --strip-target-features \
   pkg/onboarding_wasm_bg.wasm -o pkg/onboarding_wasm_bg.wasm
