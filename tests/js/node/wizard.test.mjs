@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { launch } from './browser.mjs';
@@ -20,8 +20,11 @@ let browser;
 let dbDir;
 
 before(async () => {
+  const binary = path.join(root, 'target/debug/onboarding-server');
+  // Without this check a missing binary fails asynchronously and the tests show as cancelled.
+  if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`cargo build -p onboarding-server\` first`);
   dbDir = mkdtempSync(path.join(tmpdir(), 'wizard-'));
-  server = spawn(path.join(root, 'target/debug/onboarding-server'), [
+  server = spawn(binary, [
     'serve', '--dev', '--bind', '127.0.0.1:0',
     '--database-url', `sqlite://${dbDir}/wizard.db?mode=rwc`,
     '--pkg-dir', path.join(root, 'pkg'),
