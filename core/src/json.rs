@@ -9,7 +9,7 @@
 //!
 //! `core/tests/it/json.rs` compares both with serde_json over every vector, the fixtures, the
 //! metadata, the schema and edge cases, and the fuzz targets compare the reader on every input.
-//! Why: serde's serializer, deserializer and derived impls were ~20 KB of the package's wasm.
+//! Why: serde's serializer, deserializer and derived impls were ~20 KB of the package's raw wasm.
 
 use crate::metadata::{FieldMeta, OptionMeta, StepMeta};
 use crate::report::{Code, Issue, Param, Params, Report, Severity};
