@@ -335,20 +335,19 @@ const MAX_DEPTH: usize = 127;
 pub fn parse(text: &str) -> Result<Value, ParseError> {
     let mut p = Parser {
         src: text,
-        text: text.as_bytes(),
         at: 0,
         depth: 0,
     };
     let value = p.value().and_then(|value| {
         p.skip_whitespace();
-        if p.at < p.text.len() {
-            Err(p.error("trailing characters"))
+        if p.at < p.text().len() {
+            Err(Fail("trailing characters"))
         } else {
             Ok(value)
         }
     });
     value.map_err(|Fail(reason)| {
-        let read = &p.text[..p.at.min(p.text.len())];
+        let read = &p.text()[..p.at.min(p.text().len())];
         ParseError {
             reason,
             line: read.iter().filter(|&&b| b == b'\n').count() + 1,
@@ -357,24 +356,23 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
     })
 }
 
-/// Why reading stopped, inside the parser: one word, so results stay the size of a `Value`.
+/// Why reading stopped, inside the parser (where: `at`, which stays there; [`parse`] adds line
+/// and column): one word, so results stay the size of a `Value`.
 struct Fail(&'static str);
 
 struct Parser<'t> {
     src: &'t str,
-    text: &'t [u8],
     at: usize,
     depth: usize,
 }
 
-impl Parser<'_> {
-    /// A failure where reading stopped (`at` stays there; [`parse`] adds line and column).
-    fn error(&self, reason: &'static str) -> Fail {
-        Fail(reason)
+impl<'t> Parser<'t> {
+    fn text(&self) -> &'t [u8] {
+        self.src.as_bytes()
     }
 
     fn peek(&self) -> Option<u8> {
-        self.text.get(self.at).copied()
+        self.text().get(self.at).copied()
     }
 
     fn skip_whitespace(&mut self) {
@@ -390,7 +388,7 @@ impl Parser<'_> {
             self.at += 1;
             Ok(())
         } else {
-            Err(self.error(if self.peek().is_none() {
+            Err(Fail(if self.peek().is_none() {
                 "EOF while parsing"
             } else {
                 reason
@@ -401,7 +399,7 @@ impl Parser<'_> {
     fn value(&mut self) -> Result<Value, Fail> {
         self.skip_whitespace();
         let Some(b) = self.peek() else {
-            return Err(self.error("EOF while parsing a value"));
+            return Err(Fail("EOF while parsing a value"));
         };
         match b {
             b'n' => self.ident(b"null", Value::Null),
@@ -412,7 +410,7 @@ impl Parser<'_> {
             b'[' | b'{' => {
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
-                    return Err(self.error("recursion limit exceeded"));
+                    return Err(Fail("recursion limit exceeded"));
                 }
                 self.at += 1;
                 let value = if b == b'[' {
@@ -423,16 +421,16 @@ impl Parser<'_> {
                 self.depth -= 1;
                 Ok(value)
             }
-            _ => Err(self.error("expected value")),
+            _ => Err(Fail("expected value")),
         }
     }
 
     fn ident(&mut self, word: &[u8], value: Value) -> Result<Value, Fail> {
-        if self.text[self.at..].starts_with(word) {
+        if self.text()[self.at..].starts_with(word) {
             self.at += word.len();
             Ok(value)
         } else {
-            Err(self.error("expected ident"))
+            Err(Fail("expected ident"))
         }
     }
 
@@ -458,8 +456,8 @@ impl Parser<'_> {
                 self.skip_whitespace();
                 match self.peek() {
                     Some(b'"') => {}
-                    Some(_) => return Err(self.error("key must be a string")),
-                    None => return Err(self.error("EOF while parsing an object")),
+                    Some(_) => return Err(Fail("key must be a string")),
+                    None => return Err(Fail("EOF while parsing an object")),
                 }
                 let key = self.string()?;
                 self.expect(b':', "expected `:`")?;
@@ -499,8 +497,8 @@ impl Parser<'_> {
                 self.at += 1;
                 Ok(true)
             }
-            Some(_) => Err(self.error(expected)),
-            None => Err(self.error(eof)),
+            Some(_) => Err(Fail(expected)),
+            None => Err(Fail(eof)),
         }
     }
 
@@ -511,20 +509,20 @@ impl Parser<'_> {
         let mut start = self.at;
         loop {
             // Skip to the next byte that needs a look (a tight loop: most bytes need none).
-            let rest = &self.text[self.at..];
+            let rest = &self.text()[self.at..];
             let Some(n) = rest
                 .iter()
                 .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
             else {
-                self.at = self.text.len();
-                return Err(self.error("EOF while parsing a string"));
+                self.at = self.text().len();
+                return Err(Fail("EOF while parsing a string"));
             };
             self.at += n;
             let b = rest[n];
             if b < 0x20 {
-                return Err(
-                    self.error("control character (\\u0000-\\u001F) found while parsing a string")
-                );
+                return Err(Fail(
+                    "control character (\\u0000-\\u001F) found while parsing a string",
+                ));
             }
             // `start` and `at` are next to ASCII bytes: char boundaries.
             let piece = &self.src[start..self.at];
@@ -546,7 +544,7 @@ impl Parser<'_> {
     /// After `\`.
     fn escape(&mut self, out: &mut String) -> Result<(), Fail> {
         let Some(b) = self.peek() else {
-            return Err(self.error("EOF while parsing a string"));
+            return Err(Fail("EOF while parsing a string"));
         };
         self.at += 1;
         let c = match b {
@@ -562,24 +560,22 @@ impl Parser<'_> {
                 let high = self.hex4()?;
                 let code = match high {
                     0xD800..=0xDBFF => {
-                        if !self.text[self.at..].starts_with(b"\\u") {
-                            return Err(self.error("unexpected end of hex escape"));
+                        if !self.text()[self.at..].starts_with(b"\\u") {
+                            return Err(Fail("unexpected end of hex escape"));
                         }
                         self.at += 2;
                         let low = self.hex4()?;
                         if !(0xDC00..=0xDFFF).contains(&low) {
-                            return Err(self.error("lone leading surrogate in hex escape"));
+                            return Err(Fail("lone leading surrogate in hex escape"));
                         }
                         0x1_0000 + ((high - 0xD800) << 10 | (low - 0xDC00))
                     }
-                    0xDC00..=0xDFFF => {
-                        return Err(self.error("lone leading surrogate in hex escape"))
-                    }
+                    0xDC00..=0xDFFF => return Err(Fail("lone leading surrogate in hex escape")),
                     _ => high,
                 };
-                char::from_u32(code).ok_or_else(|| self.error("invalid unicode code point"))?
+                char::from_u32(code).ok_or(Fail("invalid unicode code point"))?
             }
-            _ => return Err(self.error("invalid escape")),
+            _ => return Err(Fail("invalid escape")),
         };
         out.push(c);
         Ok(())
@@ -590,9 +586,9 @@ impl Parser<'_> {
         for _ in 0..4 {
             let digit = match self.peek() {
                 Some(b) => char::from(b).to_digit(16),
-                None => return Err(self.error("EOF while parsing a string")),
+                None => return Err(Fail("EOF while parsing a string")),
             };
-            n = n * 16 + digit.ok_or_else(|| self.error("invalid escape"))?;
+            n = n * 16 + digit.ok_or(Fail("invalid escape"))?;
             self.at += 1;
         }
         Ok(n)
@@ -613,7 +609,7 @@ impl Parser<'_> {
             Some(b'0') => {
                 self.at += 1;
                 if matches!(self.peek(), Some(b'0'..=b'9')) {
-                    return Err(self.error("invalid number"));
+                    return Err(Fail("invalid number"));
                 }
             }
             Some(b'1'..=b'9') => {
@@ -628,8 +624,8 @@ impl Parser<'_> {
                     }
                 }
             }
-            None => return Err(self.error("EOF while parsing a value")),
-            Some(_) => return Err(self.error("invalid number")),
+            None => return Err(Fail("EOF while parsing a value")),
+            Some(_) => return Err(Fail("invalid number")),
         }
         let mut float = overflowed;
         if self.peek() == Some(b'.') {
@@ -652,7 +648,7 @@ impl Parser<'_> {
                 }
             }
             if digits == 0 {
-                return Err(self.error(if self.peek().is_some() {
+                return Err(Fail(if self.peek().is_some() {
                     "invalid number"
                 } else {
                     "EOF while parsing a value"
@@ -675,8 +671,8 @@ impl Parser<'_> {
             };
             let mut exp: i32 = match self.peek() {
                 Some(d @ b'0'..=b'9') => i32::from(d - b'0'),
-                None => return Err(self.error("EOF while parsing a value")),
-                Some(_) => return Err(self.error("invalid number")),
+                None => return Err(Fail("EOF while parsing a value")),
+                Some(_) => return Err(Fail("invalid number")),
             };
             self.at += 1;
             while let Some(d @ b'0'..=b'9') = self.peek() {
@@ -687,7 +683,7 @@ impl Parser<'_> {
                     None => {
                         // serde_json's parse_exponent_overflow.
                         if significand != 0 && positive_exp {
-                            return Err(self.error("number out of range"));
+                            return Err(Fail("number out of range"));
                         }
                         while let Some(b'0'..=b'9') = self.peek() {
                             self.at += 1;
@@ -714,8 +710,7 @@ impl Parser<'_> {
                 float_value(-(significand as f64))
             });
         }
-        let f = f64_from_parts(significand, exponent)
-            .ok_or_else(|| self.error("number out of range"))?;
+        let f = f64_from_parts(significand, exponent).ok_or(Fail("number out of range"))?;
         Ok(float_value(if positive { f } else { -f }))
     }
 }

@@ -2,6 +2,7 @@
 //! The same function runs in the browser and on the server, so the texts match byte for byte.
 
 use crate::context::Locale;
+use crate::json::ToJson;
 use crate::report::{Code, Param, Params};
 
 /// The message of an issue in `locale`.
@@ -135,10 +136,9 @@ fn interpolate(template: &str, params: &Params, locale: Locale) -> String {
 
 fn write_param(out: &mut String, name: &str, value: &Param, locale: Locale) {
     match value {
-        // As in the report's JSON (`crate::json`), not through `Display`: one integer and one
-        // float formatter in the bundle, and no `core::fmt`.
-        Param::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
-        Param::Num(n) => out.push_str(&crate::to_json(n)),
+        // As in the report's JSON, not through `Display`: one integer and one float formatter
+        // in the bundle, and no `core::fmt`.
+        Param::Int(_) | Param::Num(_) => value.write_json(out),
         Param::Str(s) if name == "expected" => out.push_str(expected_word(s, locale)),
         Param::Str(s) => out.push_str(s),
         Param::List(items) => out.push_str(&items.join(", ")),

@@ -1,6 +1,7 @@
 //! The organization slug: lower-case ASCII, Latin diacritics transliterated (through canonical
 //! decompositions, plus a few letters that have none), every other run of non-alphanumerics
-//! turned into one `-`, at most 60 characters, `org` if nothing is left. The server alone appends `-2`, `-3`… when a slug is taken.
+//! turned into one `-`, at most 60 characters, `org` if nothing is left. The server alone
+//! appends `-2`, `-3`… when a slug is taken.
 
 pub const MAX_LEN: usize = 60;
 pub const FALLBACK: &str = "org";
