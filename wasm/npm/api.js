@@ -30,8 +30,12 @@ function context(ctx) {
   }
 }
 
-/** The caller's local date, the default reference date. */
-function today() {
+/**
+ * The caller's local date, the default reference date; '' when the context brings its own
+ * `today` as a string (the module then never reads this), so most calls skip the clock.
+ */
+function today(ctx) {
+  if (typeof ctx?.today === 'string') return '';
   const d = new Date();
   const two = (n) => String(n).padStart(2, '0');
   return `${String(d.getFullYear()).padStart(4, '0')}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
@@ -48,15 +52,15 @@ export function api(rules, ready) {
     ready();
     return fn(...args);
   };
-  const wizard = (input, ctx) => answer(rules.validateWizard(input, context(ctx), today()));
-  const step = (id, input, ctx) => answer(rules.validateStep(text(id, 'step'), input, context(ctx), today()));
+  const wizard = (input, ctx) => answer(rules.validateWizard(input, context(ctx), today(ctx)));
+  const step = (id, input, ctx) => answer(rules.validateStep(text(id, 'step'), input, context(ctx), today(ctx)));
   return {
     validateWizard: call((input, ctx) => JSON.parse(wizard(json(input, 'input'), ctx))),
     validateStep: call((id, input, ctx) => JSON.parse(step(id, json(input, 'input'), ctx))),
     validateWizardJson: call((input, ctx) => wizard(text(input, 'the JSON input'), ctx)),
     validateStepJson: call((id, input, ctx) => step(id, text(input, 'the JSON input'), ctx)),
     normalize: call((input) => JSON.parse(answer(rules.normalize(json(input, 'input'))))),
-    preview: call((input, ctx) => JSON.parse(answer(rules.preview(json(input, 'input'), context(ctx), today())))),
+    preview: call((input, ctx) => JSON.parse(answer(rules.preview(json(input, 'input'), context(ctx), today(ctx))))),
     steps: call((locale) => {
       if (locale !== undefined && typeof locale !== 'string') throw fail(`unsupported locale "${locale}": expected "es" or "en"`);
       return JSON.parse(answer(rules.steps(locale ?? 'es')));
