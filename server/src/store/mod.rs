@@ -4,12 +4,15 @@
 //! Every multi-row write is one transaction.
 
 mod insights;
+mod pool;
 
 use crate::clock::Clock;
 pub use insights::Funnel;
 use onboarding_core::Records;
+pub use pool::{Conn, ConnPool, Tx};
 use serde_json::Value;
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::AnyConnection;
 use sqlx::{AnyPool, Row};
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,12 +59,15 @@ end $$;";
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    /// Reads (and, on PostgreSQL, everything).
+    /// sqlx's pool, for the migrations and system work (expiry, insights, readiness), not for
+    /// requests; small, and it opens connections only when used.
     pub pool: AnyPool,
-    /// Write transactions. On SQLite one connection, so writers queue in order inside the
-    /// process instead of polling SQLite's lock (its busy handler sleeps up to 100 ms a turn,
+    /// Requests' reads (and, on PostgreSQL, everything requests do): see `pool.rs`.
+    requests: ConnPool,
+    /// Requests' write transactions. On SQLite one connection, so writers queue in order inside
+    /// the process instead of polling SQLite's lock (its busy handler sleeps up to 100 ms a turn,
     /// which made the write tail latency); on PostgreSQL the same pool as reads.
-    writer: AnyPool,
+    writer: ConnPool,
     pub engine: Engine,
     /// Every timestamp the store writes comes from here (tests move it forward).
     pub clock: Arc<Clock>,
@@ -147,47 +153,49 @@ impl Store {
         if engine == Engine::Sqlite {
             create_sqlite_parent_dir(url)?;
         }
-        let options = |max: u32| {
-            AnyPoolOptions::new()
-                .max_connections(max)
-                .acquire_timeout(Duration::from_secs(3))
-                // No ping before each use: it costs a round trip (PostgreSQL) or a hop to the
-                // connection's thread (SQLite) on every request. A connection that died while
-                // idle fails its next statement instead, which answers 503 + Retry-After and is
-                // not returned to the pool (tests/api/reliability.rs).
-                .test_before_acquire(false)
-                .after_connect(move |conn, _| {
-                    Box::pin(async move {
-                        if engine == Engine::Sqlite {
-                            // WAL lets readers run beside the one writer; busy_timeout covers
-                            // other processes (the migrations, an operator's sqlite3 shell).
-                            for pragma in [
-                                "pragma journal_mode = wal",
-                                "pragma busy_timeout = 10000",
-                                "pragma foreign_keys = on",
-                                "pragma synchronous = normal",
-                            ] {
-                                sqlx::query(pragma).execute(&mut *conn).await?;
-                            }
-                        }
-                        Ok(())
-                    })
-                })
+        let setup: &'static [&'static str] = match engine {
+            // WAL lets readers run beside the one writer; busy_timeout covers other processes
+            // (the migrations, an operator's sqlite3 shell).
+            Engine::Sqlite => &[
+                "pragma journal_mode = wal",
+                "pragma busy_timeout = 10000",
+                "pragma foreign_keys = on",
+                "pragma synchronous = normal",
+            ],
+            Engine::Postgres => &[],
         };
-        let connect_error = |e: sqlx::Error| format!("cannot connect to the database: {e}");
-        let (pool, writer) = match engine {
+        let acquire_timeout = Duration::from_secs(3);
+        let pool = AnyPoolOptions::new()
+            .max_connections(4)
+            .min_connections(0)
+            .acquire_timeout(acquire_timeout)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    for statement in setup {
+                        sqlx::query(statement).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let options: AnyConnectOptions = url
+            .parse()
+            .map_err(|e| format!("invalid database URL: {e}"))?;
+        let (requests, writer) = match engine {
             Engine::Postgres => {
-                let pool = options(16).connect(url).await.map_err(connect_error)?;
-                (pool.clone(), pool)
+                let requests = ConnPool::new(options, 16, setup, acquire_timeout);
+                (requests.clone(), requests)
             }
-            Engine::Sqlite => {
-                let pool = options(8).connect(url).await.map_err(connect_error)?;
-                let writer = options(1).connect(url).await.map_err(connect_error)?;
-                (pool, writer)
-            }
+            Engine::Sqlite => (
+                ConnPool::new(options.clone(), 8, setup, acquire_timeout),
+                ConnPool::new(options, 1, setup, acquire_timeout),
+            ),
         };
         Ok(Store {
             pool,
+            requests,
             writer,
             engine,
             clock: Arc::default(),
@@ -217,36 +225,29 @@ impl Store {
 
     /// A read transaction on behalf of `user`. On PostgreSQL it runs as the RLS-bound role with
     /// the user id set, both `local` to the transaction, never left on a pooled connection.
-    pub async fn begin(
-        &self,
-        user: &str,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        self.begin_on(&self.pool, user).await
+    pub async fn begin(&self, user: &str) -> Result<Tx, sqlx::Error> {
+        self.begin_on(&self.requests, user).await
     }
 
     /// A write transaction on behalf of `user` (on SQLite, on the one writer connection).
-    pub async fn begin_write(
-        &self,
-        user: &str,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    pub async fn begin_write(&self, user: &str) -> Result<Tx, sqlx::Error> {
         self.begin_on(&self.writer, user).await
     }
 
-    async fn begin_on(
-        &self,
-        pool: &AnyPool,
-        user: &str,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    async fn begin_on(&self, pool: &ConnPool, user: &str) -> Result<Tx, sqlx::Error> {
         if self.engine == Engine::Sqlite {
-            return pool.begin().await;
+            return pool.begin(None).await;
         }
         // One round trip for BEGIN, the role and the user id: a custom BEGIN goes out as a simple
         // query, which may hold several statements (`set_config('role', …, true)` is `SET LOCAL
         // ROLE`). Simple queries take no parameters, so the user id is an E'' literal.
-        pool.begin_with(format!(
-            "begin; select set_config('role', 'onboarding_app', true), \
-             set_config('app.user_id', {}, true)",
-            pg_literal(user)
+        pool.begin(Some(
+            format!(
+                "begin; select set_config('role', 'onboarding_app', true), \
+                 set_config('app.user_id', {}, true)",
+                pg_literal(user)
+            )
+            .into(),
         ))
         .await
     }
@@ -260,7 +261,10 @@ impl Store {
         query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     ) -> Result<Option<AnyRow>, sqlx::Error> {
         if self.engine == Engine::Sqlite {
-            return query.fetch_optional(&self.pool).await;
+            let mut conn = self.requests.acquire().await?;
+            let row = query.fetch_optional(&mut *conn).await?;
+            conn.release();
+            return Ok(row);
         }
         let mut tx = self.begin(user).await?;
         let row = query.fetch_optional(&mut *tx).await?;
@@ -275,7 +279,10 @@ impl Store {
         query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     ) -> Result<Vec<AnyRow>, sqlx::Error> {
         if self.engine == Engine::Sqlite {
-            return query.fetch_all(&self.pool).await;
+            let mut conn = self.requests.acquire().await?;
+            let rows = query.fetch_all(&mut *conn).await?;
+            conn.release();
+            return Ok(rows);
         }
         let mut tx = self.begin(user).await?;
         let rows = query.fetch_all(&mut *tx).await?;
@@ -350,11 +357,11 @@ impl Store {
         })
     }
 
-    /// Saves one step into the user's open session, in one transaction that starts by locking
-    /// the session row (a no-op update `returning` it: the row lock on PostgreSQL, the write lock
-    /// on SQLite), so concurrent saves queue instead of racing and no step is lost. A session
-    /// inactive for longer than `ttl_ms` (by the store's clock) is refused as expired. With `expected`, the session must
-    /// still be at that version. Returns the new version and the completed steps.
+    /// Saves one step into the user's open session. A session inactive for longer than `ttl_ms`
+    /// (by the store's clock) is refused as expired. With `expected`, the session must still be
+    /// at that version. Returns the new version and the completed steps. No save is lost to a
+    /// concurrent one: on PostgreSQL the transaction starts by locking the session row, so
+    /// concurrent saves queue; on SQLite the save is read, then compare-and-swap (decision 61).
     pub async fn save_step(
         &self,
         user: &str,
@@ -364,81 +371,108 @@ impl Store {
         data: &Value,
         step_valid: bool,
     ) -> Result<(i64, Vec<String>), SaveError> {
-        let now = self.clock.now_ms();
-        let mut tx = self.begin_write(user).await?;
-        let sql = format!("update onboarding_sessions set updated_at = updated_at where user_id = $1 and status = 'in_progress' returning {SESSION_COLUMNS}");
-        let Some(row) = sqlx::query(&sql)
-            .bind(user)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Err(SaveError::NoSession);
-        };
-        let current = session(&row)?;
-        if now.saturating_sub(current.last_activity_at) > ttl_ms {
-            return Err(SaveError::Expired);
+        match self.engine {
+            Engine::Sqlite => loop {
+                let current = self.open_session(user).await?;
+                let (next, draft, completed) = saved(
+                    current,
+                    self.clock.now_ms(),
+                    ttl_ms,
+                    expected,
+                    step,
+                    data,
+                    step_valid,
+                )?;
+                if self
+                    .write_step_sqlite(&next, &draft, &completed, step, step_valid)
+                    .await?
+                {
+                    return Ok((next.version + 1, completed));
+                }
+                // A concurrent save (or the purge) moved the session since the read: read again.
+            },
+            Engine::Postgres => {
+                let mut tx = self.begin_write(user).await?;
+                // A no-op update `returning` the row: it locks the session for this transaction.
+                let sql = format!("update onboarding_sessions set updated_at = updated_at where user_id = $1 and status = 'in_progress' returning {SESSION_COLUMNS}");
+                let row = sqlx::query(&sql)
+                    .bind(user)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let current = row.as_ref().map(session).transpose()?;
+                let (next, draft, completed) = match saved(
+                    current,
+                    self.clock.now_ms(),
+                    ttl_ms,
+                    expected,
+                    step,
+                    data,
+                    step_valid,
+                ) {
+                    Ok(saved) => saved,
+                    Err(refused) => {
+                        tx.rollback().await?;
+                        return Err(refused);
+                    }
+                };
+                // The update and its events as one data-modifying CTE (one round trip fewer while
+                // the session is locked).
+                let events = if step_valid { 2 } else { 1 };
+                let sql = format!(
+                    "with saved as ({STEP_UPDATE} returning id) {EVENT_INSERT} select e.* from (values {}) \
+                     as e(id, session_id, user_id, kind, step, created_at, updated_at) where exists (select 1 from saved)",
+                    event_rows(step_valid)
+                );
+                let written = step_write(&sql, &next, &draft, &completed, step, step_valid)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if written != events {
+                    // The session row is locked by this transaction: this does not happen.
+                    return Err(SaveError::Db(sqlx::Error::RowNotFound));
+                }
+                tx.commit().await?;
+                Ok((next.version + 1, completed))
+            }
         }
-        if expected.is_some_and(|v| v != current.version) {
-            return Err(SaveError::Stale(current.version));
+    }
+
+    /// The SQLite save's write: one transaction in one statement list, so the writer connection
+    /// makes one hop per save. The update applies only if the session is still open at the
+    /// version read (`changes()` then lets the events in). `false` if it was not: nothing written.
+    /// Any error, or a cancelled request, drops the connection unreleased: it is closed and the
+    /// open transaction rolled back with it (`pool.rs`).
+    async fn write_step_sqlite(
+        &self,
+        read: &Session,
+        draft: &str,
+        completed: &[String],
+        step: &str,
+        step_valid: bool,
+    ) -> Result<bool, sqlx::Error> {
+        // rows_affected would not do: SQLite reports the last DML statement's count again for
+        // BEGIN and COMMIT. The events inserted are selected instead (0: the update missed).
+        // `fetch_all`, not `fetch_optional`, which would stop the list at its first row.
+        let sql = format!(
+            "begin immediate; {STEP_UPDATE} and version = $5 and status = 'in_progress'; \
+             {EVENT_INSERT} select * from (values {}) where changes() = 1; \
+             select changes() as events; commit",
+            event_rows(step_valid)
+        );
+        let mut conn = self.writer.acquire().await?;
+        let rows = step_write(&sql, read, draft, completed, step, step_valid)
+            .fetch_all(&mut *conn)
+            .await?;
+        conn.release();
+        let events = rows
+            .first()
+            .map(|r| r.try_get::<i64, _>("events"))
+            .transpose()?;
+        match events {
+            Some(0) => Ok(false),
+            Some(n) if n == if step_valid { 2 } else { 1 } => Ok(true),
+            _ => Err(sqlx::Error::RowNotFound),
         }
-        let session_id = current.id.as_str();
-        let mut draft = match current.draft {
-            Value::Object(m) => m,
-            _ => Default::default(),
-        };
-        draft.insert(step.to_owned(), data.clone());
-        let mut completed: Vec<String> = current
-            .completed_steps
-            .into_iter()
-            .filter(|s| s != step)
-            .collect();
-        if step_valid {
-            completed.push(step.to_owned());
-        }
-        completed
-            .sort_by_key(|s| onboarding_core::StepId::parse(s).map(onboarding_core::StepId::index));
-        // The session's update and its events in one statement (one hop or round trip fewer
-        // while the session is locked): two statements in one query on SQLite (sqlx runs them
-        // in order, `$n` naming the same arguments in both), a data-modifying CTE on
-        // PostgreSQL. Both inside the transaction, so they still commit or roll back together.
-        let event_rows = if step_valid {
-            "($5, $4, $6, 'step_saved', $7, $3, $3), ($8, $4, $6, 'step_completed', $7, $3, $3)"
-        } else {
-            "($5, $4, $6, 'step_saved', $7, $3, $3)"
-        };
-        let update = "update onboarding_sessions set draft = $1, completed_steps = $2, version = version + 1, last_activity_at = $3, updated_at = $3 where id = $4";
-        let insert = "insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at)";
-        let sql = match self.engine {
-            Engine::Sqlite => format!("{update}; {insert} values {event_rows}"),
-            Engine::Postgres => format!(
-                "with saved as ({update} returning id) {insert} select e.* from (values {event_rows}) \
-                 as e(id, session_id, user_id, kind, step, created_at, updated_at) where exists (select 1 from saved)"
-            ),
-        };
-        let mut query = sqlx::query(&sql)
-            .bind(Value::Object(draft).to_string())
-            .bind(serde_json::to_string(&completed).unwrap_or_else(|_| "[]".into()))
-            .bind(now)
-            .bind(session_id)
-            .bind(new_id())
-            .bind(user)
-            .bind(step);
-        if step_valid {
-            query = query.bind(new_id());
-        }
-        let written = query.execute(&mut *tx).await?.rows_affected();
-        // SQLite counts the update and the events, PostgreSQL the CTE's insert only.
-        let events = if step_valid { 2 } else { 1 };
-        let expected = match self.engine {
-            Engine::Sqlite => 1 + events,
-            Engine::Postgres => events,
-        };
-        if written != expected {
-            // The session row is locked by this transaction: this does not happen.
-            return Err(SaveError::Db(sqlx::Error::RowNotFound));
-        }
-        tx.commit().await?;
-        Ok((current.version + 1, completed))
     }
 
     pub async fn idempotent_response(
@@ -490,6 +524,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if claimed.rows_affected() != 1 {
+            tx.rollback().await?;
             return Ok(Completion::AlreadyCompleted);
         }
         let o = &records.organization;
@@ -614,7 +649,7 @@ impl Store {
     /// several servers at once: each session changes state once (the `where status` guard), the
     /// others' updates skip it. Runs as the connecting role (system work, not a tenant's).
     pub async fn expire_sessions(&self, now: i64, ttl_ms: i64) -> Result<u64, sqlx::Error> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.writer.begin(None).await?;
         let rows = sqlx::query("update onboarding_sessions set status = 'expired', draft = '{}', version = version + 1, updated_at = $1 where status = 'in_progress' and last_activity_at < $2 returning id, user_id")
             .bind(now)
             .bind(now.saturating_sub(ttl_ms))
@@ -693,6 +728,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = claimed else {
+            tx.rollback().await?;
             return Ok(None);
         };
         let (org, role): (String, String) = (row.try_get("organization_id")?, row.try_get("role")?);
@@ -832,6 +868,84 @@ impl Store {
 }
 
 /// `slug-2`, `slug-3`…, kept within the slug's 60 characters.
+/// A step save's update of the session (`$1`–`$4`); each engine adds its own condition.
+const STEP_UPDATE: &str = "update onboarding_sessions set draft = $1, completed_steps = $2, version = version + 1, last_activity_at = $3, updated_at = $3 where id = $4";
+const EVENT_INSERT: &str =
+    "insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at)";
+
+/// The events of a step save: `step_saved`, and `step_completed` when the step is valid.
+fn event_rows(step_valid: bool) -> &'static str {
+    if step_valid {
+        "($8, $4, $6, 'step_saved', $7, $3, $3), ($9, $4, $6, 'step_completed', $7, $3, $3)"
+    } else {
+        "($8, $4, $6, 'step_saved', $7, $3, $3)"
+    }
+}
+
+/// A step save's statement with its arguments: `$1` draft, `$2` completed steps, `$3` now, `$4`
+/// session id, `$5` the version read, `$6` user, `$7` step, `$8`/`$9` event ids.
+fn step_write<'q>(
+    sql: &'q str,
+    read: &Session,
+    draft: &str,
+    completed: &[String],
+    step: &str,
+    step_valid: bool,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let query = sqlx::query(sql)
+        .bind(draft.to_owned())
+        .bind(serde_json::to_string(completed).unwrap_or_else(|_| "[]".into()))
+        .bind(read.last_activity_at)
+        .bind(read.id.clone())
+        .bind(read.version)
+        .bind(read.user_id.clone())
+        .bind(step.to_owned())
+        .bind(new_id());
+    if step_valid {
+        query.bind(new_id())
+    } else {
+        query
+    }
+}
+
+/// What a step save writes, from the session as read: the session (its `last_activity_at` set to
+/// `now`), the new draft as JSON text and the completed steps in wizard order; or why not.
+fn saved(
+    current: Option<Session>,
+    now: i64,
+    ttl_ms: i64,
+    expected: Option<i64>,
+    step: &str,
+    data: &Value,
+    step_valid: bool,
+) -> Result<(Session, String, Vec<String>), SaveError> {
+    let Some(mut current) = current else {
+        return Err(SaveError::NoSession);
+    };
+    if now.saturating_sub(current.last_activity_at) > ttl_ms {
+        return Err(SaveError::Expired);
+    }
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(SaveError::Stale(current.version));
+    }
+    let mut draft = match std::mem::take(&mut current.draft) {
+        Value::Object(m) => m,
+        _ => Default::default(),
+    };
+    draft.insert(step.to_owned(), data.clone());
+    let mut completed: Vec<String> = std::mem::take(&mut current.completed_steps)
+        .into_iter()
+        .filter(|s| s != step)
+        .collect();
+    if step_valid {
+        completed.push(step.to_owned());
+    }
+    completed
+        .sort_by_key(|s| onboarding_core::StepId::parse(s).map(onboarding_core::StepId::index));
+    current.last_activity_at = now;
+    Ok((current, Value::Object(draft).to_string(), completed))
+}
+
 pub fn suffixed(slug: &str, n: u32) -> String {
     let suffix = format!("-{n}");
     let keep = onboarding_core::slug::MAX_LEN
@@ -841,7 +955,7 @@ pub fn suffixed(slug: &str, n: u32) -> String {
 }
 
 async fn event(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conn: &mut AnyConnection,
     session: &str,
     user: &str,
     kind: &str,
@@ -855,7 +969,7 @@ async fn event(
         .bind(kind)
         .bind(step)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await
         .map(|_| ())
 }

@@ -10,6 +10,89 @@ use sqlx::Row;
 use std::time::{Duration, Instant};
 
 crate::each_engine!(writes_are_rate_limited_per_user_and_address);
+crate::both_engines!(the_request_pool_reuses_only_connections_whose_work_finished);
+
+/// The request pool (store/pool.rs) has no ping on release: it gives a connection back only
+/// after a released read or an ended transaction, and closes any other. A temp table marks a
+/// connection (it lives as long as the connection, on both engines).
+async fn the_request_pool_reuses_only_connections_whose_work_finished(app: TestApp) {
+    use onboarding_server::store::ConnPool;
+    let pool = ConnPool::new(app.url.parse().unwrap(), 1, &[], Duration::from_millis(300));
+    let marked = |name: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            let found = sqlx::query(&format!("select count(*) as n from {name}"))
+                .fetch_one(&mut *conn)
+                .await
+                .is_ok();
+            if found {
+                conn.release();
+            }
+            found
+        }
+    };
+    // Released: the same connection comes back.
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("create temp table kept (x int)")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    conn.release();
+    assert!(marked("kept").await);
+    // While it is out, the next acquire waits, then times out (503 for a request).
+    let held = pool.acquire().await.unwrap();
+    assert!(matches!(
+        pool.acquire().await,
+        Err(sqlx::Error::PoolTimedOut)
+    ));
+    // Dropped without release (an error, a cancelled request): closed, and a new one opened.
+    drop(held);
+    assert!(!marked("kept").await);
+    // A committed or rolled-back transaction gives its connection back; one dropped while open
+    // closes it, which rolls it back.
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("create temp table tx_marker (x int)")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    conn.release();
+    let mut tx = pool.begin(None).await.unwrap();
+    sqlx::query("insert into tx_marker values (1)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let tx = pool.begin(None).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert!(marked("tx_marker").await);
+    let mut tx = pool.begin(None).await.unwrap();
+    sqlx::query("create table left_open (x int)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    drop(tx);
+    assert!(!marked("tx_marker").await);
+    // The open transaction's table was rolled back with it (PostgreSQL: once the server has
+    // seen the connection go; SQLite: once the worker closed it).
+    let gone = async {
+        loop {
+            let mut conn = pool.acquire().await.unwrap();
+            let exists = sqlx::query("select x from left_open")
+                .fetch_all(&mut *conn)
+                .await
+                .is_ok();
+            conn.release();
+            if !exists {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), gone)
+        .await
+        .expect("the open transaction was rolled back");
+}
 
 async fn writes_are_rate_limited_per_user_and_address(engine: Engine) {
     let Some(app) = spawn_app_with(engine, |s| {

@@ -1,0 +1,201 @@
+//! The connection pool requests run on (decision 60). sqlx 0.8's `Pool` pings every connection
+//! when it comes back (a round trip on PostgreSQL, a hop to the worker thread on SQLite; not
+//! configurable), which kept SQLite's one writer connection busy for a fifth of every save. Here
+//! a connection goes back to the pool only when its work finished — a read that returned, a
+//! transaction committed or rolled back — and any other drop (an error, a cancelled request
+//! future, a transaction left open) closes it, so a connection in an unknown state is never
+//! reused and the ping has nothing left to check. sqlx's own pool stays for the migrations and
+//! the system work (`Store::admin`).
+
+use sqlx::{any::AnyConnectOptions, AnyConnection};
+use sqlx::{Any, ConnectOptions, Connection, Database, TransactionManager};
+use std::borrow::Cow;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+type Manager = <Any as Database>::TransactionManager;
+
+#[derive(Clone)]
+pub struct ConnPool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    options: AnyConnectOptions,
+    /// Statements run on every new connection (SQLite's pragmas).
+    setup: &'static [&'static str],
+    idle: Mutex<Vec<AnyConnection>>,
+    /// One permit per connection, idle or in use.
+    permits: Arc<Semaphore>,
+    acquire_timeout: Duration,
+}
+
+impl std::fmt::Debug for ConnPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnPool")
+            .field("available", &self.inner.permits.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnPool {
+    pub fn new(
+        options: AnyConnectOptions,
+        max: usize,
+        setup: &'static [&'static str],
+        acquire_timeout: Duration,
+    ) -> ConnPool {
+        ConnPool {
+            inner: Arc::new(Inner {
+                options,
+                setup,
+                idle: Mutex::new(Vec::with_capacity(max)),
+                permits: Arc::new(Semaphore::new(max)),
+                acquire_timeout,
+            }),
+        }
+    }
+
+    /// An idle connection, or a new one; waits (in order) while all are in use, up to the
+    /// acquire timeout (then `PoolTimedOut`, which answers 503).
+    pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
+        let inner = &self.inner;
+        let permit = tokio::time::timeout(inner.acquire_timeout, async {
+            let permit = inner
+                .permits
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| sqlx::Error::PoolClosed)?;
+            let idle = inner.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let raw = match idle {
+                Some(raw) => raw,
+                None => inner.open().await?,
+            };
+            Ok::<_, sqlx::Error>((permit, raw))
+        })
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)??;
+        let (permit, raw) = permit;
+        Ok(Conn {
+            raw: Some(raw),
+            pool: self.inner.clone(),
+            finished: false,
+            _permit: permit,
+        })
+    }
+
+    /// A transaction on a pooled connection; `statement` replaces the plain `BEGIN`.
+    pub async fn begin(&self, statement: Option<Cow<'static, str>>) -> Result<Tx, sqlx::Error> {
+        let mut conn = self.acquire().await?;
+        Manager::begin(&mut conn, statement).await?;
+        Ok(Tx { conn })
+    }
+}
+
+impl Inner {
+    async fn open(&self) -> Result<AnyConnection, sqlx::Error> {
+        let mut raw = self.options.connect().await?;
+        for statement in self.setup {
+            sqlx::query(statement).execute(&mut raw).await?;
+        }
+        Ok(raw)
+    }
+}
+
+/// A connection out of the pool. [`Conn::release`] gives it back; dropping it otherwise closes it.
+pub struct Conn {
+    raw: Option<AnyConnection>,
+    pool: Arc<Inner>,
+    finished: bool,
+    // Dropped after `drop` has put the connection back, so a waiter finds it idle.
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Conn {
+    /// Its work finished: back to the pool.
+    pub fn release(mut self) {
+        self.finished = true;
+    }
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn").finish_non_exhaustive()
+    }
+}
+
+impl Deref for Conn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        self.raw.as_ref().expect("a connection until dropped")
+    }
+}
+
+impl DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        self.raw.as_mut().expect("a connection until dropped")
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        let Some(raw) = self.raw.take() else { return };
+        if self.finished && Manager::get_transaction_depth(&raw) == 0 {
+            self.pool
+                .idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(raw);
+            return;
+        }
+        // Unknown state: close it (the server rolls back whatever was open). Politely when a
+        // runtime is there to do it, else by dropping the socket or the SQLite worker.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(5), raw.close()).await;
+            });
+        }
+    }
+}
+
+/// A transaction on a pooled connection. `commit` or `rollback` ends it and gives the connection
+/// back; dropped without either, its connection is closed, which rolls it back.
+pub struct Tx {
+    conn: Conn,
+}
+
+impl Tx {
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        Manager::commit(&mut self.conn).await?;
+        self.conn.finished = true;
+        Ok(())
+    }
+
+    pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        Manager::rollback(&mut self.conn).await?;
+        self.conn.finished = true;
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx").finish_non_exhaustive()
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
