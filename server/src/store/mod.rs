@@ -298,11 +298,26 @@ impl Store {
     }
 
     /// The user's most recent session, whatever its status.
+    /// (The status read: on PostgreSQL one statement, through a function that runs as the app
+    /// role with the user id set, `migrations/postgres/0005_status_read.sql`.)
     pub async fn latest_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
-        let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 order by created_at desc, id desc limit 1");
-        let row = self
-            .read_optional(user, sqlx::query(&sql).bind(user))
-            .await?;
+        let row = match self.engine {
+            Engine::Sqlite => {
+                let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 order by created_at desc, id desc limit 1");
+                self.read_optional(user, sqlx::query(&sql).bind(user))
+                    .await?
+            }
+            Engine::Postgres => {
+                let sql = format!("select {SESSION_COLUMNS} from onboarding_latest_session($1)");
+                let mut conn = self.requests.acquire().await?;
+                let row = sqlx::query(&sql)
+                    .bind(user)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                conn.release();
+                row
+            }
+        };
         row.as_ref().map(session).transpose()
     }
 

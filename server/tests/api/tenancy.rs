@@ -169,6 +169,38 @@ async fn postgres_row_level_security_refuses_other_tenants() {
     .unwrap();
     assert_ne!(after.get::<String, _>("r"), "onboarding_app");
     assert_eq!(after.get::<String, _>("u"), "");
+    // The status read is one statement (`onboarding_latest_session`, run as that role): it
+    // returns the user's own session only and leaves neither role nor user id on the connection.
+    let mut conn = pool.acquire().await.unwrap();
+    for (user, sessions) in [("alice", 1), ("bob", 0)] {
+        let rows = sqlx::query("select user_id from onboarding_latest_session($1)")
+            .bind(user)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), sessions, "{user}");
+        assert!(rows.iter().all(|r| r.get::<String, _>("user_id") == user));
+        let after = sqlx::query(
+            "select current_user::text as r, coalesce(current_setting('app.user_id', true), '') as u",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        assert_ne!(after.get::<String, _>("r"), "onboarding_app");
+        assert_eq!(after.get::<String, _>("u"), "");
+    }
+    let config = sqlx::query(
+        "select array_to_string(proconfig, ',') as c, prosecdef from pg_proc where proname = 'onboarding_latest_session'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert!(config.get::<String, _>("c").contains("role=onboarding_app"));
+    assert!(
+        !config.get::<bool, _>("prosecdef"),
+        "runs as the app role, not its owner"
+    );
+    drop(conn);
 
     for (user, visible) in [("alice", true), ("bob", false)] {
         for table in TENANT_TABLES {
