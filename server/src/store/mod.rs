@@ -299,7 +299,7 @@ impl Store {
 
     /// The user's most recent session, whatever its status.
     /// (The status read: on PostgreSQL one statement, through a function that runs as the app
-    /// role with the user id set, `migrations/postgres/0005_status_read.sql`.)
+    /// role with the user id set, `migrations/postgres/0005_one_statement_requests.sql`.)
     pub async fn latest_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
         let row = match self.engine {
             Engine::Sqlite => {
@@ -374,9 +374,12 @@ impl Store {
 
     /// Saves one step into the user's open session. A session inactive for longer than `ttl_ms`
     /// (by the store's clock) is refused as expired. With `expected`, the session must still be
-    /// at that version. Returns the new version and the completed steps. No save is lost to a
-    /// concurrent one: on PostgreSQL the transaction starts by locking the session row, so
-    /// concurrent saves queue; on SQLite the save is read, then compare-and-swap (decision 61).
+    /// at that version. Returns the new version and the completed steps.
+    ///
+    /// Optimistic (decision 61): the session is read without a lock, then written by one
+    /// compare-and-swap that applies only if it is still open at the version read, with its
+    /// events, atomically; when a concurrent save (or the purge) moved it, the save reads again,
+    /// so no step is lost. Two round trips on PostgreSQL, and one hop on SQLite's writer.
     pub async fn save_step(
         &self,
         user: &str,
@@ -386,96 +389,68 @@ impl Store {
         data: &Value,
         step_valid: bool,
     ) -> Result<(i64, Vec<String>), SaveError> {
-        match self.engine {
-            Engine::Sqlite => loop {
-                let current = self.open_session(user).await?;
-                let (next, draft, completed) = saved(
-                    current,
-                    self.clock.now_ms(),
-                    ttl_ms,
-                    expected,
-                    step,
-                    data,
-                    step_valid,
-                )?;
-                if self
-                    .write_step_sqlite(&next, &draft, &completed, step, step_valid)
+        loop {
+            let current = match self.engine {
+                Engine::Sqlite => self.open_session(user).await?,
+                // One statement (`onboarding_latest_session`); the open session is the user's
+                // latest, since a new one starts only when none is open.
+                Engine::Postgres => self
+                    .latest_session(user)
                     .await?
-                {
-                    return Ok((next.version + 1, completed));
-                }
-                // A concurrent save (or the purge) moved the session since the read: read again.
-            },
-            Engine::Postgres => {
-                let mut tx = self.begin_write(user).await?;
-                // A no-op update `returning` the row: it locks the session for this transaction.
-                let sql = format!("update onboarding_sessions set updated_at = updated_at where user_id = $1 and status = 'in_progress' returning {SESSION_COLUMNS}");
-                let row = sqlx::query(&sql)
-                    .bind(user)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let current = row.as_ref().map(session).transpose()?;
-                let (next, draft, completed) = match saved(
-                    current,
-                    self.clock.now_ms(),
-                    ttl_ms,
-                    expected,
-                    step,
-                    data,
-                    step_valid,
-                ) {
-                    Ok(saved) => saved,
-                    Err(refused) => {
-                        tx.rollback().await?;
-                        return Err(refused);
-                    }
-                };
-                // The update and its events as one data-modifying CTE (one round trip fewer while
-                // the session is locked).
-                let events = if step_valid { 2 } else { 1 };
-                let sql = format!(
-                    "with saved as ({STEP_UPDATE} returning id) {EVENT_INSERT} select e.* from (values {}) \
-                     as e(id, session_id, user_id, kind, step, created_at, updated_at) where exists (select 1 from saved)",
-                    event_rows(step_valid)
-                );
-                let written = step_write(&sql, &next, &draft, &completed, step, step_valid)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if written != events {
-                    // The session row is locked by this transaction: this does not happen.
-                    return Err(SaveError::Db(sqlx::Error::RowNotFound));
-                }
-                tx.commit().await?;
-                Ok((next.version + 1, completed))
+                    .filter(|s| s.status == "in_progress"),
+            };
+            let now = self.clock.now_ms();
+            let (read, draft, completed) =
+                saved(current, now, ttl_ms, expected, step, data, step_valid)?;
+            if self
+                .write_step(&read, now, &draft, &completed, step, step_valid)
+                .await?
+            {
+                return Ok((read.version + 1, completed));
             }
         }
     }
 
-    /// The SQLite save's write: one transaction in one statement list, so the writer connection
-    /// makes one hop per save. The update applies only if the session is still open at the
-    /// version read (`changes()` then lets the events in). `false` if it was not: nothing written.
-    /// Any error, or a cancelled request, drops the connection unreleased: it is closed and the
-    /// open transaction rolled back with it (`pool.rs`).
-    async fn write_step_sqlite(
+    /// A step save's compare-and-swap: `false` if the session was no longer open at the version
+    /// read (nothing written). On PostgreSQL one statement (`onboarding_write_step`, migration
+    /// 0005). On SQLite one transaction in one statement list, `changes()` letting the events in
+    /// after the update; any error or a cancelled request drops the connection unreleased, which
+    /// closes it and rolls the transaction back (`pool.rs`).
+    async fn write_step(
         &self,
         read: &Session,
+        now: i64,
         draft: &str,
         completed: &[String],
         step: &str,
         step_valid: bool,
     ) -> Result<bool, sqlx::Error> {
-        // rows_affected would not do: SQLite reports the last DML statement's count again for
-        // BEGIN and COMMIT. The events inserted are selected instead (0: the update missed).
-        // `fetch_all`, not `fetch_optional`, which would stop the list at its first row.
-        let sql = format!(
-            "begin immediate; {STEP_UPDATE} and version = $5 and status = 'in_progress'; \
-             {EVENT_INSERT} select * from (values {}) where changes() = 1; \
-             select changes() as events; commit",
-            event_rows(step_valid)
-        );
+        let completed = serde_json::to_string(completed).unwrap_or_else(|_| "[]".into());
+        let completed_event = step_valid.then(new_id);
+        // rows_affected would not do on SQLite: it reports the last DML statement's count again
+        // for BEGIN and COMMIT. The events written are selected instead. (`fetch_all`, not
+        // `fetch_optional`, which would stop SQLite's list at its first row.)
+        let sql = match self.engine {
+            Engine::Postgres => "select onboarding_write_step($1, $2, $3, $4, $5, $6, $7, $8, $9) as events",
+            Engine::Sqlite => "begin immediate; \
+                update onboarding_sessions set draft = $4, completed_steps = $5, version = version + 1, last_activity_at = $6, updated_at = $6 \
+                where id = $2 and user_id = $1 and version = $3 and status = 'in_progress'; \
+                insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at) \
+                select * from (values ($8, $2, $1, 'step_saved', $7, $6, $6), ($9, $2, $1, 'step_completed', $7, $6, $6)) \
+                where changes() = 1 and column1 is not null; \
+                select changes() as events; commit",
+        };
         let mut conn = self.writer.acquire().await?;
-        let rows = step_write(&sql, read, draft, completed, step, step_valid)
+        let rows = sqlx::query(sql)
+            .bind(&read.user_id)
+            .bind(&read.id)
+            .bind(read.version)
+            .bind(draft)
+            .bind(completed)
+            .bind(now)
+            .bind(step)
+            .bind(new_id())
+            .bind(completed_event)
             .fetch_all(&mut *conn)
             .await?;
         conn.release();
@@ -883,48 +858,8 @@ impl Store {
 }
 
 /// `slug-2`, `slug-3`…, kept within the slug's 60 characters.
-/// A step save's update of the session (`$1`–`$4`); each engine adds its own condition.
-const STEP_UPDATE: &str = "update onboarding_sessions set draft = $1, completed_steps = $2, version = version + 1, last_activity_at = $3, updated_at = $3 where id = $4";
-const EVENT_INSERT: &str =
-    "insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at)";
-
-/// The events of a step save: `step_saved`, and `step_completed` when the step is valid.
-fn event_rows(step_valid: bool) -> &'static str {
-    if step_valid {
-        "($8, $4, $6, 'step_saved', $7, $3, $3), ($9, $4, $6, 'step_completed', $7, $3, $3)"
-    } else {
-        "($8, $4, $6, 'step_saved', $7, $3, $3)"
-    }
-}
-
-/// A step save's statement with its arguments: `$1` draft, `$2` completed steps, `$3` now, `$4`
-/// session id, `$5` the version read, `$6` user, `$7` step, `$8`/`$9` event ids.
-fn step_write<'q>(
-    sql: &'q str,
-    read: &Session,
-    draft: &str,
-    completed: &[String],
-    step: &str,
-    step_valid: bool,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    let query = sqlx::query(sql)
-        .bind(draft.to_owned())
-        .bind(serde_json::to_string(completed).unwrap_or_else(|_| "[]".into()))
-        .bind(read.last_activity_at)
-        .bind(read.id.clone())
-        .bind(read.version)
-        .bind(read.user_id.clone())
-        .bind(step.to_owned())
-        .bind(new_id());
-    if step_valid {
-        query.bind(new_id())
-    } else {
-        query
-    }
-}
-
-/// What a step save writes, from the session as read: the session (its `last_activity_at` set to
-/// `now`), the new draft as JSON text and the completed steps in wizard order; or why not.
+/// What a step save writes, from the session as read: the new draft as JSON text and the
+/// completed steps in wizard order; or why not.
 fn saved(
     current: Option<Session>,
     now: i64,

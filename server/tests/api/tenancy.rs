@@ -200,6 +200,29 @@ async fn postgres_row_level_security_refuses_other_tenants() {
         !config.get::<bool, _>("prosecdef"),
         "runs as the app role, not its owner"
     );
+    // A step save's write (`onboarding_write_step`) for Bob cannot touch Alice's session.
+    let (alice_session, version): (String, i64) = {
+        let r = sqlx::query("select id, version from onboarding_sessions where user_id = 'alice'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        (r.get("id"), r.get("version"))
+    };
+    let written = sqlx::query(
+        "select onboarding_write_step('bob', $1, $2, '{}', '[]', 0, 'welcome', 'e1', null) as n",
+    )
+    .bind(&alice_session)
+    .bind(version)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(written.get::<i64, _>("n"), 0);
+    let after: i64 = sqlx::query("select version from onboarding_sessions where user_id = 'alice'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get("version");
+    assert_eq!(after, version);
     drop(conn);
 
     for (user, visible) in [("alice", true), ("bob", false)] {
