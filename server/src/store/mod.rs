@@ -3,6 +3,7 @@
 //! engines must differ (migrations, and later row-level security) the code says so.
 //! Every multi-row write is one transaction.
 
+mod batch;
 mod insights;
 mod pool;
 
@@ -321,7 +322,13 @@ impl Store {
         row.as_ref().map(session).transpose()
     }
 
+    /// The user's session in progress. (On PostgreSQL the latest session in one statement: the
+    /// open one is always the latest, since a new one starts only when none is open.)
     pub async fn open_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
+        if self.engine == Engine::Postgres {
+            let latest = self.latest_session(user).await?;
+            return Ok(latest.filter(|s| s.status == "in_progress"));
+        }
         let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 and status = 'in_progress'");
         let row = self
             .read_optional(user, sqlx::query(&sql).bind(user))
@@ -390,15 +397,7 @@ impl Store {
         step_valid: bool,
     ) -> Result<(i64, Vec<String>), SaveError> {
         loop {
-            let current = match self.engine {
-                Engine::Sqlite => self.open_session(user).await?,
-                // One statement (`onboarding_latest_session`); the open session is the user's
-                // latest, since a new one starts only when none is open.
-                Engine::Postgres => self
-                    .latest_session(user)
-                    .await?
-                    .filter(|s| s.status == "in_progress"),
-            };
+            let current = self.open_session(user).await?;
             let now = self.clock.now_ms();
             let (read, draft, completed) =
                 saved(current, now, ttl_ms, expected, step, data, step_valid)?;
@@ -564,72 +563,104 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        // The rest in one statement (one round trip): it comes after the membership because
+        // PostgreSQL's policies on the organization's rows look the membership up, and a
+        // statement does not see its own writes.
+        let mut rows = batch::Batch::new(self.engine);
+        let now_param = rows.param(now);
+        let org_param = rows.param(org_id.as_str());
         let p = &records.profile;
-        sqlx::query("insert into profiles (user_id, full_name, job_title, department, team_size, experience_with_okr, primary_goal, urgency_level, preferences, setup_demo, additional_notes, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) on conflict (user_id) do update set full_name = excluded.full_name, job_title = excluded.job_title, department = excluded.department, team_size = excluded.team_size, experience_with_okr = excluded.experience_with_okr, primary_goal = excluded.primary_goal, urgency_level = excluded.urgency_level, preferences = excluded.preferences, setup_demo = excluded.setup_demo, additional_notes = excluded.additional_notes, updated_at = excluded.updated_at")
-            .bind(user)
-            .bind(&p.full_name)
-            .bind(&p.job_title)
-            .bind(p.department.as_deref())
-            .bind(p.team_size)
-            .bind(p.experience_with_okr)
-            .bind(&p.primary_goal)
-            .bind(p.urgency_level)
-            .bind(serde_json::to_string(&p.preferences).unwrap_or_default())
-            .bind(p.setup_demo)
-            .bind(p.additional_notes.as_deref())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        for objective in &records.objectives {
-            let objective_id = new_id();
-            sqlx::query("insert into objectives (id, organization_id, position, title, description, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6)")
-                .bind(&objective_id)
-                .bind(&org_id)
-                .bind(i64::try_from(objective.position).unwrap_or(0))
-                .bind(&objective.title)
-                .bind(objective.description.as_deref())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            for kr in &objective.key_results {
-                sqlx::query("insert into key_results (id, objective_id, organization_id, position, title, metric_type, baseline, target, unit, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)")
-                    .bind(new_id())
-                    .bind(&objective_id)
-                    .bind(&org_id)
-                    .bind(i64::try_from(kr.position).unwrap_or(0))
-                    .bind(&kr.title)
-                    .bind(kr.metric_type)
-                    .bind(kr.baseline)
-                    .bind(kr.target)
-                    .bind(kr.unit.as_deref())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+        rows.insert("insert into profiles (user_id, full_name, job_title, department, team_size, experience_with_okr, primary_goal, urgency_level, preferences, setup_demo, additional_notes, created_at, updated_at) values")
+            .row()
+            .arg(user.as_str())
+            .arg(p.full_name.as_str())
+            .arg(p.job_title.as_str())
+            .arg(p.department.as_deref())
+            .arg(p.team_size)
+            .arg(p.experience_with_okr)
+            .arg(p.primary_goal.as_str())
+            .arg(p.urgency_level)
+            .arg(serde_json::to_string(&p.preferences).unwrap_or_default())
+            .arg(p.setup_demo)
+            .arg(p.additional_notes.as_deref())
+            .value(&now_param)
+            .value(&now_param)
+            .end(" on conflict (user_id) do update set full_name = excluded.full_name, job_title = excluded.job_title, department = excluded.department, team_size = excluded.team_size, experience_with_okr = excluded.experience_with_okr, primary_goal = excluded.primary_goal, urgency_level = excluded.urgency_level, preferences = excluded.preferences, setup_demo = excluded.setup_demo, additional_notes = excluded.additional_notes, updated_at = excluded.updated_at");
+        let objective_ids: Vec<String> = records.objectives.iter().map(|_| new_id()).collect();
+        if !records.objectives.is_empty() {
+            rows.insert("insert into objectives (id, organization_id, position, title, description, created_at, updated_at) values");
+            for (objective, id) in records.objectives.iter().zip(&objective_ids) {
+                rows.row()
+                    .arg(id.as_str())
+                    .value(&org_param)
+                    .arg(i64::try_from(objective.position).unwrap_or(0))
+                    .arg(objective.title.as_str())
+                    .arg(objective.description.as_deref())
+                    .value(&now_param)
+                    .value(&now_param);
             }
+            rows.end("");
         }
-        for (invitation, token_hash) in records.invitations.iter().zip(invitation_token_hashes) {
-            sqlx::query("insert into invitations (id, organization_id, email, role, token_hash, expires_at, accepted_at, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, null, $7, $7)")
-                .bind(new_id())
-                .bind(&org_id)
-                .bind(&invitation.email)
-                .bind(invitation.role)
-                .bind(token_hash)
-                .bind(now + INVITATION_TTL_MS)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+        if records.objectives.iter().any(|o| !o.key_results.is_empty()) {
+            rows.insert("insert into key_results (id, objective_id, organization_id, position, title, metric_type, baseline, target, unit, created_at, updated_at) values");
+            for (objective, id) in records.objectives.iter().zip(&objective_ids) {
+                for kr in &objective.key_results {
+                    rows.row()
+                        .arg(new_id())
+                        .arg(id.as_str())
+                        .value(&org_param)
+                        .arg(i64::try_from(kr.position).unwrap_or(0))
+                        .arg(kr.title.as_str())
+                        .arg(kr.metric_type)
+                        .arg(kr.baseline)
+                        .arg(kr.target)
+                        .arg(kr.unit.as_deref())
+                        .value(&now_param)
+                        .value(&now_param);
+                }
+            }
+            rows.end("");
         }
-        event(&mut tx, &session.id, user, "completed", None, now).await?;
+        if !records.invitations.is_empty() {
+            rows.insert("insert into invitations (id, organization_id, email, role, token_hash, expires_at, accepted_at, created_at, updated_at) values");
+            for (invitation, token_hash) in records.invitations.iter().zip(invitation_token_hashes)
+            {
+                rows.row()
+                    .arg(new_id())
+                    .value(&org_param)
+                    .arg(invitation.email.as_str())
+                    .arg(invitation.role)
+                    .arg(token_hash.as_str())
+                    .arg(now + INVITATION_TTL_MS)
+                    .value("null")
+                    .value(&now_param)
+                    .value(&now_param);
+            }
+            rows.end("");
+        }
+        rows.insert("insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at) values")
+            .row()
+            .arg(new_id())
+            .arg(session.id.as_str())
+            .arg(user.as_str())
+            .value("'completed'")
+            .value("null")
+            .value(&now_param)
+            .value(&now_param)
+            .end("");
         let body = respond(&org_id, &slug);
         if let Some(key) = idempotency_key {
-            sqlx::query("insert into idempotency_keys (user_id, key, status, body, created_at, updated_at) values ($1, $2, 201, $3, $4, $4)")
-                .bind(user)
-                .bind(key)
-                .bind(&body)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            rows.insert("insert into idempotency_keys (user_id, key, status, body, created_at, updated_at) values")
+                .row()
+                .arg(user.as_str())
+                .arg(key)
+                .value("201")
+                .arg(body.as_str())
+                .value(&now_param)
+                .value(&now_param)
+                .end("");
         }
+        rows.execute(&mut tx).await?;
         tx.commit().await?;
         Ok(Completion::Created(body))
     }
