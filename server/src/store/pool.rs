@@ -1,11 +1,12 @@
 //! The connection pool requests run on (decision 60). sqlx 0.8's `Pool` pings every connection
 //! when it comes back (a round trip on PostgreSQL, a hop to the worker thread on SQLite; not
 //! configurable), which kept SQLite's one writer connection busy for a fifth of every save. Here
-//! a connection goes back to the pool only when its work finished — a read that returned, a
-//! transaction committed or rolled back — and any other drop (an error, a cancelled request
-//! future, a transaction left open) closes it, so a connection in an unknown state is never
-//! reused and the ping has nothing left to check. sqlx's own pool stays for the migrations and
-//! the system work (`Store::admin`).
+//! a connection goes straight back to the pool when its work finished — a read that returned, a
+//! transaction committed or rolled back. Any other drop (an error, a cancelled request future, a
+//! transaction left open) leaves it in an unknown state: a background task rolls back whatever
+//! may be open and gives it back only if that round trip succeeds, else closes it; its permit is
+//! held until then, so the next request never gets it half-repaired. sqlx's own pool stays for
+//! the migrations and the system work (`Store::pool`).
 
 use sqlx::{any::AnyConnectOptions, AnyConnection};
 use sqlx::{Any, ConnectOptions, Connection, Database, TransactionManager};
@@ -83,7 +84,7 @@ impl ConnPool {
             raw: Some(raw),
             pool: self.inner.clone(),
             finished: false,
-            _permit: permit,
+            permit: Some(permit),
         })
     }
 
@@ -105,13 +106,14 @@ impl Inner {
     }
 }
 
-/// A connection out of the pool. [`Conn::release`] gives it back; dropping it otherwise closes it.
+/// A connection out of the pool. [`Conn::release`] gives it back; dropped otherwise, it is
+/// repaired or closed in the background.
 pub struct Conn {
     raw: Option<AnyConnection>,
     pool: Arc<Inner>,
     finished: bool,
-    // Dropped after `drop` has put the connection back, so a waiter finds it idle.
-    _permit: OwnedSemaphorePermit,
+    /// Released after the connection is back (or closed), so a waiter finds it idle.
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Conn {
@@ -142,27 +144,64 @@ impl DerefMut for Conn {
 
 impl Drop for Conn {
     fn drop(&mut self) {
-        let Some(raw) = self.raw.take() else { return };
+        let Some(mut raw) = self.raw.take() else {
+            return;
+        };
+        let permit = self.permit.take();
         if self.finished && Manager::get_transaction_depth(&raw) == 0 {
-            self.pool
-                .idle
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(raw);
+            self.pool.put_back(raw);
+            drop(permit);
             return;
         }
-        // Unknown state: close it (the server rolls back whatever was open). Politely when a
-        // runtime is there to do it, else by dropping the socket or the SQLite worker.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                let _ = tokio::time::timeout(Duration::from_secs(5), raw.close()).await;
-            });
-        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // No runtime left to repair it: dropping it closes it.
+        };
+        let pool = self.pool.clone();
+        runtime.spawn(async move {
+            match tokio::time::timeout(Duration::from_secs(5), reset(&mut raw)).await {
+                Ok(Ok(())) => pool.put_back(raw),
+                _ => {
+                    let _ = tokio::time::timeout(Duration::from_secs(5), raw.close()).await;
+                }
+            }
+            drop(permit);
+        });
     }
 }
 
+impl Inner {
+    fn put_back(&self, raw: AnyConnection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(raw);
+    }
+}
+
+/// Ends whatever transaction a connection dropped mid-work may hold: sqlx's (tracked, so its
+/// depth is reset too), or one a statement list began itself (the SQLite save, decision 61),
+/// which a plain `rollback` ends; with none open, that `rollback` is refused by the database
+/// (SQLite) or only warned about (PostgreSQL), which still proves the connection answers. sqlx
+/// drains what a cancelled statement left unread before it sends the next one.
+fn reset(
+    raw: &mut AnyConnection,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        if Manager::get_transaction_depth(raw) > 0 {
+            while Manager::get_transaction_depth(raw) > 0 {
+                Manager::rollback(raw).await?;
+            }
+            return Ok(());
+        }
+        match sqlx::query("rollback").execute(&mut *raw).await {
+            Ok(_) | Err(sqlx::Error::Database(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    })
+}
+
 /// A transaction on a pooled connection. `commit` or `rollback` ends it and gives the connection
-/// back; dropped without either, its connection is closed, which rolls it back.
+/// back; dropped without either, it is rolled back in the background (see [`Conn`]).
 pub struct Tx {
     conn: Conn,
 }
