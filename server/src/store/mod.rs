@@ -1,7 +1,9 @@
-//! All SQL of the server, over one `sqlx::AnyPool` for both engines: the schema keeps to types
-//! both share (text, bigint, double precision), so the statements are the same; where the
-//! engines must differ (migrations, and later row-level security) the code says so.
-//! Every multi-row write is one transaction.
+//! All SQL of the server, through sqlx's `Any` driver for both engines: the schema keeps to
+//! types both share (text, bigint, double precision), so most statements are the same; where
+//! the engines differ (migrations, row-level security, the one-statement PostgreSQL functions of
+//! migration 0005, SQLite's statement lists) the code says so. Requests run on `pool.rs`'s
+//! connections, the migrations and system work on sqlx's pool. Every multi-row write is one
+//! transaction (or one statement).
 
 mod batch;
 mod insights;
@@ -413,8 +415,8 @@ impl Store {
     /// A step save's compare-and-swap: `false` if the session was no longer open at the version
     /// read (nothing written). On PostgreSQL one statement (`onboarding_write_step`, migration
     /// 0005). On SQLite one transaction in one statement list, `changes()` letting the events in
-    /// after the update; any error or a cancelled request drops the connection unreleased, which
-    /// closes it and rolls the transaction back (`pool.rs`).
+    /// after the update; any error or a cancelled request drops the connection unreleased, and
+    /// the pool rolls the transaction back before the connection is used again (`pool.rs`).
     async fn write_step(
         &self,
         read: &Session,
