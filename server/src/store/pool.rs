@@ -104,6 +104,13 @@ impl Inner {
         }
         Ok(raw)
     }
+
+    fn put_back(&self, raw: AnyConnection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(raw);
+    }
 }
 
 /// A connection out of the pool. [`Conn::release`] gives it back; dropped otherwise, it is
@@ -166,15 +173,6 @@ impl Drop for Conn {
             }
             drop(permit);
         });
-    }
-}
-
-impl Inner {
-    fn put_back(&self, raw: AnyConnection) {
-        self.idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(raw);
     }
 }
 
