@@ -6,6 +6,7 @@
 //! transaction (or one statement).
 
 mod batch;
+mod group;
 mod insights;
 mod pool;
 
@@ -71,6 +72,8 @@ pub struct Store {
     /// the process instead of polling SQLite's lock (its busy handler sleeps up to 100 ms a turn,
     /// which made the write tail latency); on PostgreSQL the same pool as reads.
     writer: ConnPool,
+    /// On SQLite, the step saves' writes, group-committed on `writer` (`group.rs`).
+    steps: Option<group::GroupWriter>,
     pub engine: Engine,
     /// Every timestamp the store writes comes from here (tests move it forward).
     pub clock: Arc<Clock>,
@@ -196,10 +199,12 @@ impl Store {
                 ConnPool::new(options, 1, setup, acquire_timeout),
             ),
         };
+        let steps = (engine == Engine::Sqlite).then(|| group::GroupWriter::start(writer.clone()));
         Ok(Store {
             pool,
             requests,
             writer,
+            steps,
             engine,
             clock: Arc::default(),
         })
@@ -388,7 +393,8 @@ impl Store {
     /// Optimistic (decision 61): the session is read without a lock, then written by one
     /// compare-and-swap that applies only if it is still open at the version read, with its
     /// events, atomically; when a concurrent save (or the purge) moved it, the save reads again,
-    /// so no step is lost. Two round trips on PostgreSQL, and one hop on SQLite's writer.
+    /// so no step is lost. Two round trips on PostgreSQL; on SQLite a read, and a share of one
+    /// group commit on the writer.
     pub async fn save_step(
         &self,
         user: &str,
@@ -414,9 +420,8 @@ impl Store {
 
     /// A step save's compare-and-swap: `false` if the session was no longer open at the version
     /// read (nothing written). On PostgreSQL one statement (`onboarding_write_step`, migration
-    /// 0005). On SQLite one transaction in one statement list, `changes()` letting the events in
-    /// after the update; any error or a cancelled request drops the connection unreleased, and
-    /// the pool rolls the transaction back before the connection is used again (`pool.rs`).
+    /// 0005). On SQLite queued to the group writer (`group.rs`): the saves queued meanwhile go
+    /// in one transaction, each with `changes()` letting its events in after its update.
     async fn write_step(
         &self,
         read: &Session,
@@ -428,40 +433,45 @@ impl Store {
     ) -> Result<bool, sqlx::Error> {
         let completed = serde_json::to_string(completed).unwrap_or_else(|_| "[]".into());
         let completed_event = step_valid.then(new_id);
-        // rows_affected would not do on SQLite: it reports the last DML statement's count again
-        // for BEGIN and COMMIT. The events written are selected instead. (`fetch_all`, not
-        // `fetch_optional`, which would stop SQLite's list at its first row.)
-        let sql = match self.engine {
-            Engine::Postgres => "select onboarding_write_step($1, $2, $3, $4, $5, $6, $7, $8, $9) as events",
-            Engine::Sqlite => "begin immediate; \
-                update onboarding_sessions set draft = $4, completed_steps = $5, version = version + 1, last_activity_at = $6, updated_at = $6 \
-                where id = $2 and user_id = $1 and version = $3 and status = 'in_progress'; \
-                insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at) \
-                select * from (values ($8, $2, $1, 'step_saved', $7, $6, $6), ($9, $2, $1, 'step_completed', $7, $6, $6)) \
-                where changes() = 1 and column1 is not null; \
-                select changes() as events; commit",
+        let events = match &self.steps {
+            Some(group) => {
+                group
+                    .write(group::StepWrite {
+                        user: read.user_id.clone(),
+                        session: read.id.clone(),
+                        version: read.version,
+                        draft: draft.to_owned(),
+                        completed,
+                        now,
+                        step: step.to_owned(),
+                        saved_event: new_id(),
+                        completed_event,
+                    })
+                    .await?
+            }
+            None => {
+                let mut conn = self.writer.acquire().await?;
+                let row = sqlx::query(
+                    "select onboarding_write_step($1, $2, $3, $4, $5, $6, $7, $8, $9) as events",
+                )
+                .bind(&read.user_id)
+                .bind(&read.id)
+                .bind(read.version)
+                .bind(draft)
+                .bind(completed)
+                .bind(now)
+                .bind(step)
+                .bind(new_id())
+                .bind(completed_event)
+                .fetch_one(&mut *conn)
+                .await?;
+                conn.release();
+                row.try_get::<i64, _>("events")?
+            }
         };
-        let mut conn = self.writer.acquire().await?;
-        let rows = sqlx::query(sql)
-            .bind(&read.user_id)
-            .bind(&read.id)
-            .bind(read.version)
-            .bind(draft)
-            .bind(completed)
-            .bind(now)
-            .bind(step)
-            .bind(new_id())
-            .bind(completed_event)
-            .fetch_all(&mut *conn)
-            .await?;
-        conn.release();
-        let events = rows
-            .first()
-            .map(|r| r.try_get::<i64, _>("events"))
-            .transpose()?;
         match events {
-            Some(0) => Ok(false),
-            Some(n) if n == if step_valid { 2 } else { 1 } => Ok(true),
+            0 => Ok(false),
+            n if n == if step_valid { 2 } else { 1 } => Ok(true),
             _ => Err(sqlx::Error::RowNotFound),
         }
     }
