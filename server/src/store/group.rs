@@ -9,8 +9,9 @@ use super::pool::ConnPool;
 use sqlx::{Arguments, Row};
 use tokio::sync::{mpsc, oneshot};
 
-/// The most saves one transaction takes (9 arguments each: well under SQLite's 32,766).
-const MOST: usize = 64;
+/// The most saves one transaction takes. Each group size is its own cached statement list (3
+/// statements a save), so this also bounds what the statement cache holds.
+const MOST: usize = 16;
 
 /// One save's compare-and-swap: the update applies if the session is still open at `version`,
 /// and then its events are inserted.
