@@ -231,6 +231,12 @@ impl Store {
         result.map_err(|e| format!("migrations failed: {e}"))
     }
 
+    /// The requests' pool: its connections carry request transactions (the tenancy tests check
+    /// what those leave behind).
+    pub fn requests(&self) -> &ConnPool {
+        &self.requests
+    }
+
     /// A read transaction on behalf of `user`. On PostgreSQL it runs as the RLS-bound role with
     /// the user id set, both `local` to the transaction, never left on a pooled connection.
     pub async fn begin(&self, user: &str) -> Result<Tx, sqlx::Error> {

@@ -161,17 +161,11 @@ async fn postgres_row_level_security_refuses_other_tenants() {
         ("onboarding_app".to_owned(), "alice".to_owned())
     );
     tx.commit().await.unwrap();
-    let after = sqlx::query(
-        "select current_user::text as r, coalesce(current_setting('app.user_id', true), '') as u",
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    assert_ne!(after.get::<String, _>("r"), "onboarding_app");
-    assert_eq!(after.get::<String, _>("u"), "");
+    // (The request pool hands out its most recently returned connection: the transaction's.)
+    let mut conn = app.store.requests().acquire().await.unwrap();
+    assert_nothing_left(&mut conn).await;
     // The status read is one statement (`onboarding_latest_session`, run as that role): it
     // returns the user's own session only and leaves neither role nor user id on the connection.
-    let mut conn = pool.acquire().await.unwrap();
     for (user, sessions) in [("alice", 1), ("bob", 0)] {
         let rows = sqlx::query("select user_id from onboarding_latest_session($1)")
             .bind(user)
@@ -180,14 +174,7 @@ async fn postgres_row_level_security_refuses_other_tenants() {
             .unwrap();
         assert_eq!(rows.len(), sessions, "{user}");
         assert!(rows.iter().all(|r| r.get::<String, _>("user_id") == user));
-        let after = sqlx::query(
-            "select current_user::text as r, coalesce(current_setting('app.user_id', true), '') as u",
-        )
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-        assert_ne!(after.get::<String, _>("r"), "onboarding_app");
-        assert_eq!(after.get::<String, _>("u"), "");
+        assert_nothing_left(&mut conn).await;
     }
     let config = sqlx::query(
         "select array_to_string(proconfig, ',') as c, prosecdef from pg_proc where proname = 'onboarding_latest_session'",
@@ -223,7 +210,7 @@ async fn postgres_row_level_security_refuses_other_tenants() {
         .unwrap()
         .get("version");
     assert_eq!(after, version);
-    drop(conn);
+    conn.release();
 
     for (user, visible) in [("alice", true), ("bob", false)] {
         for table in TENANT_TABLES {
@@ -269,13 +256,19 @@ async fn postgres_row_level_security_refuses_other_tenants() {
         tx.rollback().await.unwrap();
     }
     // The role and the user id do not outlive the transaction on the pooled connection.
-    let mut conn = pool.acquire().await.unwrap();
+    let mut conn = app.store.requests().acquire().await.unwrap();
+    assert_nothing_left(&mut conn).await;
+    conn.release();
+}
+
+/// Neither the app role nor a user id is left on a request connection after its work.
+async fn assert_nothing_left(conn: &mut sqlx::AnyConnection) {
     let row = sqlx::query(
-        "select current_user::text as u, coalesce(current_setting('app.user_id', true), '') as id",
+        "select current_user::text as r, coalesce(current_setting('app.user_id', true), '') as u",
     )
-    .fetch_one(&mut *conn)
+    .fetch_one(conn)
     .await
     .unwrap();
-    assert_ne!(row.get::<String, _>("u"), "onboarding_app");
-    assert_eq!(row.get::<String, _>("id"), "");
+    assert_ne!(row.get::<String, _>("r"), "onboarding_app");
+    assert_eq!(row.get::<String, _>("u"), "");
 }
