@@ -53,10 +53,14 @@ impl GroupWriter {
 }
 
 async fn run(writer: ConnPool, mut queue: mpsc::UnboundedReceiver<Job>) {
+    // The statement list for each group size, built once (sqlx finds its prepared statements by
+    // this text).
+    let lists: Vec<String> = (1..=MOST).map(statement_list).collect();
+    let list = |n: usize| lists[n - 1].as_str();
     let mut jobs: Vec<Job> = Vec::with_capacity(MOST);
     while queue.recv_many(&mut jobs, MOST).await > 0 {
         let steps: Vec<&StepWrite> = jobs.iter().map(|(s, _)| s).collect();
-        match write(&writer, &steps).await {
+        match write(&writer, list(steps.len()), &steps).await {
             Ok(events) => {
                 for ((_, reply), n) in jobs.drain(..).zip(events) {
                     let _ = reply.send(Ok(n));
@@ -69,7 +73,7 @@ async fn run(writer: ConnPool, mut queue: mpsc::UnboundedReceiver<Job>) {
             }
             Err(_) => {
                 for (step, reply) in jobs.drain(..) {
-                    let alone = write(&writer, &[&step]).await;
+                    let alone = write(&writer, list(1), &[&step]).await;
                     let _ = reply.send(alone.map(|events| events.first().copied().unwrap_or(0)));
                 }
             }
@@ -77,14 +81,13 @@ async fn run(writer: ConnPool, mut queue: mpsc::UnboundedReceiver<Job>) {
     }
 }
 
-/// One transaction for `steps`: the events each wrote, in order.
-async fn write(writer: &ConnPool, steps: &[&StepWrite]) -> Result<Vec<i64>, sqlx::Error> {
-    let mut sql = String::with_capacity(64 + 560 * steps.len());
+/// One transaction of `saves` compare-and-swaps, 9 arguments each, and a row with the events
+/// each wrote. (rows_affected would not do: SQLite reports the last DML statement's count
+/// again for BEGIN and COMMIT.)
+fn statement_list(saves: usize) -> String {
+    let mut sql = String::with_capacity(64 + 560 * saves);
     sql.push_str("begin immediate; ");
-    let mut args = sqlx::any::AnyArguments::default();
-    for (i, s) in steps.iter().enumerate() {
-        // rows_affected would not do: SQLite reports the last DML statement's count again for
-        // BEGIN and COMMIT. Each save's events are selected instead.
+    for i in 0..saves {
         let [user, session, version, draft, completed, now, step, saved, done] =
             std::array::from_fn(|k| format!("${}", 9 * i + k + 1));
         sql.push_str(&format!(
@@ -97,6 +100,20 @@ async fn write(writer: &ConnPool, steps: &[&StepWrite]) -> Result<Vec<i64>, sqlx
              ({done}, {session}, {user}, 'step_completed', {step}, {now}, {now})) \
              where changes() = 1 and column1 is not null; select changes() as events; "
         ));
+    }
+    sql.push_str("commit");
+    sql
+}
+
+/// One transaction for `steps` through `sql` (their [`statement_list`]): the events each
+/// wrote, in order.
+async fn write(
+    writer: &ConnPool,
+    sql: &str,
+    steps: &[&StepWrite],
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut args = sqlx::any::AnyArguments::default();
+    for s in steps {
         let added = [
             args.add(s.user.as_str()),
             args.add(s.session.as_str()),
@@ -112,11 +129,10 @@ async fn write(writer: &ConnPool, steps: &[&StepWrite]) -> Result<Vec<i64>, sqlx
             return Err(sqlx::Error::Encode(e));
         }
     }
-    sql.push_str("commit");
     let mut conn = writer.acquire().await?;
     // `fetch_all`, not `fetch_optional`, which would stop the list at its first row. Any
     // failure drops the connection unreleased: the pool rolls the transaction back.
-    let rows = sqlx::query_with(&sql, args).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query_with(sql, args).fetch_all(&mut *conn).await?;
     conn.release();
     if rows.len() != steps.len() {
         return Err(sqlx::Error::RowNotFound);
