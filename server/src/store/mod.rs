@@ -416,7 +416,7 @@ impl Store {
             let (read, draft, completed) =
                 saved(current, now, ttl_ms, expected, step, data, step_valid)?;
             if self
-                .write_step(&read, now, &draft, &completed, step, step_valid)
+                .write_step(&read, now, draft, &completed, step, step_valid)
                 .await?
             {
                 return Ok((read.version + 1, completed));
@@ -432,7 +432,7 @@ impl Store {
         &self,
         read: &Session,
         now: i64,
-        draft: &str,
+        draft: String,
         completed: &[String],
         step: &str,
         step_valid: bool,
@@ -446,7 +446,7 @@ impl Store {
                         user: read.user_id.clone(),
                         session: read.id.clone(),
                         version: read.version,
-                        draft: draft.to_owned(),
+                        draft,
                         completed,
                         now,
                         step: step.to_owned(),
@@ -941,7 +941,6 @@ fn saved(
     }
     completed
         .sort_by_key(|s| onboarding_core::StepId::parse(s).map(onboarding_core::StepId::index));
-    current.last_activity_at = now;
     Ok((current, Value::Object(draft).to_string(), completed))
 }
 
