@@ -175,14 +175,7 @@ impl Store {
             .max_connections(4)
             .min_connections(0)
             .acquire_timeout(acquire_timeout)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    for statement in setup {
-                        sqlx::query(statement).execute(&mut *conn).await?;
-                    }
-                    Ok(())
-                })
-            })
+            .after_connect(move |conn, _| Box::pin(pool::set_up(conn, setup)))
             .connect(url)
             .await
             .map_err(|e| format!("cannot connect to the database: {e}"))?;

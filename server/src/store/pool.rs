@@ -99,9 +99,7 @@ impl ConnPool {
 impl Inner {
     async fn open(&self) -> Result<AnyConnection, sqlx::Error> {
         let mut raw = self.options.connect().await?;
-        for statement in self.setup {
-            sqlx::query(statement).execute(&mut raw).await?;
-        }
+        set_up(&mut raw, self.setup).await?;
         Ok(raw)
     }
 
@@ -111,6 +109,14 @@ impl Inner {
             .unwrap_or_else(|e| e.into_inner())
             .push(raw);
     }
+}
+
+/// Runs a new connection's setup statements (SQLite's pragmas), for this pool and sqlx's.
+pub async fn set_up(conn: &mut AnyConnection, statements: &[&str]) -> Result<(), sqlx::Error> {
+    for statement in statements {
+        sqlx::query(statement).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// A connection out of the pool. [`Conn::release`] gives it back; dropped otherwise, it is
