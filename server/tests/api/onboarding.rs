@@ -16,7 +16,37 @@ crate::both_engines!(
     inactive_sessions_expire_and_drafts_are_purged,
     openapi_documents_every_route,
     concurrent_saves_without_if_match_lose_no_step,
+    a_wizard_without_objectives_or_invitations_completes,
 );
+
+/// The completion's one-statement inserts (store/batch.rs) leave out the empty ones: no
+/// objectives (the step may be left empty) and no invitations.
+async fn a_wizard_without_objectives_or_invitations_completes(app: TestApp) {
+    app.post("/api/onboarding/start", "solo", None).await;
+    let mut wizard = valid_wizard();
+    wizard["objectives"]["objectives"] = json!([]);
+    wizard["review"]["invite_emails"] = json!([]);
+    for step in onboarding_core::StepId::ALL.map(onboarding_core::StepId::name) {
+        let r = app.put_step("solo", step, &wizard[step], None).await;
+        assert_eq!(r.body["report"]["valid"], true, "{step}: {}", r.body);
+    }
+    let r = app.post("/api/onboarding/complete", "solo", None).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        (r.body["objectives"].clone(), r.body["invitations"].clone()),
+        (json!(0), json!(0))
+    );
+    assert_eq!(app.count("organizations").await, 1);
+    assert_eq!(app.count("memberships").await, 1);
+    assert_eq!(app.count("profiles").await, 1);
+    assert_eq!(app.count("objectives").await, 0);
+    assert_eq!(app.count("invitations").await, 0);
+    assert_eq!(
+        app.count("onboarding_events where kind = 'completed'")
+            .await,
+        1
+    );
+}
 
 async fn inactive_sessions_expire_and_drafts_are_purged(app: TestApp) {
     app.post("/api/onboarding/start", "old", None).await;
