@@ -1,4 +1,5 @@
-// The package's public functions over the wasm module's text exports (see wasm/src/lib.rs):
+// The package's public functions over the wasm module's one export, `call(op, a, b, c, d)`
+// (see wasm/src/lib.rs: `op` numbers the operation, the rest are its text arguments):
 // objects go in through JSON.stringify and come out through JSON.parse, here on the JS side,
 // and a module answer that starts with a NUL byte is a misuse, thrown as an Error.
 
@@ -52,20 +53,22 @@ export function api(rules, ready) {
     ready();
     return fn(...args);
   };
-  const wizard = (input, ctx) => answer(rules.validateWizard(input, context(ctx), today(ctx)));
-  const step = (id, input, ctx) => answer(rules.validateStep(text(id, 'step'), input, context(ctx), today(ctx)));
+  // The module's operation `op` on text arguments; the answer's text, or its Error thrown.
+  const run = (op, a = '', b = '', c = '', d = '') => answer(rules.call(op, a, b, c, d));
+  const wizard = (input, ctx) => run(0, input, context(ctx), today(ctx));
+  const step = (id, input, ctx) => run(1, text(id, 'step'), input, context(ctx), today(ctx));
   return {
     validateWizard: call((input, ctx) => JSON.parse(wizard(json(input, 'input'), ctx))),
     validateStep: call((id, input, ctx) => JSON.parse(step(id, json(input, 'input'), ctx))),
     validateWizardJson: call((input, ctx) => wizard(text(input, 'the JSON input'), ctx)),
     validateStepJson: call((id, input, ctx) => step(id, text(input, 'the JSON input'), ctx)),
-    normalize: call((input) => JSON.parse(answer(rules.normalize(json(input, 'input'))))),
-    preview: call((input, ctx) => JSON.parse(answer(rules.preview(json(input, 'input'), context(ctx), today(ctx))))),
+    normalize: call((input) => JSON.parse(run(2, json(input, 'input')))),
+    preview: call((input, ctx) => JSON.parse(run(3, json(input, 'input'), context(ctx), today(ctx)))),
     steps: call((locale) => {
       if (locale !== undefined && typeof locale !== 'string') throw fail(`unsupported locale "${locale}": expected "es" or "en"`);
-      return JSON.parse(answer(rules.steps(locale ?? 'es')));
+      return JSON.parse(run(4, locale ?? 'es'));
     }),
-    schema: call(() => JSON.parse(rules.schema())),
-    rulesVersion: call(() => rules.rulesVersion()),
+    schema: call(() => JSON.parse(run(5))),
+    rulesVersion: call(() => run(6)),
   };
 }

@@ -47,19 +47,20 @@ fn either(result: Result<String, String>) -> String {
     result.unwrap_or_else(|e| e)
 }
 
-/// Validates the wizard: the report as JSON, byte for byte what `onboarding-rules validate`
-/// prints (without its final newline).
-#[wasm_bindgen(js_name = validateWizard)]
-pub fn validate_wizard(json: &str, ctx: &str, today: &str) -> String {
+// The functions behind `call`. Their comments are plain `//`: wasm-bindgen copies doc comments
+// of exports into the glue, which the package would carry for nobody (the API is `api.js`).
+
+// Validates the wizard: the report as JSON, byte for byte what `onboarding-rules validate`
+// prints (without its final newline).
+fn validate_wizard(json: &str, ctx: &str, today: &str) -> String {
     either((|| {
         let ctx = context(ctx, today)?;
         Ok(core::to_json(&core::validate_wizard(&parse(json)?, &ctx)))
     })())
 }
 
-/// Validates one step's object (`onboarding-rules validate --step`).
-#[wasm_bindgen(js_name = validateStep)]
-pub fn validate_step(step: &str, json: &str, ctx: &str, today: &str) -> String {
+// Validates one step's object (`onboarding-rules validate --step`).
+fn validate_step(step: &str, json: &str, ctx: &str, today: &str) -> String {
     either((|| {
         let step = StepId::parse(step).ok_or_else(|| {
             let names: Vec<&str> = StepId::ALL.iter().map(|s| s.name()).collect();
@@ -79,24 +80,21 @@ pub fn validate_step(step: &str, json: &str, ctx: &str, today: &str) -> String {
     })())
 }
 
-/// The wizard in normalized form (what the server stores).
-#[wasm_bindgen]
-pub fn normalize(json: &str) -> String {
+// The wizard in normalized form (what the server stores).
+fn normalize(json: &str) -> String {
     either(parse(json).map(|input| core::to_json(&core::normalize_wizard(&input))))
 }
 
-/// The slug and, for a valid wizard, the records the server would create, with the report.
-#[wasm_bindgen]
-pub fn preview(json: &str, ctx: &str, today: &str) -> String {
+// The slug and, for a valid wizard, the records the server would create, with the report.
+fn preview(json: &str, ctx: &str, today: &str) -> String {
     either((|| {
         let ctx = context(ctx, today)?;
         Ok(core::to_json(&core::preview(&parse(json)?, &ctx)))
     })())
 }
 
-/// The wizard's steps and fields in `locale` (`api.js` passes `es` when the caller gave none).
-#[wasm_bindgen]
-pub fn steps(locale: &str) -> String {
+// The wizard's steps and fields in `locale` (`api.js` passes `es` when the caller gave none).
+fn steps(locale: &str) -> String {
     match Locale::parse(locale) {
         Some(l) => core::to_json(&core::metadata::steps(l)),
         None => error(&[
@@ -107,15 +105,25 @@ pub fn steps(locale: &str) -> String {
     }
 }
 
-/// The JSON Schema (draft 2020-12) of the wizard input. Built at compile time by build.rs from
-/// the same function; see there.
+// The module's one export (decision 65): `op` picks the function, `a`–`d` are its text
+// arguments in order (empty when it takes fewer). One export instead of seven: wasm-bindgen
+// writes the string passing once, not per function. The operations, as `api.js` numbers them:
+// 0 validateWizard(json, ctx, today), 1 validateStep(step, json, ctx, today), 2 normalize(json),
+// 3 preview(json, ctx, today), 4 steps(locale), 5 schema(), 6 rulesVersion(). `ctx` is the
+// context as JSON (`null` for none), `today` the caller's local date.
 #[wasm_bindgen]
-pub fn schema() -> String {
-    include_str!(concat!(env!("OUT_DIR"), "/schema.json")).to_owned()
-}
-
-/// The rule set's version; the server reports it too, so a stale client can be detected.
-#[wasm_bindgen(js_name = rulesVersion)]
-pub fn rules_version() -> String {
-    core::RULES_VERSION.to_owned()
+pub fn call(op: u32, a: &str, b: &str, c: &str, d: &str) -> String {
+    match op {
+        0 => validate_wizard(a, b, c),
+        1 => validate_step(a, b, c, d),
+        2 => normalize(a),
+        3 => preview(a, b, c),
+        4 => steps(a),
+        // The JSON Schema (draft 2020-12) of the wizard input, built at compile time by build.rs
+        // from the same function; see there.
+        5 => include_str!(concat!(env!("OUT_DIR"), "/schema.json")).to_owned(),
+        // The rule set's version; the server reports it too, so a stale client can be detected.
+        6 => core::RULES_VERSION.to_owned(),
+        _ => error(&["unknown operation"]),
+    }
 }

@@ -45,7 +45,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.kill();
-  rmSync(dbDir, { recursive: true, force: true });
+  if (dbDir) rmSync(dbDir, { recursive: true, force: true });
 });
 
 /** A page for a new user (own browser context), signed in through the development form. */
