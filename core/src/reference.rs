@@ -44,10 +44,20 @@ pub fn countries() -> impl Iterator<Item = (&'static str, &'static str, &'static
     })
 }
 
-/// The names as a slice, split once (the bundle carries only the text).
-fn timezone_names() -> &'static [&'static str] {
-    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| timezones::NAMES.lines().collect())
+/// The names as a slice, decoded once from the table's runs of one directory each (the bundle
+/// carries only the text).
+fn timezone_names() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names = Vec::new();
+        for run in timezones::NAMES.lines() {
+            // The last parts hold no `/`: the directory ends at the run's last one.
+            let end = run.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1);
+            let (directory, parts) = run.split_at(end);
+            names.extend(parts.split(',').map(|part| [directory, part].concat()));
+        }
+        names
+    })
 }
 
 /// The canonical spelling of a tz database name, matched case-insensitively.
@@ -60,7 +70,7 @@ pub fn canonical_timezone(name: &str) -> Option<&'static str> {
     let (mut lo, mut hi) = (0, names.len());
     while lo < hi {
         let mid = (lo + hi) / 2;
-        let candidate = names[mid];
+        let candidate = names[mid].as_str();
         match candidate
             .bytes()
             .map(|b| b.to_ascii_lowercase())
@@ -76,7 +86,7 @@ pub fn canonical_timezone(name: &str) -> Option<&'static str> {
 
 /// Every name, in the order of the table.
 pub fn timezones() -> impl Iterator<Item = &'static str> {
-    timezone_names().iter().copied()
+    timezone_names().iter().map(String::as_str)
 }
 
 #[cfg(test)]
