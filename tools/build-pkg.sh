@@ -2,7 +2,7 @@
 # Builds the npm package into pkg/: cargo (opt-level z, fat LTO; std rebuilt from source by the
 # pinned nightly in tools/nightly-toolchain with panics that abort at once, decision 53) →
 # wasm-bindgen (pinned to the version in Cargo.lock) → wasm-opt -Oz (npm binaryen) → ESM
-# entries, types, package.json. Installs what it needs: the pinned nightly with rust-src and the
+# entries (minified by the pinned rolldown's oxc), types, package.json. Installs what it needs: the pinned nightly with rust-src and the
 # wasm32 target, wasm-bindgen-cli, the npm dev tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +58,8 @@ for entry in index node; do
     "wasm/npm/$entry.js" > "pkg/$entry.js"
 done
 cp wasm/npm/api.js pkg/api.js
+# The JavaScript minified (1.5 KB gzip less; decision 66), then the declarations and README.
+node tests/js/minify.mjs pkg/onboarding_wasm.js pkg/index.js pkg/node.js pkg/api.js
 cp wasm/npm/index.d.ts pkg/index.d.ts
 cp wasm/npm/README.md pkg/README.md
 VERSION=$(cargo metadata --no-deps --format-version 1 --locked \
