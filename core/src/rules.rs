@@ -4,27 +4,45 @@
 
 use crate::context::Locale;
 
-/// A text in both locales.
+/// A text in both locales, kept as one string: the Spanish text, U+001F, the English text. One
+/// pointer in the tables instead of two (the npm package's tables are mostly pointers, which
+/// gzip cannot shrink; decision 67). Written with [`tr!`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tr {
-    pub es: &'static str,
-    pub en: &'static str,
-}
+pub struct Tr(&'static str);
 
 impl Tr {
     pub fn get(&self, locale: Locale) -> &'static str {
+        let at = self
+            .0
+            .bytes()
+            .position(|b| b == SEPARATOR)
+            .unwrap_or(self.0.len());
         match locale {
-            Locale::Es => self.es,
-            Locale::En => self.en,
+            Locale::Es => &self.0[..at],
+            Locale::En => self.0.get(at + 1..).unwrap_or(""),
         }
+    }
+
+    pub fn es(&self) -> &'static str {
+        self.get(Locale::Es)
+    }
+
+    pub fn en(&self) -> &'static str {
+        self.get(Locale::En)
     }
 }
 
-const fn tr(es: &'static str, en: &'static str) -> Tr {
-    Tr { es, en }
+/// Between the two texts of a [`Tr`] (no label, help text or placeholder contains it).
+const SEPARATOR: u8 = 0x1F;
+
+/// `tr!("Spanish", "English")`: a [`Tr`] (both literals, joined at compile time).
+macro_rules! tr {
+    ($es:literal, $en:literal $(,)?) => {
+        Tr(concat!($es, "\u{1f}", $en))
+    };
 }
 
-const NONE: Tr = tr("", "");
+const NONE: Tr = tr!("", "");
 
 /// One value of an enum, with its label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,11 +51,14 @@ pub struct Opt {
     pub label: Tr,
 }
 
-const fn opt(value: &'static str, es: &'static str, en: &'static str) -> Opt {
-    Opt {
-        value,
-        label: tr(es, en),
-    }
+/// `opt!("value", "Spanish label", "English label")`.
+macro_rules! opt {
+    ($value:literal, $es:literal, $en:literal $(,)?) => {
+        Opt {
+            value: $value,
+            label: tr!($es, $en),
+        }
+    };
 }
 
 /// Which characters a single-line text may contain (control characters never).
@@ -248,36 +269,36 @@ impl Step {
 // ---- options ----
 
 pub const EXPERIENCE: &[Opt] = &[
-    opt("none", "Ninguna", "None"),
-    opt("beginner", "Principiante", "Beginner"),
-    opt("intermediate", "Intermedia", "Intermediate"),
-    opt("advanced", "Avanzada", "Advanced"),
+    opt!("none", "Ninguna", "None"),
+    opt!("beginner", "Principiante", "Beginner"),
+    opt!("intermediate", "Intermedia", "Intermediate"),
+    opt!("advanced", "Avanzada", "Advanced"),
 ];
 
 pub const URGENCY: &[Opt] = &[
-    opt("low", "Baja", "Low"),
-    opt("medium", "Media", "Medium"),
-    opt("high", "Alta", "High"),
-    opt("critical", "Crítica", "Critical"),
+    opt!("low", "Baja", "Low"),
+    opt!("medium", "Media", "Medium"),
+    opt!("high", "Alta", "High"),
+    opt!("critical", "Crítica", "Critical"),
 ];
 
 pub const INDUSTRY: &[Opt] = &[
-    opt("technology", "Tecnología", "Technology"),
-    opt("finance", "Finanzas", "Finance"),
-    opt("healthcare", "Salud", "Healthcare"),
-    opt("education", "Educación", "Education"),
-    opt("retail", "Comercio minorista", "Retail"),
-    opt("manufacturing", "Manufactura", "Manufacturing"),
-    opt("consulting", "Consultoría", "Consulting"),
-    opt("other", "Otra", "Other"),
+    opt!("technology", "Tecnología", "Technology"),
+    opt!("finance", "Finanzas", "Finance"),
+    opt!("healthcare", "Salud", "Healthcare"),
+    opt!("education", "Educación", "Education"),
+    opt!("retail", "Comercio minorista", "Retail"),
+    opt!("manufacturing", "Manufactura", "Manufacturing"),
+    opt!("consulting", "Consultoría", "Consulting"),
+    opt!("other", "Otra", "Other"),
 ];
 
 pub const COMPANY_SIZE: &[Opt] = &[
-    opt("startup", "Startup (1–10)", "Startup (1–10)"),
-    opt("small", "Pequeña (11–50)", "Small (11–50)"),
-    opt("medium", "Mediana (51–200)", "Medium (51–200)"),
-    opt("large", "Grande (201–1000)", "Large (201–1000)"),
-    opt("enterprise", "Corporación (1001+)", "Enterprise (1001+)"),
+    opt!("startup", "Startup (1–10)", "Startup (1–10)"),
+    opt!("small", "Pequeña (11–50)", "Small (11–50)"),
+    opt!("medium", "Mediana (51–200)", "Medium (51–200)"),
+    opt!("large", "Grande (201–1000)", "Large (201–1000)"),
+    opt!("enterprise", "Corporación (1001+)", "Enterprise (1001+)"),
 ];
 
 /// Employee ranges of the company sizes (inclusive; `None` = no upper bound).
@@ -290,106 +311,106 @@ pub const COMPANY_SIZE_RANGES: &[(&str, i64, Option<i64>)] = &[
 ];
 
 pub const MATURITY: &[Opt] = &[
-    opt("beginner", "Principiante", "Beginner"),
-    opt("intermediate", "Intermedia", "Intermediate"),
-    opt("advanced", "Avanzada", "Advanced"),
+    opt!("beginner", "Principiante", "Beginner"),
+    opt!("intermediate", "Intermedia", "Intermediate"),
+    opt!("advanced", "Avanzada", "Advanced"),
 ];
 
 pub const CHALLENGES: &[Opt] = &[
-    opt("alignment", "Alineación", "Alignment"),
-    opt("measurement", "Medición", "Measurement"),
-    opt("focus", "Foco", "Focus"),
-    opt("communication", "Comunicación", "Communication"),
-    opt("execution", "Ejecución", "Execution"),
-    opt("culture", "Cultura", "Culture"),
-    opt("resources", "Recursos", "Resources"),
-    opt("growth", "Crecimiento", "Growth"),
+    opt!("alignment", "Alineación", "Alignment"),
+    opt!("measurement", "Medición", "Measurement"),
+    opt!("focus", "Foco", "Focus"),
+    opt!("communication", "Comunicación", "Communication"),
+    opt!("execution", "Ejecución", "Execution"),
+    opt!("culture", "Cultura", "Culture"),
+    opt!("resources", "Recursos", "Resources"),
+    opt!("growth", "Crecimiento", "Growth"),
 ];
 
 pub const BUSINESS_GOALS: &[Opt] = &[
-    opt(
+    opt!(
         "revenue_growth",
         "Crecimiento de ingresos",
         "Revenue growth",
     ),
-    opt(
+    opt!(
         "market_expansion",
         "Expansión de mercado",
         "Market expansion",
     ),
-    opt(
+    opt!(
         "product_development",
         "Desarrollo de producto",
         "Product development",
     ),
-    opt(
+    opt!(
         "operational_efficiency",
         "Eficiencia operativa",
         "Operational efficiency",
     ),
-    opt(
+    opt!(
         "customer_satisfaction",
         "Satisfacción del cliente",
         "Customer satisfaction",
     ),
-    opt(
+    opt!(
         "team_development",
         "Desarrollo del equipo",
         "Team development",
     ),
-    opt("innovation", "Innovación", "Innovation"),
-    opt("sustainability", "Sostenibilidad", "Sustainability"),
+    opt!("innovation", "Innovación", "Innovation"),
+    opt!("sustainability", "Sostenibilidad", "Sustainability"),
 ];
 
 pub const METRIC_TYPES: &[Opt] = &[
-    opt("number", "Número", "Number"),
-    opt("percentage", "Porcentaje", "Percentage"),
-    opt("currency", "Moneda", "Currency"),
-    opt("boolean", "Sí / no", "Yes / no"),
+    opt!("number", "Número", "Number"),
+    opt!("percentage", "Porcentaje", "Percentage"),
+    opt!("currency", "Moneda", "Currency"),
+    opt!("boolean", "Sí / no", "Yes / no"),
 ];
 
 pub const LANGUAGES: &[Opt] = &[
-    opt("es", "Español", "Spanish"),
-    opt("en", "Inglés", "English"),
+    opt!("es", "Español", "Spanish"),
+    opt!("en", "Inglés", "English"),
 ];
 
 pub const COMMUNICATION_STYLE: &[Opt] = &[
-    opt("formal", "Formal", "Formal"),
-    opt("informal", "Cercano", "Informal"),
+    opt!("formal", "Formal", "Formal"),
+    opt!("informal", "Cercano", "Informal"),
 ];
 
 pub const NOTIFICATION_FREQUENCY: &[Opt] = &[
-    opt("daily", "Diaria", "Daily"),
-    opt("weekly", "Semanal", "Weekly"),
-    opt("monthly", "Mensual", "Monthly"),
+    opt!("daily", "Diaria", "Daily"),
+    opt!("weekly", "Semanal", "Weekly"),
+    opt!("monthly", "Mensual", "Monthly"),
 ];
 
 pub const FOCUS_AREAS: &[Opt] = &[
-    opt("strategy", "Estrategia", "Strategy"),
-    opt("execution", "Ejecución", "Execution"),
-    opt("analytics", "Analítica", "Analytics"),
-    opt("collaboration", "Colaboración", "Collaboration"),
-    opt("reporting", "Informes", "Reporting"),
+    opt!("strategy", "Estrategia", "Strategy"),
+    opt!("execution", "Ejecución", "Execution"),
+    opt!("analytics", "Analítica", "Analytics"),
+    opt!("collaboration", "Colaboración", "Collaboration"),
+    opt!("reporting", "Informes", "Reporting"),
 ];
 
 pub const AI_LEVEL: &[Opt] = &[
-    opt("none", "Ninguna (sin IA)", "None (no AI)"),
-    opt("minimal", "Mínima", "Minimal"),
-    opt("moderate", "Moderada", "Moderate"),
-    opt("extensive", "Amplia", "Extensive"),
+    opt!("none", "Ninguna (sin IA)", "None (no AI)"),
+    opt!("minimal", "Mínima", "Minimal"),
+    opt!("moderate", "Moderada", "Moderate"),
+    opt!("extensive", "Amplia", "Extensive"),
 ];
 
 pub const OKR_CYCLE: &[Opt] = &[
-    opt("monthly", "Mensual", "Monthly"),
-    opt("quarterly", "Trimestral", "Quarterly"),
-    opt("semiannual", "Semestral", "Semiannual"),
-    opt("annual", "Anual", "Annual"),
+    opt!("monthly", "Mensual", "Monthly"),
+    opt!("quarterly", "Trimestral", "Quarterly"),
+    opt!("semiannual", "Semestral", "Semiannual"),
+    opt!("annual", "Anual", "Annual"),
 ];
 
 pub const SETUP_DEMO: &[Opt] = &[
-    opt("yes", "Sí", "Yes"),
-    opt("no", "No", "No"),
-    opt("later", "Más tarde", "Later"),
+    opt!("yes", "Sí", "Yes"),
+    opt!("no", "No", "No"),
+    opt!("later", "Más tarde", "Later"),
 ];
 
 // ---- steps ----
@@ -403,12 +424,12 @@ const WELCOME: &[Field] = &[
             max: 100,
             charset: Charset::PersonName,
         },
-        tr("Nombre completo", "Full name"),
-        tr(
+        tr!("Nombre completo", "Full name"),
+        tr!(
             "Como quieres que te llamen en la plataforma.",
             "How you would like to be called on the platform.",
         ),
-        tr("Ana García", "Jane Smith"),
+        tr!("Ana García", "Jane Smith"),
     ),
     field(
         "job_title",
@@ -418,16 +439,16 @@ const WELCOME: &[Field] = &[
             max: 100,
             charset: Charset::Any,
         },
-        tr("Cargo", "Job title"),
-        tr("Tu puesto en la empresa.", "Your role in the company."),
-        tr("Directora de Operaciones", "Head of Operations"),
+        tr!("Cargo", "Job title"),
+        tr!("Tu puesto en la empresa.", "Your role in the company."),
+        tr!("Directora de Operaciones", "Head of Operations"),
     ),
     field(
         "experience_with_okr",
         true,
         Kind::Enum(EXPERIENCE),
-        tr("Experiencia con OKR", "Experience with OKRs"),
-        tr(
+        tr!("Experiencia con OKR", "Experience with OKRs"),
+        tr!(
             "Nos ayuda a adaptar las explicaciones.",
             "Helps us tailor the explanations.",
         ),
@@ -437,12 +458,12 @@ const WELCOME: &[Field] = &[
         "primary_goal",
         true,
         Kind::Multiline { min: 10, max: 500 },
-        tr("Objetivo principal", "Primary goal"),
-        tr(
+        tr!("Objetivo principal", "Primary goal"),
+        tr!(
             "¿Qué quieres conseguir con los OKR?",
             "What do you want to achieve with OKRs?",
         ),
-        tr(
+        tr!(
             "Alinear a todos los equipos con la estrategia anual…",
             "Align every team with the yearly strategy…",
         ),
@@ -451,8 +472,8 @@ const WELCOME: &[Field] = &[
         "urgency_level",
         true,
         Kind::Enum(URGENCY),
-        tr("Urgencia", "Urgency"),
-        tr(
+        tr!("Urgencia", "Urgency"),
+        tr!(
             "¿Con qué rapidez necesitas resultados?",
             "How soon do you need results?",
         ),
@@ -469,18 +490,18 @@ const COMPANY: &[Field] = &[
             max: 120,
             charset: Charset::CompanyName,
         },
-        tr("Nombre de la empresa", "Company name"),
-        tr(
+        tr!("Nombre de la empresa", "Company name"),
+        tr!(
             "Se usa también para la dirección de tu espacio.",
             "Also used for your workspace address.",
         ),
-        tr("Café Niño & Co.", "Acme Inc."),
+        tr!("Café Niño & Co.", "Acme Inc."),
     ),
     field(
         "industry",
         true,
         Kind::Enum(INDUSTRY),
-        tr("Sector", "Industry"),
+        tr!("Sector", "Industry"),
         NONE,
         NONE,
     ),
@@ -488,8 +509,8 @@ const COMPANY: &[Field] = &[
         "company_size",
         true,
         Kind::Enum(COMPANY_SIZE),
-        tr("Tamaño de la empresa", "Company size"),
-        tr("Número aproximado de personas.", "Approximate headcount."),
+        tr!("Tamaño de la empresa", "Company size"),
+        tr!("Número aproximado de personas.", "Approximate headcount."),
         NONE,
     ),
     field(
@@ -499,39 +520,39 @@ const COMPANY: &[Field] = &[
             min: 1,
             max: IntMax::Fixed(1_000_000),
         },
-        tr("Número de empleados", "Number of employees"),
-        tr(
+        tr!("Número de empleados", "Number of employees"),
+        tr!(
             "Opcional; debería encajar con el tamaño elegido.",
             "Optional; should match the size you chose.",
         ),
-        tr("45", "45"),
+        tr!("45", "45"),
     ),
     field(
         "country",
         true,
         Kind::Country,
-        tr("País", "Country"),
-        tr("País de la sede principal.", "Country of the headquarters."),
+        tr!("País", "Country"),
+        tr!("País de la sede principal.", "Country of the headquarters."),
         NONE,
     ),
     field(
         "website",
         false,
         Kind::Url,
-        tr("Sitio web", "Website"),
-        tr(
+        tr!("Sitio web", "Website"),
+        tr!(
             "Opcional; por ejemplo acme.com.",
             "Optional; for example acme.com.",
         ),
-        tr("https://empresa.com", "https://company.com"),
+        tr!("https://empresa.com", "https://company.com"),
     ),
     field(
         "description",
         true,
         Kind::Multiline { min: 20, max: 1000 },
-        tr("Descripción", "Description"),
-        tr("¿A qué se dedica la empresa?", "What does the company do?"),
-        tr(
+        tr!("Descripción", "Description"),
+        tr!("¿A qué se dedica la empresa?", "What does the company do?"),
+        tr!(
             "Tostamos y servimos café de especialidad en…",
             "We roast and serve specialty coffee in…",
         ),
@@ -543,9 +564,9 @@ const COMPANY: &[Field] = &[
             min: 1800,
             max: IntMax::ReferenceYear,
         },
-        tr("Año de fundación", "Year founded"),
+        tr!("Año de fundación", "Year founded"),
         NONE,
-        tr("2015", "2015"),
+        tr!("2015", "2015"),
     ),
 ];
 
@@ -558,9 +579,9 @@ const ORGANIZATION: &[Field] = &[
             max: 100,
             charset: Charset::Any,
         },
-        tr("Departamento", "Department"),
-        tr("Opcional.", "Optional."),
-        tr("Operaciones", "Operations"),
+        tr!("Departamento", "Department"),
+        tr!("Opcional.", "Optional."),
+        tr!("Operaciones", "Operations"),
     ),
     field(
         "team_size",
@@ -569,16 +590,16 @@ const ORGANIZATION: &[Field] = &[
             min: 1,
             max: IntMax::Fixed(10_000),
         },
-        tr("Tamaño del equipo", "Team size"),
-        tr("Personas en tu equipo.", "People on your team."),
-        tr("8", "8"),
+        tr!("Tamaño del equipo", "Team size"),
+        tr!("Personas en tu equipo.", "People on your team."),
+        tr!("8", "8"),
     ),
     field(
         "okr_maturity",
         true,
         Kind::Enum(MATURITY),
-        tr("Madurez con OKR", "OKR maturity"),
-        tr(
+        tr!("Madurez con OKR", "OKR maturity"),
+        tr!(
             "¿Cuánto usa ya la organización los OKR?",
             "How much does the organization already use OKRs?",
         ),
@@ -592,8 +613,8 @@ const ORGANIZATION: &[Field] = &[
             min: 1,
             max: 8,
         },
-        tr("Retos actuales", "Current challenges"),
-        tr("Elige al menos uno.", "Choose at least one."),
+        tr!("Retos actuales", "Current challenges"),
+        tr!("Elige al menos uno.", "Choose at least one."),
         NONE,
     ),
     field(
@@ -604,8 +625,8 @@ const ORGANIZATION: &[Field] = &[
             min: 1,
             max: 8,
         },
-        tr("Objetivos de negocio", "Business goals"),
-        tr("Elige al menos uno.", "Choose at least one."),
+        tr!("Objetivos de negocio", "Business goals"),
+        tr!("Elige al menos uno.", "Choose at least one."),
         NONE,
     ),
 ];
@@ -619,18 +640,18 @@ pub const KEY_RESULT: &[Field] = &[
             max: 200,
             charset: Charset::Any,
         },
-        tr("Resultado clave", "Key result"),
-        tr(
+        tr!("Resultado clave", "Key result"),
+        tr!(
             "Algo medible que demuestre el avance.",
             "Something measurable that shows progress.",
         ),
-        tr("Aumentar el NPS", "Raise NPS"),
+        tr!("Aumentar el NPS", "Raise NPS"),
     ),
     field(
         "metric_type",
         true,
         Kind::Enum(METRIC_TYPES),
-        tr("Tipo de métrica", "Metric type"),
+        tr!("Tipo de métrica", "Metric type"),
         NONE,
         NONE,
     ),
@@ -639,9 +660,9 @@ pub const KEY_RESULT: &[Field] = &[
             "baseline",
             false,
             Kind::Number,
-            tr("Valor inicial", "Baseline"),
-            tr("Por defecto 0.", "Defaults to 0."),
-            tr("0", "0"),
+            tr!("Valor inicial", "Baseline"),
+            tr!("Por defecto 0.", "Defaults to 0."),
+            tr!("0", "0"),
         ),
         "0",
     ),
@@ -649,12 +670,12 @@ pub const KEY_RESULT: &[Field] = &[
         "target",
         true,
         Kind::Number,
-        tr("Valor objetivo", "Target"),
-        tr(
+        tr!("Valor objetivo", "Target"),
+        tr!(
             "Distinto del valor inicial.",
             "Different from the baseline.",
         ),
-        tr("100", "100"),
+        tr!("100", "100"),
     ),
     field(
         "unit",
@@ -664,12 +685,12 @@ pub const KEY_RESULT: &[Field] = &[
             max: 20,
             charset: Charset::Any,
         },
-        tr("Unidad", "Unit"),
-        tr(
+        tr!("Unidad", "Unit"),
+        tr!(
             "Opcional; por ejemplo EUR o clientes.",
             "Optional; for example USD or customers.",
         ),
-        tr("clientes", "customers"),
+        tr!("clientes", "customers"),
     ),
 ];
 
@@ -682,16 +703,16 @@ pub const OBJECTIVE: &[Field] = &[
             max: 200,
             charset: Charset::Any,
         },
-        tr("Objetivo", "Objective"),
-        tr("Cualitativo e inspirador.", "Qualitative and inspiring."),
-        tr("Encantar a nuestros clientes", "Delight our customers"),
+        tr!("Objetivo", "Objective"),
+        tr!("Cualitativo e inspirador.", "Qualitative and inspiring."),
+        tr!("Encantar a nuestros clientes", "Delight our customers"),
     ),
     field(
         "description",
         false,
         Kind::Multiline { min: 0, max: 1000 },
-        tr("Descripción", "Description"),
-        tr("Opcional.", "Optional."),
+        tr!("Descripción", "Description"),
+        tr!("Opcional.", "Optional."),
         NONE,
     ),
     field(
@@ -705,8 +726,8 @@ pub const OBJECTIVE: &[Field] = &[
             unique: None,
             item_rule: Some(ItemRule::KeyResultTarget),
         },
-        tr("Resultados clave", "Key results"),
-        tr(
+        tr!("Resultados clave", "Key results"),
+        tr!(
             "Entre 1 y 5; lo ideal son 3 como máximo.",
             "Between 1 and 5; ideally no more than 3.",
         ),
@@ -725,8 +746,8 @@ const OBJECTIVES: &[Field] = &[field(
         unique: Some("title"),
         item_rule: None,
     },
-    tr("Objetivos", "Objectives"),
-    tr(
+    tr!("Objetivos", "Objectives"),
+    tr!(
         "Hasta 5. Puedes saltarte este paso.",
         "Up to 5. You can skip this step.",
     ),
@@ -738,7 +759,7 @@ const PREFERENCES: &[Field] = &[
         "language",
         true,
         Kind::Enum(LANGUAGES),
-        tr("Idioma", "Language"),
+        tr!("Idioma", "Language"),
         NONE,
         NONE,
     ),
@@ -746,7 +767,7 @@ const PREFERENCES: &[Field] = &[
         "communication_style",
         true,
         Kind::Enum(COMMUNICATION_STYLE),
-        tr("Estilo de comunicación", "Communication style"),
+        tr!("Estilo de comunicación", "Communication style"),
         NONE,
         NONE,
     ),
@@ -754,7 +775,7 @@ const PREFERENCES: &[Field] = &[
         "notification_frequency",
         true,
         Kind::Enum(NOTIFICATION_FREQUENCY),
-        tr("Frecuencia de notificaciones", "Notification frequency"),
+        tr!("Frecuencia de notificaciones", "Notification frequency"),
         NONE,
         NONE,
     ),
@@ -766,16 +787,16 @@ const PREFERENCES: &[Field] = &[
             min: 1,
             max: 5,
         },
-        tr("Áreas de enfoque", "Focus areas"),
-        tr("Elige al menos una.", "Choose at least one."),
+        tr!("Áreas de enfoque", "Focus areas"),
+        tr!("Elige al menos una.", "Choose at least one."),
         NONE,
     ),
     field(
         "ai_assistance_level",
         true,
         Kind::Enum(AI_LEVEL),
-        tr("Asistencia de IA", "AI assistance"),
-        tr(
+        tr!("Asistencia de IA", "AI assistance"),
+        tr!(
             "«Ninguna» desactiva por completo la IA.",
             "“None” turns AI off completely.",
         ),
@@ -785,17 +806,17 @@ const PREFERENCES: &[Field] = &[
         "timezone",
         true,
         Kind::Timezone,
-        tr("Zona horaria", "Time zone"),
+        tr!("Zona horaria", "Time zone"),
         NONE,
-        tr("America/Mexico_City", "America/New_York"),
+        tr!("America/Mexico_City", "America/New_York"),
     ),
     with_default(
         field(
             "okr_cycle",
             false,
             Kind::Enum(OKR_CYCLE),
-            tr("Ciclo de OKR", "OKR cycle"),
-            tr(
+            tr!("Ciclo de OKR", "OKR cycle"),
+            tr!(
                 "Trimestral si no eliges otro.",
                 "Quarterly unless you choose another.",
             ),
@@ -810,7 +831,7 @@ const REVIEW: &[Field] = &[
         "confirmed",
         true,
         Kind::MustBeTrue,
-        tr("He revisado los datos", "I have reviewed the information"),
+        tr!("He revisado los datos", "I have reviewed the information"),
         NONE,
         NONE,
     ),
@@ -818,7 +839,7 @@ const REVIEW: &[Field] = &[
         "terms_accepted",
         true,
         Kind::MustBeTrue,
-        tr(
+        tr!(
             "Acepto los términos y condiciones",
             "I accept the terms and conditions",
         ),
@@ -829,15 +850,15 @@ const REVIEW: &[Field] = &[
         "additional_notes",
         false,
         Kind::Multiline { min: 0, max: 1000 },
-        tr("Notas adicionales", "Additional notes"),
-        tr("Opcional.", "Optional."),
+        tr!("Notas adicionales", "Additional notes"),
+        tr!("Opcional.", "Optional."),
         NONE,
     ),
     field(
         "setup_demo",
         false,
         Kind::Enum(SETUP_DEMO),
-        tr(
+        tr!(
             "¿Preparamos datos de demostración?",
             "Shall we set up demo data?",
         ),
@@ -848,12 +869,12 @@ const REVIEW: &[Field] = &[
         "invite_emails",
         false,
         Kind::EmailList { max: 50 },
-        tr("Invitar a tu equipo", "Invite your team"),
-        tr(
+        tr!("Invitar a tu equipo", "Invite your team"),
+        tr!(
             "Hasta 50 direcciones de correo.",
             "Up to 50 e-mail addresses.",
         ),
-        tr("ana@empresa.com", "jane@company.com"),
+        tr!("ana@empresa.com", "jane@company.com"),
     ),
 ];
 
@@ -861,8 +882,8 @@ pub static STEPS: [Step; 6] = [
     Step {
         id: StepId::Welcome,
         name: "welcome",
-        title: tr("Bienvenida", "Welcome"),
-        description: tr(
+        title: tr!("Bienvenida", "Welcome"),
+        description: tr!(
             "Cuéntanos un poco sobre ti.",
             "Tell us a little about yourself.",
         ),
@@ -872,16 +893,16 @@ pub static STEPS: [Step; 6] = [
     Step {
         id: StepId::Company,
         name: "company",
-        title: tr("Empresa", "Company"),
-        description: tr("Los datos básicos de tu empresa.", "Your company's basics."),
+        title: tr!("Empresa", "Company"),
+        description: tr!("Los datos básicos de tu empresa.", "Your company's basics."),
         skippable: false,
         fields: COMPANY,
     },
     Step {
         id: StepId::Organization,
         name: "organization",
-        title: tr("Organización", "Organization"),
-        description: tr(
+        title: tr!("Organización", "Organization"),
+        description: tr!(
             "Tu equipo y lo que queréis mejorar.",
             "Your team and what you want to improve.",
         ),
@@ -891,8 +912,8 @@ pub static STEPS: [Step; 6] = [
     Step {
         id: StepId::Objectives,
         name: "objectives",
-        title: tr("Objetivos", "Objectives"),
-        description: tr(
+        title: tr!("Objetivos", "Objectives"),
+        description: tr!(
             "Tus primeros OKR. Puedes saltarte este paso y crearlos más tarde.",
             "Your first OKRs. You can skip this step and create them later.",
         ),
@@ -902,8 +923,8 @@ pub static STEPS: [Step; 6] = [
     Step {
         id: StepId::Preferences,
         name: "preferences",
-        title: tr("Preferencias", "Preferences"),
-        description: tr(
+        title: tr!("Preferencias", "Preferences"),
+        description: tr!(
             "Cómo quieres trabajar con la plataforma.",
             "How you want to work with the platform.",
         ),
@@ -913,8 +934,8 @@ pub static STEPS: [Step; 6] = [
     Step {
         id: StepId::Review,
         name: "review",
-        title: tr("Revisión", "Review"),
-        description: tr(
+        title: tr!("Revisión", "Review"),
+        description: tr!(
             "Confirma y, si quieres, invita a tu equipo.",
             "Confirm and, if you like, invite your team.",
         ),
@@ -943,14 +964,14 @@ mod tests {
         fn check(fields: &[Field]) {
             for f in fields {
                 assert!(
-                    !f.label.es.is_empty() && !f.label.en.is_empty(),
+                    !f.label.es().is_empty() && !f.label.en().is_empty(),
                     "{}",
                     f.name
                 );
                 if let Kind::Enum(o) | Kind::EnumSet { options: o, .. } = f.kind {
                     assert!(o
                         .iter()
-                        .all(|o| !o.label.es.is_empty() && !o.label.en.is_empty()));
+                        .all(|o| !o.label.es().is_empty() && !o.label.en().is_empty()));
                 }
                 if let Kind::List { item, .. } = f.kind {
                     check(item);
@@ -958,6 +979,37 @@ mod tests {
             }
         }
         STEPS.iter().for_each(|s| check(s.fields));
+    }
+
+    #[test]
+    fn every_text_splits_into_its_two_locales() {
+        let separators = |t: &Tr| t.0.bytes().filter(|&b| b == SEPARATOR).count();
+        fn each(fields: &[Field], f: &mut dyn FnMut(&Tr)) {
+            for field in fields {
+                [field.label, field.help, field.placeholder]
+                    .iter()
+                    .for_each(&mut *f);
+                if let Kind::Enum(o) | Kind::EnumSet { options: o, .. } = field.kind {
+                    o.iter().for_each(|o| f(&o.label));
+                }
+                if let Kind::List { item, .. } = field.kind {
+                    each(item, f);
+                }
+            }
+        }
+        let mut texts = vec![];
+        for step in STEPS.iter() {
+            texts.extend([step.title, step.description]);
+            each(step.fields, &mut |t| texts.push(*t));
+        }
+        assert!(texts.len() > 150);
+        for t in &texts {
+            assert_eq!(separators(t), 1, "{t:?}");
+            assert_eq!([t.es(), t.en()].join("\u{1f}"), t.0);
+        }
+        let welcome = StepId::Welcome.spec().title;
+        assert_eq!((welcome.es(), welcome.en()), ("Bienvenida", "Welcome"));
+        assert_eq!((NONE.es(), NONE.en()), ("", ""));
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub fn schema() -> Value {
     for step in &STEPS {
         properties.insert(
             step.name.to_owned(),
-            object(step.fields, step.title.en, step.description.en),
+            object(step.fields, step.title.en(), step.description.en()),
         );
     }
     json!({
@@ -104,11 +104,11 @@ fn field(f: &Field) -> Value {
             "maxItems": max,
         }),
         Kind::List { item, min, max, .. } => json!({
-            "type": "array", "items": object(item, f.label.en, f.help.en), "minItems": min, "maxItems": max,
+            "type": "array", "items": object(item, f.label.en(), f.help.en()), "minItems": min, "maxItems": max,
         }),
     };
     if let Value::Object(obj) = &mut s {
-        obj.insert("title".to_owned(), json!(f.label.en));
+        obj.insert("title".to_owned(), json!(f.label.en()));
         if let Some(d) = f.default {
             obj.insert(
                 "default".to_owned(),

@@ -61,11 +61,11 @@ fn interface(name: &str, fields: &[Field]) -> String {
         let ty = field_type(f, &mut nested);
         let doc = format!(
             "  /** {}{} */\n",
-            f.label.en,
-            if f.help.en.is_empty() {
+            f.label.en(),
+            if f.help.en().is_empty() {
                 String::new()
             } else {
-                format!(". {}", f.help.en)
+                format!(". {}", f.help.en())
             }
         );
         let (opt, null) = if f.required {
