@@ -181,14 +181,14 @@ pub fn records(o: &Outcome) -> Option<Records> {
         setup_demo: enum_of(S::Review, "setup_demo"),
         additional_notes: text_of(S::Review, "additional_notes"),
     };
-    let objectives = match o.value(S::Objectives, "objectives") {
-        Some(FieldValue::List(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| objective(i, v))
-            .collect::<Option<Vec<_>>>()?,
-        _ => Vec::new(),
-    };
+    // Loops rather than `collect::<Option<Vec<_>>>()`: each such collect is its own adapter in
+    // the npm package (~0.9 KB of wasm for the two).
+    let mut objectives = Vec::new();
+    if let Some(FieldValue::List(items)) = o.value(S::Objectives, "objectives") {
+        for (i, v) in items.iter().enumerate() {
+            objectives.push(objective(i, v)?);
+        }
+    }
     let invitations = match o.value(S::Review, "invite_emails") {
         Some(FieldValue::Emails(list)) => list
             .iter()
@@ -223,14 +223,13 @@ fn item<'v>(fields: &[crate::rules::Field], v: &'v Values, name: &str) -> Option
 
 fn objective(position: usize, v: &Values) -> Option<Objective> {
     let f = crate::rules::OBJECTIVE;
-    let key_results = match item(f, v, "key_results")? {
-        FieldValue::List(krs) => krs
-            .iter()
-            .enumerate()
-            .map(|(i, kr)| key_result(i, kr))
-            .collect::<Option<Vec<_>>>()?,
-        _ => return None,
+    let FieldValue::List(krs) = item(f, v, "key_results")? else {
+        return None;
     };
+    let mut key_results = Vec::with_capacity(krs.len());
+    for (i, kr) in krs.iter().enumerate() {
+        key_results.push(key_result(i, kr)?);
+    }
     Some(Objective {
         position,
         title: text(item(f, v, "title"))?.to_owned(),
