@@ -39,11 +39,19 @@ pub fn stable_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<u
 
 /// `items` rearranged in `order` (a permutation of their indices, as [`stable_order`] gives).
 pub fn permute<T>(items: Vec<T>, order: &[usize]) -> Vec<T> {
-    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
-    order
-        .iter()
-        .filter_map(|&i| slots.get_mut(i)?.take())
-        .collect()
+    // Loops, not `map(..).collect()` and `filter_map(..).collect()`: each instantiation's
+    // adapters cost the package more.
+    let mut slots: Vec<Option<T>> = Vec::with_capacity(items.len());
+    for item in items {
+        slots.push(Some(item));
+    }
+    let mut out = Vec::with_capacity(order.len());
+    for &i in order {
+        if let Some(item) = slots.get_mut(i).and_then(Option::take) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 /// `items` sorted stably by `cmp`.
