@@ -58,27 +58,41 @@ pub struct OptionMeta {
     pub label: &'static str,
 }
 
+// Built by loops rather than `map(..).collect()`: in the npm package each collect is its own
+// adapter code (decision 68).
+
 pub fn steps(locale: Locale) -> Vec<StepMeta> {
-    STEPS
-        .iter()
-        .map(|s| StepMeta {
+    let mut steps = Vec::with_capacity(STEPS.len());
+    for s in STEPS.iter() {
+        steps.push(StepMeta {
             id: s.name,
             index: s.id.index(),
             title: s.title.get(locale),
             description: s.description.get(locale),
             skippable: s.skippable,
-            fields: s.fields.iter().map(|f| field(f, locale)).collect(),
-        })
-        .collect()
+            fields: fields(s.fields, locale),
+        });
+    }
+    steps
+}
+
+fn fields(list: &[Field], locale: Locale) -> Vec<FieldMeta> {
+    let mut out = Vec::with_capacity(list.len());
+    for f in list {
+        out.push(field(f, locale));
+    }
+    out
 }
 
 fn options(opts: &[Opt], locale: Locale) -> Vec<OptionMeta> {
-    opts.iter()
-        .map(|o| OptionMeta {
+    let mut out = Vec::with_capacity(opts.len());
+    for o in opts {
+        out.push(OptionMeta {
             value: o.value,
             label: o.label.get(locale),
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 fn field(f: &Field, locale: Locale) -> FieldMeta {
@@ -124,25 +138,24 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
             }
         }
         Kind::Country => {
-            let list: Vec<OptionMeta> = crate::reference::countries()
-                .map(|(code, en, es)| OptionMeta {
-                    value: code,
-                    label: if locale == Locale::Es { es } else { en },
-                })
-                .collect();
-            let keys: Vec<String> = list.iter().map(|o| crate::slug::slugify(o.label)).collect();
+            let (mut list, mut keys) = (Vec::new(), Vec::new());
+            for (code, en, es) in crate::reference::countries() {
+                let label = if locale == Locale::Es { es } else { en };
+                list.push(OptionMeta { value: code, label });
+                keys.push(crate::slug::slugify(label));
+            }
             let order = crate::order::stable_order(list.len(), &|a, b| keys[a].cmp(&keys[b]));
             m.options = Some(crate::order::permute(list, &order));
         }
         Kind::Timezone => {
-            m.options = Some(
-                crate::reference::timezones()
-                    .map(|tz| OptionMeta {
-                        value: tz,
-                        label: tz,
-                    })
-                    .collect(),
-            );
+            let mut list = Vec::new();
+            for tz in crate::reference::timezones() {
+                list.push(OptionMeta {
+                    value: tz,
+                    label: tz,
+                });
+            }
+            m.options = Some(list);
         }
         Kind::Url => m.max_length = Some(crate::url::MAX_LEN),
         Kind::EmailList { max } => {
@@ -159,7 +172,7 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
             m.min_items = Some(min);
             m.max_items = Some(max);
             m.recommended_max_items = warn_above;
-            m.item_fields = Some(item.iter().map(|f| field(f, locale)).collect());
+            m.item_fields = Some(fields(item, locale));
         }
         Kind::Number | Kind::MustBeTrue => {}
     }
