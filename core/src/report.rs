@@ -199,17 +199,16 @@ impl Issues {
         if !self.issues.is_sorted_by_key(|i| i.key) {
             self.issues = crate::order::sorted_by(self.issues, |a, b| a.key.cmp(&b.key));
         }
-        let issues: Vec<Issue> = self
-            .issues
-            .into_iter()
-            .map(|raw| Issue {
+        let mut issues: Vec<Issue> = Vec::with_capacity(self.issues.len());
+        for raw in self.issues {
+            issues.push(Issue {
                 message: crate::messages::render(raw.code, &raw.params, locale),
                 severity: raw.code.severity(),
                 path: raw.path,
                 code: raw.code,
                 params: raw.params,
-            })
-            .collect();
+            });
+        }
         Report {
             valid: !issues.iter().any(|i| i.severity == Severity::Error),
             rules_version: crate::RULES_VERSION,

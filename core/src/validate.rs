@@ -111,12 +111,20 @@ fn cross_step(outcome: &mut Outcome) {
 /// In key order: serde_json's `Map` is a `BTreeMap` (no `preserve_order` anywhere in the build;
 /// `unknown_keys_come_sorted` fails if that changes).
 fn unknown_keys(obj: &Map<String, Value>, known: impl Fn(&str) -> bool) -> Vec<&String> {
-    obj.keys().filter(|k| !known(k)).collect()
+    let mut unknown = Vec::new();
+    for k in obj.keys() {
+        if !known(k) {
+            unknown.push(k);
+        }
+    }
+    unknown
 }
 
 /// `len` absent values (not `vec![None; len]`, which needs `FieldValue: Clone` in the bundle).
 fn nones(len: usize) -> Values {
-    (0..len).map(|_| None).collect()
+    let mut values = Vec::with_capacity(len);
+    values.resize_with(len, || None);
+    values
 }
 
 fn key_at(mut key: SortKey, level: usize, index: usize) -> SortKey {
@@ -181,15 +189,12 @@ impl Walker<'_> {
         level: usize,
     ) -> Values {
         let mut present = 0;
-        let values: Values = fields
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let raw = obj.get(f.name);
-                present += usize::from(raw.is_some());
-                self.field(f, raw, prefix, key_at(key, level, i), level)
-            })
-            .collect();
+        let mut values: Values = Vec::with_capacity(fields.len());
+        for (i, f) in fields.iter().enumerate() {
+            let raw = obj.get(f.name);
+            present += usize::from(raw.is_some());
+            values.push(self.field(f, raw, prefix, key_at(key, level, i), level));
+        }
         if present == obj.len() {
             return values;
         }
