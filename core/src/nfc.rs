@@ -207,12 +207,13 @@ fn unpack(e: u64) -> (u32, u32, u32, bool) {
 fn compositions() -> &'static [(u32, u32, u32)] {
     static TABLE: OnceLock<Vec<(u32, u32, u32)>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let t: Vec<(u32, u32, u32)> = decompositions()
-            .iter()
-            .map(|&e| unpack(e))
-            .filter(|&(_, _, second, recomposes)| recomposes && second != 0)
-            .map(|(c, first, second, _)| (first, second, c))
-            .collect();
+        let mut t: Vec<(u32, u32, u32)> = Vec::new();
+        for &e in decompositions() {
+            let (c, first, second, recomposes) = unpack(e);
+            if recomposes && second != 0 {
+                t.push((first, second, c));
+            }
+        }
         crate::order::sorted_by(t, Ord::cmp)
     })
 }
@@ -240,11 +241,12 @@ fn compose(a: char, b: char) -> Option<char> {
 fn starter_seconds() -> &'static [u32] {
     static TABLE: OnceLock<Vec<u32>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let t: Vec<u32> = compositions()
-            .iter()
-            .map(|&(_, second, _)| second)
-            .filter(|&second| char::from_u32(second).is_some_and(|c| combining_class(c) == 0))
-            .collect();
+        let mut t: Vec<u32> = Vec::new();
+        for &(_, second, _) in compositions() {
+            if char::from_u32(second).is_some_and(|c| combining_class(c) == 0) {
+                t.push(second);
+            }
+        }
         let mut t = crate::order::sorted_by(t, Ord::cmp);
         t.dedup();
         t
@@ -299,7 +301,10 @@ pub fn nfc(s: &str) -> String {
         let order = crate::order::stable_order(run.len(), &|a, b| {
             combining_class(run[a]).cmp(&combining_class(run[b]))
         });
-        let sorted: Vec<char> = order.iter().map(|&i| run[i]).collect();
+        let mut sorted: Vec<char> = Vec::with_capacity(run.len());
+        for &i in &order {
+            sorted.push(run[i]);
+        }
         chars[start..end].copy_from_slice(&sorted);
         start = end;
     }
