@@ -78,24 +78,26 @@ pub fn value<'a>(kind: &Kind, v: &'a Value) -> Cow<'a, Value> {
                     .to_owned(),
             )
         }
-        (Kind::EmailList { .. }, Value::Array(items)) => Value::Array(
-            items
-                .iter()
-                .map(|item| match item {
+        (Kind::EmailList { .. }, Value::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(match item {
                     Value::String(s) => Value::String(crate::email::normalize(s)),
                     other => other.clone(),
-                })
-                .collect(),
-        ),
-        (Kind::List { item, .. }, Value::Array(items)) => Value::Array(
-            items
-                .iter()
-                .map(|it| match it {
+                });
+            }
+            Value::Array(out)
+        }
+        (Kind::List { item, .. }, Value::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for it in items {
+                out.push(match it {
                     Value::Object(obj) => Value::Object(fields(item, obj)),
                     other => other.clone(),
-                })
-                .collect(),
-        ),
+                });
+            }
+            Value::Array(out)
+        }
         _ => return Cow::Borrowed(v),
     };
     Cow::Owned(changed)
