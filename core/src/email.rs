@@ -42,11 +42,16 @@ pub fn is_domain(domain: &str) -> bool {
     if domain.is_empty() || domain.len() > 253 || !domain.is_ascii() {
         return false;
     }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 || !labels.iter().all(|l| is_ldh_label(l)) {
+    let (mut count, mut tld) = (0, "");
+    for label in domain.split('.') {
+        if !is_ldh_label(label) {
+            return false;
+        }
+        (count, tld) = (count + 1, label);
+    }
+    if count < 2 {
         return false;
     }
-    let tld = labels[labels.len() - 1];
     (tld.len() >= 2 && tld.bytes().all(|c| c.is_ascii_alphabetic()))
         || (tld.len() > 4 && tld[..4].eq_ignore_ascii_case("xn--"))
 }

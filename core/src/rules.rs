@@ -12,14 +12,13 @@ pub struct Tr(&'static str);
 
 impl Tr {
     pub fn get(&self, locale: Locale) -> &'static str {
-        let at = self
+        let (es, en) = self
             .0
-            .bytes()
-            .position(|b| b == SEPARATOR)
-            .unwrap_or(self.0.len());
+            .split_once(char::from(SEPARATOR))
+            .unwrap_or((self.0, ""));
         match locale {
-            Locale::Es => &self.0[..at],
-            Locale::En => self.0.get(at + 1..).unwrap_or(""),
+            Locale::Es => es,
+            Locale::En => en,
         }
     }
 

@@ -118,15 +118,19 @@ fn has_valid_escapes(s: &str) -> bool {
 }
 
 fn is_ipv4(host: &str) -> bool {
-    let parts: Vec<&str> = host.split('.').collect();
-    parts.len() == 4
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.len() <= 3
-                && p.bytes().all(|c| c.is_ascii_digit())
-                && (p.len() == 1 || !p.starts_with('0'))
-                && p.parse::<u16>().is_ok_and(|n| n <= 255)
-        })
+    let mut count = 0;
+    for p in host.split('.') {
+        count += 1;
+        let octet = !p.is_empty()
+            && p.len() <= 3
+            && p.bytes().all(|c| c.is_ascii_digit())
+            && (p.len() == 1 || !p.starts_with('0'))
+            && p.parse::<u16>().is_ok_and(|n| n <= 255);
+        if !octet {
+            return false;
+        }
+    }
+    count == 4
 }
 
 /// `s.rsplit_once(byte)` for an ASCII byte, without std's generic char searcher in the bundle.

@@ -581,14 +581,13 @@ impl Walker<'_> {
             }
             seen.push(addr);
         }
-        (self.issues.error_count() == errors_before)
-            .then(|| {
-                let mut emails = Vec::with_capacity(seen.len());
-                for e in seen {
-                    emails.push(e.to_owned());
-                }
-                FieldValue::Emails(emails)
-            })
+        (self.issues.error_count() == errors_before).then(|| {
+            let mut emails = Vec::with_capacity(seen.len());
+            for e in seen {
+                emails.push(e.to_owned());
+            }
+            FieldValue::Emails(emails)
+        })
     }
 
     fn list(
