@@ -215,16 +215,19 @@ def lowercase_table():
                     runs[-1][1] += 1
                     continue
         runs.append([cp, 1, 1, delta])
-    out = [
-        "/// Simple lowercase mappings (U+0130, the one multi-character lowercase, is handled in",
-        "/// code), as runs sorted by start, each packed in a u64: bits 43..64 = first char,",
-        "/// 33..43 = count, 32 = stride 2 (else 1), 0..32 = delta (i32).",
-        "pub const LOWERCASE: &[u64] = &[",
-    ]
+    fields = []
+    prev = 0
     for start, count, stride, delta in runs:
-        out.append(f"    0x{(start << 43) | (count << 33) | ((stride == 2) << 32) | (delta & 0xFFFFFFFF):X},")
-    out.append("];")
-    return out
+        zigzag = delta << 1 if delta >= 0 else ((-delta) << 1) - 1
+        fields += [start - prev, count << 1 | (stride == 2), zigzag]
+        prev = start
+    return [
+        "/// Simple lowercase mappings (U+0130, the one multi-character lowercase, is handled in",
+        "/// code), as runs sorted by start: (first char as the difference from the previous run's,",
+        "/// count shifted left once with bit 0 set for a stride of 2, the zigzag difference from the",
+        "/// char to its lowercase).",
+        f"pub const LOWERCASE: &[u8] = {rust_bytes(varints(fields))};",
+    ]
 
 
 def write(name, lines):

@@ -140,18 +140,39 @@ fn lowercase_char(c: char) -> char {
     if cp < 0x80 {
         return c.to_ascii_lowercase();
     }
-    let run = LOWERCASE.partition_point(|&e| (e >> 43) as u32 <= cp);
-    let Some(&e) = run.checked_sub(1).and_then(|i| LOWERCASE.get(i)) else {
+    let runs = lowercase_runs();
+    let run = runs.partition_point(|r| r.0 <= cp);
+    let Some(&(start, count, stride, delta)) = run.checked_sub(1).and_then(|i| runs.get(i)) else {
         return c;
     };
-    let (start, count) = ((e >> 43) as u32, ((e >> 33) & 0x3FF) as u32);
-    let stride = if e & (1 << 32) != 0 { 2 } else { 1 };
     let offset = cp - start;
     if offset % stride == 0 && offset / stride < count {
-        char::from_u32(cp.wrapping_add_signed(e as u32 as i32)).unwrap_or(c)
+        char::from_u32(cp.wrapping_add_signed(delta)).unwrap_or(c)
     } else {
         c
     }
+}
+
+/// The lowercase runs `(first, count, stride, delta)`, decoded once from the table.
+fn lowercase_runs() -> &'static [(u32, u32, u32, i32)] {
+    static TABLE: OnceLock<Vec<(u32, u32, u32, i32)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut fields = Varints(LOWERCASE);
+        let mut out = Vec::new();
+        let mut start = 0;
+        while let (Some(gap), Some(count), Some(zigzag)) =
+            (fields.next(), fields.next(), fields.next())
+        {
+            start += gap;
+            let delta = if zigzag & 1 == 0 {
+                (zigzag >> 1) as i32
+            } else {
+                -((zigzag >> 1) as i32) - 1
+            };
+            out.push((start, count >> 1, 1 + (count & 1), delta));
+        }
+        out
+    })
 }
 
 /// General category M (Mn, Mc, Me).

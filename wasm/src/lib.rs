@@ -63,13 +63,12 @@ fn validate_wizard(json: &str, ctx: &str, today: &str) -> String {
 fn validate_step(step: &str, json: &str, ctx: &str, today: &str) -> String {
     either((|| {
         let step = StepId::parse(step).ok_or_else(|| {
-            let names: Vec<&str> = StepId::ALL.iter().map(|s| s.name()).collect();
-            error(&[
-                "unknown step \"",
-                step,
-                "\": expected one of ",
-                &names.join(", "),
-            ])
+            let mut names = String::new();
+            for (i, s) in StepId::ALL.iter().enumerate() {
+                names.push_str(if i > 0 { ", " } else { "" });
+                names.push_str(s.name());
+            }
+            error(&["unknown step \"", step, "\": expected one of ", &names])
         })?;
         let ctx = context(ctx, today)?;
         Ok(core::to_json(&core::validate_step(
