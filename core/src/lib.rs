@@ -46,14 +46,14 @@ pub fn validate_step(step: StepId, input: &serde_json::Value, ctx: &Context) -> 
     validate::step(step, input, ctx).report(ctx.locale)
 }
 
-/// Returns the wizard in normalized form (see `normalize`); values that cannot be normalized are
-/// left as they are, so validation still reports them.
-pub fn normalize_wizard(input: &serde_json::Value) -> serde_json::Value {
+/// Returns the wizard in normalized form (see `normalize`), normalized in place; values that
+/// cannot be normalized are left as they are, so validation still reports them.
+pub fn normalize_wizard(input: serde_json::Value) -> serde_json::Value {
     normalize::wizard(input)
 }
 
 /// Normalizes one step's object.
-pub fn normalize_step(step: StepId, input: &serde_json::Value) -> serde_json::Value {
+pub fn normalize_step(step: StepId, input: serde_json::Value) -> serde_json::Value {
     normalize::step(step, input)
 }
 

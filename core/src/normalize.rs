@@ -8,42 +8,69 @@ use crate::rules::{Field, Kind, StepId};
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 
-pub fn wizard(input: &Value) -> Value {
-    let Value::Object(obj) = input else {
-        return input.clone();
-    };
-    let mut out = Map::new();
-    for (k, v) in obj {
-        let value = match StepId::parse(k) {
-            Some(id) => step(id, v),
-            None => v.clone(),
-        };
-        out.insert(k.clone(), value);
+// The input is normalized in place: no value is copied, so the npm package carries no
+// `Value::clone` (decision 69).
+
+pub fn wizard(mut input: Value) -> Value {
+    if let Value::Object(obj) = &mut input {
+        for (k, v) in obj.iter_mut() {
+            if let Some(id) = StepId::parse(k) {
+                step_in_place(id, v);
+            }
+        }
     }
-    Value::Object(out)
+    input
 }
 
-pub fn step(id: StepId, input: &Value) -> Value {
-    match input {
-        Value::Object(obj) => Value::Object(fields(id.spec().fields, obj)),
-        _ => input.clone(),
+pub fn step(id: StepId, mut input: Value) -> Value {
+    step_in_place(id, &mut input);
+    input
+}
+
+fn step_in_place(id: StepId, v: &mut Value) {
+    if let Value::Object(obj) = v {
+        fields(id.spec().fields, obj);
     }
 }
 
-/// Built by `insert`, not `collect`: a collected `Map` links a sort into the bundle.
-fn fields(fields: &[Field], obj: &Map<String, Value>) -> Map<String, Value> {
-    let mut out = Map::new();
-    for (k, v) in obj {
-        let value = match fields.iter().find(|f| f.name == k) {
-            Some(f) => value(&f.kind, v).into_owned(),
-            None => v.clone(),
-        };
-        out.insert(k.clone(), value);
+fn fields(fields: &[Field], obj: &mut Map<String, Value>) {
+    for (k, v) in obj.iter_mut() {
+        if let Some(f) = fields.iter().find(|f| f.name == k) {
+            field(&f.kind, v);
+        }
     }
-    out
 }
 
-/// The normalized form of one field's value.
+/// Normalizes one field's value in place; the lists item by item.
+fn field(kind: &Kind, v: &mut Value) {
+    match (kind, &mut *v) {
+        (Kind::EmailList { .. }, Value::Array(items)) => {
+            for item in items {
+                if let Value::String(s) = item {
+                    *s = crate::email::normalize(s);
+                }
+            }
+        }
+        (Kind::List { item, .. }, Value::Array(items)) => {
+            for it in items {
+                if let Value::Object(obj) = it {
+                    fields(item, obj);
+                }
+            }
+        }
+        _ => {
+            let changed = match value(kind, v) {
+                Cow::Owned(n) => Some(n),
+                Cow::Borrowed(_) => None,
+            };
+            if let Some(n) = changed {
+                *v = n;
+            }
+        }
+    }
+}
+
+/// The normalized form of one field's value (a list's value is returned as it is).
 pub fn value<'a>(kind: &Kind, v: &'a Value) -> Cow<'a, Value> {
     let changed = match (kind, v) {
         (Kind::Text { .. }, Value::String(s)) if crate::text::is_single_line_normal(s) => {
@@ -78,26 +105,8 @@ pub fn value<'a>(kind: &Kind, v: &'a Value) -> Cow<'a, Value> {
                     .to_owned(),
             )
         }
-        (Kind::EmailList { .. }, Value::Array(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                out.push(match item {
-                    Value::String(s) => Value::String(crate::email::normalize(s)),
-                    other => other.clone(),
-                });
-            }
-            Value::Array(out)
-        }
-        (Kind::List { item, .. }, Value::Array(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            for it in items {
-                out.push(match it {
-                    Value::Object(obj) => Value::Object(fields(item, obj)),
-                    other => other.clone(),
-                });
-            }
-            Value::Array(out)
-        }
+        // Lists (e-mail lists and lists of objects) are normalized item by item, in place by
+        // `field`, and by the validator as it checks each item.
         _ => return Cow::Borrowed(v),
     };
     Cow::Owned(changed)
@@ -185,7 +194,7 @@ mod tests {
     fn step_normalization() {
         let v = json!({"company_name": "  Cafe\u{0301}  Niño ", "country": " mx ", "website": "Acme.COM/",
                        "employee_count": "42", "extra": " x "});
-        let n = step(StepId::Company, &v);
+        let n = step(StepId::Company, v);
         assert_eq!(n["company_name"], "Caf\u{e9} Niño");
         assert_eq!(n["country"], "MX");
         assert_eq!(n["website"], "https://acme.com");

@@ -218,9 +218,10 @@ impl Walker<'_> {
         level: usize,
     ) -> Option<FieldValue> {
         let path = || join(prefix, f.name);
-        // A list's items are normalized field by field below, not copied here as a whole.
+        // A list's items are normalized one by one below (a list of objects field by field, an
+        // e-mail list address by address), not copied here as a whole.
         let normalized = raw.map(|v| match f.kind {
-            Kind::List { .. } => std::borrow::Cow::Borrowed(v),
+            Kind::List { .. } | Kind::EmailList { .. } => std::borrow::Cow::Borrowed(v),
             _ => normalize::value(&f.kind, v),
         });
         let value = normalized.as_deref();
@@ -558,16 +559,17 @@ impl Walker<'_> {
     ) -> Option<FieldValue> {
         let errors_before = self.issues.error_count();
         let items = self.list_items(value, 0, max, key, &path)?;
-        let mut seen: Vec<&str> = Vec::with_capacity(items.len());
+        let mut seen: Vec<String> = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let item_key = key_at(key, level + 1, i + 1);
             let item_path = || indexed(&path, i);
-            let Value::String(addr) = item else {
+            let Value::String(raw) = item else {
                 self.invalid_type(item_key, item_path(), "string");
-                seen.push("");
+                seen.push(String::new());
                 continue;
             };
-            if !crate::email::is_valid(addr) {
+            let addr = crate::email::normalize(raw);
+            if !crate::email::is_valid(&addr) {
                 self.push(item_key, item_path(), Code::InvalidEmail, vec![]);
             } else if self.ctx.self_email.as_deref() == Some(addr.as_str()) {
                 self.push(item_key, item_path(), Code::CannotInviteSelf, vec![]);
@@ -581,13 +583,7 @@ impl Walker<'_> {
             }
             seen.push(addr);
         }
-        (self.issues.error_count() == errors_before).then(|| {
-            let mut emails = Vec::with_capacity(seen.len());
-            for e in seen {
-                emails.push(e.to_owned());
-            }
-            FieldValue::Emails(emails)
-        })
+        (self.issues.error_count() == errors_before).then_some(FieldValue::Emails(seen))
     }
 
     fn list(

@@ -81,7 +81,7 @@ fn validate_step(step: &str, json: &str, ctx: &str, today: &str) -> String {
 
 // The wizard in normalized form (what the server stores).
 fn normalize(json: &str) -> String {
-    either(parse(json).map(|input| core::to_json(&core::normalize_wizard(&input))))
+    either(parse(json).map(|input| core::to_json(&core::normalize_wizard(input))))
 }
 
 // The slug and, for a valid wizard, the records the server would create, with the report.

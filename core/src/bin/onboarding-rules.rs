@@ -134,8 +134,8 @@ fn run(argv: Vec<String>) -> Result<ExitCode, String> {
         "normalize" => {
             let input = read_input(args.file.as_deref())?;
             let out = match args.step {
-                Some(step) => core::normalize_step(step, &input),
-                None => core::normalize_wizard(&input),
+                Some(step) => core::normalize_step(step, input),
+                None => core::normalize_wizard(input),
             };
             (core::to_json(&out), true)
         }

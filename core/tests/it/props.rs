@@ -123,17 +123,17 @@ proptest! {
 
     #[test]
     fn normalize_is_idempotent(w in perturbed()) {
-        let once = core::normalize_wizard(&w);
-        prop_assert_eq!(core::normalize_wizard(&once), once);
+        let once = core::normalize_wizard(w.clone());
+        prop_assert_eq!(core::normalize_wizard(once.clone()), once);
     }
 
     #[test]
     fn normalize_is_idempotent_on_arbitrary_json(v in any_json()) {
-        let once = core::normalize_wizard(&v);
-        prop_assert_eq!(core::normalize_wizard(&once), once.clone());
+        let once = core::normalize_wizard(v.clone());
+        prop_assert_eq!(core::normalize_wizard(once.clone()), once.clone());
         for step in StepId::ALL {
-            let s = core::normalize_step(step, &v);
-            prop_assert_eq!(core::normalize_step(step, &s), s);
+            let s = core::normalize_step(step, v.clone());
+            prop_assert_eq!(core::normalize_step(step, s.clone()), s);
         }
     }
 
@@ -152,7 +152,7 @@ proptest! {
     #[test]
     fn perturbed_wizards_validate_the_same_after_normalization(w in perturbed()) {
         let direct = core::validate_wizard(&w, &ctx());
-        let normalized = core::validate_wizard(&core::normalize_wizard(&w), &ctx());
+        let normalized = core::validate_wizard(&core::normalize_wizard(w.clone()), &ctx());
         prop_assert_eq!(direct, normalized);
     }
 

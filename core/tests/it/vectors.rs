@@ -120,8 +120,8 @@ fn every_vector_passes() {
 fn normalized_input_gets_the_same_report() {
     for c in load() {
         let normalized = match c.step {
-            Some(step) => core::normalize_step(step, &c.input),
-            None => core::normalize_wizard(&c.input),
+            Some(step) => core::normalize_step(step, c.input.clone()),
+            None => core::normalize_wizard(c.input.clone()),
         };
         assert_eq!(
             run(&c, &normalized),
@@ -131,8 +131,8 @@ fn normalized_input_gets_the_same_report() {
             c.name
         );
         let twice = match c.step {
-            Some(step) => core::normalize_step(step, &normalized),
-            None => core::normalize_wizard(&normalized),
+            Some(step) => core::normalize_step(step, normalized.clone()),
+            None => core::normalize_wizard(normalized.clone()),
         };
         assert_eq!(
             twice, normalized,
