@@ -164,22 +164,21 @@ impl ContextInput {
         match key {
             "locale" => {
                 self.locale = Some(Locale::parse(value).ok_or_else(|| {
-                    ContextError::Invalid(
-                        ["unknown locale `", value, "`, expected `es` or `en`"].concat(),
-                    )
+                    ContextError::Invalid(crate::text::concat(&[
+                        "unknown locale `",
+                        value,
+                        "`, expected `es` or `en`",
+                    ]))
                 })?)
             }
             "today" => self.today = Some(value.to_owned()),
             "self_email" => self.self_email = Some(value.to_owned()),
             _ => {
-                return Err(ContextError::Invalid(
-                    [
-                        "unknown field `",
-                        key,
-                        "`, expected one of `locale`, `today`, `self_email`",
-                    ]
-                    .concat(),
-                ))
+                return Err(ContextError::Invalid(crate::text::concat(&[
+                    "unknown field `",
+                    key,
+                    "`, expected one of `locale`, `today`, `self_email`",
+                ])))
             }
         }
         Ok(())
@@ -226,19 +225,18 @@ pub enum ContextError {
 
 impl ContextError {
     pub fn not_a_string(key: &str) -> ContextError {
-        ContextError::Invalid(["`", key, "` must be a string"].concat())
+        ContextError::Invalid(crate::text::concat(&["`", key, "` must be a string"]))
     }
 
     /// The message (also `Display`), built without `core::fmt`, which the npm package leaves out.
     pub fn message(&self) -> String {
         match self {
-            ContextError::Invalid(e) => ["invalid context: ", e].concat(),
-            ContextError::Today(v) => [
+            ContextError::Invalid(e) => crate::text::concat(&["invalid context: ", e]),
+            ContextError::Today(v) => crate::text::concat(&[
                 "invalid context: today \"",
                 v,
                 "\" is not a date as YYYY-MM-DD",
-            ]
-            .concat(),
+            ]),
         }
     }
 }

@@ -307,14 +307,13 @@ pub struct ParseError {
 impl ParseError {
     /// The message (also `Display`), built without `core::fmt`, which the npm package leaves out.
     pub fn message(&self) -> String {
-        [
+        crate::text::concat(&[
             self.reason,
             " at line ",
             itoa::Buffer::new().format(self.line),
             " column ",
             itoa::Buffer::new().format(self.column),
-        ]
-        .concat()
+        ])
     }
 }
 

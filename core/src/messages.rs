@@ -141,7 +141,14 @@ fn write_param(out: &mut String, name: &str, value: &Param, locale: Locale) {
         Param::Int(_) | Param::Num(_) => value.write_json(out),
         Param::Str(s) if name == "expected" => out.push_str(expected_word(s, locale)),
         Param::Str(s) => out.push_str(s),
-        Param::List(items) => out.push_str(&items.join(", ")),
+        Param::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(item);
+            }
+        }
         Param::Options(opts) => {
             for (i, o) in opts.iter().enumerate() {
                 if i > 0 {

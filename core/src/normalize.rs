@@ -153,15 +153,14 @@ fn parse_number(s: &str) -> Option<Value> {
     // Rewritten in JSON's number syntax and read by core's JSON reader (serde_json's conversion),
     // the one float parser of the bundle.
     let int = int.trim_start_matches('0');
-    let json = [
+    let json = crate::text::concat(&[
         if t.starts_with('-') { "-" } else { "" },
         if int.is_empty() { "0" } else { int },
         if frac.is_empty() { "" } else { "." },
         frac,
         if exponent.is_some() { "e" } else { "" },
         exponent.unwrap_or(""),
-    ]
-    .concat();
+    ]);
     let n = crate::json::parse(&json).ok()?.as_f64()?;
     Number::from_f64(n).map(Value::Number)
 }

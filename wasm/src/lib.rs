@@ -27,7 +27,9 @@ const TYPES: &str = include_str!("../types.d.ts");
 /// into a thrown `Error` starting with `onboarding-rules: `. Joined from pieces, never
 /// `format!`ted: the package leaves `core::fmt` out (decision 57).
 fn error(pieces: &[&str]) -> String {
-    [&["\0"], pieces].concat().concat()
+    let mut message = String::from("\0");
+    message.push_str(&core::text::concat(pieces));
+    message
 }
 
 /// The JSON text `api.js` passes (a wizard, a step's object, or the context).
