@@ -792,34 +792,9 @@ fn indexed(path: &str, i: usize) -> String {
     let mut p = String::with_capacity(path.len() + 6);
     p.push_str(path);
     p.push('[');
-    p.push_str(itoa(i).as_str());
+    p.push_str(itoa::Buffer::new().format(i));
     p.push(']');
     p
-}
-
-fn itoa(mut n: usize) -> ShortNumber {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    ShortNumber { buf, at }
-}
-
-struct ShortNumber {
-    buf: [u8; 20],
-    at: usize,
-}
-
-impl ShortNumber {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[self.at..]).unwrap_or("0")
-    }
 }
 
 /// The distinct characters of `s` that `bad` refuses, as shown to users (at most five).
