@@ -58,7 +58,7 @@ impl Date {
             let part = &s[r];
             part.bytes()
                 .all(|c| c.is_ascii_digit())
-                .then(|| part.parse().ok())?
+                .then(|| crate::text::small_number(part))
         };
         let year = i32::try_from(num(0..4)?).ok()?;
         let month = u8::try_from(num(5..7)?).ok()?;

@@ -91,6 +91,16 @@ pub fn is_letter_or_digit(c: char) -> bool {
     is_letter(c) || c.is_numeric()
 }
 
+/// The value of up to 9 ASCII digits, which the caller has checked (dates, ports, IPv4 octets):
+/// no `str::parse` instantiation in the npm package for them.
+pub fn small_number(digits: &str) -> u32 {
+    let mut n: u32 = 0;
+    for c in digits.bytes().take(9) {
+        n = n * 10 + u32::from(c.wrapping_sub(b'0') % 10);
+    }
+    n
+}
+
 /// The pieces joined into one string. Core's one way to join text: `[..].concat()` and
 /// `join` link std's generic joining code into the npm package (~0.9 KB of wasm).
 pub fn concat(pieces: &[&str]) -> String {
@@ -199,6 +209,21 @@ mod tests {
             }
         }
         assert!(!is_single_line_normal("Ana María") && is_single_line_normal("Ana Maria"));
+    }
+
+    #[test]
+    fn small_numbers_and_joined_text() {
+        for (digits, n) in [
+            ("0", 0),
+            ("007", 7),
+            ("255", 255),
+            ("65535", 65_535),
+            ("999999999", 999_999_999),
+        ] {
+            assert_eq!(small_number(digits), n, "{digits}");
+        }
+        assert_eq!(concat(&["a", "", "bc", "ñ"]), "abcñ");
+        assert_eq!(concat(&[]), "");
     }
 
     #[test]

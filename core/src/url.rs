@@ -84,7 +84,7 @@ pub fn is_valid(url: &str) -> bool {
         let ok = !p.is_empty()
             && p.len() <= 5
             && p.bytes().all(|c| c.is_ascii_digit())
-            && p.parse::<u32>().is_ok_and(|n| n <= 65_535);
+            && crate::text::small_number(p) <= 65_535;
         if !ok {
             return false;
         }
@@ -125,7 +125,7 @@ fn is_ipv4(host: &str) -> bool {
             && p.len() <= 3
             && p.bytes().all(|c| c.is_ascii_digit())
             && (p.len() == 1 || !p.starts_with('0'))
-            && p.parse::<u16>().is_ok_and(|n| n <= 255);
+            && crate::text::small_number(p) <= 255;
         if !octet {
             return false;
         }
