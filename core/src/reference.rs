@@ -38,7 +38,7 @@ pub fn country_name(code: &str, locale: Locale) -> Option<&'static str> {
 /// (code, English name, Spanish name), sorted by code.
 pub fn countries() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
     let codes = countries::CODES;
-    countries::NAMES.lines().enumerate().map(move |(i, line)| {
+    countries::NAMES.split_terminator('\n').enumerate().map(move |(i, line)| {
         let (en, es) = line.split_once('\t').unwrap_or((line, line));
         (&codes[2 * i..2 * i + 2], en, es)
     })
@@ -50,7 +50,7 @@ fn timezone_names() -> &'static [String] {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let mut names = Vec::new();
-        for run in timezones::NAMES.lines() {
+        for run in timezones::NAMES.split_terminator('\n') {
             // The last parts hold no `/`: the directory ends at the run's last one.
             let end = run.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1);
             let (directory, parts) = run.split_at(end);
