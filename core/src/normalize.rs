@@ -119,7 +119,17 @@ pub fn parse_integer(s: &str) -> Option<i64> {
     if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    t.strip_prefix('+').unwrap_or(t).parse().ok()
+    // As `str::parse::<i64>` (which the npm package then need not carry): accumulated on the
+    // negative side, so that i64::MIN fits; None on overflow.
+    let mut n: i64 = 0;
+    for c in digits.bytes() {
+        n = n.checked_mul(10)?.checked_sub(i64::from(c - b'0'))?;
+    }
+    if t.starts_with('-') {
+        Some(n)
+    } else {
+        n.checked_neg()
+    }
 }
 
 /// Whether `s` is an integer string too long for any field (reported as out of range).
@@ -177,6 +187,21 @@ mod tests {
         assert_eq!(parse_integer("-0"), Some(0));
         assert_eq!(parse_integer("4.2"), None);
         assert_eq!(parse_integer("99999999999999999999"), None);
+        for edge in [
+            "9223372036854775807",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "9223372036854775808",
+            "+0",
+            "-007",
+            "00000000000000000000000042",
+        ] {
+            assert_eq!(
+                parse_integer(edge),
+                edge.strip_prefix('+').unwrap_or(edge).parse().ok(),
+                "{edge}"
+            );
+        }
         assert!(is_integer_syntax("99999999999999999999"));
         assert_eq!(parse_number("1.5"), Some(json!(1.5)));
         assert_eq!(parse_number(".5"), Some(json!(0.5)));

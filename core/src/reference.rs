@@ -38,10 +38,13 @@ pub fn country_name(code: &str, locale: Locale) -> Option<&'static str> {
 /// (code, English name, Spanish name), sorted by code.
 pub fn countries() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
     let codes = countries::CODES;
-    countries::NAMES.split_terminator('\n').enumerate().map(move |(i, line)| {
-        let (en, es) = line.split_once('\t').unwrap_or((line, line));
-        (&codes[2 * i..2 * i + 2], en, es)
-    })
+    countries::NAMES
+        .split_terminator('\n')
+        .enumerate()
+        .map(move |(i, line)| {
+            let (en, es) = line.split_once('\t').unwrap_or((line, line));
+            (&codes[2 * i..2 * i + 2], en, es)
+        })
 }
 
 /// The names as a slice, decoded once from the table's runs of one directory each (the bundle
