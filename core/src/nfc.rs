@@ -235,7 +235,7 @@ fn compositions() -> &'static [(u32, u32, u32)] {
                 t.push((first, second, c));
             }
         }
-        crate::order::sorted_by(t, Ord::cmp)
+        crate::order::sorted_copies(&t, Ord::cmp)
     })
 }
 
@@ -268,7 +268,7 @@ fn starter_seconds() -> &'static [u32] {
                 t.push(second);
             }
         }
-        let mut t = crate::order::sorted_by(t, Ord::cmp);
+        let mut t = crate::order::sorted_copies(&t, Ord::cmp);
         t.dedup();
         t
     })
