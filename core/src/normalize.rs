@@ -115,7 +115,7 @@ pub fn value<'a>(kind: &Kind, v: &'a Value) -> Cow<'a, Value> {
 /// `"42"`, `" -7 "`, `"+3"`: an optional sign and ASCII digits, fitting an i64.
 pub fn parse_integer(s: &str) -> Option<i64> {
     let t = s.trim();
-    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let digits = crate::text::strip_sign(t);
     if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
@@ -125,7 +125,7 @@ pub fn parse_integer(s: &str) -> Option<i64> {
     for c in digits.bytes() {
         n = n.checked_mul(10)?.checked_sub(i64::from(c - b'0'))?;
     }
-    if t.starts_with('-') {
+    if crate::text::starts_with_byte(t, b'-') {
         Some(n)
     } else {
         n.checked_neg()
@@ -135,7 +135,7 @@ pub fn parse_integer(s: &str) -> Option<i64> {
 /// Whether `s` is an integer string too long for any field (reported as out of range).
 pub fn is_integer_syntax(s: &str) -> bool {
     let t = s.trim();
-    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let digits = crate::text::strip_sign(t);
     !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit())
 }
 
@@ -145,8 +145,8 @@ fn parse_number(s: &str) -> Option<Value> {
     if let Some(i) = parse_integer(t) {
         return Some(Value::Number(i.into()));
     }
-    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
-    let (mantissa, exponent) = match body.find(['e', 'E']) {
+    let body = crate::text::strip_sign(t);
+    let (mantissa, exponent) = match crate::text::find_ascii(body, b"eE") {
         Some(i) => (&body[..i], Some(&body[i + 1..])),
         None => (body, None),
     };
@@ -154,7 +154,7 @@ fn parse_number(s: &str) -> Option<Value> {
     let digits = |p: &str| p.bytes().all(|c| c.is_ascii_digit());
     let mantissa_ok = (!int.is_empty() || !frac.is_empty()) && digits(int) && digits(frac);
     let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        let e = crate::text::strip_sign(e);
         !e.is_empty() && digits(e)
     });
     if !(mantissa_ok && exponent_ok) {
@@ -164,7 +164,11 @@ fn parse_number(s: &str) -> Option<Value> {
     // the one float parser of the bundle.
     let int = int.trim_start_matches('0');
     let json = crate::text::concat(&[
-        if t.starts_with('-') { "-" } else { "" },
+        if crate::text::starts_with_byte(t, b'-') {
+            "-"
+        } else {
+            ""
+        },
         if int.is_empty() { "0" } else { int },
         if frac.is_empty() { "" } else { "." },
         frac,

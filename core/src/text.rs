@@ -101,6 +101,26 @@ pub fn small_number(digits: &str) -> u32 {
     n
 }
 
+/// The index of the first byte of `s` that is in `set` (ASCII bytes). Core's rules find ASCII
+/// delimiters with this and [`strip_sign`], not with `str` patterns of `char` arrays: each of
+/// those is its own searcher in the npm package.
+pub fn find_ascii(s: &str, set: &[u8]) -> Option<usize> {
+    s.bytes().position(|b| set.contains(&b))
+}
+
+/// `s` without one leading `+` or `-`.
+pub fn strip_sign(s: &str) -> &str {
+    match s.as_bytes().first() {
+        Some(b'+' | b'-') => &s[1..],
+        _ => s,
+    }
+}
+
+/// Whether `s` starts with the ASCII byte `b`.
+pub fn starts_with_byte(s: &str, b: u8) -> bool {
+    s.as_bytes().first() == Some(&b)
+}
+
 /// The pieces joined into one string. Core's one way to join text: `[..].concat()` and
 /// `join` link std's generic joining code into the npm package (~0.9 KB of wasm).
 pub fn concat(pieces: &[&str]) -> String {

@@ -31,9 +31,9 @@ fn normalize_once(input: &str) -> String {
         Some((s, rest)) if is_scheme(s) => (s.to_ascii_lowercase(), rest),
         _ => ("https".to_owned(), t.as_str()),
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority_end = crate::text::find_ascii(rest, b"/?#").unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
-    let path_end = tail.find(['?', '#']).unwrap_or(tail.len());
+    let path_end = crate::text::find_ascii(tail, b"?#").unwrap_or(tail.len());
     let (path, suffix) = tail.split_at(path_end);
     let mut out = String::with_capacity(t.len() + 8);
     out.push_str(&scheme);
@@ -71,7 +71,7 @@ pub fn is_valid(url: &str) -> bool {
     } else {
         return false;
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority_end = crate::text::find_ascii(rest, b"/?#").unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
     if authority.as_bytes().contains(&b'@') {
         return false;
@@ -124,7 +124,7 @@ fn is_ipv4(host: &str) -> bool {
         let octet = !p.is_empty()
             && p.len() <= 3
             && p.bytes().all(|c| c.is_ascii_digit())
-            && (p.len() == 1 || !p.starts_with('0'))
+            && (p.len() == 1 || !crate::text::starts_with_byte(p, b'0'))
             && crate::text::small_number(p) <= 255;
         if !octet {
             return false;
