@@ -185,13 +185,17 @@ fn decompose(c: char, out: &mut Vec<char>) {
     let cp = u32::from(c);
     if (S_BASE..S_BASE + S_COUNT).contains(&cp) {
         let s = cp - S_BASE;
-        out.extend(
-            [L_BASE + s / N_COUNT, V_BASE + (s % N_COUNT) / T_COUNT]
-                .into_iter()
-                .filter_map(char::from_u32),
-        );
-        if s % T_COUNT != 0 {
-            out.extend(char::from_u32(T_BASE + s % T_COUNT));
+        let t = s % T_COUNT;
+        let jamo = [
+            L_BASE + s / N_COUNT,
+            V_BASE + (s % N_COUNT) / T_COUNT,
+            T_BASE + t,
+        ];
+        // The trailing consonant only when there is one (t = 0 is none).
+        for &j in &jamo[..if t != 0 { 3 } else { 2 }] {
+            if let Some(c) = char::from_u32(j) {
+                out.push(c);
+            }
         }
         return;
     }

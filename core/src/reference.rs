@@ -57,11 +57,9 @@ fn timezone_names() -> &'static [String] {
             // The last parts hold no `/`: the directory ends at the run's last one.
             let end = run.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1);
             let (directory, parts) = run.split_at(end);
-            names.extend(
-                parts
-                    .split(',')
-                    .map(|part| crate::text::concat(&[directory, part])),
-            );
+            for part in parts.split(',') {
+                names.push(crate::text::concat(&[directory, part]));
+            }
         }
         names
     })
