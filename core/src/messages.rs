@@ -4,6 +4,7 @@
 use crate::context::Locale;
 use crate::json::ToJson;
 use crate::report::{Code, Param, Params};
+use crate::rules::tr;
 
 /// The message of an issue in `locale`.
 pub fn render(code: Code, params: &Params, locale: Locale) -> String {
@@ -12,101 +13,101 @@ pub fn render(code: Code, params: &Params, locale: Locale) -> String {
 }
 
 fn template(code: Code, params: &Params, locale: Locale) -> &'static str {
-    let es = locale == Locale::Es;
-    let pick = |es_text: &'static str, en_text: &'static str| if es { es_text } else { en_text };
+    // Each text as one `Tr` (both languages in one string): a table of single pointers.
     let one = |name: &str| matches!(params.get(name), Some(Param::Int(1)));
-    match code {
-        Code::Required => pick("Este campo es obligatorio.", "This field is required."),
-        Code::InvalidType => pick(
+    let text = match code {
+        Code::Required => tr!("Este campo es obligatorio.", "This field is required."),
+        Code::InvalidType => tr!(
             "Tipo de dato no válido: se esperaba {expected}.",
             "Invalid data type: expected {expected}.",
         ),
-        Code::TooShort => pick(
+        Code::TooShort => tr!(
             "Debe tener al menos {min} caracteres.",
             "Must be at least {min} characters long.",
         ),
-        Code::TooLong => pick(
+        Code::TooLong => tr!(
             "Debe tener como máximo {max} caracteres.",
             "Must be at most {max} characters long.",
         ),
-        Code::InvalidCharacters => pick(
+        Code::InvalidCharacters => tr!(
             "Contiene caracteres no permitidos: {characters}.",
             "Contains characters that are not allowed: {characters}.",
         ),
-        Code::NoLetterOrDigit => pick(
+        Code::NoLetterOrDigit => tr!(
             "Debe contener al menos una letra o un número.",
             "Must contain at least one letter or digit.",
         ),
-        Code::InvalidEnum => pick(
+        Code::InvalidEnum => tr!(
             "Elige una opción válida: {allowed}.",
             "Choose a valid option: {allowed}.",
         ),
-        Code::NotInteger => pick("Debe ser un número entero.", "Must be a whole number."),
-        Code::NotNumber => pick("Debe ser un número.", "Must be a number."),
-        Code::OutOfRange => pick(
+        Code::NotInteger => tr!("Debe ser un número entero.", "Must be a whole number."),
+        Code::NotNumber => tr!("Debe ser un número.", "Must be a number."),
+        Code::OutOfRange => tr!(
             "Debe estar entre {min} y {max}.",
             "Must be between {min} and {max}.",
         ),
-        Code::InvalidEmail => pick(
+        Code::InvalidEmail => tr!(
             "Introduce una dirección de correo válida, por ejemplo ana@empresa.com.",
             "Enter a valid e-mail address, for example jane@company.com.",
         ),
-        Code::InvalidUrl => pick(
+        Code::InvalidUrl => tr!(
             "Introduce una dirección web válida (http o https), por ejemplo empresa.com.",
             "Enter a valid web address (http or https), for example company.com.",
         ),
-        Code::InvalidCountry => pick(
+        Code::InvalidCountry => tr!(
             "Elige un país válido (código ISO 3166-1 de dos letras).",
             "Choose a valid country (two-letter ISO 3166-1 code).",
         ),
-        Code::InvalidTimezone => pick(
+        Code::InvalidTimezone => tr!(
             "Elige una zona horaria válida, por ejemplo America/Mexico_City.",
             "Choose a valid time zone, for example America/Mexico_City.",
         ),
         Code::TooFewItems if one("min") => {
-            pick("Añade al menos un elemento.", "Add at least one item.")
+            tr!("Añade al menos un elemento.", "Add at least one item.")
         }
-        Code::TooFewItems => pick(
+        Code::TooFewItems => tr!(
             "Añade al menos {min} elementos.",
             "Add at least {min} items.",
         ),
-        Code::TooManyItems if one("max") => pick("Como máximo un elemento.", "At most one item."),
-        Code::TooManyItems => pick("Como máximo {max} elementos.", "At most {max} items."),
-        Code::DuplicateItem => pick(
+        Code::TooManyItems if one("max") => tr!("Como máximo un elemento.", "At most one item."),
+        Code::TooManyItems => tr!("Como máximo {max} elementos.", "At most {max} items."),
+        Code::DuplicateItem => tr!(
             "Está repetido (igual que el elemento {duplicate_of}).",
             "This is a duplicate (same as item {duplicate_of}).",
         ),
-        Code::MustBeTrue => pick(
+        Code::MustBeTrue => tr!(
             "Debes marcar esta casilla para continuar.",
             "You must tick this box to continue.",
         ),
-        Code::TargetEqualsBaseline => pick(
+        Code::TargetEqualsBaseline => tr!(
             "El valor objetivo debe ser distinto del valor inicial ({baseline}).",
             "The target must differ from the baseline ({baseline}).",
         ),
-        Code::InvalidValue => pick("Debe ser {expected}.", "Must be {expected}."),
-        Code::UnknownField => pick("Campo desconocido: «{field}».", "Unknown field: “{field}”."),
-        Code::CannotInviteSelf => pick(
+        Code::InvalidValue => tr!("Debe ser {expected}.", "Must be {expected}."),
+        Code::UnknownField => tr!("Campo desconocido: «{field}».", "Unknown field: “{field}”."),
+        Code::CannotInviteSelf => tr!(
             "No puedes invitarte a ti mismo.",
             "You cannot invite yourself.",
         ),
-        Code::SizeMismatch if params.get("max").is_none() => pick(
+        Code::SizeMismatch if params.get("max").is_none() => tr!(
             "{employee_count} empleados no encaja con el tamaño elegido ({min} o más).",
             "{employee_count} employees does not match the chosen size ({min} or more).",
         ),
-        Code::SizeMismatch => pick(
+        Code::SizeMismatch => tr!(
             "{employee_count} empleados no encaja con el tamaño elegido ({min}–{max}).",
             "{employee_count} employees does not match the chosen size ({min}–{max}).",
         ),
-        Code::TeamLargerThanCompany => pick(
+        Code::TeamLargerThanCompany => tr!(
             "El equipo ({team_size}) es mayor que la empresa ({employee_count} empleados).",
             "The team ({team_size}) is larger than the company ({employee_count} employees).",
         ),
-        Code::TooManyKeyResults => pick(
+        Code::TooManyKeyResults => tr!(
             "Tienes {count} resultados clave; lo recomendable es {recommended_max} como máximo.",
             "You have {count} key results; we recommend at most {recommended_max}.",
         ),
-    }
+    };
+    text.get(locale)
 }
 
 /// Replaces `{name}` by the parameter `name`. Unknown names are left as they are.

@@ -8,7 +8,7 @@ use crate::context::Locale;
 /// pointer in the tables instead of two (the npm package's tables are mostly pointers, which
 /// gzip cannot shrink; decision 67). Written with [`tr!`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tr(&'static str);
+pub struct Tr(pub(crate) &'static str);
 
 impl Tr {
     pub fn get(&self, locale: Locale) -> &'static str {
@@ -37,9 +37,10 @@ const SEPARATOR: u8 = 0x1F;
 /// `tr!("Spanish", "English")`: a [`Tr`] (both literals, joined at compile time).
 macro_rules! tr {
     ($es:literal, $en:literal $(,)?) => {
-        Tr(concat!($es, "\u{1f}", $en))
+        $crate::rules::Tr(concat!($es, "\u{1f}", $en))
     };
 }
+pub(crate) use tr;
 
 const NONE: Tr = tr!("", "");
 
