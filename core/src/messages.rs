@@ -163,21 +163,16 @@ fn write_param(out: &mut String, name: &str, value: &Param, locale: Locale) {
 
 /// The JSON type names of `invalid_type` (and the values of `invalid_value`) in words.
 fn expected_word(s: &str, locale: Locale) -> &str {
-    match (s, locale) {
-        ("string", Locale::Es) => "un texto",
-        ("string", Locale::En) => "a string",
-        ("integer", Locale::Es) => "un número entero",
-        ("integer", Locale::En) => "a whole number",
-        ("number", Locale::Es) => "un número",
-        ("number", Locale::En) => "a number",
-        ("boolean", Locale::Es) => "verdadero o falso",
-        ("boolean", Locale::En) => "true or false",
-        ("array", Locale::Es) => "una lista",
-        ("array", Locale::En) => "a list",
-        ("object", Locale::Es) => "un objeto",
-        ("object", Locale::En) => "an object",
-        _ => s,
-    }
+    let word = match s {
+        "string" => tr!("un texto", "a string"),
+        "integer" => tr!("un número entero", "a whole number"),
+        "number" => tr!("un número", "a number"),
+        "boolean" => tr!("verdadero o falso", "true or false"),
+        "array" => tr!("una lista", "a list"),
+        "object" => tr!("un objeto", "an object"),
+        _ => return s,
+    };
+    word.get(locale)
 }
 
 #[cfg(test)]
