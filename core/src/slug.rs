@@ -58,11 +58,13 @@ pub fn slugify(name: &str) -> String {
         out.push_str(piece);
     }
     out.truncate(MAX_LEN);
-    let trimmed = out.trim_end_matches('-');
-    if trimmed.is_empty() {
+    while out.as_bytes().last() == Some(&b'-') {
+        out.pop();
+    }
+    if out.is_empty() {
         FALLBACK.to_owned()
     } else {
-        trimmed.to_owned()
+        out
     }
 }
 

@@ -105,7 +105,14 @@ pub fn small_number(digits: &str) -> u32 {
 /// delimiters with this and [`strip_sign`], not with `str` patterns of `char` arrays: each of
 /// those is its own searcher in the npm package.
 pub fn find_ascii(s: &str, set: &[u8]) -> Option<usize> {
-    s.bytes().position(|b| set.contains(&b))
+    for (i, b) in s.bytes().enumerate() {
+        for &wanted in set {
+            if b == wanted {
+                return Some(i);
+            }
+        }
+    }
+    None
 }
 
 /// `s` without one leading `+` or `-`.

@@ -123,7 +123,9 @@ fn unknown_keys(obj: &Map<String, Value>, known: impl Fn(&str) -> bool) -> Vec<&
 /// `len` absent values (not `vec![None; len]`, which needs `FieldValue: Clone` in the bundle).
 fn nones(len: usize) -> Values {
     let mut values = Vec::with_capacity(len);
-    values.resize_with(len, || None);
+    for _ in 0..len {
+        values.push(None);
+    }
     values
 }
 
