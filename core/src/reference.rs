@@ -70,23 +70,31 @@ pub fn canonical_timezone(name: &str) -> Option<&'static str> {
     if !name.is_ascii() {
         return None;
     }
-    let key = name.bytes().map(|b| b.to_ascii_lowercase());
     let names = timezone_names();
     let (mut lo, mut hi) = (0, names.len());
     while lo < hi {
         let mid = (lo + hi) / 2;
         let candidate = names[mid].as_str();
-        match candidate
-            .bytes()
-            .map(|b| b.to_ascii_lowercase())
-            .cmp(key.clone())
-        {
+        match cmp_ignoring_ascii_case(candidate, name) {
             std::cmp::Ordering::Less => lo = mid + 1,
             std::cmp::Ordering::Greater => hi = mid,
             std::cmp::Ordering::Equal => return Some(candidate),
         }
     }
     None
+}
+
+/// `a` and `b` compared byte by byte with ASCII letters folded to lower case (as comparing their
+/// `to_ascii_lowercase()` forms, without building them).
+fn cmp_ignoring_ascii_case(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for i in 0..a.len().min(b.len()) {
+        let (x, y) = (a[i].to_ascii_lowercase(), b[i].to_ascii_lowercase());
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// Every name, in the order of the table.

@@ -37,9 +37,9 @@ function context(ctx) {
  */
 function today(ctx) {
   if (typeof ctx?.today === 'string') return '';
-  const d = new Date();
-  const two = (n) => String(n).padStart(2, '0');
-  return `${String(d.getFullYear()).padStart(4, '0')}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+  // The local wall-clock time read as UTC: its ISO date is the local date.
+  const now = new Date();
+  return new Date(now - now.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
 }
 
 function text(value, what) {
