@@ -131,7 +131,7 @@ pub fn starts_with_byte(s: &str, b: u8) -> bool {
 /// The pieces joined into one string. Core's one way to join text: `[..].concat()` and
 /// `join` link std's generic joining code into the npm package (~0.9 KB of wasm).
 pub fn concat(pieces: &[&str]) -> String {
-    let mut out = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    let mut out = String::new();
     for piece in pieces {
         out.push_str(piece);
     }

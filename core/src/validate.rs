@@ -803,7 +803,7 @@ fn indexed(path: &str, i: usize) -> String {
 fn offending(s: &str, bad: impl Fn(char) -> bool) -> String {
     let mut found: Vec<char> = Vec::new();
     for c in s.chars().filter(|&c| bad(c)) {
-        if !found.contains(&c) {
+        if !found.iter().any(|&f| f == c) {
             found.push(c);
             if found.len() == 5 {
                 break;
