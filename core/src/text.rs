@@ -7,7 +7,7 @@ pub use crate::nfc::nfc;
 /// (the common case), so that callers can skip the copy.
 pub fn is_single_line_normal(s: &str) -> bool {
     let b = s.as_bytes();
-    s.is_ascii()
+    is_ascii(s)
         && !b.first().is_some_and(|c| c.is_ascii_whitespace())
         && !b.last().is_some_and(|c| c.is_ascii_whitespace())
         && !b.windows(2).any(|w| w[0] == b' ' && w[1] == b' ')
@@ -19,7 +19,7 @@ pub fn is_single_line_normal(s: &str) -> bool {
 /// Whether [`multiline`] would return `s` unchanged (plain ASCII text only).
 pub fn is_multiline_normal(s: &str) -> bool {
     let b = s.as_bytes();
-    s.is_ascii()
+    is_ascii(s)
         && !b.contains(&b'\r')
         && !b
             .first()
@@ -99,6 +99,12 @@ pub fn small_number(digits: &str) -> u32 {
         n = n * 10 + u32::from(c.wrapping_sub(b'0') % 10);
     }
     n
+}
+
+/// Whether `s` is all ASCII: a plain loop, smaller in the npm package than std's word-at-a-time
+/// `str::is_ascii` (these strings are short).
+pub fn is_ascii(s: &str) -> bool {
+    s.bytes().all(|b| b < 0x80)
 }
 
 /// The index of the first byte of `s` that is in `set` (ASCII bytes). Core's rules find ASCII
