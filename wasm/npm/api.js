@@ -64,10 +64,8 @@ export function api(rules, ready) {
     validateStepJson: call((id, input, ctx) => step(id, text(input, 'the JSON input'), ctx)),
     normalize: call((input) => JSON.parse(run(2, json(input, 'input')))),
     preview: call((input, ctx) => JSON.parse(run(3, json(input, 'input'), context(ctx), today(ctx)))),
-    steps: call((locale) => {
-      if (locale !== undefined && typeof locale !== 'string') throw fail(`unsupported locale "${locale}": expected "es" or "en"`);
-      return JSON.parse(run(4, locale ?? 'es'));
-    }),
+    // A locale that is not a string is refused by the module, with its text in the message.
+    steps: call((locale) => JSON.parse(run(4, String(locale === undefined ? 'es' : locale)))),
     schema: call(() => JSON.parse(run(5))),
     rulesVersion: call(() => run(6)),
   };
