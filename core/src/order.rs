@@ -9,7 +9,10 @@ use std::cmp::Ordering;
 /// The indices `0..len` in the order `cmp` defines; equal elements keep their relative order.
 pub fn stable_order(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
     // Bottom-up: merge runs of width 1, 2, 4… from `order` into `merged`, then swap them.
-    let mut order: Vec<usize> = (0..len).collect();
+    let mut order: Vec<usize> = Vec::with_capacity(len);
+    for i in 0..len {
+        order.push(i);
+    }
     let mut merged = Vec::with_capacity(len);
     let mut width = 1;
     while width < len {

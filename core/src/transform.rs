@@ -189,16 +189,15 @@ pub fn records(o: &Outcome) -> Option<Records> {
             objectives.push(objective(i, v)?);
         }
     }
-    let invitations = match o.value(S::Review, "invite_emails") {
-        Some(FieldValue::Emails(list)) => list
-            .iter()
-            .map(|e| Invitation {
+    let mut invitations = Vec::new();
+    if let Some(FieldValue::Emails(list)) = o.value(S::Review, "invite_emails") {
+        for e in list {
+            invitations.push(Invitation {
                 email: e.clone(),
                 role: "member",
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+            });
+        }
+    }
     Some(Records {
         organization,
         membership: Membership { role: "owner" },
