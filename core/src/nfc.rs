@@ -82,10 +82,14 @@ fn decompositions() -> &'static [u64] {
     TABLE.get_or_init(|| {
         let mut out = Vec::with_capacity(DECOMPOSITION_COUNT);
         let (mut c, mut first) = (0u32, 0u32);
-        let columns = Varints(DECOMPOSITION_CHARS)
-            .zip(Varints(DECOMPOSITION_FIRSTS))
-            .zip(Varints(DECOMPOSITION_SECONDS));
-        for ((delta, f), second) in columns {
+        let (mut chars, mut firsts, mut seconds) = (
+            Varints(DECOMPOSITION_CHARS),
+            Varints(DECOMPOSITION_FIRSTS),
+            Varints(DECOMPOSITION_SECONDS),
+        );
+        while let (Some(delta), Some(f), Some(second)) =
+            (chars.next(), firsts.next(), seconds.next())
+        {
             c += delta;
             let zigzag = f >> 1;
             first = if zigzag & 1 == 0 {
