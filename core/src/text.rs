@@ -111,14 +111,7 @@ pub fn is_ascii(s: &str) -> bool {
 /// delimiters with this and [`strip_sign`], not with `str` patterns of `char` arrays: each of
 /// those is its own searcher in the npm package.
 pub fn find_ascii(s: &str, set: &[u8]) -> Option<usize> {
-    for (i, b) in s.bytes().enumerate() {
-        for &wanted in set {
-            if b == wanted {
-                return Some(i);
-            }
-        }
-    }
-    None
+    s.bytes().position(|b| set.contains(&b))
 }
 
 /// `s` without one leading `+` or `-`.
