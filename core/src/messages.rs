@@ -142,14 +142,7 @@ fn write_param(out: &mut String, name: &str, value: &Param, locale: Locale) {
         Param::Int(_) | Param::Num(_) => value.write_json(out),
         Param::Str(s) if name == "expected" => out.push_str(expected_word(s, locale)),
         Param::Str(s) => out.push_str(s),
-        Param::List(items) => {
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(item);
-            }
-        }
+        Param::List(items) => out.push_str(&crate::text::join(items, ", ")),
         Param::Options(opts) => {
             for (i, o) in opts.iter().enumerate() {
                 if i > 0 {

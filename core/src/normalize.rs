@@ -59,11 +59,7 @@ fn field(kind: &Kind, v: &mut Value) {
             }
         }
         _ => {
-            let changed = match value(kind, v) {
-                Cow::Owned(n) => Some(n),
-                Cow::Borrowed(_) => None,
-            };
-            if let Some(n) = changed {
+            if let Cow::Owned(n) = value(kind, v) {
                 *v = n;
             }
         }
@@ -114,11 +110,11 @@ pub fn value<'a>(kind: &Kind, v: &'a Value) -> Cow<'a, Value> {
 
 /// `"42"`, `" -7 "`, `"+3"`: an optional sign and ASCII digits, fitting an i64.
 pub fn parse_integer(s: &str) -> Option<i64> {
-    let t = s.trim();
-    let digits = crate::text::strip_sign(t);
-    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+    if !is_integer_syntax(s) {
         return None;
     }
+    let t = s.trim();
+    let digits = crate::text::strip_sign(t);
     // As `str::parse::<i64>` (which the npm package then need not carry): accumulated on the
     // negative side, so that i64::MIN fits; None on overflow.
     let mut n: i64 = 0;
@@ -132,7 +128,9 @@ pub fn parse_integer(s: &str) -> Option<i64> {
     }
 }
 
-/// Whether `s` is an integer string too long for any field (reported as out of range).
+/// Whether `s` is an optional sign and ASCII digits (with spaces around): an integer string,
+/// which [`parse_integer`] reads and, when it does not fit an i64, validation reports as out of
+/// range.
 pub fn is_integer_syntax(s: &str) -> bool {
     let t = s.trim();
     let digits = crate::text::strip_sign(t);

@@ -130,8 +130,16 @@ pub fn starts_with_byte(s: &str, b: u8) -> bool {
 /// The pieces joined into one string. Core's one way to join text: `[..].concat()` and
 /// `join` link std's generic joining code into the npm package (~0.9 KB of wasm).
 pub fn concat(pieces: &[&str]) -> String {
+    join(pieces, "")
+}
+
+/// The pieces joined into one string with `separator` between them (see [`concat`]).
+pub fn join(pieces: &[&str], separator: &str) -> String {
     let mut out = String::new();
-    for piece in pieces {
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
         out.push_str(piece);
     }
     out
@@ -250,6 +258,9 @@ mod tests {
         }
         assert_eq!(concat(&["a", "", "bc", "ñ"]), "abcñ");
         assert_eq!(concat(&[]), "");
+        assert_eq!(join(&["a", "b", "c"], ", "), "a, b, c");
+        assert_eq!(join(&["a"], ", "), "a");
+        assert_eq!(join(&[], ", "), "");
     }
 
     #[test]

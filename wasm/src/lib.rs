@@ -65,11 +65,7 @@ fn validate_wizard(json: &str, ctx: &str, today: &str) -> String {
 fn validate_step(step: &str, json: &str, ctx: &str, today: &str) -> String {
     either((|| {
         let step = StepId::parse(step).ok_or_else(|| {
-            let mut names = String::new();
-            for (i, s) in StepId::ALL.iter().enumerate() {
-                names.push_str(if i > 0 { ", " } else { "" });
-                names.push_str(s.name());
-            }
+            let names = core::text::join(&StepId::ALL.map(StepId::name), ", ");
             error(&["unknown step \"", step, "\": expected one of ", &names])
         })?;
         let ctx = context(ctx, today)?;
