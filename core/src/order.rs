@@ -57,7 +57,6 @@ pub fn permute<T>(items: Vec<T>, order: &[usize]) -> Vec<T> {
     out
 }
 
-/// `items` sorted stably by `cmp`.
 /// `items` sorted by `cmp`, stably, as copies: for small `Copy` items (the NFC tables), where
 /// `sorted_by`'s slots of `Option<T>` would cost the npm package more code.
 pub fn sorted_copies<T: Copy>(items: &[T], cmp: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
@@ -69,6 +68,7 @@ pub fn sorted_copies<T: Copy>(items: &[T], cmp: impl Fn(&T, &T) -> Ordering) -> 
     out
 }
 
+/// `items` sorted stably by `cmp`.
 pub fn sorted_by<T>(items: Vec<T>, cmp: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
     let order = stable_order(items.len(), &|a, b| cmp(&items[a], &items[b]));
     permute(items, &order)
