@@ -76,6 +76,15 @@ fn runs(table: &'static [u8], with_value: bool) -> Vec<(u32, u32, u8)> {
     out
 }
 
+/// A zigzag-coded difference (0, -1, 1, -2, … as 0, 1, 2, 3, …) back to its signed value.
+fn unzigzag(z: u32) -> i32 {
+    if z & 1 == 0 {
+        (z >> 1) as i32
+    } else {
+        -((z >> 1) as i32) - 1
+    }
+}
+
 /// The decompositions, decoded once into the packed form of [`unpack`].
 fn decompositions() -> &'static [u64] {
     static TABLE: OnceLock<Vec<u64>> = OnceLock::new();
@@ -91,12 +100,7 @@ fn decompositions() -> &'static [u64] {
             (chars.next(), firsts.next(), seconds.next())
         {
             c += delta;
-            let zigzag = f >> 1;
-            first = if zigzag & 1 == 0 {
-                first.wrapping_add(zigzag >> 1)
-            } else {
-                first.wrapping_sub((zigzag >> 1) + 1)
-            };
+            first = first.wrapping_add_signed(unzigzag(f >> 1));
             let recomposes = u64::from(f & 1) << 63;
             out.push(recomposes | u64::from(c) << 42 | u64::from(first) << 21 | u64::from(second));
         }
@@ -168,12 +172,7 @@ fn lowercase_runs() -> &'static [(u32, u32, u32, i32)] {
             (fields.next(), fields.next(), fields.next())
         {
             start += gap;
-            let delta = if zigzag & 1 == 0 {
-                (zigzag >> 1) as i32
-            } else {
-                -((zigzag >> 1) as i32) - 1
-            };
-            out.push((start, count >> 1, 1 + (count & 1), delta));
+            out.push((start, count >> 1, 1 + (count & 1), unzigzag(zigzag)));
         }
         out
     })
@@ -326,14 +325,9 @@ pub fn nfc(s: &str) -> String {
         while end < chars.len() && combining_class(chars[end]) != 0 {
             end += 1;
         }
-        let run = &chars[start..end];
-        let order = crate::order::stable_order(run.len(), &|a, b| {
-            combining_class(run[a]).cmp(&combining_class(run[b]))
+        let sorted = crate::order::sorted_copies(&chars[start..end], |a, b| {
+            combining_class(*a).cmp(&combining_class(*b))
         });
-        let mut sorted: Vec<char> = Vec::with_capacity(run.len());
-        for &i in &order {
-            sorted.push(run[i]);
-        }
         chars[start..end].copy_from_slice(&sorted);
         start = end;
     }
