@@ -1,6 +1,8 @@
-//! Bearer JWTs: HS256 with a shared secret, or RS256/ES256 with a public key (PEM); `exp`
-//! enforced, issuer and audience checked when configured. `sub` is the user id, `email` the
-//! address. Development mode mints HS256 tokens with a generated secret.
+//! Bearer JWTs: HS256 with a shared secret, or RS256/ES256 with a public key (PEM); `exp` and
+//! `nbf` enforced; with an issuer or audience configured the claim is required and must match
+//! (`aud` a string or an array, RFC 7519 §4.1.3). `sub` is the user id, `email` the address.
+//! Development mode mints HS256 tokens with a secret of its own, under the issuer
+//! [`DEV_ISSUER`], so they are never valid on a server that is not in development mode.
 
 use crate::error::ApiError;
 use axum::extract::FromRequestParts;
@@ -9,18 +11,33 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// The issuer of development-mode tokens.
+pub const DEV_ISSUER: &str = "onboarding-dev";
+
+/// The claims the server reads. `iss`, `aud` and `nbf` are checked by `jsonwebtoken` from the
+/// raw claims (so `aud` may be a string or an array), not read here.
+#[derive(Clone, Debug, Deserialize)]
 pub struct Claims {
     pub sub: String,
     pub email: String,
-    pub exp: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub iss: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
     /// Platform administrators may read the onboarding analytics.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub platform_admin: bool,
+}
+
+/// The claims of a token this server mints (`token`, development mode).
+#[derive(Serialize)]
+struct MintedClaims<'a> {
+    sub: &'a str,
+    email: &'a str,
+    iat: u64,
+    exp: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    platform_admin: bool,
 }
 
 /// How tokens are checked (and, with a secret, minted).
@@ -29,6 +46,8 @@ pub struct Keys {
     decoding: DecodingKey,
     encoding: Option<EncodingKey>,
     validation: Validation,
+    issuer: Option<String>,
+    audience: Option<String>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -75,19 +94,35 @@ impl Keys {
     ) -> Keys {
         let mut validation = Validation::new(alg);
         validation.leeway = 30;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.validate_nbf = true;
+        // A configured issuer or audience is required, not only compared when present.
+        let mut required = vec!["exp", "sub"];
         if let Some(iss) = issuer {
             validation.set_issuer(&[iss]);
+            required.push("iss");
         }
         match audience {
-            Some(aud) => validation.set_audience(&[aud]),
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
+        validation.set_required_spec_claims(&required);
         Keys {
             decoding,
             encoding,
             validation,
+            issuer: issuer.map(str::to_owned),
+            audience: audience.map(str::to_owned),
         }
+    }
+
+    /// Development mode's keys: a fresh random secret (whatever `AUTH_JWT_SECRET` says, so a dev
+    /// server never mints tokens a real deployment accepts) and the issuer [`DEV_ISSUER`].
+    pub fn dev() -> Keys {
+        let secret: [u8; 32] = rand::random();
+        Keys::hs256(hex::encode(secret).as_bytes(), Some(DEV_ISSUER), None)
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
@@ -113,13 +148,14 @@ impl Keys {
             .encoding
             .as_ref()
             .ok_or("tokens can only be minted with AUTH_JWT_SECRET (HS256)")?;
-        let exp = u64::try_from(crate::now_ms() / 1000).unwrap_or(0) + ttl_secs;
-        let claims = Claims {
-            sub: sub.to_owned(),
-            email: email.to_owned(),
-            exp,
-            iss: None,
-            aud: None,
+        let now = u64::try_from(crate::now_ms() / 1000).unwrap_or(0);
+        let claims = MintedClaims {
+            sub,
+            email,
+            iat: now,
+            exp: now + ttl_secs,
+            iss: self.issuer.as_deref(),
+            aud: self.audience.as_deref(),
             platform_admin,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, key)
@@ -154,9 +190,15 @@ impl AuthUser {
         let value = header
             .to_str()
             .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
-        let token = value.strip_prefix("Bearer ").ok_or_else(|| {
-            ApiError::Unauthorized("expected Authorization: Bearer <token>".into())
-        })?;
+        // The scheme is case-insensitive (RFC 9110 §11.1).
+        let token = value
+            .trim_start()
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
+            .ok_or_else(|| {
+                ApiError::Unauthorized("expected Authorization: Bearer <token>".into())
+            })?;
         let claims = keys.verify(token.trim())?;
         if claims.sub.is_empty() || claims.sub.len() > 200 {
             return Err(ApiError::Unauthorized(

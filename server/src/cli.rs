@@ -191,11 +191,12 @@ fn init_tracing() {
 async fn serve(args: ServeArgs) -> Result<(), String> {
     init_tracing();
     let keys = match (args.auth.keys()?, args.dev) {
-        (Some(k), _) => k,
-        (None, true) => {
-            let secret: [u8; 32] = rand::random();
-            Keys::hs256(hex::encode(secret).as_bytes(), None, None)
+        (Some(_), true) => {
+            eprintln!("onboarding-server: --dev ignores the configured token key and signs with a fresh secret of its own");
+            Keys::dev()
         }
+        (None, true) => Keys::dev(),
+        (Some(k), false) => k,
         (None, false) => {
             return Err("no token key configured: set AUTH_JWT_SECRET (HS256) or AUTH_JWT_PUBLIC_KEY (RS256/ES256), or run with --dev for local development".into())
         }

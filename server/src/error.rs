@@ -19,7 +19,7 @@ pub enum ApiError {
     /// 409: the state does not allow it (e.g. no open session).
     Conflict(String),
     /// 412: `If-Match` names a version that is no longer current.
-    PreconditionFailed { current: i64 },
+    PreconditionFailed { current: Option<i64> },
     /// 413
     PayloadTooLarge(String),
     /// 415
@@ -140,11 +140,16 @@ impl IntoResponse for ApiError {
                 body["detail"] = json!("The onboarding data breaks the rules; see `report`.");
                 body["report"] = serde_json::to_value(report).unwrap_or_default();
             }
-            ApiError::PreconditionFailed { current } => {
+            ApiError::PreconditionFailed {
+                current: Some(current),
+            } => {
                 body["detail"] = json!(format!(
                     "The draft was changed elsewhere; its current version is {current}."
                 ));
                 body["current_version"] = json!(current);
+            }
+            ApiError::PreconditionFailed { current: None } => {
+                body["detail"] = json!("If-Match names a session, but none is in progress.");
             }
             ApiError::TooManyRequests { detail, .. } => body["detail"] = json!(detail),
             ApiError::BadRequest(d)

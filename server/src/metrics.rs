@@ -1,136 +1,215 @@
-//! Prometheus metrics without a metrics crate: request counts and latency histograms per route
-//! (the route template, not the raw path, so ids do not explode the series), and onboarding
-//! counters. Rendered in the text exposition format at `GET /metrics`.
+//! Prometheus metrics, kept by `prometheus-client` in a registry of the app's own (no global
+//! recorder, so two apps in one test process count apart): requests and their durations per
+//! route, and the onboarding counters, rendered in the OpenMetrics text format at `GET /metrics`.
+//!
+//! Every label comes from a fixed set, so no request can add series: the route is the matched
+//! route template (or `unmatched`), the method one of the seven the API knows or `other`, the
+//! status its class (`2xx`…). An invented method or path costs nothing to keep.
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
 use std::time::Instant;
 
-const BUCKETS: [f64; 12] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-];
-
-#[derive(Debug, Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+/// The method label: the ones the API answers, anything else `other`.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(clippy::upper_case_acronyms, non_camel_case_types)]
+enum MethodLabel {
+    GET,
+    POST,
+    PUT,
+    DELETE,
+    PATCH,
+    HEAD,
+    OPTIONS,
+    other,
 }
 
-#[derive(Debug, Default)]
+impl From<&Method> for MethodLabel {
+    fn from(m: &Method) -> MethodLabel {
+        match *m {
+            Method::GET => MethodLabel::GET,
+            Method::POST => MethodLabel::POST,
+            Method::PUT => MethodLabel::PUT,
+            Method::DELETE => MethodLabel::DELETE,
+            Method::PATCH => MethodLabel::PATCH,
+            Method::HEAD => MethodLabel::HEAD,
+            Method::OPTIONS => MethodLabel::OPTIONS,
+            _ => MethodLabel::other,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: MethodLabel,
+    /// A route template of the router (finite), or `unmatched`.
+    route: Arc<str>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: MethodLabel,
+    route: Arc<str>,
+    /// `1xx` … `5xx`.
+    status: &'static str,
+}
+
+fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+/// Request-duration buckets, in seconds (0.5 ms to 10 s: the request timeout's range).
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+#[derive(Debug)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<(String, String), Histogram>>,
-    pub sessions_started: AtomicU64,
-    pub steps_saved: AtomicU64,
-    pub completions: AtomicU64,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    durations: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    pub sessions_started: Counter,
+    pub steps_saved: Counter,
+    pub completions: Counter,
+    /// Connections open now (the server's accept loop counts them).
+    pub connections: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let durations: Family<RouteLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(duration_histogram);
+        let (sessions_started, steps_saved, completions) = Default::default();
+        let connections = Gauge::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route template and status class",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Request latency by method and route template",
+            durations.clone(),
+        );
+        registry.register(
+            "onboarding_sessions_started",
+            "Onboarding sessions created",
+            Counter::clone(&sessions_started),
+        );
+        registry.register(
+            "onboarding_steps_saved",
+            "Wizard steps saved",
+            Counter::clone(&steps_saved),
+        );
+        registry.register(
+            "onboarding_completions",
+            "Onboardings completed (organizations created)",
+            Counter::clone(&completions),
+        );
+        registry.register(
+            "http_open_connections",
+            "TCP connections open now",
+            connections.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            durations,
+            sessions_started,
+            steps_saved,
+            completions,
+            connections,
+        }
+    }
 }
 
 impl Metrics {
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        if let Ok(mut r) = self.requests.lock() {
-            *r.entry((method.to_owned(), route.to_owned(), status))
-                .or_default() += 1;
-        }
-        if let Ok(mut l) = self.latency.lock() {
-            let h = l.entry((method.to_owned(), route.to_owned())).or_default();
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                if seconds <= *bound {
-                    h.counts[i] += 1;
-                }
-            }
-            h.count += 1;
-            h.sum += seconds;
-        }
+    fn observe(&self, method: &Method, route: Arc<str>, status: u16, seconds: f64) {
+        let method = MethodLabel::from(method);
+        self.durations
+            .get_or_create(&RouteLabels {
+                method,
+                route: route.clone(),
+            })
+            .observe(seconds);
+        self.requests
+            .get_or_create(&RequestLabels {
+                method,
+                route,
+                status: status_class(status),
+            })
+            .inc();
     }
 
+    /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP http_requests_total HTTP requests by method, route and status.\n# TYPE http_requests_total counter\n");
-        if let Ok(r) = self.requests.lock() {
-            for ((method, route, status), n) in r.iter() {
-                let _ = writeln!(out, "http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}");
-            }
-        }
-        out.push_str("# HELP http_request_duration_seconds Request latency by method and route.\n# TYPE http_request_duration_seconds histogram\n");
-        if let Ok(l) = self.latency.lock() {
-            for ((method, route), h) in l.iter() {
-                let labels = format!("method=\"{method}\",route=\"{route}\"");
-                for (i, bound) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(
-                        out,
-                        "http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
-                        h.counts[i]
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                    h.count
-                );
-                let _ = writeln!(
-                    out,
-                    "http_request_duration_seconds_sum{{{labels}}} {}",
-                    h.sum
-                );
-                let _ = writeln!(
-                    out,
-                    "http_request_duration_seconds_count{{{labels}}} {}",
-                    h.count
-                );
-            }
-        }
-        for (name, help, v) in [
-            (
-                "onboarding_sessions_started_total",
-                "Onboarding sessions created.",
-                &self.sessions_started,
-            ),
-            (
-                "onboarding_steps_saved_total",
-                "Wizard steps saved.",
-                &self.steps_saved,
-            ),
-            (
-                "onboarding_completions_total",
-                "Onboardings completed (organizations created).",
-                &self.completions,
-            ),
-        ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                v.load(Ordering::Relaxed)
-            );
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "cannot encode the metrics");
         }
         out
     }
 }
 
 /// Middleware: times every request and counts it under its route template.
-pub async fn track(
-    State(metrics): State<std::sync::Arc<Metrics>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+    let route: Arc<str> = match req.extensions().get::<MatchedPath>() {
+        Some(p) => Arc::from(p.as_str()),
+        None => Arc::from("unmatched"),
+    };
+    let method = req.method().clone();
     let start = Instant::now();
     let response = next.run(req).await;
     metrics.observe(
         &method,
-        &route,
+        route,
         response.status().as_u16(),
         start.elapsed().as_secs_f64(),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_share_one_series() {
+        let m = Metrics::default();
+        for i in 0..100 {
+            let method = Method::from_bytes(format!("X{i:0>200}").as_bytes()).unwrap();
+            m.observe(&method, Arc::from("unmatched"), 405, 0.001);
+        }
+        m.observe(&Method::GET, Arc::from("/healthz"), 200, 0.001);
+        let text = m.render();
+        assert!(
+            text.contains(
+                r#"http_requests_total{method="other",route="unmatched",status="4xx"} 100"#
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("X000"), "{text}");
+        assert!(text.len() < 8_000, "{}", text.len());
+    }
 }

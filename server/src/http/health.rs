@@ -58,7 +58,7 @@ async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResp
     (
         [(
             axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         state.metrics.render(),
     )

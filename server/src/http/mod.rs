@@ -127,10 +127,53 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .route_layer(limits)
         .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            dev_loopback_only,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,
         ))
         .with_state(state)
+}
+
+/// Development mode answers only requests addressed to a loopback name or address: a page on
+/// another site that rebinds its DNS name to 127.0.0.1, or a local reverse proxy forwarding
+/// its own host, gets 403 and never a token.
+async fn dev_loopback_only(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, ApiError> {
+    if state.dev {
+        let host = req
+            .headers()
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok());
+        if !host.is_some_and(is_loopback_host) {
+            return Err(ApiError::Forbidden(
+                "development mode answers only requests addressed to localhost or a loopback address".into(),
+            ));
+        }
+    }
+    Ok(next.run(req).await)
+}
+
+/// `localhost`, `*.localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+pub fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, rest)) if rest.is_empty() || rest.starts_with(':') => addr,
+            _ => return false,
+        },
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `axum::Json` whose rejections are problem+json like every other error.
@@ -154,6 +197,36 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Json<T> 
                 }
                 other => ApiError::BadRequest(other.body_text()),
             }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn loopback_hosts() {
+        for host in [
+            "localhost",
+            "localhost:3000",
+            "app.localhost",
+            "127.0.0.1:3000",
+            "127.9.9.9",
+            "[::1]:3000",
+            "[::1]",
+            "LOCALHOST.",
+        ] {
+            assert!(super::is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.com",
+            "localhost.evil.com",
+            "127.0.0.1.nip.io",
+            "10.0.0.1:3000",
+            "[::2]",
+            "[::1]x",
+            "",
+        ] {
+            assert!(!super::is_loopback_host(host), "{host}");
         }
     }
 }

@@ -5,7 +5,7 @@ use super::meta::{locale, LocaleQuery};
 use super::{AppState, Json};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::store::{Completion, SaveError, Session};
+use crate::store::{Completion, IfMatch, Prepared, SaveError, Session};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -156,7 +156,10 @@ async fn start(
         }
     }
     let session = match state.store.create_session(&user.id).await {
-        Ok(s) => s,
+        Ok(s) => {
+            state.metrics.sessions_started.inc();
+            s
+        }
         // A concurrent start created it first (one open session per user): resume that one.
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             state.store.open_session(&user.id).await?.ok_or_else(|| {
@@ -173,23 +176,76 @@ async fn start(
     ))
 }
 
-fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    let Some(v) = headers.get(header::IF_MATCH) else {
+/// `If-Match` (RFC 9110 §13.1.1): absent, `*`, or a list of entity-tags. The session's ETag is
+/// its version as a strong tag (`"7"`); comparison is strong, so a weak tag (`W/"7"`) or any
+/// other well-formed tag is simply not a match (412). Only a header that is not an entity-tag
+/// list is 400.
+fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
+    let mut values = headers.get_all(header::IF_MATCH).iter().peekable();
+    if values.peek().is_none() {
         return Ok(None);
+    }
+    let malformed = || {
+        ApiError::BadRequest(
+            "If-Match must be * or a list of entity-tags such as \"3\" (the ETag of GET /api/onboarding/status)".into(),
+        )
     };
-    let text = v
-        .to_str()
-        .map_err(|_| ApiError::BadRequest("malformed If-Match".into()))?;
-    text.trim()
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse::<i64>()
-        .map(Some)
-        .map_err(|_| {
-            ApiError::BadRequest(format!(
-                "If-Match must be the session version (an ETag such as \"3\"), not {text}"
-            ))
-        })
+    let mut versions = Vec::new();
+    let mut any = false;
+    for value in values {
+        let text = value.to_str().map_err(|_| malformed())?;
+        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            if item == "*" {
+                any = true;
+                continue;
+            }
+            let (weak, tag) = match item.strip_prefix("W/") {
+                Some(rest) => (true, rest),
+                None => (false, item),
+            };
+            let opaque = tag
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .filter(|t| {
+                    t.bytes()
+                        .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
+                })
+                .ok_or_else(malformed)?;
+            if !weak {
+                if let Ok(v) = opaque.parse::<i64>() {
+                    versions.push(v);
+                }
+            }
+        }
+    }
+    Ok(Some(if any {
+        IfMatch::Any
+    } else {
+        IfMatch::Versions(versions)
+    }))
+}
+
+/// The deepest nesting a step body may have. The rules' deepest value nests five containers
+/// (the objectives step's object → `objectives` → an objective → `key_results` → a key result);
+/// a body deeper than this cannot be valid, and stored inside the draft it would come close to
+/// the JSON readers' nesting limits, so it is refused before anything is written.
+pub const MAX_STEP_DEPTH: usize = 16;
+
+/// How many arrays and objects nest in `value` (a scalar: 0). Iterative: a hostile body cannot
+/// exhaust the stack here.
+fn nesting_depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut pending = vec![(value, 1)];
+    while let Some((v, depth)) = pending.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(fields) => Box::new(fields.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(depth);
+        pending.extend(children.map(|c| (c, depth + 1)));
+    }
+    deepest
 }
 
 const EXPIRED: &str = "the onboarding session expired; POST /api/onboarding/start";
@@ -235,6 +291,11 @@ async fn save_step(
     let step = StepId::parse(&step)
         .ok_or_else(|| ApiError::NotFound(format!("unknown step \"{step}\"")))?;
     let expected = if_match(&headers)?;
+    if nesting_depth(&data) > MAX_STEP_DEPTH {
+        return Err(ApiError::BadRequest(format!(
+            "the step's data nests deeper than {MAX_STEP_DEPTH} levels; no step of the wizard does"
+        )));
+    }
     let ctx = Context::new(
         locale(q.locale.as_deref(), &headers)?,
         crate::today(),
@@ -246,7 +307,7 @@ async fn save_step(
         .save_step(
             &user.id,
             ttl_ms(&state),
-            expected,
+            expected.as_ref(),
             step.name(),
             &data,
             report.valid,
@@ -255,14 +316,14 @@ async fn save_step(
     let (version, completed) = match saved {
         Ok(saved) => saved,
         Err(SaveError::Stale(current)) => return Err(ApiError::PreconditionFailed { current }),
+        Err(SaveError::NoSession) if expected.is_some() => {
+            return Err(ApiError::PreconditionFailed { current: None })
+        }
         Err(SaveError::NoSession) => return Err(ApiError::Conflict(NO_SESSION.into())),
         Err(SaveError::Expired) => return Err(ApiError::Conflict(EXPIRED.into())),
         Err(SaveError::Db(e)) => return Err(e.into()),
     };
-    state
-        .metrics
-        .steps_saved
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.steps_saved.inc();
     let current = current_step(&completed);
     let body = json!({
         "report": report,
@@ -339,52 +400,66 @@ async fn complete(
             return Ok(replay(status, body));
         }
     }
+    let expected = if_match(&headers)?;
     let ctx = Context::new(
         locale(q.locale.as_deref(), &headers)?,
         crate::today(),
         Some(&user.email),
     );
-    let session = match open_session(&state, &user).await {
-        Ok(s) => s,
-        Err(e) => {
-            return already_completed(&state, &user, key.as_deref())
-                .await?
-                .ok_or(e)
+    // Validated under the session's lock (see `Store::complete`): the organization is built
+    // from exactly the draft checked here.
+    let prepare = |session: &Session| -> Result<Prepared, ApiError> {
+        if is_expired(&state, session) {
+            return Err(ApiError::Conflict(EXPIRED.into()));
         }
+        if expected
+            .as_ref()
+            .is_some_and(|e| !e.matches(session.version))
+        {
+            return Err(ApiError::PreconditionFailed {
+                current: Some(session.version),
+            });
+        }
+        let preview = onboarding_core::preview(&session.draft, &ctx);
+        let records = preview.records.ok_or(ApiError::Invalid(preview.report))?;
+        // The tokens themselves are not kept: members issue one per invitee when they send it
+        // (`POST /api/organizations/{id}/invitations/{invitation}/token`).
+        let token_hashes = records
+            .invitations
+            .iter()
+            .map(|_| super::organizations::new_invitation_token().1)
+            .collect();
+        Ok(Prepared {
+            records,
+            token_hashes,
+        })
     };
-    let preview = onboarding_core::preview(&session.draft, &ctx);
-    let Some(records) = preview.records else {
-        return Err(ApiError::Invalid(preview.report));
-    };
-    // The tokens themselves are not kept: members issue one per invitee when they send it
-    // (`POST /api/organizations/{id}/invitations/{invitation}/token`).
-    let token_hashes: Vec<String> = records
-        .invitations
-        .iter()
-        .map(|_| super::organizations::new_invitation_token().1)
-        .collect();
-    let session_id = session.id.clone();
     let outcome = state
         .store
         .complete(
-            &session,
-            &records,
-            &token_hashes,
+            &user.id,
             key.as_deref(),
-            |org, slug| completion_body(&records, &session_id, org, slug),
+            prepare,
+            |prepared, session, org, slug| {
+                completion_body(&prepared.records, &session.id, org, slug)
+            },
         )
         .await?;
     match outcome {
         Completion::Created(body) => {
-            state
-                .metrics
-                .completions
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state.metrics.completions.inc();
             Ok(replay(201, body))
         }
-        Completion::AlreadyCompleted => already_completed(&state, &user, key.as_deref())
-            .await?
-            .ok_or_else(|| ApiError::Conflict("the session changed concurrently; retry".into())),
+        Completion::Refused(e) => Err(e),
+        Completion::NoSession => {
+            if let Some(done) = already_completed(&state, &user, key.as_deref()).await? {
+                return Ok(done);
+            }
+            Err(match expected {
+                Some(_) => ApiError::PreconditionFailed { current: None },
+                None => ApiError::Conflict(NO_SESSION.into()),
+            })
+        }
     }
 }
 

@@ -97,13 +97,20 @@ const SESSION_COLUMNS: &str =
 
 fn session(row: &AnyRow) -> Result<Session, sqlx::Error> {
     let text = |name: &str| -> Result<String, sqlx::Error> { row.try_get::<String, _>(name) };
+    // A stored draft that cannot be read is an error, never an empty draft: reading it as empty
+    // would let the next save overwrite every other step.
+    let decode = |name: &str, e: serde_json::Error| sqlx::Error::ColumnDecode {
+        index: name.to_owned(),
+        source: Box::new(e),
+    };
     Ok(Session {
         id: text("id")?,
         user_id: text("user_id")?,
         status: text("status")?,
         version: row.try_get("version")?,
-        draft: serde_json::from_str(&text("draft")?).unwrap_or(Value::Null),
-        completed_steps: serde_json::from_str(&text("completed_steps")?).unwrap_or_default(),
+        draft: serde_json::from_str(&text("draft")?).map_err(|e| decode("draft", e))?,
+        completed_steps: serde_json::from_str(&text("completed_steps")?)
+            .map_err(|e| decode("completed_steps", e))?,
         organization_id: row.try_get("organization_id")?,
         last_activity_at: row.try_get("last_activity_at")?,
         created_at: row.try_get("created_at")?,
@@ -117,11 +124,27 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// A parsed `If-Match`: any open session (`*`), or one of these versions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IfMatch {
+    Any,
+    Versions(Vec<i64>),
+}
+
+impl IfMatch {
+    pub fn matches(&self, version: i64) -> bool {
+        match self {
+            IfMatch::Any => true,
+            IfMatch::Versions(v) => v.contains(&version),
+        }
+    }
+}
+
 /// Why a save did not happen.
 #[derive(Debug)]
 pub enum SaveError {
     /// The session moved on: its current version.
-    Stale(i64),
+    Stale(Option<i64>),
     /// The user has no session in progress.
     NoSession,
     /// The open session has been inactive longer than the TTL.
@@ -135,13 +158,23 @@ impl From<sqlx::Error> for SaveError {
     }
 }
 
+/// What a completion writes, prepared from the session's draft under the lock.
+#[derive(Debug)]
+pub struct Prepared {
+    pub records: Records,
+    /// One per invitation, in order: the SHA-256 of its token (the token is never stored).
+    pub token_hashes: Vec<String>,
+}
+
 /// The outcome of `complete`.
 #[derive(Debug)]
-pub enum Completion {
+pub enum Completion<E> {
     /// Created now: the response body `respond` rendered (and, with a key, stored).
     Created(String),
-    /// The session was already completed (by a concurrent or earlier request).
-    AlreadyCompleted,
+    /// The user has no open session (completed, abandoned, expired, or never started).
+    NoSession,
+    /// `prepare` refused the draft (invalid, stale `If-Match`, expired): nothing was written.
+    Refused(E),
 }
 
 impl Store {
@@ -233,17 +266,20 @@ impl Store {
     /// A read transaction on behalf of `user`. On PostgreSQL it runs as the RLS-bound role with
     /// the user id set, both `local` to the transaction, never left on a pooled connection.
     pub async fn begin(&self, user: &str) -> Result<Tx, sqlx::Error> {
-        self.begin_on(&self.requests, user).await
+        self.begin_on(&self.requests, user, false).await
     }
 
-    /// A write transaction on behalf of `user` (on SQLite, on the one writer connection).
+    /// A write transaction on behalf of `user` (on SQLite, on the one writer connection, holding
+    /// the write lock from its start).
     pub async fn begin_write(&self, user: &str) -> Result<Tx, sqlx::Error> {
-        self.begin_on(&self.writer, user).await
+        self.begin_on(&self.writer, user, true).await
     }
 
-    async fn begin_on(&self, pool: &ConnPool, user: &str) -> Result<Tx, sqlx::Error> {
+    async fn begin_on(&self, pool: &ConnPool, user: &str, write: bool) -> Result<Tx, sqlx::Error> {
         if self.engine == Engine::Sqlite {
-            return pool.begin(None).await;
+            // A write transaction takes SQLite's write lock at once: a read lock upgraded later
+            // can fail with "database is locked" whatever the busy timeout.
+            return pool.begin(write.then_some("begin immediate".into())).await;
         }
         // One round trip for BEGIN, the role and the user id: a custom BEGIN goes out as a simple
         // query, which may hold several statements (`set_config('role', …, true)` is `SET LOCAL
@@ -398,7 +434,7 @@ impl Store {
         &self,
         user: &str,
         ttl_ms: i64,
-        expected: Option<i64>,
+        expected: Option<&IfMatch>,
         step: &str,
         data: &Value,
         step_valid: bool,
@@ -499,34 +535,53 @@ impl Store {
         .transpose()
     }
 
-    /// In one transaction: claims the session (only one request can), creates the organization
+    /// In one transaction: locks the user's open session, lets `prepare` validate its draft and
+    /// build the records from it, claims it (only one request can), creates the organization
     /// under a unique slug, the owner membership, the profile, objectives, key results and
-    /// invitations, and records the event. `respond` renders the response body from the new
-    /// organization's id and slug; with an idempotency key it is stored in the same transaction.
-    pub async fn complete(
+    /// invitations, and records the event. Because the draft is read under the lock, the
+    /// organization is built from exactly the version `prepare` saw: a concurrent save waits
+    /// for this transaction, and then finds the session completed. `respond` renders the response
+    /// body from the new organization's id and slug; with an idempotency key it is stored in the
+    /// same transaction.
+    pub async fn complete<E>(
         &self,
-        session: &Session,
-        records: &Records,
-        invitation_token_hashes: &[String],
+        user: &str,
         idempotency_key: Option<&str>,
-        respond: impl Fn(&str, &str) -> String,
-    ) -> Result<Completion, sqlx::Error> {
+        prepare: impl FnOnce(&Session) -> Result<Prepared, E>,
+        respond: impl FnOnce(&Prepared, &Session, &str, &str) -> String,
+    ) -> Result<Completion<E>, sqlx::Error> {
         let now = self.clock.now_ms();
         let org_id = new_id();
-        let user = &session.user_id;
         let mut tx = self.begin_write(user).await?;
-        // First statement is a write: on SQLite it takes the write lock at once (no deadlock on
-        // upgrade); on PostgreSQL it locks the row, so concurrent completes queue up here.
-        let claimed = sqlx::query("update onboarding_sessions set status = 'completed', organization_id = $1, version = version + 1, last_activity_at = $2, updated_at = $2 where id = $3 and status = 'in_progress'")
+        // On PostgreSQL `for update` makes concurrent saves and completes queue behind this one;
+        // on SQLite the write transaction (`begin immediate`) already excludes every writer.
+        let lock = match self.engine {
+            Engine::Postgres => " for update",
+            Engine::Sqlite => "",
+        };
+        let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 and status = 'in_progress'{lock}");
+        let row = sqlx::query(&sql)
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(session) = row.as_ref().map(session).transpose()? else {
+            tx.rollback().await?;
+            return Ok(Completion::NoSession);
+        };
+        let prepared = match prepare(&session) {
+            Ok(p) => p,
+            Err(e) => {
+                tx.rollback().await?;
+                return Ok(Completion::Refused(e));
+            }
+        };
+        let records = &prepared.records;
+        sqlx::query("update onboarding_sessions set status = 'completed', organization_id = $1, version = version + 1, last_activity_at = $2, updated_at = $2 where id = $3")
             .bind(&org_id)
             .bind(now)
             .bind(&session.id)
             .execute(&mut *tx)
             .await?;
-        if claimed.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(Completion::AlreadyCompleted);
-        }
         let o = &records.organization;
         let mut slug = o.slug.clone();
         // Each attempt in a savepoint: a taken slug is a unique violation that rolls back only the
@@ -583,7 +638,7 @@ impl Store {
         let p = &records.profile;
         rows.insert("insert into profiles (user_id, full_name, job_title, department, team_size, experience_with_okr, primary_goal, urgency_level, preferences, setup_demo, additional_notes, created_at, updated_at) values")
             .row()
-            .arg(user.as_str())
+            .arg(user)
             .arg(p.full_name.as_str())
             .arg(p.job_title.as_str())
             .arg(p.department.as_deref())
@@ -634,8 +689,7 @@ impl Store {
         }
         if !records.invitations.is_empty() {
             rows.insert("insert into invitations (id, organization_id, email, role, token_hash, expires_at, accepted_at, created_at, updated_at) values");
-            for (invitation, token_hash) in records.invitations.iter().zip(invitation_token_hashes)
-            {
+            for (invitation, token_hash) in records.invitations.iter().zip(&prepared.token_hashes) {
                 rows.row()
                     .arg(new_id())
                     .value(&org_param)
@@ -653,17 +707,17 @@ impl Store {
             .row()
             .arg(new_id())
             .arg(session.id.as_str())
-            .arg(user.as_str())
+            .arg(user)
             .value("'completed'")
             .value("null")
             .value(&now_param)
             .value(&now_param)
             .end("");
-        let body = respond(&org_id, &slug);
+        let body = respond(&prepared, &session, &org_id, &slug);
         if let Some(key) = idempotency_key {
             rows.insert("insert into idempotency_keys (user_id, key, status, body, created_at, updated_at) values")
                 .row()
-                .arg(user.as_str())
+                .arg(user)
                 .arg(key)
                 .value("201")
                 .arg(body.as_str())
@@ -906,7 +960,7 @@ fn saved(
     current: Option<Session>,
     now: i64,
     ttl_ms: i64,
-    expected: Option<i64>,
+    expected: Option<&IfMatch>,
     step: &str,
     data: &Value,
     step_valid: bool,
@@ -917,8 +971,8 @@ fn saved(
     if now.saturating_sub(current.last_activity_at) > ttl_ms {
         return Err(SaveError::Expired);
     }
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(SaveError::Stale(current.version));
+    if expected.is_some_and(|e| !e.matches(current.version)) {
+        return Err(SaveError::Stale(Some(current.version)));
     }
     let mut draft = match std::mem::take(&mut current.draft) {
         Value::Object(m) => m,

@@ -141,6 +141,66 @@ async fn start(settings: Settings, keys: Arc<Keys>, dir: Option<tempdir::TempDir
     }
 }
 
+/// The server binary started as a process (`serve` on 127.0.0.1:0 and a fresh SQLite file,
+/// unless `args` say otherwise), with its base URL once it listens. Killed on drop.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub base: String,
+    pub dir: tempdir::TempDir,
+}
+
+impl ServerProcess {
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+        use std::io::{BufRead, BufReader};
+        let dir = tempdir::TempDir::new();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_onboarding-server"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
+            .arg(format!("sqlite://{}/server.db?mode=rwc", dir.0.display()))
+            .args(args)
+            .env("AUTH_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("listening on") {
+            line.clear();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "the server exited before listening"
+            );
+        }
+        let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+        ServerProcess { child, base, dir }
+    }
+
+    /// Its SQLite file's URL.
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}/server.db", self.dir.0.display())
+    }
+
+    /// Resident memory, in bytes (Linux).
+    pub fn resident_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap();
+        kb * 1024
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub struct Reply {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,

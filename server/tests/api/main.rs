@@ -4,6 +4,7 @@
 
 mod cli;
 mod helpers;
+mod hostile;
 mod insights;
 mod invitations;
 mod onboarding;

@@ -400,27 +400,8 @@ async fn sqlite_writers_under_contention_never_see_a_lock_error() {
 /// exits well within 10 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_under_load_finishes_in_flight_requests() {
-    use std::io::{BufRead, BufReader};
-    let dir = crate::helpers::tempdir::TempDir::new();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_onboarding-server"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
-        .arg(format!("sqlite://{}/stop.db?mode=rwc", dir.0.display()))
-        .env("AUTH_JWT_SECRET", crate::helpers::SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("listening on") {
-        line.clear();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "the server exited before listening"
-        );
-    }
-    let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let mut server = crate::helpers::ServerProcess::start(&[], &[]);
+    let base = server.base.clone();
     let keys = onboarding_server::auth::Keys::hs256(crate::helpers::SECRET.as_bytes(), None, None);
     let http = reqwest::Client::new();
     let company = valid_wizard()["company"].clone();
@@ -457,7 +438,7 @@ async fn sigterm_under_load_finishes_in_flight_requests() {
             done
         }
     });
-    let pid = child.id().to_string();
+    let pid = server.child.id().to_string();
     let stop = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let signalled = Instant::now();
@@ -468,9 +449,7 @@ async fn sigterm_under_load_finishes_in_flight_requests() {
         signalled
     };
     let (answers, signalled) = tokio::join!(join_all(load), stop);
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
+    let status = tokio::task::block_in_place(|| server.child.wait().unwrap());
     assert!(
         signalled.elapsed() < Duration::from_secs(10),
         "took {:?} to stop",
@@ -490,7 +469,7 @@ async fn sigterm_under_load_finishes_in_flight_requests() {
 
     // Nothing half-written: each session's version counts exactly its saved steps.
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&format!("sqlite://{}/stop.db", dir.0.display()))
+    let pool = sqlx::AnyPool::connect(&server.database_url())
         .await
         .unwrap();
     let bad = sqlx::query("select count(*) as n from onboarding_sessions s where s.version <> 1 + (select count(*) from onboarding_events e where e.session_id = s.id and e.kind = 'step_saved')")

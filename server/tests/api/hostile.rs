@@ -1,0 +1,370 @@
+//! Hostile clients (issue 17, RELIABILITY.md "Hostile clients"): each attack of the security
+//! review reproduced against the real server, and the limit that stops it.
+
+use crate::helpers::{
+    assert_problem, reply, spawn_app_with, valid_wizard, Engine, ServerProcess, TestApp, SECRET,
+};
+use futures::future::join_all;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+
+crate::both_engines!(
+    deep_step_bodies_are_refused_and_every_other_step_survives,
+    an_unreadable_stored_draft_is_an_error_not_an_empty_draft,
+    if_match_follows_rfc_9110,
+    complete_honours_if_match,
+    complete_persists_exactly_the_version_it_validated,
+);
+
+crate::each_engine!(issuer_and_audience_are_required_when_configured);
+
+/// 1,000 requests with random 10 KB method names: the metrics keep a fixed set of series, so
+/// `/metrics` stays small and the process does not grow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invented_methods_do_not_grow_the_metrics() {
+    let server = ServerProcess::start(&[], &[]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let send_invented = |n: usize, seed: u64| {
+        let addr = addr.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut x = seed;
+            for _ in 0..n {
+                let method: String = (0..10_000)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        char::from(b'A' + (x % 26) as u8)
+                    })
+                    .collect();
+                let mut s = std::net::TcpStream::connect(&addr).unwrap();
+                write!(s, "{method} /api/onboarding/status HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n").unwrap();
+                let mut answer = Vec::new();
+                let _ = s.read_to_end(&mut answer);
+                assert!(answer.starts_with(b"HTTP/1.1 "), "{answer:?}");
+            }
+        })
+    };
+    send_invented(50, 1).await.unwrap();
+    let before = server.resident_bytes();
+    join_all((0..4).map(|i| send_invented(250, 100 + i)))
+        .await
+        .into_iter()
+        .for_each(Result::unwrap);
+    let after = server.resident_bytes();
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.len() < 64 * 1024,
+        "/metrics is {} bytes",
+        metrics.len()
+    );
+    assert!(
+        metrics.contains(r#"method="other""#),
+        "the invented methods are counted as `other`: {metrics}"
+    );
+    assert!(
+        after.saturating_sub(before) < 5 * 1024 * 1024,
+        "resident memory grew from {before} to {after} bytes"
+    );
+}
+
+fn signed(claims: Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+async fn status_with(app: &TestApp, authorization: &str) -> crate::helpers::Reply {
+    reply(
+        app.http
+            .get(format!("{}/api/onboarding/status", app.base))
+            .header("authorization", authorization)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn issuer_and_audience_are_required_when_configured(engine: Engine) {
+    let keys = std::sync::Arc::new(onboarding_server::auth::Keys::hs256(
+        SECRET.as_bytes(),
+        Some("https://id.example.com"),
+        Some("onboarding-api"),
+    ));
+    let app = spawn_app_with(engine, |s| s.keys = keys.clone())
+        .await
+        .unwrap();
+    let exp = onboarding_server::now_ms() / 1000 + 600;
+    let base = json!({"sub": "u", "email": "u@x.com", "exp": exp});
+    let with = |extra: Value| {
+        let mut c = base.clone();
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        signed(c)
+    };
+    let refused = [
+        ("neither claim", signed(base.clone())),
+        (
+            "no audience",
+            with(json!({"iss": "https://id.example.com"})),
+        ),
+        ("no issuer", with(json!({"aud": "onboarding-api"}))),
+        (
+            "wrong issuer",
+            with(json!({"iss": "https://evil.example.com", "aud": "onboarding-api"})),
+        ),
+        (
+            "wrong audience",
+            with(json!({"iss": "https://id.example.com", "aud": ["other-api"]})),
+        ),
+        (
+            "not yet valid",
+            with(json!({"iss": "https://id.example.com", "aud": "onboarding-api", "nbf": exp})),
+        ),
+    ];
+    for (why, token) in refused {
+        let r = status_with(&app, &format!("Bearer {token}")).await;
+        assert_eq!(r.status, 401, "{why}: {}", r.body);
+    }
+    let accepted = [
+        with(json!({"iss": "https://id.example.com", "aud": "onboarding-api"})),
+        with(json!({"iss": "https://id.example.com", "aud": ["x", "onboarding-api"]})),
+    ];
+    for token in accepted {
+        for scheme in ["Bearer", "bearer", "BEARER"] {
+            let r = status_with(&app, &format!("{scheme} {token}")).await;
+            assert_eq!(r.status, 200, "{scheme}: {}", r.body);
+        }
+    }
+    // The server's own minting (the `token` command) carries the configured claims.
+    let minted = keys.mint("u", "u@x.com", 60).unwrap();
+    assert_eq!(
+        status_with(&app, &format!("Bearer {minted}")).await.status,
+        200
+    );
+}
+
+/// `{"x": [[[…]]]}` nested 126 levels, saved as a step: refused with 400 before anything is
+/// written; the draft keeps every step (it used to be read back as empty).
+async fn deep_step_bodies_are_refused_and_every_other_step_survives(app: TestApp) {
+    app.fill_wizard("ana", "Acme").await;
+    let before = app.get("/api/onboarding/status", "ana").await;
+    let mut deep = json!(1);
+    for _ in 0..126 {
+        deep = json!([deep]);
+    }
+    for (step, body) in [
+        ("organization", json!({ "x": deep })),
+        (
+            "objectives",
+            json!({ "objectives": [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]] }),
+        ),
+    ] {
+        let r = app.put_step("ana", step, &body, None).await;
+        assert_problem(&r, 400, "bad_request");
+    }
+    let after = app.get("/api/onboarding/status", "ana").await;
+    assert_eq!(after.status, 200, "{}", after.body);
+    assert_eq!(after.body["draft"], before.body["draft"]);
+    assert_eq!(after.body["version"], before.body["version"]);
+    assert_eq!(after.body["completed_steps"].as_array().unwrap().len(), 6);
+    // The deepest valid shape still saves.
+    let r = app
+        .put_step("ana", "objectives", &valid_wizard()["objectives"], None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+async fn an_unreadable_stored_draft_is_an_error_not_an_empty_draft(app: TestApp) {
+    app.fill_wizard("ana", "Acme").await;
+    sqlx::query("update onboarding_sessions set draft = '{\"welcome\": [' where user_id = 'ana'")
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    assert_problem(
+        &app.get("/api/onboarding/status", "ana").await,
+        500,
+        "internal",
+    );
+    let r = app
+        .put_step("ana", "company", &valid_wizard()["company"], None)
+        .await;
+    assert_problem(&r, 500, "internal");
+    use sqlx::Row;
+    let draft: String = sqlx::query("select draft from onboarding_sessions where user_id = 'ana'")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap()
+        .get("draft");
+    assert_eq!(draft, "{\"welcome\": [", "nothing overwrote it");
+}
+
+async fn save_with(app: &TestApp, user: &str, if_match: &str) -> crate::helpers::Reply {
+    app.send(
+        reqwest::Method::PUT,
+        "/api/onboarding/steps/welcome",
+        Some(user),
+        Some(&valid_wizard()["welcome"]),
+        &[("if-match", if_match)],
+    )
+    .await
+}
+
+async fn if_match_follows_rfc_9110(app: TestApp) {
+    // No session at all: even `*` does not match.
+    assert_problem(&save_with(&app, "ana", "*").await, 412, "stale_version");
+    assert_eq!(
+        app.post("/api/onboarding/start", "ana", None).await.status,
+        201
+    );
+    for stale in [
+        "\"stale-version-0\"",
+        "\"0\"",
+        "W/\"1\"",
+        "\"2\", \"3\"",
+        "\"\"",
+    ] {
+        let r = save_with(&app, "ana", stale).await;
+        assert_problem(&r, 412, "stale_version");
+        assert_eq!(r.body["current_version"], 1, "{stale}");
+    }
+    for malformed in ["1", "\"1", "W/1", "\"a b\"", "*x", "\"1\" \"2\""] {
+        assert_problem(&save_with(&app, "ana", malformed).await, 400, "bad_request");
+    }
+    let r = save_with(&app, "ana", "*").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = save_with(&app, "ana", "\"x\", \"2\"").await;
+    assert_eq!(
+        r.status, 200,
+        "a list holding the current version: {}",
+        r.body
+    );
+    assert_eq!(r.headers["etag"], "\"3\"");
+    let status = app.get("/api/onboarding/status", "ana").await;
+    assert_eq!(status.body["version"], 3);
+}
+
+async fn complete_honours_if_match(app: TestApp) {
+    app.fill_wizard("ana", "Acme").await;
+    let complete = |tag: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                reqwest::Method::POST,
+                "/api/onboarding/complete",
+                Some("ana"),
+                None,
+                &[("if-match", tag)],
+            )
+            .await
+        }
+    };
+    let r = complete("\"6\"").await;
+    assert_problem(&r, 412, "stale_version");
+    assert_eq!(r.body["current_version"], 7);
+    assert_eq!(app.count("organizations").await, 0);
+    assert_eq!(complete("\"7\"").await.status, 201);
+    assert_eq!(app.count("organizations").await, 1);
+}
+
+/// Saves racing a completion: the organization is built from exactly the draft at the version
+/// the completion claimed, whichever saves landed before it.
+async fn complete_persists_exactly_the_version_it_validated(app: TestApp) {
+    for round in 0..6 {
+        let user = format!("racer{round}");
+        app.fill_wizard(&user, "Name 0").await;
+        let saves = (1..=12).map(|i| {
+            let (app, user) = (&app, &user);
+            async move {
+                let mut company = valid_wizard()["company"].clone();
+                company["company_name"] = json!(format!("Name {i}"));
+                let r = app.put_step(user, "company", &company, None).await;
+                (i, r.status, r.body["version"].as_i64())
+            }
+        });
+        let completion = async { app.post("/api/onboarding/complete", &user, None).await };
+        let (saves, done) = tokio::join!(join_all(saves), completion);
+        assert_eq!(done.status, 201, "{}", done.body);
+        let org = done.body["organization"]["id"].as_str().unwrap().to_owned();
+        let status = app.get("/api/onboarding/status", &user).await;
+        let claimed = status.body["version"].as_i64().unwrap() - 1;
+        let expected = saves
+            .iter()
+            .filter(|(_, s, _)| *s == 200)
+            .find(|(_, _, v)| *v == Some(claimed))
+            .map_or("Name 0".to_owned(), |(i, _, _)| format!("Name {i}"));
+        for (_, s, _) in &saves {
+            assert!(matches!(s, 200 | 409), "a save answered {s}");
+        }
+        let stored = app.get(&format!("/api/organizations/{org}"), &user).await;
+        assert_eq!(stored.body["name"], expected, "round {round}: {saves:?}");
+    }
+}
+
+/// Development mode signs with a secret of its own (never the configured one), under its own
+/// issuer, and answers only requests addressed to a loopback host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_mode_mints_with_its_own_secret_for_loopback_hosts_only() {
+    let server = ServerProcess::start(&["--dev"], &[]);
+    let http = reqwest::Client::new();
+    let token = http
+        .post(format!("{}/api/dev/token", server.base))
+        .json(&json!({"email": "ana@acme.com"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let configured = onboarding_server::auth::Keys::hs256(SECRET.as_bytes(), None, None);
+    assert!(
+        configured.verify(&token).is_err(),
+        "a dev token must not be valid under AUTH_JWT_SECRET"
+    );
+    let status = |token: String, host: Option<&'static str>| {
+        let mut req = http
+            .get(format!("{}/api/onboarding/status", server.base))
+            .bearer_auth(token);
+        if let Some(h) = host {
+            req = req.header("host", h);
+        }
+        async move { reply(req.send().await.unwrap()).await }
+    };
+    assert_eq!(status(token.clone(), None).await.status, 200);
+    assert_eq!(
+        status(token.clone(), Some("localhost:3000")).await.status,
+        200
+    );
+    let outside = configured.mint("ana", "ana@acme.com", 60).unwrap();
+    assert_problem(&status(outside, None).await, 401, "unauthorized");
+    for host in [
+        "evil.example.com",
+        "evil.example.com:3000",
+        "localhost.evil.com",
+    ] {
+        assert_problem(&status(token.clone(), Some(host)).await, 403, "forbidden");
+    }
+    let r = reply(
+        http.post(format!("{}/api/dev/token", server.base))
+            .header("host", "rebound.example.com")
+            .json(&json!({"email": "ana@acme.com"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_problem(&r, 403, "forbidden");
+}
