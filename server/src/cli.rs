@@ -97,6 +97,17 @@ struct ServeArgs {
     /// Writes per client address and minute; 0 = no limit. Each instance counts its own.
     #[arg(long, env = "RATE_LIMIT_IP_PER_MIN", default_value_t = 6000)]
     rate_limit_ip_per_min: u32,
+    /// Reverse proxies (CIDR blocks or addresses, comma-separated) whose `X-Forwarded-For` names
+    /// the client for the per-address limit; none by default (the TCP peer is the client).
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
+    /// Seconds a connection may take to send a request's head (or idle between requests)
+    /// before it is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    header_read_timeout_secs: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10_000)]
+    max_connections: usize,
     /// The npm package `make pkg` builds, served to the wizard page at `/`.
     #[arg(long, env = "WEB_PKG_DIR", default_value = "pkg")]
     pkg_dir: std::path::PathBuf,
@@ -228,6 +239,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         suggestions_per_minute: args.suggestions_per_minute.max(1),
         writes_per_user_per_minute: args.rate_limit_user_per_min,
         writes_per_ip_per_minute: args.rate_limit_ip_per_min,
+        trusted_proxies: crate::ratelimit::parse_trusted_proxies(&args.trusted_proxies)?,
+        header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
+        max_connections: args.max_connections.max(1),
     };
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.local_addr(), engine = ?app.store.engine, "listening");

@@ -37,6 +37,13 @@ pub struct Settings {
     /// Writes per minute per user and per client address (per instance); 0 = no limit.
     pub writes_per_user_per_minute: u32,
     pub writes_per_ip_per_minute: u32,
+    /// Peers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a connection may take to send a request's head, and may sit idle between
+    /// requests, before it is closed (`HEADER_READ_TIMEOUT_SECS`).
+    pub header_read_timeout: Duration,
+    /// Connections served at once; further ones wait in the listen backlog (`MAX_CONNECTIONS`).
+    pub max_connections: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -52,6 +59,9 @@ pub struct AiSettings {
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: axum::Router,
+    header_read_timeout: Duration,
+    max_connections: usize,
+    metrics: Arc<crate::metrics::Metrics>,
     pub store: Store,
     pub clock: Arc<Clock>,
 }
@@ -68,12 +78,13 @@ impl Application {
             .ai
             .map(|ai| OpenAi::new(&ai.base_url, ai.api_key, ai.model, ai.timeout))
             .transpose()?;
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let state = AppState::from(http::Shared {
             store: store.clone(),
             keys: settings.keys,
             session_ttl: settings.session_ttl,
             dev: settings.dev,
-            metrics: Default::default(),
+            metrics: metrics.clone(),
             page: Arc::new(http::page::Page::load(
                 settings.pkg_dir.as_deref(),
                 settings.dev,
@@ -83,8 +94,10 @@ impl Application {
             write_limits: Arc::new(WriteLimits::per_minute(
                 settings.writes_per_user_per_minute,
                 settings.writes_per_ip_per_minute,
+                settings.trusted_proxies,
             )),
         });
+        spawn_limit_cleanup(state.clone());
         spawn_purge(
             store.clone(),
             clock.clone(),
@@ -110,6 +123,9 @@ impl Application {
         Ok(Application {
             listener,
             router,
+            header_read_timeout: settings.header_read_timeout,
+            max_connections: settings.max_connections.max(1),
+            metrics,
             store,
             clock,
         })
@@ -125,10 +141,9 @@ impl Application {
     /// and returns; requests still open after [`SHUTDOWN_GRACE`] are dropped (their
     /// transactions roll back, so nothing is half-written).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let service = self.service();
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signalled = stopping.clone();
-        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+        let server = self.serve(async move {
             shutdown_signal().await;
             signalled.notify_one();
         });
@@ -146,18 +161,76 @@ impl Application {
 
     /// Serves until the process ends (tests).
     pub async fn run(self) -> std::io::Result<()> {
-        let service = self.service();
-        axum::serve(self.listener, service).await
+        self.serve(std::future::pending()).await
     }
 
-    /// The router, with each request knowing its client's address (for the per-address limit).
-    fn service(
-        &self,
-    ) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr> {
-        self.router
-            .clone()
-            .into_make_service_with_connect_info::<SocketAddr>()
+    /// The accept loop, until `shutdown` completes; then it waits for the open connections to
+    /// finish their requests. At most `max_connections` are served at once (the next waits in
+    /// the listen backlog), and a connection that takes longer than `header_read_timeout` to
+    /// send a request head, or idles that long between requests, is closed: a slow or idle
+    /// client holds a connection slot for a bounded time. Each request knows its peer's address
+    /// (`ConnectInfo`, for the per-client limit).
+    async fn serve(self, shutdown: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+        use hyper_util::rt::{TokioIo, TokioTimer};
+        use tower::ServiceExt;
+        let permits = Arc::new(tokio::sync::Semaphore::new(self.max_connections));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut http1 = hyper::server::conn::http1::Builder::new();
+        http1
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout);
+        tokio::pin!(shutdown);
+        loop {
+            let permit = tokio::select! {
+                permit = permits.clone().acquire_owned() => permit.map_err(std::io::Error::other)?,
+                () = &mut shutdown => break,
+            };
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: pause instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let router = self.router.clone();
+            let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                router.clone().oneshot(req)
+            });
+            let connection = graceful.watch(http1.serve_connection(TokioIo::new(stream), service));
+            let metrics = self.metrics.clone();
+            metrics.connections.inc();
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection ended");
+                }
+                metrics.connections.dec();
+                drop(permit);
+            });
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
+        Ok(())
     }
+}
+
+/// Once a minute, the rate limiters forget the keys whose allowance is whole again.
+fn spawn_limit_cleanup(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            state.write_limits.retain_recent();
+            state.suggestions.retain_recent();
+        }
+    });
 }
 
 /// The background task that expires inactive sessions and purges their drafts.

@@ -112,7 +112,7 @@ pub struct Suggestions {
     catalog: catalog::Catalog,
     ai: Option<openai::OpenAi>,
     cache: Mutex<Cache>,
-    limiter: RateLimiter,
+    limiter: RateLimiter<String>,
 }
 
 impl Suggestions {
@@ -121,13 +121,20 @@ impl Suggestions {
             catalog: catalog::Catalog,
             ai,
             cache: Mutex::default(),
-            limiter: RateLimiter::new(per_minute, Duration::from_secs(60)),
+            limiter: RateLimiter::per_minute(
+                std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN),
+            ),
         }
     }
 
     /// Counts one request of `user`; `Err(seconds)` when over the limit.
     pub fn admit(&self, user: &str) -> Result<(), u64> {
-        self.limiter.admit(user, Instant::now())
+        self.limiter.admit(&user.to_owned())
+    }
+
+    /// Forgets idle users' allowances (see [`RateLimiter::retain_recent`]).
+    pub fn retain_recent(&self) {
+        self.limiter.retain_recent();
     }
 
     /// Objectives for `req`. `external` says whether the user allows an external AI provider;

@@ -120,6 +120,9 @@ fn settings(url: String, keys: Arc<Keys>) -> Settings {
         suggestions_per_minute: 30,
         writes_per_user_per_minute: 600,
         writes_per_ip_per_minute: 6000,
+        trusted_proxies: Vec::new(),
+        header_read_timeout: Duration::from_secs(10),
+        max_connections: 10_000,
     }
 }
 

@@ -368,3 +368,81 @@ async fn dev_mode_mints_with_its_own_secret_for_loopback_hosts_only() {
     .await;
     assert_problem(&r, 403, "forbidden");
 }
+
+/// 500 connections that send half a request line and stop: a normal request is still answered
+/// at once, and the stalled ones are closed after the header-read timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_are_dropped_and_do_not_block_others() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(Engine::Sqlite, |s| {
+        s.header_read_timeout = std::time::Duration::from_secs(2)
+    })
+    .await
+    .unwrap();
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stalled = Vec::new();
+    for _ in 0..500 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /api/onboard").await.unwrap();
+        stalled.push(s);
+    }
+    let started = std::time::Instant::now();
+    let r = app.get("/api/onboarding/status", "ana").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "answered in {:?} beside 500 stalled connections",
+        started.elapsed()
+    );
+    // Each stalled connection is closed by the server (EOF or reset) well within 6 s.
+    let closed = join_all(stalled.into_iter().map(|mut s| async move {
+        let mut buf = [0u8; 512];
+        let outcome =
+            tokio::time::timeout(std::time::Duration::from_secs(6), s.read(&mut buf)).await;
+        matches!(outcome, Ok(Ok(_)) | Ok(Err(_)))
+    }))
+    .await;
+    assert!(
+        closed.iter().all(|c| *c),
+        "{} stayed open",
+        closed.iter().filter(|c| !**c).count()
+    );
+}
+
+/// Behind a trusted proxy each forwarded client has its own allowance; from an untrusted peer
+/// the header is ignored, so forging it buys nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_clients_are_limited_apart_only_behind_trusted_proxies() {
+    for (trusted, expect_second_client) in [(true, 201), (false, 429)] {
+        let app = spawn_app_with(Engine::Sqlite, |s| {
+            s.writes_per_ip_per_minute = 1;
+            s.writes_per_user_per_minute = 0;
+            if trusted {
+                s.trusted_proxies =
+                    onboarding_server::ratelimit::parse_trusted_proxies("127.0.0.0/8").unwrap();
+            }
+        })
+        .await
+        .unwrap();
+        let start = |user: &'static str, client: &'static str| {
+            let app = &app;
+            async move {
+                app.send(
+                    reqwest::Method::POST,
+                    "/api/onboarding/start",
+                    Some(user),
+                    None,
+                    &[("x-forwarded-for", client)],
+                )
+                .await
+            }
+        };
+        assert_eq!(start("ana", "203.0.113.1").await.status, 201);
+        assert_eq!(
+            start("bea", "203.0.113.2").await.status,
+            expect_second_client,
+            "trusted: {trusted}"
+        );
+        assert_problem(&start("cai", "203.0.113.1").await, 429, "rate_limited");
+    }
+}
