@@ -107,13 +107,9 @@ impl Application {
         let request_id = HeaderName::from_static("x-request-id");
         let timeout = settings.request_timeout;
         let router = http::router(state)
-            .layer(
-                tower::ServiceBuilder::new()
-                    .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async {
-                        crate::error::ApiError::Timeout
-                    }))
-                    .timeout(timeout),
-            )
+            .layer(axum::middleware::from_fn(move |req, next| {
+                deadline(timeout, req, next)
+            }))
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -218,6 +214,30 @@ impl Application {
         drop(self.listener);
         graceful.shutdown().await;
         Ok(())
+    }
+}
+
+/// The request timeout: a request still running after `timeout` is answered 503 `timeout` and
+/// dropped (rolling back what it had open), unless one of its commits has begun: then it is
+/// answered with its real outcome (`store::gate`), so a 503 always means nothing was written.
+async fn deadline(
+    timeout: Duration,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let gate = Arc::new(crate::store::gate::CommitGate::default());
+    let request = crate::store::gate::scope(gate.clone(), next.run(req));
+    tokio::pin!(request);
+    tokio::select! {
+        response = &mut request => response,
+        () = tokio::time::sleep(timeout) => {
+            if gate.close() {
+                crate::error::ApiError::Timeout.into_response()
+            } else {
+                request.await
+            }
+        }
     }
 }
 

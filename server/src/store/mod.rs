@@ -6,7 +6,7 @@
 //! transaction (or one statement).
 
 mod batch;
-mod group;
+pub mod gate;
 mod insights;
 mod pool;
 
@@ -72,8 +72,6 @@ pub struct Store {
     /// the process instead of polling SQLite's lock (its busy handler sleeps up to 100 ms a turn,
     /// which made the write tail latency); on PostgreSQL the same pool as reads.
     writer: ConnPool,
-    /// On SQLite, the step saves' writes, group-committed on `writer` (`group.rs`).
-    steps: Option<group::GroupWriter>,
     pub engine: Engine,
     /// Every timestamp the store writes comes from here (tests move it forward).
     pub clock: Arc<Clock>,
@@ -225,12 +223,10 @@ impl Store {
                 ConnPool::new(options, 1, setup, acquire_timeout),
             ),
         };
-        let steps = (engine == Engine::Sqlite).then(|| group::GroupWriter::start(writer.clone()));
         Ok(Store {
             pool,
             requests,
             writer,
-            steps,
             engine,
             clock: Arc::default(),
         })
@@ -425,11 +421,12 @@ impl Store {
     /// (by the store's clock) is refused as expired. With `expected`, the session must still be
     /// at that version. Returns the new version and the completed steps.
     ///
-    /// Optimistic (decision 61): the session is read without a lock, then written by one
-    /// compare-and-swap that applies only if it is still open at the version read, with its
-    /// events, atomically; when a concurrent save (or the purge) moved it, the save reads again,
-    /// so no step is lost. Two round trips on PostgreSQL; on SQLite a read, and a share of one
-    /// group commit on the writer.
+    /// On SQLite one write transaction on the one writer connection: the session is read and
+    /// written under the write lock, so concurrent saves queue once and never retry. On
+    /// PostgreSQL (decision 61) the session is read without a lock, then written by one
+    /// compare-and-swap statement (`onboarding_write_step`, migration 0005) that applies only if
+    /// it is still open at the version read; when a concurrent save moved it, the save reads
+    /// again, so no step is lost.
     pub async fn save_step(
         &self,
         user: &str,
@@ -439,6 +436,11 @@ impl Store {
         data: &Value,
         step_valid: bool,
     ) -> Result<(i64, Vec<String>), SaveError> {
+        if self.engine == Engine::Sqlite {
+            return self
+                .save_step_locked(user, ttl_ms, expected, step, data, step_valid)
+                .await;
+        }
         loop {
             let current = self.open_session(user).await?;
             let now = self.clock.now_ms();
@@ -453,10 +455,51 @@ impl Store {
         }
     }
 
-    /// A step save's compare-and-swap: `false` if the session was no longer open at the version
-    /// read (nothing written). On PostgreSQL one statement (`onboarding_write_step`, migration
-    /// 0005). On SQLite queued to the group writer (`group.rs`): the saves queued meanwhile go
-    /// in one transaction, each with `changes()` letting its events in after its update.
+    /// SQLite's save: read and write in one write transaction (`begin immediate`), so the
+    /// session cannot move in between; the commit passes the request's gate (`gate.rs`).
+    async fn save_step_locked(
+        &self,
+        user: &str,
+        ttl_ms: i64,
+        expected: Option<&IfMatch>,
+        step: &str,
+        data: &Value,
+        step_valid: bool,
+    ) -> Result<(i64, Vec<String>), SaveError> {
+        let mut tx = self.begin_write(user).await?;
+        let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 and status = 'in_progress'");
+        let row = sqlx::query(&sql)
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current = row.as_ref().map(session).transpose()?;
+        let now = self.clock.now_ms();
+        let (read, draft, completed) =
+            match saved(current, now, ttl_ms, expected, step, data, step_valid) {
+                Ok(saved) => saved,
+                Err(e) => {
+                    tx.rollback().await?;
+                    return Err(e);
+                }
+            };
+        sqlx::query("update onboarding_sessions set draft = $1, completed_steps = $2, version = version + 1, last_activity_at = $3, updated_at = $3 where id = $4")
+            .bind(draft)
+            .bind(serde_json::to_string(&completed).unwrap_or_else(|_| "[]".into()))
+            .bind(now)
+            .bind(&read.id)
+            .execute(&mut *tx)
+            .await?;
+        event(&mut tx, &read.id, user, "step_saved", Some(step), now).await?;
+        if step_valid {
+            event(&mut tx, &read.id, user, "step_completed", Some(step), now).await?;
+        }
+        tx.commit().await?;
+        Ok((read.version + 1, completed))
+    }
+
+    /// PostgreSQL's compare-and-swap (`onboarding_write_step`, migration 0005): `false` if the
+    /// session was no longer open at the version read (nothing written). The statement commits
+    /// by itself, so it passes the request's gate first.
     async fn write_step(
         &self,
         read: &Session,
@@ -468,43 +511,24 @@ impl Store {
     ) -> Result<bool, sqlx::Error> {
         let completed = serde_json::to_string(completed).unwrap_or_else(|_| "[]".into());
         let completed_event = step_valid.then(new_id);
-        let events = match &self.steps {
-            Some(group) => {
-                group
-                    .write(group::StepWrite {
-                        user: read.user_id.clone(),
-                        session: read.id.clone(),
-                        version: read.version,
-                        draft,
-                        completed,
-                        now,
-                        step: step.to_owned(),
-                        saved_event: new_id(),
-                        completed_event,
-                    })
-                    .await?
-            }
-            None => {
-                let mut conn = self.writer.acquire().await?;
-                let row = sqlx::query(
-                    "select onboarding_write_step($1, $2, $3, $4, $5, $6, $7, $8, $9) as events",
-                )
-                .bind(&read.user_id)
-                .bind(&read.id)
-                .bind(read.version)
-                .bind(draft)
-                .bind(completed)
-                .bind(now)
-                .bind(step)
-                .bind(new_id())
-                .bind(completed_event)
-                .fetch_one(&mut *conn)
-                .await?;
-                conn.release();
-                row.try_get::<i64, _>("events")?
-            }
-        };
-        match events {
+        let mut conn = self.writer.acquire().await?;
+        gate::pass()?;
+        let row = sqlx::query(
+            "select onboarding_write_step($1, $2, $3, $4, $5, $6, $7, $8, $9) as events",
+        )
+        .bind(&read.user_id)
+        .bind(&read.id)
+        .bind(read.version)
+        .bind(draft)
+        .bind(completed)
+        .bind(now)
+        .bind(step)
+        .bind(new_id())
+        .bind(completed_event)
+        .fetch_one(&mut *conn)
+        .await?;
+        conn.release();
+        match row.try_get::<i64, _>("events")? {
             0 => Ok(false),
             n if n == if step_valid { 2 } else { 1 } => Ok(true),
             _ => Err(sqlx::Error::RowNotFound),

@@ -211,7 +211,13 @@ pub struct Tx {
 }
 
 impl Tx {
+    /// Commits, unless the request it belongs to has timed out (`gate.rs`): then it rolls back
+    /// and fails, so a request answered 503 has written nothing.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        if let Err(e) = super::gate::pass() {
+            self.rollback().await?;
+            return Err(e);
+        }
         Manager::commit(&mut self.conn).await?;
         self.conn.finished = true;
         Ok(())

@@ -16,7 +16,10 @@ crate::both_engines!(
     complete_persists_exactly_the_version_it_validated,
 );
 
-crate::each_engine!(issuer_and_audience_are_required_when_configured);
+crate::each_engine!(
+    issuer_and_audience_are_required_when_configured,
+    a_503_means_nothing_was_written,
+);
 
 /// 1,000 requests with random 10 KB method names: the metrics keep a fixed set of series, so
 /// `/metrics` stays small and the process does not grow.
@@ -444,5 +447,59 @@ async fn forwarded_clients_are_limited_apart_only_behind_trusted_proxies() {
             "trusted: {trusted}"
         );
         assert_problem(&start("cai", "203.0.113.1").await, 429, "rate_limited");
+    }
+}
+
+/// A save stuck behind another writer past the request timeout: whatever the answer, it is the
+/// truth — 503 and nothing written (even after the other writer lets go), or 200 and written.
+async fn a_503_means_nothing_was_written(engine: Engine) {
+    use sqlx::Row;
+    let app = crate::helpers::spawn_app_with_timeout(engine, std::time::Duration::from_millis(300))
+        .await
+        .unwrap();
+    app.post("/api/onboarding/start", "slow", None).await;
+    let mut blocker = app.store.pool.begin().await.unwrap();
+    match engine {
+        // SQLite: another writer holds the write lock.
+        Engine::Sqlite => sqlx::query("update onboarding_sessions set updated_at = updated_at")
+            .execute(&mut *blocker)
+            .await
+            .unwrap(),
+        // PostgreSQL: another transaction holds the session's row lock.
+        Engine::Postgres => {
+            sqlx::query("select id from onboarding_sessions where user_id = 'slow' for update")
+                .execute(&mut *blocker)
+                .await
+                .unwrap()
+        }
+    };
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        blocker.commit().await.unwrap();
+    });
+    let r = app
+        .put_step("slow", "welcome", &valid_wizard()["welcome"], None)
+        .await;
+    release.await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let version: i64 =
+        sqlx::query("select version from onboarding_sessions where user_id = 'slow'")
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap()
+            .get("version");
+    let saved: i64 =
+        sqlx::query("select count(*) as n from onboarding_events where kind = 'step_saved'")
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap()
+            .get("n");
+    match r.status {
+        503 => assert_eq!((version, saved), (1, 0), "answered 503 but written"),
+        200 => assert_eq!((version, saved), (2, 1)),
+        other => panic!("answered {other}: {}", r.body),
+    }
+    if matches!(engine, Engine::Sqlite) {
+        assert_problem(&r, 503, "timeout");
     }
 }
