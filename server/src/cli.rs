@@ -71,6 +71,9 @@ struct ServeArgs {
     /// Days of inactivity after which an onboarding session expires.
     #[arg(long, env = "SESSION_TTL_DAYS", default_value_t = 7)]
     session_ttl_days: u64,
+    /// Hours an Idempotency-Key replays its first response; older keys are purged.
+    #[arg(long, env = "IDEMPOTENCY_KEY_TTL_HOURS", default_value_t = 24)]
+    idempotency_key_ttl_hours: u64,
     /// Seconds between runs of the expiry purge.
     #[arg(long, env = "PURGE_INTERVAL_SECS", default_value_t = 3600)]
     purge_interval_secs: u64,
@@ -226,6 +229,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         database_url: args.database_url,
         keys: Arc::new(keys),
         session_ttl: Duration::from_secs(args.session_ttl_days * 86_400),
+        idempotency_ttl: Duration::from_secs(args.idempotency_key_ttl_hours.max(1) * 3600),
         purge_interval: Duration::from_secs(args.purge_interval_secs),
         request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
         dev: args.dev,

@@ -23,6 +23,8 @@ pub struct Settings {
     pub database_url: String,
     pub keys: Arc<Keys>,
     pub session_ttl: Duration,
+    /// How long an `Idempotency-Key` replays (`IDEMPOTENCY_KEY_TTL_HOURS`); older ones are purged.
+    pub idempotency_ttl: Duration,
     /// How often expired drafts are purged.
     pub purge_interval: Duration,
     /// Longest a request may take before it is answered 503 `timeout`.
@@ -102,6 +104,7 @@ impl Application {
             store.clone(),
             clock.clone(),
             settings.session_ttl,
+            settings.idempotency_ttl,
             settings.purge_interval,
         );
         let request_id = HeaderName::from_static("x-request-id");
@@ -253,9 +256,11 @@ fn spawn_limit_cleanup(state: AppState) {
     });
 }
 
-/// The background task that expires inactive sessions and purges their drafts.
-fn spawn_purge(store: Store, clock: Arc<Clock>, ttl: Duration, every: Duration) {
+/// The background task that expires inactive sessions, purges their drafts, and deletes old
+/// idempotency keys.
+fn spawn_purge(store: Store, clock: Arc<Clock>, ttl: Duration, keys: Duration, every: Duration) {
     let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+    let keys_ms = i64::try_from(keys.as_millis()).unwrap_or(i64::MAX);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
         loop {
@@ -264,6 +269,11 @@ fn spawn_purge(store: Store, clock: Arc<Clock>, ttl: Duration, every: Duration) 
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sessions = n, "expired inactive onboarding sessions"),
                 Err(e) => tracing::warn!(error = %e, "expiry purge failed; will retry"),
+            }
+            match store.purge_idempotency_keys(clock.now_ms(), keys_ms).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(keys = n, "purged old idempotency keys"),
+                Err(e) => tracing::warn!(error = %e, "idempotency key purge failed; will retry"),
             }
         }
     });

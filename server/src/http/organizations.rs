@@ -57,7 +57,7 @@ async fn invitations(
 }
 
 /// Issues a fresh token for a pending invitation (the previous one stops working) and returns
-/// it once, for the member to send to the invitee.
+/// it once, for the owner or admin to send to the invitee.
 #[utoipa::path(
     post,
     path = "/api/organizations/{id}/invitations/{invitation}/token",
@@ -69,6 +69,7 @@ async fn invitations(
     ),
     responses(
         (status = 200, description = "Token, shown once"),
+        (status = 403, description = "A member who is not an owner or admin"),
         (status = 404, description = "No such pending invitation"),
     ),
     security(("bearer" = [])),
@@ -78,7 +79,7 @@ async fn invitation_token(
     user: AuthUser,
     Path((id, invitation)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    member_of(&state, &user, &id).await?;
+    manager_of(&state, &user, &id).await?;
     let (token, hash) = new_invitation_token();
     let email = state
         .store
@@ -125,6 +126,17 @@ async fn accept(
         .await?
         .ok_or_else(|| ApiError::NotFound("no pending invitation for this token and your e-mail address (it may be used or expired)".into()))?;
     Ok(Json(json!({ "organization_id": org, "role": "member" })))
+}
+
+/// Owners and admins manage invitations: other members get 403, non-members 404.
+async fn manager_of(state: &AppState, user: &AuthUser, id: &str) -> Result<(), ApiError> {
+    match state.store.role_in(&user.id, id).await?.as_deref() {
+        Some("owner" | "admin") => Ok(()),
+        Some(_) => Err(ApiError::Forbidden(
+            "only the organization's owners and admins manage its invitations".into(),
+        )),
+        None => Err(ApiError::NotFound("no such organization".into())),
+    }
 }
 
 async fn member_of(state: &AppState, user: &AuthUser, id: &str) -> Result<(), ApiError> {

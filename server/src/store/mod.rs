@@ -543,8 +543,10 @@ impl Store {
         let row = self
             .read_optional(
                 user,
+                // Only a key used in the user's latest session replays.
                 sqlx::query(
-                    "select status, body from idempotency_keys where user_id = $1 and key = $2",
+                    "select k.status, k.body from idempotency_keys k where k.user_id = $1 and k.key = $2 \
+                     and k.session_id = (select s.id from onboarding_sessions s where s.user_id = $1 order by s.created_at desc, s.id desc limit 1)",
                 )
                 .bind(user)
                 .bind(key),
@@ -607,11 +609,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let o = &records.organization;
+        // The slug, then (if taken) the one after the highest numbered suffix in use, found by
+        // one query, then random suffixes: a bounded number of round trips however many slugs
+        // are taken. Each attempt in a savepoint: a taken slug is a unique violation that rolls
+        // back only the attempt. (Not `on conflict do nothing`: under PostgreSQL's row-level
+        // security that also checks the read policy on the new row, which its owner's
+        // membership does not yet pass.)
         let mut slug = o.slug.clone();
-        // Each attempt in a savepoint: a taken slug is a unique violation that rolls back only the
-        // attempt. (Not `on conflict do nothing`: under PostgreSQL's row-level security that also
-        // checks the read policy on the new row, which its owner's membership does not yet pass.)
-        for n in 2.. {
+        for attempt_no in 0..SLUG_ATTEMPTS {
             let mut attempt = sqlx::Connection::begin(&mut *tx).await?;
             let inserted = sqlx::query("insert into organizations (id, slug, name, industry, size, employee_count, country, website, description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)")
                 .bind(&org_id)
@@ -638,9 +643,18 @@ impl Store {
                     attempt.commit().await?;
                     break;
                 }
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(sqlx::Error::Database(e))
+                    if e.is_unique_violation() && attempt_no + 1 < SLUG_ATTEMPTS =>
+                {
                     attempt.rollback().await?;
-                    slug = suffixed(&o.slug, n);
+                    slug = if attempt_no == 0 {
+                        let highest = self.highest_slug_suffix(&mut tx, &o.slug).await?;
+                        suffixed(&o.slug, highest.saturating_add(1))
+                    } else {
+                        // Taken meanwhile, or a 60-character slug whose suffixed form cuts
+                        // into it: a random suffix, which is free all but surely.
+                        suffixed(&o.slug, rand::random::<u32>() % 900_000 + 100_000)
+                    };
                 }
                 Err(e) => return Err(e),
             }
@@ -739,19 +753,52 @@ impl Store {
             .end("");
         let body = respond(&prepared, &session, &org_id, &slug);
         if let Some(key) = idempotency_key {
-            rows.insert("insert into idempotency_keys (user_id, key, status, body, created_at, updated_at) values")
+            // A key is tied to its session: one last used in an earlier session is taken over.
+            rows.insert("insert into idempotency_keys (user_id, key, session_id, status, body, created_at, updated_at) values")
                 .row()
                 .arg(user)
                 .arg(key)
+                .arg(session.id.as_str())
                 .value("201")
                 .arg(body.as_str())
                 .value(&now_param)
                 .value(&now_param)
-                .end("");
+                .end(" on conflict (user_id, key) do update set session_id = excluded.session_id, status = excluded.status, body = excluded.body, created_at = excluded.created_at, updated_at = excluded.updated_at");
         }
         rows.execute(&mut tx).await?;
         tx.commit().await?;
         Ok(Completion::Created(body))
+    }
+
+    /// Deletes the idempotency keys older than `keep_ms` (system work, as the expiry).
+    pub async fn purge_idempotency_keys(&self, now: i64, keep_ms: i64) -> Result<u64, sqlx::Error> {
+        let mut tx = self.writer.begin(None).await?;
+        let done = sqlx::query("delete from idempotency_keys where created_at < $1")
+            .bind(now.saturating_sub(keep_ms))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The highest `n` of the taken slugs `base-n` (1 when there is none): one indexed range
+    /// read. On PostgreSQL through `onboarding_highest_slug_suffix` (migration 0006), since
+    /// row-level security hides other tenants' organizations from the request's role.
+    async fn highest_slug_suffix(
+        &self,
+        conn: &mut AnyConnection,
+        base: &str,
+    ) -> Result<u32, sqlx::Error> {
+        let sql = match self.engine {
+            Engine::Postgres => "select onboarding_highest_slug_suffix($1) as n",
+            Engine::Sqlite => "select coalesce(max(cast(substr(slug, length($1) + 2) as integer)), 1) as n from organizations where slug > $1 || '-' and slug < $1 || '.' and length(slug) - length($1) between 2 and 10 and substr(slug, length($1) + 2) not glob '*[^0-9]*' and substr(slug, length($1) + 2) not like '0%'",
+        };
+        let n: i64 = sqlx::query(sql)
+            .bind(base)
+            .fetch_one(conn)
+            .await?
+            .try_get("n")?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX - 1))
     }
 
     /// Expires every session inactive since before `now - ttl`: its status becomes `expired`, its
@@ -828,15 +875,19 @@ impl Store {
     ) -> Result<Option<String>, sqlx::Error> {
         let now = self.clock.now_ms();
         let mut tx = self.begin_write(user).await?;
-        let claimed = match self.engine {
+        let claim = match self.engine {
+            // (The function records the user from the transaction's `app.user_id`.)
             Engine::Postgres => sqlx::query("select organization_id, role from onboarding_claim_invitation($1, $2, $3)"),
-            Engine::Sqlite => sqlx::query("update invitations set accepted_at = $3, updated_at = $3 where token_hash = $1 and accepted_at is null and expires_at > $3 and lower(email) = lower($2) returning organization_id, role"),
+            Engine::Sqlite => sqlx::query("update invitations set accepted_at = $3, accepted_by = $4, updated_at = $3 where token_hash = $1 and accepted_at is null and expires_at > $3 and lower(email) = lower($2) returning organization_id, role"),
         }
         .bind(token_hash)
         .bind(email)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .bind(now);
+        let claim = match self.engine {
+            Engine::Postgres => claim,
+            Engine::Sqlite => claim.bind(user),
+        };
+        let claimed = claim.fetch_optional(&mut *tx).await?;
         let Some(row) = claimed else {
             tx.rollback().await?;
             return Ok(None);
@@ -977,7 +1028,6 @@ impl Store {
     }
 }
 
-/// `slug-2`, `slug-3`…, kept within the slug's 60 characters.
 /// What a step save writes, from the session as read: the new draft as JSON text and the
 /// completed steps in wizard order; or why not.
 fn saved(
@@ -1015,6 +1065,10 @@ fn saved(
     Ok((current, Value::Object(draft).to_string(), completed))
 }
 
+/// How many slugs a completion tries: the slug, the next numbered one, then random ones.
+const SLUG_ATTEMPTS: usize = 5;
+
+/// `slug-2`, `slug-3`…, kept within the slug's 60 characters.
 pub fn suffixed(slug: &str, n: u32) -> String {
     let suffix = format!("-{n}");
     let keep = onboarding_core::slug::MAX_LEN

@@ -112,6 +112,7 @@ fn settings(url: String, keys: Arc<Keys>) -> Settings {
         database_url: url,
         keys,
         session_ttl: Duration::from_secs(7 * 86_400),
+        idempotency_ttl: Duration::from_secs(24 * 3600),
         purge_interval: Duration::from_secs(3600),
         request_timeout: Duration::from_secs(10),
         dev: false,

@@ -14,11 +14,13 @@ crate::both_engines!(
     if_match_follows_rfc_9110,
     complete_honours_if_match,
     complete_persists_exactly_the_version_it_validated,
+    idempotency_keys_belong_to_their_session_and_are_purged,
 );
 
 crate::each_engine!(
     issuer_and_audience_are_required_when_configured,
     a_503_means_nothing_was_written,
+    slug_collisions_cost_the_same_however_many_slugs_are_taken,
 );
 
 /// 1,000 requests with random 10 KB method names: the metrics keep a fixed set of series, so
@@ -502,4 +504,163 @@ async fn a_503_means_nothing_was_written(engine: Engine) {
     if matches!(engine, Engine::Sqlite) {
         assert_problem(&r, 503, "timeout");
     }
+}
+
+/// 5,000 taken `acme*` slugs: the next completion finds `acme-5001` in a bounded number of
+/// round trips, about as fast as a completion with no collision at all.
+async fn slug_collisions_cost_the_same_however_many_slugs_are_taken(engine: Engine) {
+    let app = crate::helpers::spawn_app(engine).await.unwrap();
+    let series = match engine {
+        Engine::Sqlite => "with recursive n(i) as (select 1 union all select i + 1 from n where i < 5000) select i from n",
+        Engine::Postgres => "select generate_series(1, 5000) as i",
+    };
+    sqlx::query(&format!(
+        "insert into organizations (id, slug, name, industry, size, country, description, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at, updated_at) \
+         select 'seed-' || i, case when i = 1 then 'acme' else 'acme-' || i end, 'Acme', 'other', 'small', 'ES', 'A seeded organization.', 'beginner', '[]', '[]', 'Europe/Madrid', 'quarterly', 'es', 0, 0 from ({series}) s"
+    ))
+    .execute(&app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(app.count("organizations").await, 5000);
+    let timed = |user: &'static str, name: &'static str| {
+        let app = &app;
+        async move {
+            app.fill_wizard(user, name).await;
+            let started = std::time::Instant::now();
+            let r = app.post("/api/onboarding/complete", user, None).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            (
+                started.elapsed(),
+                r.body["organization"]["slug"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let (free, slug) = timed("fresh", "Brand New Co").await;
+    assert_eq!(slug, "brand-new-co");
+    let (taken, slug) = timed("late", "ACME").await;
+    assert_eq!(slug, "acme-5001");
+    assert!(
+        taken < free * 3 + std::time::Duration::from_millis(150),
+        "with 5,000 taken slugs {taken:?}, with none {free:?}"
+    );
+}
+
+async fn idempotency_keys_belong_to_their_session_and_are_purged(app: TestApp) {
+    let complete = |key: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                reqwest::Method::POST,
+                "/api/onboarding/complete",
+                Some("ana"),
+                None,
+                &[("idempotency-key", key)],
+            )
+            .await
+        }
+    };
+    app.fill_wizard("ana", "First Co").await;
+    let first = complete("k1").await;
+    assert_eq!(first.status, 201);
+    assert_eq!(
+        complete("k1").await.body,
+        first.body,
+        "replayed in its session"
+    );
+    // A new session: the old key no longer replays the old organization.
+    app.fill_wizard("ana", "Second Co").await;
+    let second = complete("k1").await;
+    assert_eq!(second.status, 201, "{}", second.body);
+    assert_eq!(second.body["organization"]["name"], "Second Co");
+    assert_eq!(complete("k1").await.body, second.body);
+    // Keys older than the configured time are purged.
+    let now = onboarding_server::now_ms();
+    assert_eq!(
+        app.store
+            .purge_idempotency_keys(now, 3_600_000)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.store
+            .purge_idempotency_keys(now + 7_200_000, 3_600_000)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(app.count("idempotency_keys").await, 0);
+}
+
+/// Row-level security as the request role: forced on every table; a user cannot make
+/// themselves a member (or owner) of someone else's organization, and a plain member cannot
+/// change its invitations.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_policies_allow_only_what_the_application_does() {
+    use sqlx::Row;
+    let Some(app) = crate::helpers::spawn_app(Engine::Postgres).await else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let unforced: i64 = sqlx::query("select count(*) as n from pg_class where relname in ('onboarding_sessions', 'onboarding_events', 'organizations', 'memberships', 'profiles', 'objectives', 'key_results', 'invitations', 'idempotency_keys', 'suggestion_feedback') and relkind = 'r' and not (relrowsecurity and relforcerowsecurity)")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap()
+        .get("n");
+    assert_eq!(unforced, 0, "every tenant table forces row-level security");
+    app.fill_wizard("alice", "Alice Co").await;
+    let created = app.post("/api/onboarding/complete", "alice", None).await;
+    assert_eq!(created.status, 201);
+    let org = created.body["organization"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sqlx::query("insert into memberships (id, organization_id, user_id, role, created_at, updated_at) values ('m-carol', $1, 'carol', 'member', 0, 0)")
+        .bind(&org)
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    for role in ["owner", "admin", "member"] {
+        let mut tx = app.store.begin("mallory").await.unwrap();
+        let joined = sqlx::query("insert into memberships (id, organization_id, user_id, role, created_at, updated_at) values ($1, $2, 'mallory', $3, 0, 0)")
+            .bind(format!("m-{role}"))
+            .bind(&org)
+            .bind(role)
+            .execute(&mut *tx)
+            .await;
+        assert!(joined.is_err(), "mallory joined as {role}");
+        tx.rollback().await.unwrap();
+    }
+    let rotate = |user: &'static str| {
+        let (app, org) = (&app, org.clone());
+        async move {
+            let mut tx = app.store.begin(user).await.unwrap();
+            let n =
+                sqlx::query("update invitations set token_hash = token_hash || 'x' where organization_id = $1")
+                    .bind(&org)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap()
+                    .rows_affected();
+            tx.rollback().await.unwrap();
+            n
+        }
+    };
+    assert_eq!(
+        rotate("carol").await,
+        0,
+        "a plain member changes no invitation"
+    );
+    assert_eq!(rotate("alice").await, 2, "the owner does");
+    // And over HTTP: 403 for the member, a token for the owner.
+    let invitation = app
+        .get(&format!("/api/organizations/{org}/invitations"), "carol")
+        .await;
+    let id = invitation.body["invitations"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/organizations/{org}/invitations/{id}/token");
+    assert_problem(&app.post(&path, "carol", None).await, 403, "forbidden");
+    assert_eq!(app.post(&path, "alice", None).await.status, 200);
 }
