@@ -93,30 +93,32 @@ async fn suggestions(
         _ if ui_locale == onboarding_core::Locale::En => "en",
         _ => "es",
     };
-    let strings = |step: &str, field: &str| -> Vec<String> {
-        draft
-            .get(step)
-            .and_then(|s| s.get(field))
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
+    // Only values the rules define reach a provider: each is one of its field's options (the
+    // draft is unvalidated free text until completion, and up to the body limit per field), so
+    // nothing the user typed, and nothing larger than the option tables, leaves the server.
+    use onboarding_core::rules::{Opt, BUSINESS_GOALS, COMPANY_SIZE, INDUSTRY, MATURITY};
+    let option = |step: &str, field: &str, options: &[Opt], default: &'static str| {
+        text(draft, step, field)
+            .and_then(|v| options.iter().find(|o| o.value == v))
+            .map_or(default, |o| o.value)
+            .to_owned()
     };
+    let business_goals: Vec<String> = BUSINESS_GOALS
+        .iter()
+        .filter(|goal| {
+            draft
+                .get("organization")
+                .and_then(|s| s.get("business_goals"))
+                .and_then(Value::as_array)
+                .is_some_and(|chosen| chosen.iter().any(|c| c.as_str() == Some(goal.value)))
+        })
+        .map(|goal| goal.value.to_owned())
+        .collect();
     let req = SuggestionRequest {
-        industry: text(draft, "company", "industry")
-            .unwrap_or("other")
-            .to_owned(),
-        business_goals: strings("organization", "business_goals"),
-        okr_maturity: text(draft, "organization", "okr_maturity")
-            .unwrap_or("beginner")
-            .to_owned(),
-        company_size: text(draft, "company", "company_size")
-            .unwrap_or("small")
-            .to_owned(),
+        industry: option("company", "industry", INDUSTRY, "other"),
+        business_goals,
+        okr_maturity: option("organization", "okr_maturity", MATURITY, "beginner"),
+        company_size: option("company", "company_size", COMPANY_SIZE, "small"),
         language: language.to_owned(),
         count: count_for(level),
     };

@@ -635,13 +635,14 @@ async fn postgres_policies_allow_only_what_the_application_does() {
         let (app, org) = (&app, org.clone());
         async move {
             let mut tx = app.store.begin(user).await.unwrap();
-            let n =
-                sqlx::query("update invitations set token_hash = token_hash || 'x' where organization_id = $1")
-                    .bind(&org)
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap()
-                    .rows_affected();
+            let n = sqlx::query(
+                "update invitations set token_hash = token_hash || 'x' where organization_id = $1",
+            )
+            .bind(&org)
+            .execute(&mut *tx)
+            .await
+            .unwrap()
+            .rows_affected();
             tx.rollback().await.unwrap();
             n
         }

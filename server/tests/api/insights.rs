@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 crate::each_engine!(
+    the_provider_receives_only_option_values,
     suggestions_follow_the_users_ai_choice,
     a_slow_provider_falls_back_to_the_catalog,
     suggestions_are_rate_limited_per_user,
@@ -21,15 +22,19 @@ crate::both_engines!(
 
 /// An OpenAI-compatible endpoint on 127.0.0.1 that counts its calls. It answers one valid
 /// objective and one that breaks the rules (a 2-letter title), after `delay`.
-async fn fake_provider(delay: Duration) -> (String, Arc<AtomicUsize>) {
+async fn fake_provider(delay: Duration) -> (String, Arc<AtomicUsize>, Prompts) {
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
+    let prompts = Prompts::default();
+    let seen = prompts.clone();
     let app = axum::Router::new().route(
         "/v1/chat/completions",
         axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
             let counter = counter.clone();
+            let seen = seen.clone();
             async move {
                 counter.fetch_add(1, Ordering::SeqCst);
+                seen.lock().unwrap().push(body["messages"][1]["content"].as_str().unwrap_or_default().to_owned());
                 tokio::time::sleep(delay).await;
                 let spanish = body["messages"][1]["content"]
                     .as_str()
@@ -49,8 +54,11 @@ async fn fake_provider(delay: Duration) -> (String, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, calls)
+    (url, calls, prompts)
 }
+
+/// The user messages the fake provider received.
+type Prompts = Arc<std::sync::Mutex<Vec<String>>>;
 
 async fn app_with_ai(
     engine: Engine,
@@ -94,7 +102,7 @@ async fn draft(app: &TestApp, user: &str, level: Option<&str>) {
 const SUGGESTIONS: &str = "/api/onboarding/suggestions?step=objectives";
 
 async fn suggestions_follow_the_users_ai_choice(engine: Engine) {
-    let (url, calls) = fake_provider(Duration::ZERO).await;
+    let (url, calls, _) = fake_provider(Duration::ZERO).await;
     let Some(app) = app_with_ai(engine, &url, Duration::from_secs(3), 30).await else {
         return;
     };
@@ -186,7 +194,7 @@ async fn suggestions_follow_the_users_ai_choice(engine: Engine) {
 }
 
 async fn a_slow_provider_falls_back_to_the_catalog(engine: Engine) {
-    let (url, calls) = fake_provider(Duration::from_secs(5)).await;
+    let (url, calls, _) = fake_provider(Duration::from_secs(5)).await;
     let Some(app) = app_with_ai(engine, &url, Duration::from_millis(300), 30).await else {
         return;
     };
@@ -490,4 +498,44 @@ async fn sessions_expire_by_the_clock_and_restart_abandons(app: TestApp) {
         app.count("onboarding_sessions where draft <> '{}'").await,
         0
     );
+}
+
+/// A draft full of free text where options belong: the provider is sent only values of the
+/// rules' option tables, a few hundred bytes, never what the user typed.
+async fn the_provider_receives_only_option_values(engine: Engine) {
+    let (url, calls, prompts) = fake_provider(Duration::ZERO).await;
+    let app = app_with_ai(engine, &url, Duration::from_secs(3), 30)
+        .await
+        .unwrap();
+    draft(&app, "ana", Some("moderate")).await;
+    let secret = "SECRET-DRAFT-TEXT ".repeat(5_000);
+    let mut company = crate::helpers::valid_wizard()["company"].clone();
+    company["industry"] = json!(secret);
+    company["company_size"] = json!({"nested": secret});
+    assert_eq!(
+        app.put_step("ana", "company", &company, None).await.status,
+        200
+    );
+    let mut organization = crate::helpers::valid_wizard()["organization"].clone();
+    organization["business_goals"] = json!(["revenue_growth", secret, "innovation"]);
+    organization["okr_maturity"] = json!(secret);
+    assert_eq!(
+        app.put_step("ana", "organization", &organization, None)
+            .await
+            .status,
+        200
+    );
+    let r = app.get(SUGGESTIONS, "ana").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let prompt = prompts.lock().unwrap()[0].clone();
+    assert!(!prompt.contains("SECRET"), "{prompt}");
+    assert!(prompt.len() < 600, "{} bytes: {prompt}", prompt.len());
+    let sent: Value = serde_json::from_str(&prompt).unwrap();
+    assert_eq!(sent["industry"], "other");
+    assert_eq!(
+        sent["business_goals"],
+        json!(["revenue_growth", "innovation"])
+    );
+    assert_eq!(sent["okr_maturity"], "beginner");
 }
