@@ -33,6 +33,7 @@ const UI = {
     name: 'Nombre', email: 'Correo electrónico', enter: 'Entrar', signOut: 'Salir',
     badEmail: 'Escribe un correo electrónico válido.',
     noToken: 'Abre esta página desde la aplicación: falta el token de acceso.',
+    switchUser: (from, to) => `Este enlace inicia sesión como ${to}, pero ya has iniciado sesión como ${from}. ¿Cambiar de usuario?`,
     expiredToken: 'Tu acceso caducó. Vuelve a entrar.',
     doneTitle: '¡Listo! Tu organización está creada', doneLead: (name) => `Creamos «${name}». Ya puedes empezar a trabajar con tus OKR.`,
     orgSlug: 'Dirección', objectivesCreated: 'Objetivos', invitationsSent: 'Invitaciones',
@@ -67,6 +68,7 @@ const UI = {
     name: 'Name', email: 'E-mail', enter: 'Sign in', signOut: 'Sign out',
     badEmail: 'Enter a valid e-mail address.',
     noToken: 'Open this page from the application: the access token is missing.',
+    switchUser: (from, to) => `This link signs you in as ${to}, but you are signed in as ${from}. Switch users?`,
     expiredToken: 'Your access expired. Sign in again.',
     doneTitle: 'Done! Your organization is ready', doneLead: (name) => `We created “${name}”. You can start working on your OKRs.`,
     orgSlug: 'Address', objectivesCreated: 'Objectives', invitationsSent: 'Invitations',
@@ -127,9 +129,18 @@ const idFor = (path) => 'f-' + path.replace(/[^A-Za-z0-9_]+/g, '-');
 
 function readToken() {
   const hash = new URLSearchParams(location.hash.slice(1));
-  if (hash.get('token')) {
-    sessionStorage.setItem('onboarding:token', hash.get('token'));
+  const incoming = hash.get('token');
+  if (incoming) {
     history.replaceState(null, '', location.pathname + location.search);
+    // A link must not silently replace the signed-in user (a link from someone else would make
+    // the user fill in their onboarding as that someone): ask first.
+    const current = sessionStorage.getItem('onboarding:token') || (MODE === 'dev' ? localStorage.getItem('onboarding:dev-token') : null);
+    const was = current && claims(current);
+    const now = claims(incoming);
+    if (!was || was.sub === now?.sub || confirm(t().switchUser(was.email || was.sub, now?.email || now?.sub || '?'))) {
+      sessionStorage.setItem('onboarding:token', incoming);
+      if (MODE === 'dev') localStorage.removeItem('onboarding:dev-token');
+    }
   }
   return window.ONBOARDING_TOKEN || sessionStorage.getItem('onboarding:token') || (MODE === 'dev' ? localStorage.getItem('onboarding:dev-token') : null);
 }

@@ -1,5 +1,6 @@
 //! The command line: `serve` (default), `migrate`, `validate`, `token`. Flags fall back to
-//! environment variables (shown in `--help`).
+//! environment variables (shown in `--help`). The argument types have no `Debug`: they hold
+//! secrets (`Settings` has a redacting one).
 
 use crate::auth::Keys;
 use crate::startup::{AiSettings, Application, Settings};
@@ -9,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-#[derive(Parser, Debug)]
+#[derive(Parser)]
 #[command(
     name = "onboarding-server",
     version,
@@ -22,7 +23,7 @@ struct Cli {
     serve: ServeArgs,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand)]
 enum Command {
     /// Serve the API (the default).
     Serve(ServeArgs),
@@ -56,7 +57,7 @@ enum Command {
 
 const DEFAULT_DB: &str = "sqlite://./data/onboarding.db?mode=rwc";
 
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Clone)]
 struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BIND", default_value = "127.0.0.1:3000")]
@@ -118,7 +119,7 @@ struct ServeArgs {
     auth: AuthArgs,
 }
 
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Clone)]
 struct AuthArgs {
     /// HS256 secret.
     #[arg(long, env = "AUTH_JWT_SECRET", hide_env_values = true)]

@@ -17,7 +17,7 @@ use tower_http::trace::TraceLayer;
 /// How long a stopping server waits for the requests in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Settings {
     pub bind: SocketAddr,
     pub database_url: String,
@@ -48,13 +48,43 @@ pub struct Settings {
     pub max_connections: usize,
 }
 
-#[derive(Clone, Debug)]
+/// Without secrets: the database password and the AI key are redacted.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field(
+                "database_url",
+                &crate::store::redact_url(&self.database_url),
+            )
+            .field("keys", &self.keys)
+            .field("session_ttl", &self.session_ttl)
+            .field("request_timeout", &self.request_timeout)
+            .field("dev", &self.dev)
+            .field("ai", &self.ai)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
 pub struct AiSettings {
     pub base_url: String,
     pub api_key: Option<String>,
     pub model: String,
     /// Capped at 3 s.
     pub timeout: Duration,
+}
+
+impl std::fmt::Debug for AiSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AiSettings")
+            .field("base_url", &crate::store::redact_url(&self.base_url))
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("model", &self.model)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 #[derive(Debug)]

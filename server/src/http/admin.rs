@@ -1,9 +1,10 @@
 //! Platform administration: the onboarding funnel, for tokens with the `platform_admin` claim.
 
 use super::AppState;
+use super::Query;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use onboarding_core::Date;
 use serde::Deserialize;

@@ -1,10 +1,11 @@
 //! The rules as the API serves them: wizard metadata, JSON Schema, and stateless validation
 //! (the same report the npm package gives), plus the development token endpoint.
 
+use super::Query;
 use super::{AppState, Json};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use onboarding_core::{Context, Locale, StepId};

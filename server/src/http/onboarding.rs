@@ -3,10 +3,11 @@
 
 use super::meta::{locale, LocaleQuery};
 use super::{AppState, Json};
+use super::{Path, Query};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::store::{Completion, IfMatch, Prepared, SaveError, Session};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use onboarding_core::{Context, StepId};

@@ -2,9 +2,10 @@
 //! disclosed).
 
 use super::AppState;
+use super::Path;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};

@@ -2,7 +2,8 @@
 //! it imports (`/pkg/…`, read once at start-up from the directory `make pkg` builds). Not part of
 //! the API document: these are the demo's files, not endpoints.
 
-use axum::extract::{Path, State};
+use super::Path;
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -96,11 +97,12 @@ async fn index(State(page): State<Arc<Page>>) -> Response {
         )
             .into_response(),
     };
-    // The page runs only its own scripts and the rules' WebAssembly. It may be framed: an
-    // embedding application passes the token in the fragment (`/#token=…`).
+    // The page runs only its own scripts and the rules' WebAssembly, and is never framed (no
+    // clickjacking): an embedding application links to it with the token in the fragment
+    // (`/#token=…`), which the page reads once and asks before it replaces a signed-in user.
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'"),
+        HeaderValue::from_static("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
     );
     response
 }

@@ -5,10 +5,11 @@
 
 use super::meta::locale;
 use super::{AppState, Json};
+use super::{Path, Query};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::suggestions::{suggestion_id, SuggestionRequest};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use onboarding_core::{Context, StepId};

@@ -184,7 +184,8 @@ impl Store {
             Engine::Sqlite
         } else {
             return Err(format!(
-                "unsupported database URL {url:?}: expected sqlite:… or postgres://…"
+                "unsupported database URL {:?}: expected sqlite:… or postgres://…",
+                redact_url(url)
             ));
         };
         if engine == Engine::Sqlite {
@@ -212,7 +213,7 @@ impl Store {
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
         let options: AnyConnectOptions = url
             .parse()
-            .map_err(|e| format!("invalid database URL: {e}"))?;
+            .map_err(|e| format!("invalid database URL {:?}: {e}", redact_url(url)))?;
         let (requests, writer) = match engine {
             Engine::Postgres => {
                 let requests = ConnPool::new(options, 16, setup, acquire_timeout);
@@ -1097,6 +1098,26 @@ async fn event(
         .map(|_| ())
 }
 
+/// `url` with the password of its user-info (`scheme://user:password@host…`) replaced by `***`,
+/// for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info
+                .split_once(':')
+                .map_or(user_info, |(user, _)| user);
+            let hidden = if user_info.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 fn create_sqlite_parent_dir(url: &str) -> Result<(), String> {
     let path = url
         .trim_start_matches("sqlite://")
@@ -1114,6 +1135,26 @@ fn create_sqlite_parent_dir(url: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact_url("postgres://app:s3cr%40t@db.example.com:5432/onb?sslmode=require"),
+            "postgres://app:***@db.example.com:5432/onb?sslmode=require"
+        );
+        assert_eq!(
+            super::redact_url("mysql://root:pw@h/x"),
+            "mysql://root:***@h/x"
+        );
+        assert_eq!(
+            super::redact_url("postgres://app@h/x"),
+            "postgres://app@h/x"
+        );
+        assert_eq!(
+            super::redact_url("sqlite://./data/a.db?mode=rwc"),
+            "sqlite://./data/a.db?mode=rwc"
+        );
+    }
+
     #[test]
     fn suffixes_stay_within_sixty() {
         assert_eq!(super::suffixed("acme", 2), "acme-2");

@@ -9,13 +9,23 @@ use std::time::Duration;
 /// The longest the wizard waits for an external provider.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(3);
 
-#[derive(Debug)]
 pub struct OpenAi {
     client: reqwest::Client,
     base_url: String,
     api_key: Option<String>,
     model: String,
     timeout: Duration,
+}
+
+/// Without the API key.
+impl std::fmt::Debug for OpenAi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAi")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 const SYSTEM_PROMPT: &str = "You suggest OKRs for a company that is onboarding to an OKR platform. \

@@ -665,3 +665,30 @@ async fn postgres_policies_allow_only_what_the_application_does() {
     assert_problem(&app.post(&path, "carol", None).await, 403, "forbidden");
     assert_eq!(app.post(&path, "alice", None).await.status, 200);
 }
+
+/// Small ones: a bad query or path parameter is a problem+json 400; the page may not be framed;
+/// an unsupported database URL does not print its password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_ones() {
+    let app = crate::helpers::spawn_app(Engine::Sqlite).await.unwrap();
+    // A query the extractor refuses (a field given twice): problem+json, not plain text.
+    for path in [
+        "/api/onboarding/steps?locale=es&locale=en",
+        "/api/onboarding/suggestions?step=objectives&step=objectives",
+    ] {
+        assert_problem(&app.get(path, "ana").await, 400, "bad_request");
+    }
+    let page = app.http.get(format!("{}/", app.base)).send().await.unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let refused = onboarding_server::store::Store::connect("mysql://root:hunter2@db/x")
+        .await
+        .unwrap_err();
+    assert!(
+        !refused.contains("hunter2") && refused.contains("root:***@db"),
+        "{refused}"
+    );
+}
