@@ -253,6 +253,18 @@ impl TestApp {
         self.send(Method::GET, path, Some(user), None, &[]).await
     }
 
+    /// `POST /api/onboarding/complete` as `user` with these headers.
+    pub async fn complete(&self, user: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send(
+            Method::POST,
+            "/api/onboarding/complete",
+            Some(user),
+            None,
+            headers,
+        )
+        .await
+    }
+
     pub async fn post(&self, path: &str, user: &str, body: Option<&Value>) -> Reply {
         self.send(Method::POST, path, Some(user), body, &[]).await
     }

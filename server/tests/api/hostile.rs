@@ -261,24 +261,14 @@ async fn if_match_follows_rfc_9110(app: TestApp) {
 
 async fn complete_honours_if_match(app: TestApp) {
     app.fill_wizard("ana", "Acme").await;
-    let complete = |tag: &'static str| {
-        let app = &app;
-        async move {
-            app.send(
-                reqwest::Method::POST,
-                "/api/onboarding/complete",
-                Some("ana"),
-                None,
-                &[("if-match", tag)],
-            )
-            .await
-        }
-    };
-    let r = complete("\"6\"").await;
+    let r = app.complete("ana", &[("if-match", "\"6\"")]).await;
     assert_problem(&r, 412, "stale_version");
     assert_eq!(r.body["current_version"], 7);
     assert_eq!(app.count("organizations").await, 0);
-    assert_eq!(complete("\"7\"").await.status, 201);
+    assert_eq!(
+        app.complete("ana", &[("if-match", "\"7\"")]).await.status,
+        201
+    );
     assert_eq!(app.count("organizations").await, 1);
 }
 
@@ -546,33 +536,23 @@ async fn slug_collisions_cost_the_same_however_many_slugs_are_taken(engine: Engi
 }
 
 async fn idempotency_keys_belong_to_their_session_and_are_purged(app: TestApp) {
-    let complete = |key: &'static str| {
-        let app = &app;
-        async move {
-            app.send(
-                reqwest::Method::POST,
-                "/api/onboarding/complete",
-                Some("ana"),
-                None,
-                &[("idempotency-key", key)],
-            )
-            .await
-        }
-    };
     app.fill_wizard("ana", "First Co").await;
-    let first = complete("k1").await;
+    let first = app.complete("ana", &[("idempotency-key", "k1")]).await;
     assert_eq!(first.status, 201);
     assert_eq!(
-        complete("k1").await.body,
+        app.complete("ana", &[("idempotency-key", "k1")]).await.body,
         first.body,
         "replayed in its session"
     );
     // A new session: the old key no longer replays the old organization.
     app.fill_wizard("ana", "Second Co").await;
-    let second = complete("k1").await;
+    let second = app.complete("ana", &[("idempotency-key", "k1")]).await;
     assert_eq!(second.status, 201, "{}", second.body);
     assert_eq!(second.body["organization"]["name"], "Second Co");
-    assert_eq!(complete("k1").await.body, second.body);
+    assert_eq!(
+        app.complete("ana", &[("idempotency-key", "k1")]).await.body,
+        second.body
+    );
     // Keys older than the configured time are purged.
     let now = onboarding_server::now_ms();
     assert_eq!(
