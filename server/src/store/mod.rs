@@ -46,7 +46,7 @@ fn pg_literal(s: &str) -> String {
 
 /// Creates the RLS-bound request role if it is missing and lets the connecting role use it; a
 /// concurrent creator in another database of the same cluster is not an error.
-const ENSURE_APP_ROLE: &str = "do $$ begin
+pub const ENSURE_APP_ROLE: &str = "do $$ begin
     if not exists (select 1 from pg_roles where rolname = 'onboarding_app') then
         create role onboarding_app nologin noinherit nobypassrls;
     end if;
@@ -90,8 +90,31 @@ pub struct Session {
     pub created_at: i64,
 }
 
-const SESSION_COLUMNS: &str =
-    "id, user_id, status, version, draft, completed_steps, organization_id, last_activity_at, created_at";
+/// The session columns with its draft (`{step: data}`, from the step rows) and completed steps
+/// (a JSON list, in no particular order), from `onboarding_sessions s`.
+fn session_select(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "select s.id, s.user_id, s.status, s.version, \
+            (select json_group_object(d.step, json(d.data)) from onboarding_steps d where d.session_id = s.id) as draft, \
+            (select json_group_array(d.step) from onboarding_steps d where d.session_id = s.id and d.completed = 1) as completed_steps, \
+            s.organization_id, s.last_activity_at, s.created_at from onboarding_sessions s",
+        Engine::Postgres => "select s.id, s.user_id, s.status, s.version, \
+            (select coalesce(json_object_agg(d.step, d.data::json), '{}'::json)::text from onboarding_steps d where d.session_id = s.id) as draft, \
+            (select coalesce(json_agg(d.step), '[]'::json)::text from onboarding_steps d where d.session_id = s.id and d.completed = 1) as completed_steps, \
+            s.organization_id, s.last_activity_at, s.created_at from onboarding_sessions s",
+    }
+}
+
+/// Completed steps (a JSON list) in wizard order.
+fn completed_steps(text: &str) -> Result<Vec<String>, sqlx::Error> {
+    let mut steps: Vec<String> =
+        serde_json::from_str(text).map_err(|e| sqlx::Error::ColumnDecode {
+            index: "completed_steps".into(),
+            source: Box::new(e),
+        })?;
+    steps.sort_by_key(|s| onboarding_core::StepId::parse(s).map(onboarding_core::StepId::index));
+    Ok(steps)
+}
 
 fn session(row: &AnyRow) -> Result<Session, sqlx::Error> {
     let text = |name: &str| -> Result<String, sqlx::Error> { row.try_get::<String, _>(name) };
@@ -107,8 +130,7 @@ fn session(row: &AnyRow) -> Result<Session, sqlx::Error> {
         status: text("status")?,
         version: row.try_get("version")?,
         draft: serde_json::from_str(&text("draft")?).map_err(|e| decode("draft", e))?,
-        completed_steps: serde_json::from_str(&text("completed_steps")?)
-            .map_err(|e| decode("completed_steps", e))?,
+        completed_steps: completed_steps(&text("completed_steps")?)?,
         organization_id: row.try_get("organization_id")?,
         last_activity_at: row.try_get("last_activity_at")?,
         created_at: row.try_get("created_at")?,
@@ -343,14 +365,17 @@ impl Store {
     pub async fn latest_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
         let row = match self.engine {
             Engine::Sqlite => {
-                let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 order by created_at desc, id desc limit 1");
+                let sql = format!(
+                    "{} where s.user_id = $1 order by s.created_at desc, s.id desc limit 1",
+                    session_select(self.engine)
+                );
                 self.read_optional(user, sqlx::query(&sql).bind(user))
                     .await?
             }
             Engine::Postgres => {
-                let sql = format!("select {SESSION_COLUMNS} from onboarding_latest_session($1)");
+                let sql = "select * from onboarding_latest_session($1)";
                 let mut conn = self.requests.acquire().await?;
-                let row = sqlx::query(&sql)
+                let row = sqlx::query(sql)
                     .bind(user)
                     .fetch_optional(&mut *conn)
                     .await?;
@@ -368,7 +393,10 @@ impl Store {
             let latest = self.latest_session(user).await?;
             return Ok(latest.filter(|s| s.status == "in_progress"));
         }
-        let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 and status = 'in_progress'");
+        let sql = format!(
+            "{} where s.user_id = $1 and s.status = 'in_progress'",
+            session_select(self.engine)
+        );
         let row = self
             .read_optional(user, sqlx::query(&sql).bind(user))
             .await?;
@@ -380,13 +408,14 @@ impl Store {
     pub async fn end_session(&self, session: &Session, status: &str) -> Result<(), sqlx::Error> {
         let now = self.clock.now_ms();
         let mut tx = self.begin_write(&session.user_id).await?;
-        let done = sqlx::query("update onboarding_sessions set status = $1, draft = '{}', version = version + 1, updated_at = $2 where id = $3 and status = 'in_progress'")
+        let done = sqlx::query("update onboarding_sessions set status = $1, version = version + 1, updated_at = $2 where id = $3 and status = 'in_progress'")
             .bind(status)
             .bind(now)
             .bind(&session.id)
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 1 {
+            discard_draft(&mut tx, &session.id).await?;
             event(&mut tx, &session.id, &session.user_id, status, None, now).await?;
         }
         tx.commit().await
@@ -397,7 +426,7 @@ impl Store {
         let now = self.clock.now_ms();
         let id = new_id();
         let mut tx = self.begin_write(user).await?;
-        sqlx::query("insert into onboarding_sessions (id, user_id, status, version, draft, completed_steps, organization_id, last_activity_at, created_at, updated_at) values ($1, $2, 'in_progress', 1, '{}', '[]', null, $3, $3, $3)")
+        sqlx::query("insert into onboarding_sessions (id, user_id, status, version, organization_id, last_activity_at, created_at, updated_at) values ($1, $2, 'in_progress', 1, null, $3, $3, $3)")
             .bind(&id)
             .bind(user)
             .bind(now)
@@ -418,16 +447,16 @@ impl Store {
         })
     }
 
-    /// Saves one step into the user's open session. A session inactive for longer than `ttl_ms`
-    /// (by the store's clock) is refused as expired. With `expected`, the session must still be
-    /// at that version. Returns the new version and the completed steps.
+    /// Saves one step into the user's open session: its row of the draft, the session's version
+    /// + 1, and the events. A session inactive for longer than `ttl_ms` (by the store's clock)
+    /// is refused as expired; with `expected`, the session must match it. Returns the new
+    /// version and the completed steps.
     ///
-    /// On SQLite one write transaction on the one writer connection: the session is read and
-    /// written under the write lock, so concurrent saves queue once and never retry. On
-    /// PostgreSQL (decision 61) the session is read without a lock, then written by one
-    /// compare-and-swap statement (`onboarding_write_step`, migration 0005) that applies only if
-    /// it is still open at the version read; when a concurrent save moved it, the save reads
-    /// again, so no step is lost.
+    /// A save waits for the session once and never retries: on PostgreSQL one statement
+    /// (`onboarding_save_step`, migration 0007) that locks the session row, checks and writes;
+    /// on SQLite one write transaction on the writer connection, which holds the write lock from
+    /// its start. Either way concurrent saves of one user queue on the session and each lands
+    /// exactly once.
     pub async fn save_step(
         &self,
         user: &str,
@@ -437,102 +466,97 @@ impl Store {
         data: &Value,
         step_valid: bool,
     ) -> Result<(i64, Vec<String>), SaveError> {
-        if self.engine == Engine::Sqlite {
-            return self
-                .save_step_locked(user, ttl_ms, expected, step, data, step_valid)
-                .await;
-        }
-        loop {
-            let current = self.open_session(user).await?;
-            let now = self.clock.now_ms();
-            let (read, draft, completed) =
-                saved(current, now, ttl_ms, expected, step, data, step_valid)?;
-            if self
-                .write_step(&read, now, draft, &completed, step, step_valid)
-                .await?
-            {
-                return Ok((read.version + 1, completed));
-            }
-        }
-    }
-
-    /// SQLite's save: read and write in one write transaction (`begin immediate`), so the
-    /// session cannot move in between; the commit passes the request's gate (`gate.rs`).
-    async fn save_step_locked(
-        &self,
-        user: &str,
-        ttl_ms: i64,
-        expected: Option<&IfMatch>,
-        step: &str,
-        data: &Value,
-        step_valid: bool,
-    ) -> Result<(i64, Vec<String>), SaveError> {
-        let mut tx = self.begin_write(user).await?;
-        let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 and status = 'in_progress'");
-        let row = sqlx::query(&sql)
-            .bind(user)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let current = row.as_ref().map(session).transpose()?;
+        let data = data.to_string();
         let now = self.clock.now_ms();
-        let (read, draft, completed) =
-            match saved(current, now, ttl_ms, expected, step, data, step_valid) {
-                Ok(saved) => saved,
-                Err(e) => {
-                    tx.rollback().await?;
-                    return Err(e);
+        match self.engine {
+            Engine::Postgres => {
+                let expected = expected.map(|e| match e {
+                    IfMatch::Any => "*".to_owned(),
+                    IfMatch::Versions(v) => {
+                        v.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+                    }
+                });
+                let mut conn = self.writer.acquire().await?;
+                // One statement commits by itself: it passes the request's gate first.
+                gate::pass()?;
+                let row = sqlx::query("select outcome, version, completed_steps from onboarding_save_step($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .bind(user)
+                    .bind(step)
+                    .bind(data)
+                    .bind(step_valid)
+                    .bind(now)
+                    .bind(ttl_ms)
+                    .bind(expected)
+                    .bind(new_id())
+                    .bind(step_valid.then(new_id))
+                    .fetch_one(&mut *conn)
+                    .await?;
+                conn.release();
+                let outcome: String = row.try_get("outcome")?;
+                let version: Option<i64> = row.try_get("version")?;
+                match (outcome.as_str(), version) {
+                    ("saved", Some(v)) => Ok((
+                        v,
+                        completed_steps(&row.try_get::<String, _>("completed_steps")?)?,
+                    )),
+                    ("no_session", _) => Err(SaveError::NoSession),
+                    ("expired", _) => Err(SaveError::Expired),
+                    ("stale", current) => Err(SaveError::Stale(current)),
+                    _ => Err(SaveError::Db(sqlx::Error::RowNotFound)),
                 }
-            };
-        sqlx::query("update onboarding_sessions set draft = $1, completed_steps = $2, version = version + 1, last_activity_at = $3, updated_at = $3 where id = $4")
-            .bind(draft)
-            .bind(serde_json::to_string(&completed).unwrap_or_else(|_| "[]".into()))
-            .bind(now)
-            .bind(&read.id)
-            .execute(&mut *tx)
-            .await?;
-        event(&mut tx, &read.id, user, "step_saved", Some(step), now).await?;
-        if step_valid {
-            event(&mut tx, &read.id, user, "step_completed", Some(step), now).await?;
-        }
-        tx.commit().await?;
-        Ok((read.version + 1, completed))
-    }
-
-    /// PostgreSQL's compare-and-swap (`onboarding_write_step`, migration 0005): `false` if the
-    /// session was no longer open at the version read (nothing written). The statement commits
-    /// by itself, so it passes the request's gate first.
-    async fn write_step(
-        &self,
-        read: &Session,
-        now: i64,
-        draft: String,
-        completed: &[String],
-        step: &str,
-        step_valid: bool,
-    ) -> Result<bool, sqlx::Error> {
-        let completed = serde_json::to_string(completed).unwrap_or_else(|_| "[]".into());
-        let completed_event = step_valid.then(new_id);
-        let mut conn = self.writer.acquire().await?;
-        gate::pass()?;
-        let row = sqlx::query(
-            "select onboarding_write_step($1, $2, $3, $4, $5, $6, $7, $8, $9) as events",
-        )
-        .bind(&read.user_id)
-        .bind(&read.id)
-        .bind(read.version)
-        .bind(draft)
-        .bind(completed)
-        .bind(now)
-        .bind(step)
-        .bind(new_id())
-        .bind(completed_event)
-        .fetch_one(&mut *conn)
-        .await?;
-        conn.release();
-        match row.try_get::<i64, _>("events")? {
-            0 => Ok(false),
-            n if n == if step_valid { 2 } else { 1 } => Ok(true),
-            _ => Err(sqlx::Error::RowNotFound),
+            }
+            Engine::Sqlite => {
+                let mut tx = self.begin_write(user).await?;
+                let open = sqlx::query("select id, version, last_activity_at from onboarding_sessions where user_id = $1 and status = 'in_progress'")
+                    .bind(user)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let refused = match &open {
+                    None => Some(SaveError::NoSession),
+                    Some(s) if now.saturating_sub(s.try_get("last_activity_at")?) > ttl_ms => {
+                        Some(SaveError::Expired)
+                    }
+                    Some(s) => {
+                        let version: i64 = s.try_get("version")?;
+                        expected
+                            .is_some_and(|e| !e.matches(version))
+                            .then_some(SaveError::Stale(Some(version)))
+                    }
+                };
+                let open = match (open, refused) {
+                    (Some(open), None) => open,
+                    (_, refused) => {
+                        tx.rollback().await?;
+                        return Err(refused.unwrap_or(SaveError::NoSession));
+                    }
+                };
+                let (id, version): (String, i64) = (open.try_get("id")?, open.try_get("version")?);
+                sqlx::query("update onboarding_sessions set version = version + 1, last_activity_at = $1, updated_at = $1 where id = $2")
+                    .bind(now)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("insert into onboarding_steps (session_id, user_id, step, data, completed, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6) on conflict (session_id, step) do update set data = excluded.data, completed = excluded.completed, updated_at = excluded.updated_at")
+                    .bind(&id)
+                    .bind(user)
+                    .bind(step)
+                    .bind(data)
+                    .bind(i64::from(step_valid))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                event(&mut tx, &id, user, "step_saved", Some(step), now).await?;
+                if step_valid {
+                    event(&mut tx, &id, user, "step_completed", Some(step), now).await?;
+                }
+                let completed: String = sqlx::query("select json_group_array(step) as steps from onboarding_steps where session_id = $1 and completed = 1")
+                    .bind(&id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("steps")?;
+                tx.commit().await?;
+                Ok((version + 1, completed_steps(&completed)?))
+            }
         }
     }
 
@@ -580,13 +604,22 @@ impl Store {
         let now = self.clock.now_ms();
         let org_id = new_id();
         let mut tx = self.begin_write(user).await?;
-        // On PostgreSQL `for update` makes concurrent saves and completes queue behind this one;
-        // on SQLite the write transaction (`begin immediate`) already excludes every writer.
-        let lock = match self.engine {
-            Engine::Postgres => " for update",
-            Engine::Sqlite => "",
-        };
-        let sql = format!("select {SESSION_COLUMNS} from onboarding_sessions where user_id = $1 and status = 'in_progress'{lock}");
+        // On PostgreSQL the session row is locked first, so concurrent saves and completes queue
+        // behind this one; the draft is read by the next statement, whose snapshot (read
+        // committed) includes whatever the save that held the lock wrote. (One statement would
+        // not do: `for update` re-reads the locked row after the wait, but its subqueries keep
+        // the statement's older snapshot of the step rows.) On SQLite the write transaction
+        // (`begin immediate`) already excludes every writer.
+        if self.engine == Engine::Postgres {
+            sqlx::query("select id from onboarding_sessions where user_id = $1 and status = 'in_progress' for update")
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let sql = format!(
+            "{} where s.user_id = $1 and s.status = 'in_progress'",
+            session_select(self.engine)
+        );
         let row = sqlx::query(&sql)
             .bind(user)
             .fetch_optional(&mut *tx)
@@ -808,13 +841,14 @@ impl Store {
     /// others' updates skip it. Runs as the connecting role (system work, not a tenant's).
     pub async fn expire_sessions(&self, now: i64, ttl_ms: i64) -> Result<u64, sqlx::Error> {
         let mut tx = self.writer.begin(None).await?;
-        let rows = sqlx::query("update onboarding_sessions set status = 'expired', draft = '{}', version = version + 1, updated_at = $1 where status = 'in_progress' and last_activity_at < $2 returning id, user_id")
+        let rows = sqlx::query("update onboarding_sessions set status = 'expired', version = version + 1, updated_at = $1 where status = 'in_progress' and last_activity_at < $2 returning id, user_id")
             .bind(now)
             .bind(now.saturating_sub(ttl_ms))
             .fetch_all(&mut *tx)
             .await?;
         for row in &rows {
             let (id, user): (String, String) = (row.try_get("id")?, row.try_get("user_id")?);
+            discard_draft(&mut tx, &id).await?;
             event(&mut tx, &id, &user, "expired", None, now).await?;
         }
         tx.commit().await?;
@@ -1029,43 +1063,6 @@ impl Store {
     }
 }
 
-/// What a step save writes, from the session as read: the new draft as JSON text and the
-/// completed steps in wizard order; or why not.
-fn saved(
-    current: Option<Session>,
-    now: i64,
-    ttl_ms: i64,
-    expected: Option<&IfMatch>,
-    step: &str,
-    data: &Value,
-    step_valid: bool,
-) -> Result<(Session, String, Vec<String>), SaveError> {
-    let Some(mut current) = current else {
-        return Err(SaveError::NoSession);
-    };
-    if now.saturating_sub(current.last_activity_at) > ttl_ms {
-        return Err(SaveError::Expired);
-    }
-    if expected.is_some_and(|e| !e.matches(current.version)) {
-        return Err(SaveError::Stale(Some(current.version)));
-    }
-    let mut draft = match std::mem::take(&mut current.draft) {
-        Value::Object(m) => m,
-        _ => Default::default(),
-    };
-    draft.insert(step.to_owned(), data.clone());
-    let mut completed: Vec<String> = std::mem::take(&mut current.completed_steps)
-        .into_iter()
-        .filter(|s| s != step)
-        .collect();
-    if step_valid {
-        completed.push(step.to_owned());
-    }
-    completed
-        .sort_by_key(|s| onboarding_core::StepId::parse(s).map(onboarding_core::StepId::index));
-    Ok((current, Value::Object(draft).to_string(), completed))
-}
-
 /// How many slugs a completion tries: the slug, the next numbered one, then random ones.
 const SLUG_ATTEMPTS: usize = 5;
 
@@ -1076,6 +1073,15 @@ pub fn suffixed(slug: &str, n: u32) -> String {
         .saturating_sub(suffix.len())
         .min(slug.len());
     format!("{}{suffix}", slug[..keep].trim_end_matches('-'))
+}
+
+/// Deletes a session's draft (its step rows): an abandoned or expired draft is not kept.
+async fn discard_draft(conn: &mut AnyConnection, session: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from onboarding_steps where session_id = $1")
+        .bind(session)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
 }
 
 async fn event(

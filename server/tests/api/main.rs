@@ -10,3 +10,4 @@ mod invitations;
 mod onboarding;
 mod reliability;
 mod tenancy;
+mod write_path;

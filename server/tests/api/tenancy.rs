@@ -94,6 +94,7 @@ async fn user_ids_are_data_not_sql(app: TestApp) {
 
 const TENANT_TABLES: &[&str] = &[
     "onboarding_sessions",
+    "onboarding_steps",
     "onboarding_events",
     "organizations",
     "memberships",
@@ -187,23 +188,21 @@ async fn postgres_row_level_security_refuses_other_tenants() {
         !config.get::<bool, _>("prosecdef"),
         "runs as the app role, not its owner"
     );
-    // A step save's write (`onboarding_write_step`) for Bob cannot touch Alice's session.
-    let (alice_session, version): (String, i64) = {
-        let r = sqlx::query("select id, version from onboarding_sessions where user_id = 'alice'")
+    // A step save (`onboarding_save_step`) names no session: Bob's finds only his own (none),
+    // and Alice's session is untouched.
+    let version: i64 =
+        sqlx::query("select version from onboarding_sessions where user_id = 'alice'")
             .fetch_one(&mut *conn)
             .await
-            .unwrap();
-        (r.get("id"), r.get("version"))
-    };
+            .unwrap()
+            .get("version");
     let written = sqlx::query(
-        "select onboarding_write_step('bob', $1, $2, '{}', '[]', 0, 'welcome', 'e1', null) as n",
+        "select outcome from onboarding_save_step('bob', 'welcome', '{}', false, 0, 1000000, null, 'e1', null)",
     )
-    .bind(&alice_session)
-    .bind(version)
     .fetch_one(&mut *conn)
     .await
     .unwrap();
-    assert_eq!(written.get::<i64, _>("n"), 0);
+    assert_eq!(written.get::<String, _>("outcome"), "no_session");
     let after: i64 = sqlx::query("select version from onboarding_sessions where user_id = 'alice'")
         .fetch_one(&mut *conn)
         .await
@@ -241,7 +240,8 @@ async fn postgres_row_level_security_refuses_other_tenants() {
         format!("insert into objectives (id, organization_id, position, title, created_at, updated_at) values ('x', '{org}', 9, 'Intruso total', 0, 0)"),
         format!("insert into memberships (id, organization_id, user_id, role, created_at, updated_at) values ('x', '{org}', 'alice', 'owner', 0, 0)"),
         format!("insert into invitations (id, organization_id, email, role, token_hash, expires_at, created_at, updated_at) values ('x', '{org}', 'b@x.com', 'member', 'h', 0, 0, 0)"),
-        "insert into onboarding_sessions (id, user_id, status, version, draft, completed_steps, last_activity_at, created_at, updated_at) values ('x', 'alice', 'in_progress', 1, '{}', '[]', 0, 0, 0)".to_owned(),
+        "insert into onboarding_sessions (id, user_id, status, version, last_activity_at, created_at, updated_at) values ('x', 'alice', 'in_progress', 1, 0, 0, 0)".to_owned(),
+        "insert into onboarding_steps (session_id, user_id, step, data, completed, created_at, updated_at) values ('x', 'alice', 'welcome', '{}', 0, 0, 0)".to_owned(),
         "insert into idempotency_keys (user_id, key, status, body, created_at, updated_at) values ('alice', 'k2', 201, '{}', 0, 0)".to_owned(),
         "insert into suggestion_feedback (user_id, suggestion_id, action, created_at, updated_at) values ('alice', 'abcdef0123456789', 'accepted', 0, 0)".to_owned(),
         "insert into profiles (user_id, full_name, job_title, experience_with_okr, primary_goal, urgency_level, preferences, created_at, updated_at) values ('alice', 'x', 'x', 'none', 'x', 'low', '{}', 0, 0)".to_owned(),

@@ -1,0 +1,154 @@
+//! The write path (issue 18): saves that queue on the session instead of retrying, and the
+//! draft stored one row per step.
+
+use crate::helpers::{valid_wizard, Engine, TestApp};
+use futures::future::join_all;
+use serde_json::json;
+use sqlx::Row;
+
+crate::both_engines!(sixty_four_concurrent_saves_of_one_user_each_land_once);
+crate::each_engine!(drafts_move_into_step_rows_unchanged);
+
+/// 64 saves of one user at once (tabs and devices autosaving): all 200, each written exactly
+/// once, each answered with its own version (the versions strictly increase, none repeats), no
+/// 503.
+async fn sixty_four_concurrent_saves_of_one_user_each_land_once(app: TestApp) {
+    app.fill_wizard("tabs", "Tabs Co").await;
+    let start = app.get("/api/onboarding/status", "tabs").await.body["version"]
+        .as_i64()
+        .unwrap();
+    let steps = ["welcome", "company", "organization", "preferences"];
+    let saves = (0..64).map(|i| {
+        let app = &app;
+        async move {
+            let step = steps[i % steps.len()];
+            let mut data = valid_wizard()[step].clone();
+            if step == "company" {
+                data["company_name"] = json!(format!("Tabs {i}"));
+            }
+            let r = app.put_step("tabs", step, &data, None).await;
+            (r.status, r.body["version"].as_i64())
+        }
+    });
+    let answers = join_all(saves).await;
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+    let mut versions: Vec<i64> = answers.iter().filter_map(|(_, v)| *v).collect();
+    versions.sort_unstable();
+    assert_eq!(versions, (start + 1..=start + 64).collect::<Vec<_>>());
+    let status = app.get("/api/onboarding/status", "tabs").await;
+    assert_eq!(status.body["version"], start + 64);
+    assert_eq!(status.body["completed_steps"].as_array().unwrap().len(), 6);
+    let saved: i64 = sqlx::query("select count(*) as n from onboarding_events where user_id = 'tabs' and kind = 'step_saved'")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap()
+        .get("n");
+    assert_eq!(saved, 6 + 64);
+    // The company step holds the last save's name: the one answered with the highest version.
+    let last_company = answers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % steps.len() == 1)
+        .max_by_key(|(_, (_, v))| *v)
+        .map(|(i, _)| format!("Tabs {i}"))
+        .unwrap();
+    assert_eq!(
+        status.body["draft"]["company"]["company_name"],
+        last_company.as_str()
+    );
+}
+
+/// A database migrated before the step rows (0006), with drafts in the session row: migrating
+/// moves each step's JSON text into its row unchanged, with its completion, and the API serves
+/// the same draft.
+async fn drafts_move_into_step_rows_unchanged(engine: Engine) {
+    let app = crate::helpers::spawn_app(engine).await.unwrap();
+    let url = app.url.clone();
+    drop(app);
+    // A fresh database of the same kind, migrated up to 0006 only.
+    let (url, _dir) = match engine {
+        Engine::Sqlite => {
+            let dir = crate::helpers::tempdir::TempDir::new();
+            (
+                format!("sqlite://{}/old.db?mode=rwc", dir.0.display()),
+                Some(dir),
+            )
+        }
+        Engine::Postgres => {
+            let base = url.rsplit_once('/').unwrap().0.to_owned();
+            let name = format!("onboarding_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = sqlx::AnyPool::connect(&format!("{base}/postgres"))
+                .await
+                .unwrap();
+            sqlx::query(&format!("create database {name}"))
+                .execute(&admin)
+                .await
+                .unwrap();
+            (format!("{base}/{name}"), None)
+        }
+    };
+    let store = onboarding_server::store::Store::connect(&url)
+        .await
+        .unwrap();
+    let folder = match engine {
+        Engine::Sqlite => "sqlite",
+        Engine::Postgres => "postgres",
+    };
+    let old = crate::helpers::tempdir::TempDir::new();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../migrations")
+        .join(folder);
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < "0007" {
+            std::fs::copy(&path, old.0.join(name)).unwrap();
+        }
+    }
+    if matches!(engine, Engine::Postgres) {
+        sqlx::raw_sql(onboarding_server::store::ENSURE_APP_ROLE)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+    }
+    sqlx::migrate::Migrator::new(old.0.as_path())
+        .await
+        .unwrap()
+        .run(&store.pool)
+        .await
+        .unwrap();
+    let company = r#"{"company_name":"Café Niño & Co.","employee_count":"42","website":"acme.com","x":[1.5,true,null]}"#;
+    let draft = format!(r#"{{"company":{company},"welcome":{{"full_name":"Ana"}},"odd":"text"}}"#);
+    sqlx::query("insert into onboarding_sessions (id, user_id, status, version, draft, completed_steps, last_activity_at, created_at, updated_at) values ('s1', 'ana', 'in_progress', 4, $1, '[\"company\"]', $2, $2, $2)")
+        .bind(&draft)
+        .bind(onboarding_server::now_ms())
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let rows = sqlx::query(
+        "select step, data, completed from onboarding_steps where session_id = 's1' order by step",
+    )
+    .fetch_all(&store.pool)
+    .await
+    .unwrap();
+    let got: Vec<(String, String, i64)> = rows
+        .iter()
+        .map(|r| (r.get("step"), r.get("data"), r.get("completed")))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("company".to_owned(), company.to_owned(), 1),
+            ("odd".to_owned(), "\"text\"".to_owned(), 0),
+            ("welcome".to_owned(), r#"{"full_name":"Ana"}"#.to_owned(), 0),
+        ]
+    );
+    let session = store.open_session("ana").await.unwrap().unwrap();
+    assert_eq!(
+        session.draft,
+        serde_json::from_str::<serde_json::Value>(&draft).unwrap()
+    );
+    assert_eq!(session.completed_steps, ["company"]);
+    assert_eq!(session.version, 4);
+}
