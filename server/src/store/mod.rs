@@ -447,8 +447,8 @@ impl Store {
         })
     }
 
-    /// Saves one step into the user's open session: its row of the draft, the session's version
-    /// + 1, and the events. A session inactive for longer than `ttl_ms` (by the store's clock)
+    /// Saves one step into the user's open session: its row of the draft, the session's next
+    /// version, and the events. A session inactive for longer than `ttl_ms` (by the store's clock)
     /// is refused as expired; with `expected`, the session must match it. Returns the new
     /// version and the completed steps.
     ///
