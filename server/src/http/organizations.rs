@@ -166,7 +166,7 @@ async fn organization(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::store::Organization>, ApiError> {
     member_of(&state, &user, &id).await?;
     let org = state
         .store

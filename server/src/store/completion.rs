@@ -1,0 +1,278 @@
+//! The completion: one transaction that locks the session, validates its draft (the caller's
+//! `prepare`), claims it and creates the organization with everything in it.
+
+use super::sessions::{session, session_select};
+use super::{batch, new_id, Engine, Session, Store, INVITATION_TTL_MS};
+use onboarding_core::Records;
+use sqlx::{AnyConnection, Row};
+
+/// What a completion writes, prepared from the session's draft under the lock.
+#[derive(Debug)]
+pub struct Prepared {
+    pub records: Records,
+    /// One per invitation, in order: the SHA-256 of its token (the token is never stored).
+    pub token_hashes: Vec<String>,
+}
+
+/// The outcome of `complete`.
+#[derive(Debug)]
+pub enum Completion<E> {
+    /// Created now: the response body `respond` rendered (and, with a key, stored).
+    Created(String),
+    /// The user has no open session (completed, abandoned, expired, or never started).
+    NoSession,
+    /// `prepare` refused the draft (invalid, stale `If-Match`, expired): nothing was written.
+    Refused(E),
+}
+
+/// How many slugs a completion tries: the slug, the next numbered one, then random ones.
+const SLUG_ATTEMPTS: usize = 5;
+
+/// `slug-2`, `slug-3`…, kept within the slug's 60 characters.
+pub fn suffixed(slug: &str, n: u32) -> String {
+    let suffix = format!("-{n}");
+    let keep = onboarding_core::slug::MAX_LEN
+        .saturating_sub(suffix.len())
+        .min(slug.len());
+    format!("{}{suffix}", slug[..keep].trim_end_matches('-'))
+}
+
+impl Store {
+    /// In one transaction: locks the user's open session, lets `prepare` validate its draft and
+    /// build the records from it, claims it (only one request can), creates the organization
+    /// under a unique slug, the owner membership, the profile, objectives, key results and
+    /// invitations, and records the event. Because the draft is read under the lock, the
+    /// organization is built from exactly the version `prepare` saw: a concurrent save waits
+    /// for this transaction, and then finds the session completed. `respond` renders the response
+    /// body from the new organization's id and slug; with an idempotency key it is stored in the
+    /// same transaction.
+    pub async fn complete<E>(
+        &self,
+        user: &str,
+        idempotency_key: Option<&str>,
+        prepare: impl FnOnce(&Session) -> Result<Prepared, E>,
+        respond: impl FnOnce(&Prepared, &Session, &str, &str) -> String,
+    ) -> Result<Completion<E>, sqlx::Error> {
+        let now = self.clock.now_ms();
+        let org_id = new_id();
+        let mut tx = self.begin_write(user).await?;
+        // On PostgreSQL the session row is locked first, so concurrent saves and completes queue
+        // behind this one; the draft is read by the next statement, whose snapshot (read
+        // committed) includes whatever the save that held the lock wrote. (One statement would
+        // not do: `for update` re-reads the locked row after the wait, but its subqueries keep
+        // the statement's older snapshot of the step rows.) On SQLite the write transaction
+        // (`begin immediate`) already excludes every writer.
+        if self.engine == Engine::Postgres {
+            sqlx::query("select id from onboarding_sessions where user_id = $1 and status = 'in_progress' for update")
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let sql = format!(
+            "{} where s.user_id = $1 and s.status = 'in_progress'",
+            session_select(self.engine)
+        );
+        let row = sqlx::query(&sql)
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(session) = row.as_ref().map(session).transpose()? else {
+            tx.rollback().await?;
+            return Ok(Completion::NoSession);
+        };
+        let prepared = match prepare(&session) {
+            Ok(p) => p,
+            Err(e) => {
+                tx.rollback().await?;
+                return Ok(Completion::Refused(e));
+            }
+        };
+        let records = &prepared.records;
+        sqlx::query("update onboarding_sessions set status = 'completed', organization_id = $1, version = version + 1, last_activity_at = $2, updated_at = $2 where id = $3")
+            .bind(&org_id)
+            .bind(now)
+            .bind(&session.id)
+            .execute(&mut *tx)
+            .await?;
+        let o = &records.organization;
+        // The slug, then (if taken) the one after the highest numbered suffix in use, found by
+        // one query, then random suffixes: a bounded number of round trips however many slugs
+        // are taken. Each attempt in a savepoint: a taken slug is a unique violation that rolls
+        // back only the attempt. (Not `on conflict do nothing`: under PostgreSQL's row-level
+        // security that also checks the read policy on the new row, which its owner's
+        // membership does not yet pass.)
+        let mut slug = o.slug.clone();
+        for attempt_no in 0..SLUG_ATTEMPTS {
+            let mut attempt = sqlx::Connection::begin(&mut *tx).await?;
+            let inserted = sqlx::query("insert into organizations (id, slug, name, industry, size, employee_count, country, website, description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)")
+                .bind(&org_id)
+                .bind(&slug)
+                .bind(&o.name)
+                .bind(o.industry)
+                .bind(o.size)
+                .bind(o.employee_count)
+                .bind(&o.country)
+                .bind(o.website.as_deref())
+                .bind(&o.description)
+                .bind(o.founded_year)
+                .bind(o.okr_maturity)
+                .bind(serde_json::to_string(&o.challenges).unwrap_or_default())
+                .bind(serde_json::to_string(&o.goals).unwrap_or_default())
+                .bind(&o.timezone)
+                .bind(o.okr_cycle)
+                .bind(o.language)
+                .bind(now)
+                .execute(&mut *attempt)
+                .await;
+            match inserted {
+                Ok(_) => {
+                    attempt.commit().await?;
+                    break;
+                }
+                Err(sqlx::Error::Database(e))
+                    if e.is_unique_violation() && attempt_no + 1 < SLUG_ATTEMPTS =>
+                {
+                    attempt.rollback().await?;
+                    slug = if attempt_no == 0 {
+                        let highest = self.highest_slug_suffix(&mut tx, &o.slug).await?;
+                        suffixed(&o.slug, highest.saturating_add(1))
+                    } else {
+                        // Taken meanwhile, or a 60-character slug whose suffixed form cuts
+                        // into it: a random suffix, which is free all but surely.
+                        suffixed(&o.slug, rand::random::<u32>() % 900_000 + 100_000)
+                    };
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        sqlx::query("insert into memberships (id, organization_id, user_id, role, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)")
+            .bind(new_id())
+            .bind(&org_id)
+            .bind(user)
+            .bind(records.membership.role)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        // The rest in one statement (one round trip): it comes after the membership because
+        // PostgreSQL's policies on the organization's rows look the membership up, and a
+        // statement does not see its own writes.
+        let mut rows = batch::Batch::new(self.engine);
+        let now_param = rows.param(now);
+        let org_param = rows.param(org_id.as_str());
+        let p = &records.profile;
+        rows.insert("insert into profiles (user_id, full_name, job_title, department, team_size, experience_with_okr, primary_goal, urgency_level, preferences, setup_demo, additional_notes, created_at, updated_at) values")
+            .row()
+            .arg(user)
+            .arg(p.full_name.as_str())
+            .arg(p.job_title.as_str())
+            .arg(p.department.as_deref())
+            .arg(p.team_size)
+            .arg(p.experience_with_okr)
+            .arg(p.primary_goal.as_str())
+            .arg(p.urgency_level)
+            .arg(serde_json::to_string(&p.preferences).unwrap_or_default())
+            .arg(p.setup_demo)
+            .arg(p.additional_notes.as_deref())
+            .value(&now_param)
+            .value(&now_param)
+            .end(" on conflict (user_id) do update set full_name = excluded.full_name, job_title = excluded.job_title, department = excluded.department, team_size = excluded.team_size, experience_with_okr = excluded.experience_with_okr, primary_goal = excluded.primary_goal, urgency_level = excluded.urgency_level, preferences = excluded.preferences, setup_demo = excluded.setup_demo, additional_notes = excluded.additional_notes, updated_at = excluded.updated_at");
+        let objective_ids: Vec<String> = records.objectives.iter().map(|_| new_id()).collect();
+        if !records.objectives.is_empty() {
+            rows.insert("insert into objectives (id, organization_id, position, title, description, created_at, updated_at) values");
+            for (objective, id) in records.objectives.iter().zip(&objective_ids) {
+                rows.row()
+                    .arg(id.as_str())
+                    .value(&org_param)
+                    .arg(i64::try_from(objective.position).unwrap_or(0))
+                    .arg(objective.title.as_str())
+                    .arg(objective.description.as_deref())
+                    .value(&now_param)
+                    .value(&now_param);
+            }
+            rows.end("");
+        }
+        if records.objectives.iter().any(|o| !o.key_results.is_empty()) {
+            rows.insert("insert into key_results (id, objective_id, organization_id, position, title, metric_type, baseline, target, unit, created_at, updated_at) values");
+            for (objective, id) in records.objectives.iter().zip(&objective_ids) {
+                for kr in &objective.key_results {
+                    rows.row()
+                        .arg(new_id())
+                        .arg(id.as_str())
+                        .value(&org_param)
+                        .arg(i64::try_from(kr.position).unwrap_or(0))
+                        .arg(kr.title.as_str())
+                        .arg(kr.metric_type)
+                        .arg(kr.baseline)
+                        .arg(kr.target)
+                        .arg(kr.unit.as_deref())
+                        .value(&now_param)
+                        .value(&now_param);
+                }
+            }
+            rows.end("");
+        }
+        if !records.invitations.is_empty() {
+            rows.insert("insert into invitations (id, organization_id, email, role, token_hash, expires_at, accepted_at, created_at, updated_at) values");
+            for (invitation, token_hash) in records.invitations.iter().zip(&prepared.token_hashes) {
+                rows.row()
+                    .arg(new_id())
+                    .value(&org_param)
+                    .arg(invitation.email.as_str())
+                    .arg(invitation.role)
+                    .arg(token_hash.as_str())
+                    .arg(now + INVITATION_TTL_MS)
+                    .value("null")
+                    .value(&now_param)
+                    .value(&now_param);
+            }
+            rows.end("");
+        }
+        rows.insert("insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at) values")
+            .row()
+            .arg(new_id())
+            .arg(session.id.as_str())
+            .arg(user)
+            .value("'completed'")
+            .value("null")
+            .value(&now_param)
+            .value(&now_param)
+            .end("");
+        let body = respond(&prepared, &session, &org_id, &slug);
+        if let Some(key) = idempotency_key {
+            // A key is tied to its session: one last used in an earlier session is taken over.
+            rows.insert("insert into idempotency_keys (user_id, key, session_id, status, body, created_at, updated_at) values")
+                .row()
+                .arg(user)
+                .arg(key)
+                .arg(session.id.as_str())
+                .value("201")
+                .arg(body.as_str())
+                .value(&now_param)
+                .value(&now_param)
+                .end(" on conflict (user_id, key) do update set session_id = excluded.session_id, status = excluded.status, body = excluded.body, created_at = excluded.created_at, updated_at = excluded.updated_at");
+        }
+        rows.execute(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Completion::Created(body))
+    }
+
+    /// The highest `n` of the taken slugs `base-n` (1 when there is none): one indexed range
+    /// read. On PostgreSQL through `onboarding_highest_slug_suffix` (migration 0006), since
+    /// row-level security hides other tenants' organizations from the request's role.
+    async fn highest_slug_suffix(
+        &self,
+        conn: &mut AnyConnection,
+        base: &str,
+    ) -> Result<u32, sqlx::Error> {
+        let sql = match self.engine {
+            Engine::Postgres => "select onboarding_highest_slug_suffix($1) as n",
+            Engine::Sqlite => "select coalesce(max(cast(substr(slug, length($1) + 2) as integer)), 1) as n from organizations where slug > $1 || '-' and slug < $1 || '.' and length(slug) - length($1) between 2 and 10 and substr(slug, length($1) + 2) not glob '*[^0-9]*' and substr(slug, length($1) + 2) not like '0%'",
+        };
+        let n: i64 = sqlx::query(sql)
+            .bind(base)
+            .fetch_one(conn)
+            .await?
+            .try_get("n")?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX - 1))
+    }
+}

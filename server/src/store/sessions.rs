@@ -1,0 +1,370 @@
+//! Onboarding sessions: the status reads, start and end, step saves (the draft one row per
+//! step, migration 0007), expiry, and the idempotency keys' purge.
+
+use super::{event, gate, new_id, Engine, Store};
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub status: String,
+    pub version: i64,
+    pub draft: Value,
+    pub completed_steps: Vec<String>,
+    pub organization_id: Option<String>,
+    pub last_activity_at: i64,
+    pub created_at: i64,
+}
+
+/// The session columns with its draft (`{step: data}`, from the step rows) and completed steps
+/// (a JSON list, in no particular order), from `onboarding_sessions s`.
+pub(super) fn session_select(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "select s.id, s.user_id, s.status, s.version, \
+            (select json_group_object(d.step, json(d.data)) from onboarding_steps d where d.session_id = s.id) as draft, \
+            (select json_group_array(d.step) from onboarding_steps d where d.session_id = s.id and d.completed = 1) as completed_steps, \
+            s.organization_id, s.last_activity_at, s.created_at from onboarding_sessions s",
+        Engine::Postgres => "select s.id, s.user_id, s.status, s.version, \
+            (select coalesce(json_object_agg(d.step, d.data::json), '{}'::json)::text from onboarding_steps d where d.session_id = s.id) as draft, \
+            (select coalesce(json_agg(d.step), '[]'::json)::text from onboarding_steps d where d.session_id = s.id and d.completed = 1) as completed_steps, \
+            s.organization_id, s.last_activity_at, s.created_at from onboarding_sessions s",
+    }
+}
+
+/// Completed steps (a JSON list) in wizard order.
+fn completed_steps(text: &str) -> Result<Vec<String>, sqlx::Error> {
+    let mut steps: Vec<String> =
+        serde_json::from_str(text).map_err(|e| sqlx::Error::ColumnDecode {
+            index: "completed_steps".into(),
+            source: Box::new(e),
+        })?;
+    steps.sort_by_key(|s| onboarding_core::StepId::parse(s).map(onboarding_core::StepId::index));
+    Ok(steps)
+}
+
+pub(super) fn session(row: &AnyRow) -> Result<Session, sqlx::Error> {
+    let text = |name: &str| -> Result<String, sqlx::Error> { row.try_get::<String, _>(name) };
+    // A stored draft that cannot be read is an error, never an empty draft: reading it as empty
+    // would let the next save overwrite every other step.
+    let decode = |name: &str, e: serde_json::Error| sqlx::Error::ColumnDecode {
+        index: name.to_owned(),
+        source: Box::new(e),
+    };
+    Ok(Session {
+        id: text("id")?,
+        user_id: text("user_id")?,
+        status: text("status")?,
+        version: row.try_get("version")?,
+        draft: serde_json::from_str(&text("draft")?).map_err(|e| decode("draft", e))?,
+        completed_steps: completed_steps(&text("completed_steps")?)?,
+        organization_id: row.try_get("organization_id")?,
+        last_activity_at: row.try_get("last_activity_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// A parsed `If-Match`: any open session (`*`), or one of these versions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IfMatch {
+    Any,
+    Versions(Vec<i64>),
+}
+
+impl IfMatch {
+    pub fn matches(&self, version: i64) -> bool {
+        match self {
+            IfMatch::Any => true,
+            IfMatch::Versions(v) => v.contains(&version),
+        }
+    }
+}
+
+/// Why a save did not happen.
+#[derive(Debug)]
+pub enum SaveError {
+    /// The session moved on: its current version.
+    Stale(Option<i64>),
+    /// The user has no session in progress.
+    NoSession,
+    /// The open session has been inactive longer than the TTL.
+    Expired,
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for SaveError {
+    fn from(e: sqlx::Error) -> SaveError {
+        SaveError::Db(e)
+    }
+}
+
+/// Deletes a session's draft (its step rows): an abandoned or expired draft is not kept.
+async fn discard_draft(conn: &mut AnyConnection, session: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from onboarding_steps where session_id = $1")
+        .bind(session)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+impl Store {
+    /// The user's most recent session, whatever its status.
+    /// (The status read: on PostgreSQL one statement, through a function that runs as the app
+    /// role with the user id set, `migrations/postgres/0005_one_statement_requests.sql`.)
+    pub async fn latest_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
+        let row = match self.engine {
+            Engine::Sqlite => {
+                let sql = format!(
+                    "{} where s.user_id = $1 order by s.created_at desc, s.id desc limit 1",
+                    session_select(self.engine)
+                );
+                self.read_optional(user, sqlx::query(&sql).bind(user))
+                    .await?
+            }
+            Engine::Postgres => {
+                let sql = "select * from onboarding_latest_session($1)";
+                let mut conn = self.requests.acquire().await?;
+                let row = sqlx::query(sql)
+                    .bind(user)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                conn.release();
+                row
+            }
+        };
+        row.as_ref().map(session).transpose()
+    }
+
+    /// The user's session in progress. (On PostgreSQL the latest session in one statement: the
+    /// open one is always the latest, since a new one starts only when none is open.)
+    pub async fn open_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
+        if self.engine == Engine::Postgres {
+            let latest = self.latest_session(user).await?;
+            return Ok(latest.filter(|s| s.status == "in_progress"));
+        }
+        let sql = format!(
+            "{} where s.user_id = $1 and s.status = 'in_progress'",
+            session_select(self.engine)
+        );
+        let row = self
+            .read_optional(user, sqlx::query(&sql).bind(user))
+            .await?;
+        row.as_ref().map(session).transpose()
+    }
+
+    /// Ends the user's open session (`abandoned` or `expired`), discards its draft (the user
+    /// left it or let it lapse; nothing of it is kept), and records the event.
+    pub async fn end_session(&self, session: &Session, status: &str) -> Result<(), sqlx::Error> {
+        let now = self.clock.now_ms();
+        let mut tx = self.begin_write(&session.user_id).await?;
+        let done = sqlx::query("update onboarding_sessions set status = $1, version = version + 1, updated_at = $2 where id = $3 and status = 'in_progress'")
+            .bind(status)
+            .bind(now)
+            .bind(&session.id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 1 {
+            discard_draft(&mut tx, &session.id).await?;
+            event(&mut tx, &session.id, &session.user_id, status, None, now).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Creates a session (the user has none open), with its `started` event.
+    pub async fn create_session(&self, user: &str) -> Result<Session, sqlx::Error> {
+        let now = self.clock.now_ms();
+        let id = new_id();
+        let mut tx = self.begin_write(user).await?;
+        sqlx::query("insert into onboarding_sessions (id, user_id, status, version, organization_id, last_activity_at, created_at, updated_at) values ($1, $2, 'in_progress', 1, null, $3, $3, $3)")
+            .bind(&id)
+            .bind(user)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        event(&mut tx, &id, user, "started", None, now).await?;
+        tx.commit().await?;
+        Ok(Session {
+            id,
+            user_id: user.to_owned(),
+            status: "in_progress".into(),
+            version: 1,
+            draft: Value::Object(Default::default()),
+            completed_steps: Vec::new(),
+            organization_id: None,
+            last_activity_at: now,
+            created_at: now,
+        })
+    }
+
+    /// Saves one step into the user's open session: its row of the draft, the session's next
+    /// version, and the events. A session inactive for longer than `ttl_ms` (by the store's clock)
+    /// is refused as expired; with `expected`, the session must match it. Returns the new
+    /// version and the completed steps.
+    ///
+    /// A save waits for the session once and never retries: on PostgreSQL one statement
+    /// (`onboarding_save_step`, migration 0007) that locks the session row, checks and writes;
+    /// on SQLite one write transaction on the writer connection, which holds the write lock from
+    /// its start. Either way concurrent saves of one user queue on the session and each lands
+    /// exactly once.
+    pub async fn save_step(
+        &self,
+        user: &str,
+        ttl_ms: i64,
+        expected: Option<&IfMatch>,
+        step: &str,
+        data: &Value,
+        step_valid: bool,
+    ) -> Result<(i64, Vec<String>), SaveError> {
+        let data = data.to_string();
+        let now = self.clock.now_ms();
+        match self.engine {
+            Engine::Postgres => {
+                let expected = expected.map(|e| match e {
+                    IfMatch::Any => "*".to_owned(),
+                    IfMatch::Versions(v) => {
+                        v.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+                    }
+                });
+                let mut conn = self.writer.acquire().await?;
+                // One statement commits by itself: it passes the request's gate first.
+                gate::pass()?;
+                let row = sqlx::query("select outcome, version, completed_steps from onboarding_save_step($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .bind(user)
+                    .bind(step)
+                    .bind(data)
+                    .bind(step_valid)
+                    .bind(now)
+                    .bind(ttl_ms)
+                    .bind(expected)
+                    .bind(new_id())
+                    .bind(step_valid.then(new_id))
+                    .fetch_one(&mut *conn)
+                    .await?;
+                conn.release();
+                let outcome: String = row.try_get("outcome")?;
+                let version: Option<i64> = row.try_get("version")?;
+                match (outcome.as_str(), version) {
+                    ("saved", Some(v)) => Ok((
+                        v,
+                        completed_steps(&row.try_get::<String, _>("completed_steps")?)?,
+                    )),
+                    ("no_session", _) => Err(SaveError::NoSession),
+                    ("expired", _) => Err(SaveError::Expired),
+                    ("stale", current) => Err(SaveError::Stale(current)),
+                    _ => Err(SaveError::Db(sqlx::Error::RowNotFound)),
+                }
+            }
+            Engine::Sqlite => {
+                let mut tx = self.begin_write(user).await?;
+                let open = sqlx::query("select id, version, last_activity_at from onboarding_sessions where user_id = $1 and status = 'in_progress'")
+                    .bind(user)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let refused = match &open {
+                    None => Some(SaveError::NoSession),
+                    Some(s) if now.saturating_sub(s.try_get("last_activity_at")?) > ttl_ms => {
+                        Some(SaveError::Expired)
+                    }
+                    Some(s) => {
+                        let version: i64 = s.try_get("version")?;
+                        expected
+                            .is_some_and(|e| !e.matches(version))
+                            .then_some(SaveError::Stale(Some(version)))
+                    }
+                };
+                let open = match (open, refused) {
+                    (Some(open), None) => open,
+                    (_, refused) => {
+                        tx.rollback().await?;
+                        return Err(refused.unwrap_or(SaveError::NoSession));
+                    }
+                };
+                let (id, version): (String, i64) = (open.try_get("id")?, open.try_get("version")?);
+                sqlx::query("update onboarding_sessions set version = version + 1, last_activity_at = $1, updated_at = $1 where id = $2")
+                    .bind(now)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("insert into onboarding_steps (session_id, user_id, step, data, completed, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6) on conflict (session_id, step) do update set data = excluded.data, completed = excluded.completed, updated_at = excluded.updated_at")
+                    .bind(&id)
+                    .bind(user)
+                    .bind(step)
+                    .bind(data)
+                    .bind(i64::from(step_valid))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                event(&mut tx, &id, user, "step_saved", Some(step), now).await?;
+                if step_valid {
+                    event(&mut tx, &id, user, "step_completed", Some(step), now).await?;
+                }
+                let completed: String = sqlx::query("select json_group_array(step) as steps from onboarding_steps where session_id = $1 and completed = 1")
+                    .bind(&id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("steps")?;
+                tx.commit().await?;
+                Ok((version + 1, completed_steps(&completed)?))
+            }
+        }
+    }
+
+    pub async fn idempotent_response(
+        &self,
+        user: &str,
+        key: &str,
+    ) -> Result<Option<(u16, String)>, sqlx::Error> {
+        let row = self
+            .read_optional(
+                user,
+                // Only a key used in the user's latest session replays.
+                sqlx::query(
+                    "select k.status, k.body from idempotency_keys k where k.user_id = $1 and k.key = $2 \
+                     and k.session_id = (select s.id from onboarding_sessions s where s.user_id = $1 order by s.created_at desc, s.id desc limit 1)",
+                )
+                .bind(user)
+                .bind(key),
+            )
+            .await?;
+        row.map(|r| {
+            Ok((
+                u16::try_from(r.try_get::<i64, _>("status")?).unwrap_or(200),
+                r.try_get("body")?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Deletes the idempotency keys older than `keep_ms` (system work, as the expiry).
+    pub async fn purge_idempotency_keys(&self, now: i64, keep_ms: i64) -> Result<u64, sqlx::Error> {
+        let mut tx = self.writer.begin(None).await?;
+        let done = sqlx::query("delete from idempotency_keys where created_at < $1")
+            .bind(now.saturating_sub(keep_ms))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Expires every session inactive since before `now - ttl`: its status becomes `expired`, its
+    /// draft is purged, and an `expired` event is recorded — in one transaction. Safe to run on
+    /// several servers at once: each session changes state once (the `where status` guard), the
+    /// others' updates skip it. Runs as the connecting role (system work, not a tenant's).
+    pub async fn expire_sessions(&self, now: i64, ttl_ms: i64) -> Result<u64, sqlx::Error> {
+        let mut tx = self.writer.begin(None).await?;
+        let rows = sqlx::query("update onboarding_sessions set status = 'expired', version = version + 1, updated_at = $1 where status = 'in_progress' and last_activity_at < $2 returning id, user_id")
+            .bind(now)
+            .bind(now.saturating_sub(ttl_ms))
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &rows {
+            let (id, user): (String, String) = (row.try_get("id")?, row.try_get("user_id")?);
+            discard_draft(&mut tx, &id).await?;
+            event(&mut tx, &id, &user, "expired", None, now).await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+}
