@@ -33,8 +33,9 @@ do $$ begin
     execute format('create policy system_work on onboarding_steps to %I using (true) with check (true)', current_user);
 end $$;
 
--- The status read: the user's most recent session with its draft (`{step: data}`) and its
--- completed steps, in one statement, as the app role (see 0005 for the `set role` pattern).
+-- The status read: the user's most recent session with its draft (`{step: data, …}`, the
+-- steps' stored JSON texts joined as they are, not parsed again here) and its completed steps,
+-- in one statement, as the app role (see 0005 for the `set role` pattern).
 create function onboarding_latest_session(for_user text)
 returns table (id text, user_id text, status text, version bigint, draft text,
                completed_steps text, organization_id text, last_activity_at bigint,
@@ -45,12 +46,14 @@ begin
     perform set_config('app.user_id', for_user, true);
     return query
         select s.id, s.user_id, s.status, s.version,
-            (select coalesce(json_object_agg(d.step, d.data::json), '{}'::json)::text
-               from onboarding_steps d where d.session_id = s.id),
-            (select coalesce(json_agg(d.step), '[]'::json)::text
-               from onboarding_steps d where d.session_id = s.id and d.completed = 1),
+            '{' || coalesce(d.fields, '') || '}', '[' || coalesce(d.done, '') || ']',
             s.organization_id, s.last_activity_at, s.created_at
-        from onboarding_sessions s where s.user_id = for_user
+        from onboarding_sessions s
+        left join lateral (
+            select string_agg(to_json(x.step)::text || ':' || x.data, ',') as fields,
+                   string_agg(to_json(x.step)::text, ',') filter (where x.completed = 1) as done
+            from onboarding_steps x where x.session_id = s.id) d on true
+        where s.user_id = for_user
         order by s.created_at desc, s.id desc limit 1;
 end
 $$;
@@ -98,7 +101,7 @@ begin
         values (completed_event, s.id, for_user, 'step_completed', step_name, at, at);
     end if;
     return query select 'saved'::text, s.version + 1,
-        (select coalesce(json_agg(d.step), '[]'::json)::text
+        (select '[' || coalesce(string_agg(to_json(d.step)::text, ','), '') || ']'
            from onboarding_steps d where d.session_id = s.id and d.completed = 1);
 end
 $$;

@@ -19,47 +19,49 @@ pub struct Session {
     pub created_at: i64,
 }
 
-/// The session columns with its draft (`{step: data}`, from the step rows) and completed steps
-/// (a JSON list, in no particular order), from `onboarding_sessions s`.
+/// The session columns with its draft (`{step: data, …}`: the steps' stored JSON texts joined
+/// as they are, parsed once, by the server) and its completed steps (a JSON list, in no
+/// particular order), from `onboarding_sessions s`.
 pub(super) fn session_select(engine: Engine) -> &'static str {
     match engine {
         Engine::Sqlite => "select s.id, s.user_id, s.status, s.version, \
-            (select json_group_object(d.step, json(d.data)) from onboarding_steps d where d.session_id = s.id) as draft, \
-            (select json_group_array(d.step) from onboarding_steps d where d.session_id = s.id and d.completed = 1) as completed_steps, \
+            '{' || coalesce((select group_concat(json_quote(x.step) || ':' || x.data, ',') from onboarding_steps x where x.session_id = s.id), '') || '}' as draft, \
+            '[' || coalesce((select group_concat(json_quote(x.step), ',') from onboarding_steps x where x.session_id = s.id and x.completed = 1), '') || ']' as completed_steps, \
             s.organization_id, s.last_activity_at, s.created_at from onboarding_sessions s",
         Engine::Postgres => "select s.id, s.user_id, s.status, s.version, \
-            (select coalesce(json_object_agg(d.step, d.data::json), '{}'::json)::text from onboarding_steps d where d.session_id = s.id) as draft, \
-            (select coalesce(json_agg(d.step), '[]'::json)::text from onboarding_steps d where d.session_id = s.id and d.completed = 1) as completed_steps, \
-            s.organization_id, s.last_activity_at, s.created_at from onboarding_sessions s",
+            '{' || coalesce(d.fields, '') || '}' as draft, '[' || coalesce(d.done, '') || ']' as completed_steps, \
+            s.organization_id, s.last_activity_at, s.created_at from onboarding_sessions s \
+            left join lateral (select string_agg(to_json(x.step)::text || ':' || x.data, ',') as fields, \
+            string_agg(to_json(x.step)::text, ',') filter (where x.completed = 1) as done \
+            from onboarding_steps x where x.session_id = s.id) d on true",
     }
 }
 
-/// Completed steps (a JSON list) in wizard order.
-fn completed_steps(text: &str) -> Result<Vec<String>, sqlx::Error> {
-    let mut steps: Vec<String> =
-        serde_json::from_str(text).map_err(|e| sqlx::Error::ColumnDecode {
-            index: "completed_steps".into(),
+/// A JSON column: one that cannot be read is an error (a 500, logged), never an empty value
+/// (an empty draft shown to the user would be a lie, and saved back, a loss).
+fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, name: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_str(&row.try_get::<String, _>(name)?).map_err(|e| {
+        sqlx::Error::ColumnDecode {
+            index: name.to_owned(),
             source: Box::new(e),
-        })?;
+        }
+    })
+}
+
+/// Completed steps in wizard order.
+fn in_wizard_order(mut steps: Vec<String>) -> Vec<String> {
     steps.sort_by_key(|s| onboarding_core::StepId::parse(s).map(onboarding_core::StepId::index));
-    Ok(steps)
+    steps
 }
 
 pub(super) fn session(row: &AnyRow) -> Result<Session, sqlx::Error> {
-    let text = |name: &str| -> Result<String, sqlx::Error> { row.try_get::<String, _>(name) };
-    // A stored draft that cannot be read is an error, never an empty draft: reading it as empty
-    // would let the next save overwrite every other step.
-    let decode = |name: &str, e: serde_json::Error| sqlx::Error::ColumnDecode {
-        index: name.to_owned(),
-        source: Box::new(e),
-    };
     Ok(Session {
-        id: text("id")?,
-        user_id: text("user_id")?,
-        status: text("status")?,
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        status: row.try_get("status")?,
         version: row.try_get("version")?,
-        draft: serde_json::from_str(&text("draft")?).map_err(|e| decode("draft", e))?,
-        completed_steps: completed_steps(&text("completed_steps")?)?,
+        draft: json_column(row, "draft")?,
+        completed_steps: in_wizard_order(json_column(row, "completed_steps")?),
         organization_id: row.try_get("organization_id")?,
         last_activity_at: row.try_get("last_activity_at")?,
         created_at: row.try_get("created_at")?,
@@ -246,10 +248,9 @@ impl Store {
                 let outcome: String = row.try_get("outcome")?;
                 let version: Option<i64> = row.try_get("version")?;
                 match (outcome.as_str(), version) {
-                    ("saved", Some(v)) => Ok((
-                        v,
-                        completed_steps(&row.try_get::<String, _>("completed_steps")?)?,
-                    )),
+                    ("saved", Some(v)) => {
+                        Ok((v, in_wizard_order(json_column(&row, "completed_steps")?)))
+                    }
                     ("no_session", _) => Err(SaveError::NoSession),
                     ("expired", _) => Err(SaveError::Expired),
                     ("stale", current) => Err(SaveError::Stale(current)),
@@ -300,13 +301,13 @@ impl Store {
                 if step_valid {
                     event(&mut tx, &id, user, "step_completed", Some(step), now).await?;
                 }
-                let completed: String = sqlx::query("select json_group_array(step) as steps from onboarding_steps where session_id = $1 and completed = 1")
+                let completed = sqlx::query("select json_group_array(step) as steps from onboarding_steps where session_id = $1 and completed = 1")
                     .bind(&id)
                     .fetch_one(&mut *tx)
-                    .await?
-                    .try_get("steps")?;
+                    .await?;
+                let completed = in_wizard_order(json_column(&completed, "steps")?);
                 tx.commit().await?;
-                Ok((version + 1, completed_steps(&completed)?))
+                Ok((version + 1, completed))
             }
         }
     }
