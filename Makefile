@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench pkg lint rust-test js-test fuzz toolchain vectors parity-long soak fault-restart
+.PHONY: run test bench bench-side-by-side pkg lint rust-test js-test fuzz toolchain vectors parity-long soak fault-restart
 
 ## run: the server on SQLite (./data/onboarding.db) in development mode on 127.0.0.1:3000,
 ## with the wizard page at / (it loads the npm package, hence `pkg` first)
@@ -47,6 +47,15 @@ bench: pkg
 	$(CARGO) build --release -p onboarding-server -p onboarding-loadgen --locked
 	python3 tools/bench-server.py target/bench-server.md
 	python3 tools/bench_report.py server target/bench-server.md
+	$(MAKE) bench-side-by-side
+
+## bench-side-by-side: the release server beside the plain Node peer (../shared/bench/side-by-side,
+## 2 rounds, ~8 min) and PostgreSQL's own ceilings (../shared/bench/limits); the issue-18 budgets are
+## ratios to these. Figures go to target/side-by-side.txt and target/limits.txt for BENCHMARKS.md.
+bench-side-by-side:
+	$(CARGO) build --release -p onboarding-server --locked
+	bash ../shared/bench/limits/run.sh | tee target/limits.txt
+	ROUNDS=2 bash ../shared/bench/side-by-side/run.sh | tee target/side-by-side.txt
 
 ## parity-long: 1,000,000 generated inputs through the native rules and the npm package
 ## (20 batches of 50,000 with consecutive seeds); any byte difference fails
