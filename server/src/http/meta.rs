@@ -148,6 +148,7 @@ struct DevTokenRequest {
     summary = "Development mode only: a token for an e-mail address",
     responses(
         (status = 200, description = "Token"),
+        (status = 403, description = "Host is not a loopback name or address"),
         (status = 404, description = "Not in development mode"),
     ),
 )]

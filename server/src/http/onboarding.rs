@@ -375,6 +375,7 @@ fn replay(status: u16, body: String) -> Response {
         (status = 201, description = "Created"),
         (status = 200, description = "Already completed"),
         (status = 409, description = "No open session"),
+        (status = 412, description = "If-Match names another version (or there is no open session)"),
         (status = 422, description = "Invalid draft, with the report"),
     ),
     security(("bearer" = [])),

@@ -388,3 +388,43 @@ test('the whole wizard can be completed with the keyboard alone', async () => {
   assert.equal(org.body.timezone, 'Europe/Madrid');
   await ctx.close();
 });
+
+test('a #token= link never silently replaces the signed-in user', async () => {
+  const mint = async (email) => {
+    const res = await fetch(base + '/api/dev/token', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'X', email }) });
+    return (await res.json()).token;
+  };
+  const [ana, bea] = [await mint('ana.link@example.com'), await mint('bea.link@example.com')];
+  const ctx = await browser.newContext({ locale: 'es-MX' });
+  const page = await ctx.newPage();
+  const stored = () => page.evaluate(() => sessionStorage.getItem('onboarding:token'));
+  const open = async (token) => {
+    await page.goto('about:blank');
+    await page.goto(`${base}/#token=${token}`);
+    await page.waitForSelector('#wizard');
+  };
+  const dialogs = [];
+  let answer = false;
+  page.on('dialog', async (d) => {
+    dialogs.push(d.message());
+    await (answer ? d.accept() : d.dismiss());
+  });
+  await open(ana);
+  assert.equal(await stored(), ana);
+  assert.equal(dialogs.length, 0, 'signing in the first time asks nothing');
+  assert.equal(new URL(page.url()).hash, '', 'the token is taken out of the address');
+  await open(bea);
+  assert.equal(dialogs.length, 1);
+  assert.match(dialogs[0], /bea\.link@example\.com/);
+  assert.match(dialogs[0], /ana\.link@example\.com/);
+  assert.equal(await stored(), ana, 'declined: still Ana');
+  answer = true;
+  await open(bea);
+  assert.equal(dialogs.length, 2);
+  assert.equal(await stored(), bea, 'accepted: now Bea');
+  await open(bea);
+  assert.equal(dialogs.length, 2, 'the same user again asks nothing');
+  const csp = (await fetch(base + '/')).headers.get('content-security-policy');
+  assert.match(csp, /frame-ancestors 'none'/);
+  await ctx.close();
+});
