@@ -40,11 +40,9 @@ pub(super) fn session_select(engine: Engine) -> &'static str {
 /// A JSON column: one that cannot be read is an error (a 500, logged), never an empty value
 /// (an empty draft shown to the user would be a lie, and saved back, a loss).
 fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, name: &str) -> Result<T, sqlx::Error> {
-    serde_json::from_str(&row.try_get::<String, _>(name)?).map_err(|e| {
-        sqlx::Error::ColumnDecode {
-            index: name.to_owned(),
-            source: Box::new(e),
-        }
+    serde_json::from_str(&row.try_get::<String, _>(name)?).map_err(|e| sqlx::Error::ColumnDecode {
+        index: name.to_owned(),
+        source: Box::new(e),
     })
 }
 
