@@ -112,6 +112,10 @@ struct ServeArgs {
     /// Connections served at once; more wait in the listen backlog.
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10_000)]
     max_connections: usize,
+    /// Origins (e.g. https://app.example.com, comma-separated) a browser may call the API from;
+    /// none by default (the server's own page needs none).
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "")]
+    cors_allowed_origins: String,
     /// The npm package `make pkg` builds, served to the wizard page at `/`.
     #[arg(long, env = "WEB_PKG_DIR", default_value = "pkg")]
     pkg_dir: std::path::PathBuf,
@@ -247,6 +251,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         trusted_proxies: crate::ratelimit::parse_trusted_proxies(&args.trusted_proxies)?,
         header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
         max_connections: args.max_connections.max(1),
+        cors_allowed_origins: crate::http::cors::parse_origins(&args.cors_allowed_origins)?,
     };
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.local_addr(), engine = ?app.store.engine, "listening");

@@ -46,6 +46,8 @@ pub struct Settings {
     pub header_read_timeout: Duration,
     /// Connections served at once; further ones wait in the listen backlog (`MAX_CONNECTIONS`).
     pub max_connections: usize,
+    /// Origins a browser may call the API from (`CORS_ALLOWED_ORIGINS`; none: same origin only).
+    pub cors_allowed_origins: Vec<axum::http::HeaderValue>,
 }
 
 /// Without secrets: the database password and the AI key are redacted.
@@ -139,10 +141,18 @@ impl Application {
         );
         let request_id = HeaderName::from_static("x-request-id");
         let timeout = settings.request_timeout;
-        let router = http::router(state)
-            .layer(axum::middleware::from_fn(move |req, next| {
-                deadline(timeout, req, next)
-            }))
+        let mut router = http::router(state).layer(axum::middleware::from_fn(move |req, next| {
+            deadline(timeout, req, next)
+        }));
+        if let Some(cors) = http::cors::layer(&settings.cors_allowed_origins) {
+            let allowed = Arc::new(settings.cors_allowed_origins.clone());
+            router = router
+                .layer(cors)
+                .layer(axum::middleware::from_fn(move |req, next| {
+                    http::cors::refuse_other_origins(allowed.clone(), req, next)
+                }));
+        }
+        let router = router
             .layer(PropagateRequestIdLayer::new(request_id.clone()))
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");

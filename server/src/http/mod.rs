@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, each with its own `router()`, over one `AppState`.
 
 mod admin;
+pub mod cors;
 mod health;
 mod meta;
 mod onboarding;

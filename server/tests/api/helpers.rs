@@ -124,6 +124,7 @@ fn settings(url: String, keys: Arc<Keys>) -> Settings {
         trusted_proxies: Vec::new(),
         header_read_timeout: Duration::from_secs(10),
         max_connections: 10_000,
+        cors_allowed_origins: Vec::new(),
     }
 }
 

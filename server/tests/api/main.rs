@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` is set; under CI it must be).
 
 mod cli;
+mod cors;
 mod helpers;
 mod hostile;
 mod insights;
