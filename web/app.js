@@ -3,7 +3,7 @@
 // package the server runs (`validateStep`), so the messages here are the server's messages.
 // Drafts autosave to the server (debounced, `If-Match`); a copy of unsaved edits stays in
 // localStorage until the server has them. No framework: plain ES modules and the DOM.
-import init, { steps as stepsMeta, validateStep, validateWizard, preview } from '/pkg/index.js';
+import init, { steps as stepsMeta, validateStep, validateWizard, preview, rulesVersion } from '/pkg/index.js';
 
 const MODE = document.querySelector('meta[name="onboarding-mode"]')?.getAttribute('content') ?? 'production';
 const SAVE_DELAY_MS = 600;
@@ -25,6 +25,7 @@ const UI = {
     restoredLocal: 'Recuperamos cambios que aún no se habían guardado en el servidor.',
     newerLoaded: 'Se cargó la versión más reciente del borrador.',
     sessionGone: 'La sesión de onboarding ya no está abierta.', reload: 'Recargar',
+    staleRules: 'Esta página comprueba con reglas antiguas: el servidor usa otras más recientes. Recarga la página para usarlas (no se pierde nada).',
     addObjective: 'Añadir objetivo', removeObjective: 'Quitar objetivo', addKr: 'Añadir resultado clave', removeKr: 'Quitar resultado clave',
     objectiveN: (i) => `Objetivo ${i}`, krN: (i) => `Resultado clave ${i}`,
     emailsHint: 'Una dirección por línea (o separadas por comas).',
@@ -60,6 +61,7 @@ const UI = {
     restoredLocal: 'We restored changes that had not reached the server yet.',
     newerLoaded: 'The newer version of the draft was loaded.',
     sessionGone: 'The onboarding session is no longer open.', reload: 'Reload',
+    staleRules: 'This page checks with older rules than the server’s. Reload the page to use the current ones (nothing is lost).',
     addObjective: 'Add objective', removeObjective: 'Remove objective', addKr: 'Add key result', removeKr: 'Remove key result',
     objectiveN: (i) => `Objective ${i}`, krN: (i) => `Key result ${i}`,
     emailsHint: 'One address per line (or separated by commas).',
@@ -343,10 +345,23 @@ function keepMine(current) {
 // ---------------------------------------------------------------------------------------------
 // Start-up
 
+/**
+ * After a deploy, a browser may still hold the previous package: its checks would then disagree
+ * with the server's. The server names its rules with every status and report; on a mismatch the
+ * page says so and offers a reload (the package is served with an ETag and `no-cache`, so a reload
+ * revalidates it and gets the server's).
+ */
+function checkRules(serverVersion) {
+  if (!serverVersion || serverVersion === rulesVersion()) return true;
+  notice(t().staleRules, { error: true, kind: 'stale-rules', actions: [[t().reload, () => location.reload()]] });
+  return false;
+}
+
 async function boot() {
   const main = $('#app');
   main.replaceChildren(h('p', { class: 'loading', text: t().loading }));
   const status = (await api('GET', '/api/onboarding/status')).body;
+  checkRules(status.rules_version);
   if (status.status === 'completed') return renderDone(await organizationOf(status.organization_id));
   let session = status;
   if (status.status !== 'in_progress') session = (await api('POST', '/api/onboarding/start', {})).body;
@@ -887,6 +902,7 @@ async function submit() {
     renderDone(res.body.organization, res.body);
   } catch (e) {
     if (e instanceof HttpError && e.status === 422 && e.problem?.report) {
+      checkRules(e.problem.report.rules_version);
       // The server judged its copy of the draft: show that copy, with its issues.
       const status = (await api('GET', '/api/onboarding/status').catch(() => null))?.body;
       if (status?.status === 'in_progress' && status.draft) {

@@ -36,6 +36,10 @@ struct PkgFile {
     name: &'static str,
     mime: &'static str,
     bytes: Vec<u8>,
+    /// A strong ETag of the contents: with `Cache-Control: no-cache` a browser revalidates the
+    /// package on every load and gets a new build at once (a stale package is detected by the
+    /// page too: it compares `rulesVersion()` with the server's `rules_version`).
+    etag: HeaderValue,
 }
 
 impl Page {
@@ -48,7 +52,18 @@ impl Page {
                 .iter()
                 .map(|(name, mime)| {
                     std::fs::read(dir.join(name))
-                        .map(|bytes| PkgFile { name, mime, bytes })
+                        .map(|bytes| {
+                            use sha2::{Digest, Sha256};
+                            let digest = hex::encode(&Sha256::digest(&bytes)[..16]);
+                            let etag = HeaderValue::from_str(&format!("\"{digest}\""))
+                                .unwrap_or(HeaderValue::from_static("\"0\""));
+                            PkgFile {
+                                name,
+                                mime,
+                                bytes,
+                                etag,
+                            }
+                        })
                         .map_err(|e| format!("{}: {e}", dir.join(name).display()))
                 })
                 .collect(),
@@ -107,14 +122,28 @@ async fn index(State(page): State<Arc<Page>>) -> Response {
     response
 }
 
-async fn pkg_file(State(page): State<Arc<Page>>, Path(file): Path<String>) -> Response {
+async fn pkg_file(
+    State(page): State<Arc<Page>>,
+    Path(file): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let found = page
         .pkg
         .as_ref()
         .ok()
         .and_then(|files| files.iter().find(|f| f.name == file));
     match found {
-        Some(f) => asset(f.mime, f.bytes.clone()),
+        Some(f) if headers.get(header::IF_NONE_MATCH) == Some(&f.etag) => {
+            let mut response = asset(f.mime, ());
+            *response.status_mut() = StatusCode::NOT_MODIFIED;
+            response.headers_mut().insert(header::ETAG, f.etag.clone());
+            response
+        }
+        Some(f) => {
+            let mut response = asset(f.mime, f.bytes.clone());
+            response.headers_mut().insert(header::ETAG, f.etag.clone());
+            response
+        }
         None => {
             crate::error::ApiError::NotFound(format!("no package file \"{file}\"")).into_response()
         }
@@ -169,6 +198,23 @@ mod tests {
                 "contents of onboarding_wasm_bg.wasm"
             )
         );
+        // Revalidation: the same contents answer 304 to their ETag.
+        let response = router::<()>(page.clone())
+            .oneshot(Request::get("/pkg/index.js").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let etag = response.headers()[header::ETAG].clone();
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
+        let again = router::<()>(page.clone())
+            .oneshot(
+                Request::get("/pkg/index.js")
+                    .header(header::IF_NONE_MATCH, etag)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
         for other in ["/pkg/package.json", "/pkg/..%2FCargo.toml", "/pkg/"] {
             assert_eq!(get(&page, other).await.0, StatusCode::NOT_FOUND, "{other}");
         }

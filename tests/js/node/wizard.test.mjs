@@ -428,3 +428,25 @@ test('a #token= link never silently replaces the signed-in user', async () => {
   assert.match(csp, /frame-ancestors 'none'/);
   await ctx.close();
 });
+
+test('a page whose package is older than the server’s rules says so and offers a reload', async () => {
+  const page = await signIn('stale.rules@example.com');
+  assert.equal(await page.isVisible('#notice'), false);
+  // The server now names other rules than the package this page holds (a deploy happened).
+  await page.route('**/api/onboarding/status', async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    await route.fulfill({ response: res, json: { ...body, rules_version: '2099.01.01-1' } });
+  });
+  await page.reload();
+  await page.waitForSelector('#notice:not([hidden])');
+  assert.match(await page.textContent('#notice'), /reglas antiguas/);
+  const reload = page.getByRole('button', { name: 'Recargar' });
+  assert.ok(await reload.isVisible());
+  // Back on matching rules, the reload clears it.
+  await page.unroute('**/api/onboarding/status');
+  await reload.click();
+  await page.waitForSelector('#wizard');
+  assert.equal(await page.isVisible('#notice'), false);
+  assert.deepEqual(page.errors, []);
+});
