@@ -131,6 +131,14 @@ struct AuthArgs {
     /// RS256/ES256 public key, PEM.
     #[arg(long, env = "AUTH_JWT_PUBLIC_KEY", hide_env_values = true)]
     jwt_public_key: Option<String>,
+    /// An identity provider's JWKS document (https; http only for loopback), instead of a
+    /// secret or a public key: RS256, ES256 and EdDSA keys by `kid`, rotation followed.
+    #[arg(long, env = "AUTH_JWKS_URL")]
+    jwks_url: Option<String>,
+    /// The claim holding the user's e-mail address (tokens without it may still sign in; they
+    /// cannot accept invitations, and the self-invitation check is skipped).
+    #[arg(long, env = "AUTH_EMAIL_CLAIM", default_value = "email")]
+    email_claim: String,
     #[arg(long, env = "AUTH_JWT_ISSUER")]
     jwt_issuer: Option<String>,
     #[arg(long, env = "AUTH_JWT_AUDIENCE")]
@@ -140,17 +148,20 @@ struct AuthArgs {
 impl AuthArgs {
     fn keys(&self) -> Result<Option<Keys>, String> {
         let (iss, aud) = (self.jwt_issuer.as_deref(), self.jwt_audience.as_deref());
-        match (&self.jwt_secret, &self.jwt_public_key) {
-            (Some(_), Some(_)) => {
-                Err("set AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY, not both".into())
+        let keys = match (&self.jwt_secret, &self.jwt_public_key, &self.jwks_url) {
+            (None, None, None) => return Ok(None),
+            (Some(s), None, None) if s.len() < 32 => {
+                return Err("AUTH_JWT_SECRET must be at least 32 characters".into())
             }
-            (Some(s), None) if s.len() < 32 => {
-                Err("AUTH_JWT_SECRET must be at least 32 characters".into())
-            }
-            (Some(s), None) => Ok(Some(Keys::hs256(s.as_bytes(), iss, aud))),
-            (None, Some(pem)) => Keys::public_pem(pem, iss, aud).map(Some),
-            (None, None) => Ok(None),
-        }
+            (Some(s), None, None) => Keys::hs256(s.as_bytes(), iss, aud),
+            (None, Some(pem), None) => Keys::public_pem(pem, iss, aud)?,
+            (None, None, Some(url)) => Keys::jwks(url, iss, aud, crate::jwks::MIN_REFRESH)?,
+            _ => return Err(
+                "set one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY and AUTH_JWKS_URL, not several"
+                    .into(),
+            ),
+        };
+        Ok(Some(keys.with_email_claim(&self.email_claim)))
     }
 }
 
@@ -217,7 +228,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         (None, true) => Keys::dev(),
         (Some(k), false) => k,
         (None, false) => {
-            return Err("no token key configured: set AUTH_JWT_SECRET (HS256) or AUTH_JWT_PUBLIC_KEY (RS256/ES256), or run with --dev for local development".into())
+            return Err("no token key configured: set AUTH_JWT_SECRET (HS256), AUTH_JWT_PUBLIC_KEY (RS256/ES256) or AUTH_JWKS_URL (an identity provider's keys), or run with --dev for local development".into())
         }
     };
     if args.dev {

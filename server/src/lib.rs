@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod http;
+pub mod jwks;
 pub mod metrics;
 pub mod ratelimit;
 pub mod startup;

@@ -177,7 +177,7 @@ pub async fn limit_writes(
     }
     if let Some(limiter) = &limits.per_user {
         // Checked once: the handler's `AuthUser` extractor takes the user from the extensions.
-        if let Ok(user) = AuthUser::from_headers(req.headers(), &state.keys) {
+        if let Ok(user) = AuthUser::from_headers(req.headers(), &state.keys).await {
             limiter
                 .admit(&user.id)
                 .map_err(|secs| refuse(secs, "user"))?;

@@ -108,6 +108,7 @@ impl Application {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let clock = store.clock.clone();
+        settings.keys.start();
         let ai = settings
             .ai
             .map(|ai| OpenAi::new(&ai.base_url, ai.api_key, ai.model, ai.timeout))

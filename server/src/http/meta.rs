@@ -120,7 +120,7 @@ async fn validate(
     let ctx = Context::new(
         locale(q.locale.as_deref(), &headers)?,
         crate::today(),
-        Some(&user.email),
+        user.email.as_deref(),
     );
     let report = match q.step.as_deref() {
         Some(s) => {

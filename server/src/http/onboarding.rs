@@ -300,7 +300,7 @@ async fn save_step(
     let ctx = Context::new(
         locale(q.locale.as_deref(), &headers)?,
         crate::today(),
-        Some(&user.email),
+        user.email.as_deref(),
     );
     let report = onboarding_core::validate_step(step, &data, &ctx);
     let saved = state
@@ -406,7 +406,7 @@ async fn complete(
     let ctx = Context::new(
         locale(q.locale.as_deref(), &headers)?,
         crate::today(),
-        Some(&user.email),
+        user.email.as_deref(),
     );
     // Validated under the session's lock (see `Store::complete`): the organization is built
     // from exactly the draft checked here.

@@ -107,6 +107,7 @@ struct AcceptRequest {
     responses(
         (status = 200, description = "Joined"),
         (status = 400, description = "Malformed token"),
+        (status = 403, description = "The token carries no e-mail address"),
         (status = 404, description = "Unknown, used or expired"),
     ),
     security(("bearer" = [])),
@@ -120,7 +121,13 @@ async fn accept(
         .ok()
         .filter(|b| b.len() == 32)
         .ok_or_else(|| ApiError::BadRequest("token must be 64 hexadecimal characters".into()))?;
-    let email = onboarding_core::email::normalize(&user.email);
+    // The invitation is for an address: a token without one cannot show it is the invitee's.
+    let Some(email) = user.email.as_deref() else {
+        return Err(ApiError::Forbidden(
+            "your token carries no e-mail address, so the invitation cannot be matched to you; sign in with an identity that has one".into(),
+        ));
+    };
+    let email = onboarding_core::email::normalize(email);
     let org = state
         .store
         .accept_invitation(&user.id, &email, &token_hash(&bytes))

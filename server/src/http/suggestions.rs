@@ -138,7 +138,7 @@ async fn suggestions(
                 .collect()
         })
         .unwrap_or_default();
-    let ctx = Context::new(ui_locale, crate::today(), Some(&user.email));
+    let ctx = Context::new(ui_locale, crate::today(), user.email.as_deref());
     let mut dropped = 0;
     let mut out = Vec::new();
     for objective in answer.objectives {

@@ -27,8 +27,8 @@ fn dev_mode_refuses_non_loopback_addresses() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback addresses only"));
 }
 
-#[test]
-fn short_secrets_are_refused_and_tokens_can_be_minted() {
+#[tokio::test]
+async fn short_secrets_are_refused_and_tokens_can_be_minted() {
     let short = Command::new(env!("CARGO_BIN_EXE_onboarding-server"))
         .args(["token", "--sub", "u", "--email", "u@x.com"])
         .env("AUTH_JWT_SECRET", "short")
@@ -43,5 +43,5 @@ fn short_secrets_are_refused_and_tokens_can_be_minted() {
     assert_eq!(ok.status.code(), Some(0));
     let token = String::from_utf8(ok.stdout).unwrap();
     let keys = onboarding_server::auth::Keys::hs256(crate::helpers::SECRET.as_bytes(), None, None);
-    assert_eq!(keys.verify(token.trim()).unwrap().sub, "u");
+    assert_eq!(keys.verify(token.trim()).await.unwrap().sub, "u");
 }

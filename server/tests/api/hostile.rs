@@ -328,7 +328,7 @@ async fn dev_mode_mints_with_its_own_secret_for_loopback_hosts_only() {
         .to_owned();
     let configured = onboarding_server::auth::Keys::hs256(SECRET.as_bytes(), None, None);
     assert!(
-        configured.verify(&token).is_err(),
+        configured.verify(&token).await.is_err(),
         "a dev token must not be valid under AUTH_JWT_SECRET"
     );
     let status = |token: String, host: Option<&'static str>| {

@@ -8,6 +8,7 @@ mod helpers;
 mod hostile;
 mod insights;
 mod invitations;
+mod jwks;
 mod onboarding;
 mod reliability;
 mod tenancy;
