@@ -165,7 +165,16 @@ impl Store {
                     .await
             }
         };
-        result.map_err(|e| format!("migrations failed: {e}"))
+        result.map_err(|e| match e {
+            // A newer server migrated this database (a rollback of the binary without one of the
+            // schema): refuse to serve rather than run against tables it does not know.
+            sqlx::migrate::MigrateError::VersionMissing(version) => format!(
+                "the database has migration {version}, which this server does not know: it was \
+                 migrated by a newer version; run that version, or revert the database with it \
+                 before starting this one"
+            ),
+            e => format!("migrations failed: {e}"),
+        })
     }
 
     /// The requests' pool: its connections carry request transactions (the tenancy tests check

@@ -45,3 +45,38 @@ async fn short_secrets_are_refused_and_tokens_can_be_minted() {
     let keys = onboarding_server::auth::Keys::hs256(crate::helpers::SECRET.as_bytes(), None, None);
     assert_eq!(keys.verify(token.trim()).await.unwrap().sub, "u");
 }
+
+/// A database migrated by a newer server: `serve` and `migrate` refuse it with a clear message
+/// instead of running against a schema they do not know.
+#[tokio::test]
+async fn a_database_from_a_newer_server_is_refused() {
+    let dir = crate::helpers::tempdir::TempDir::new();
+    let url = format!("sqlite://{}/newer.db?mode=rwc", dir.0.display());
+    let store = onboarding_server::store::Store::connect(&url)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    sqlx::query("insert into _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) values (99990101, 'from the future', '2030-01-01', true, x'00', 0)")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    store.pool.close().await;
+    for command in ["migrate", "serve"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_onboarding-server"))
+            .args([command, "--database-url", &url])
+            .args(if command == "serve" {
+                &["--bind", "127.0.0.1:0"][..]
+            } else {
+                &[][..]
+            })
+            .env("AUTH_JWT_SECRET", crate::helpers::SECRET)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("migration 99990101") && stderr.contains("newer version"),
+            "{command}: {stderr}"
+        );
+    }
+}
