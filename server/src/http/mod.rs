@@ -110,7 +110,7 @@ pub fn router(state: AppState) -> Router {
         axum::middleware::from_fn_with_state(state.clone(), crate::ratelimit::limit_writes);
     let (routes, api) = routes();
     let spec = Arc::new(api.to_json().unwrap_or_default());
-    routes
+    let mut router = routes
         .route(
             "/api/openapi.json",
             axum::routing::get(move || {
@@ -126,11 +126,11 @@ pub fn router(state: AppState) -> Router {
         .merge(page::router(page))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-        .route_layer(limits)
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            dev_loopback_only,
-        ))
+        .route_layer(limits);
+    if state.dev {
+        router = router.route_layer(axum::middleware::from_fn(dev_loopback_only));
+    }
+    router
         .route_layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,
@@ -138,24 +138,22 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Development mode answers only requests addressed to a loopback name or address: a page on
-/// another site that rebinds its DNS name to 127.0.0.1, or a local reverse proxy forwarding
-/// its own host, gets 403 and never a token.
+/// Development mode (only there: the layer is not added otherwise) answers only requests
+/// addressed to a loopback name or address: a page on another site that rebinds its DNS name to
+/// 127.0.0.1, or a local reverse proxy forwarding its own host, gets 403 and never a token.
 async fn dev_loopback_only(
-    axum::extract::State(state): axum::extract::State<AppState>,
     req: Request,
     next: axum::middleware::Next,
 ) -> Result<axum::response::Response, ApiError> {
-    if state.dev {
-        let host = req
-            .headers()
-            .get(axum::http::header::HOST)
-            .and_then(|h| h.to_str().ok());
-        if !host.is_some_and(is_loopback_host) {
-            return Err(ApiError::Forbidden(
-                "development mode answers only requests addressed to localhost or a loopback address".into(),
-            ));
-        }
+    let host = req
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    if !host.is_some_and(is_loopback_host) {
+        return Err(ApiError::Forbidden(
+            "development mode answers only requests addressed to localhost or a loopback address"
+                .into(),
+        ));
     }
     Ok(next.run(req).await)
 }
