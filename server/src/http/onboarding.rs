@@ -6,7 +6,7 @@ use super::{AppState, Json};
 use super::{Path, Query};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::store::{Completion, IfMatch, Prepared, SaveError, Session};
+use crate::store::{Completion, IfMatch, Prepared, SaveError, Session, SessionEnd, SessionStatus};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -42,24 +42,30 @@ fn current_step(completed: &[String]) -> Option<StepId> {
         .find(|s| !completed.iter().any(|c| c == s.name()))
 }
 
-fn session_view(session: &Session, status: &str) -> Value {
+/// The session as the API shows it, with its status as the client should read it (`expired`
+/// for an open session past the TTL; an abandoned one reads as not started).
+fn session_view(session: &Session, status: SessionStatus) -> Value {
     let current = current_step(&session.completed_steps);
     let percent = session.completed_steps.len() * 100 / StepId::ALL.len();
+    let open = status == SessionStatus::InProgress;
     json!({
-        "status": status,
+        "status": match status {
+            SessionStatus::Abandoned => "not_started",
+            other => other.as_str(),
+        },
         "session_id": session.id,
         "version": session.version,
         "current_step": current.map(StepId::name),
         "completed_steps": session.completed_steps,
         "completion_percent": percent,
         "next": match (status, current) {
-            ("completed", _) => "done".to_owned(),
-            ("in_progress", Some(step)) => format!("step:{}", step.name()),
-            ("in_progress", None) => "complete".to_owned(),
+            (SessionStatus::Completed, _) => "done".to_owned(),
+            (SessionStatus::InProgress, Some(step)) => format!("step:{}", step.name()),
+            (SessionStatus::InProgress, None) => "complete".to_owned(),
             _ => "start".to_owned(),
         },
         "organization_id": session.organization_id,
-        "draft": if status == "in_progress" { session.draft.clone() } else { Value::Null },
+        "draft": if open { session.draft.clone() } else { Value::Null },
         "rules_version": onboarding_core::RULES_VERSION,
     })
 }
@@ -91,12 +97,9 @@ async fn status(State(state): State<AppState>, user: AuthUser) -> Result<Respons
         }))
         .into_response());
     };
-    let status = match session.status.as_str() {
-        "in_progress" if is_expired(&state, &session) => "expired",
-        "in_progress" => "in_progress",
-        "completed" => "completed",
-        "expired" => "expired",
-        _ => "not_started",
+    let status = match session.status {
+        SessionStatus::InProgress if is_expired(&state, &session) => SessionStatus::Expired,
+        other => other,
     };
     let version = session.version;
     Ok(with_etag(
@@ -144,14 +147,17 @@ async fn start(
     };
     if let Some(open) = state.store.open_session(&user.id).await? {
         if is_expired(&state, &open) {
-            state.store.end_session(&open, "expired").await?;
+            state.store.end_session(&open, SessionEnd::Expired).await?;
         } else if restart {
-            state.store.end_session(&open, "abandoned").await?;
+            state
+                .store
+                .end_session(&open, SessionEnd::Abandoned)
+                .await?;
         } else {
             let version = open.version;
             return Ok(with_etag(
                 StatusCode::OK,
-                session_view(&open, "in_progress"),
+                session_view(&open, SessionStatus::InProgress),
                 version,
             ));
         }
@@ -172,7 +178,7 @@ async fn start(
     let version = session.version;
     Ok(with_etag(
         StatusCode::CREATED,
-        session_view(&session, "in_progress"),
+        session_view(&session, SessionStatus::InProgress),
         version,
     ))
 }
@@ -480,7 +486,8 @@ async fn already_completed(
     let Some(session) = state.store.latest_session(&user.id).await? else {
         return Ok(None);
     };
-    let (Some(org_id), "completed") = (session.organization_id.as_deref(), session.status.as_str())
+    let (Some(org_id), SessionStatus::Completed) =
+        (session.organization_id.as_deref(), session.status)
     else {
         return Ok(None);
     };

@@ -22,7 +22,7 @@ pub use insights::Funnel;
 pub use invitations::{Invitation, INVITATION_TTL_MS};
 pub use organizations::{KeyResult, Member, Objective, Organization};
 pub use pool::{Conn, ConnPool, Tx};
-pub use sessions::{IfMatch, SaveError, Session};
+pub use sessions::{IfMatch, SaveError, Session, SessionEnd, SessionStatus};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::AnyConnection;
 use sqlx::AnyPool;

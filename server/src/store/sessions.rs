@@ -6,11 +6,60 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+/// Where a session stands (the `status` column; the SQL text keeps its literal spellings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionStatus {
+    InProgress,
+    Completed,
+    /// Left by `start` with `restart` (its draft discarded).
+    Abandoned,
+    /// Inactive past the TTL, flipped by `start` or the purge (its draft discarded).
+    Expired,
+}
+
+impl SessionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::InProgress => "in_progress",
+            SessionStatus::Completed => "completed",
+            SessionStatus::Abandoned => "abandoned",
+            SessionStatus::Expired => "expired",
+        }
+    }
+
+    fn parse(text: &str) -> Option<SessionStatus> {
+        [
+            SessionStatus::InProgress,
+            SessionStatus::Completed,
+            SessionStatus::Abandoned,
+            SessionStatus::Expired,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// How an open session ends without completing (its status, and the kind of its event).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    Abandoned,
+    Expired,
+}
+
+impl SessionEnd {
+    pub fn status(self) -> SessionStatus {
+        match self {
+            SessionEnd::Abandoned => SessionStatus::Abandoned,
+            SessionEnd::Expired => SessionStatus::Expired,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Session {
     pub id: String,
     pub user_id: String,
-    pub status: String,
+    pub status: SessionStatus,
     pub version: i64,
     pub draft: Value,
     pub completed_steps: Vec<String>,
@@ -56,7 +105,13 @@ pub(super) fn session(row: &AnyRow) -> Result<Session, sqlx::Error> {
     Ok(Session {
         id: row.try_get("id")?,
         user_id: row.try_get("user_id")?,
-        status: row.try_get("status")?,
+        status: {
+            let text: String = row.try_get("status")?;
+            SessionStatus::parse(&text).ok_or_else(|| sqlx::Error::ColumnDecode {
+                index: "status".into(),
+                source: format!("unknown session status {text:?}").into(),
+            })?
+        },
         version: row.try_get("version")?,
         draft: json_column(row, "draft")?,
         completed_steps: in_wizard_order(json_column(row, "completed_steps")?),
@@ -142,7 +197,7 @@ impl Store {
     pub async fn open_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
         if self.engine == Engine::Postgres {
             let latest = self.latest_session(user).await?;
-            return Ok(latest.filter(|s| s.status == "in_progress"));
+            return Ok(latest.filter(|s| s.status == SessionStatus::InProgress));
         }
         let sql = format!(
             "{} where s.user_id = $1 and s.status = 'in_progress'",
@@ -156,7 +211,8 @@ impl Store {
 
     /// Ends the user's open session (`abandoned` or `expired`), discards its draft (the user
     /// left it or let it lapse; nothing of it is kept), and records the event.
-    pub async fn end_session(&self, session: &Session, status: &str) -> Result<(), sqlx::Error> {
+    pub async fn end_session(&self, session: &Session, end: SessionEnd) -> Result<(), sqlx::Error> {
+        let status = end.status().as_str();
         let now = self.clock.now_ms();
         let mut tx = self.begin_write(&session.user_id).await?;
         let done = sqlx::query("update onboarding_sessions set status = $1, version = version + 1, updated_at = $2 where id = $3 and status = 'in_progress'")
@@ -188,7 +244,7 @@ impl Store {
         Ok(Session {
             id,
             user_id: user.to_owned(),
-            status: "in_progress".into(),
+            status: SessionStatus::InProgress,
             version: 1,
             draft: Value::Object(Default::default()),
             completed_steps: Vec::new(),
@@ -361,7 +417,8 @@ impl Store {
         for row in &rows {
             let (id, user): (String, String) = (row.try_get("id")?, row.try_get("user_id")?);
             discard_draft(&mut tx, &id).await?;
-            event(&mut tx, &id, &user, "expired", None, now).await?;
+            let expired = SessionStatus::Expired.as_str();
+            event(&mut tx, &id, &user, expired, None, now).await?;
         }
         tx.commit().await?;
         Ok(rows.len() as u64)
