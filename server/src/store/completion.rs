@@ -1,7 +1,7 @@
 //! The completion: one transaction that locks the session, validates its draft (the caller's
 //! `prepare`), claims it and creates the organization with everything in it.
 
-use super::sessions::{session, session_select};
+use super::sessions::{latest_on, open};
 use super::{batch, new_id, Engine, Session, Store, INVITATION_TTL_MS};
 use onboarding_core::Records;
 use sqlx::{AnyConnection, Row};
@@ -68,15 +68,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let sql = format!(
-            "{} where s.user_id = $1 and s.status = 'in_progress'",
-            session_select(self.engine)
-        );
-        let row = sqlx::query(&sql)
-            .bind(user)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(session) = row.as_ref().map(session).transpose()? else {
+        let Some(session) = open(latest_on(self.engine, &mut tx, user).await?) else {
             tx.rollback().await?;
             return Ok(Completion::NoSession);
         };
@@ -274,5 +266,16 @@ impl Store {
             .await?
             .try_get("n")?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX - 1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn suffixes_stay_within_sixty() {
+        assert_eq!(super::suffixed("acme", 2), "acme-2");
+        let long = "a".repeat(60);
+        assert_eq!(super::suffixed(&long, 12).len(), 60);
+        assert!(super::suffixed(&format!("{}-b", "a".repeat(57)), 10).ends_with("a-10"));
     }
 }

@@ -337,12 +337,4 @@ mod tests {
             "sqlite://./data/a.db?mode=rwc"
         );
     }
-
-    #[test]
-    fn suffixes_stay_within_sixty() {
-        assert_eq!(super::suffixed("acme", 2), "acme-2");
-        let long = "a".repeat(60);
-        assert_eq!(super::suffixed(&long, 12).len(), 60);
-        assert!(super::suffixed(&format!("{}-b", "a".repeat(57)), 10).ends_with("a-10"));
-    }
 }

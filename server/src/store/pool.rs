@@ -183,8 +183,9 @@ impl Drop for Conn {
 }
 
 /// Ends whatever transaction a connection dropped mid-work may hold: sqlx's (tracked, so its
-/// depth is reset too), or one a statement list began itself (the SQLite save, decision 61),
-/// which a plain `rollback` ends; with none open, that `rollback` is refused by the database
+/// depth is reset too), or one a statement began itself (none of the server's do since the
+/// group writer went, decision 70; kept for safety), which a plain `rollback` ends; with none
+/// open, that `rollback` is refused by the database
 /// (SQLite) or only warned about (PostgreSQL), which still proves the connection answers. sqlx
 /// drains what a cancelled statement left unread before it sends the next one.
 fn reset(

@@ -68,22 +68,31 @@ pub struct Session {
     pub created_at: i64,
 }
 
-/// The session columns with its draft (`{step: data, …}`: the steps' stored JSON texts joined
-/// as they are, parsed once, by the server) and its completed steps (a JSON list, in no
-/// particular order), from `onboarding_sessions s`.
-pub(super) fn session_select(engine: Engine) -> &'static str {
-    match engine {
+/// The user's most recent session with its draft (`{step: data, …}`: the steps' stored JSON
+/// texts joined as they are, parsed once, by the server) and its completed steps, read on `conn`
+/// (a request's connection or transaction). On PostgreSQL through `onboarding_latest_session`
+/// (migration 0007), the one place that says how a draft is assembled there; on SQLite the same
+/// in one select.
+pub(super) async fn latest_on(
+    engine: Engine,
+    conn: &mut AnyConnection,
+    user: &str,
+) -> Result<Option<Session>, sqlx::Error> {
+    let sql = match engine {
+        Engine::Postgres => "select * from onboarding_latest_session($1)",
         Engine::Sqlite => "select s.id, s.user_id, s.status, s.version, \
             '{' || coalesce((select group_concat(json_quote(x.step) || ':' || x.data, ',') from onboarding_steps x where x.session_id = s.id), '') || '}' as draft, \
             '[' || coalesce((select group_concat(json_quote(x.step), ',') from onboarding_steps x where x.session_id = s.id and x.completed = 1), '') || ']' as completed_steps, \
-            s.organization_id, s.last_activity_at, s.created_at from onboarding_sessions s",
-        Engine::Postgres => "select s.id, s.user_id, s.status, s.version, \
-            '{' || coalesce(d.fields, '') || '}' as draft, '[' || coalesce(d.done, '') || ']' as completed_steps, \
             s.organization_id, s.last_activity_at, s.created_at from onboarding_sessions s \
-            left join lateral (select string_agg(to_json(x.step)::text || ':' || x.data, ',') as fields, \
-            string_agg(to_json(x.step)::text, ',') filter (where x.completed = 1) as done \
-            from onboarding_steps x where x.session_id = s.id) d on true",
-    }
+            where s.user_id = $1 order by s.created_at desc, s.id desc limit 1",
+    };
+    let row = sqlx::query(sql).bind(user).fetch_optional(conn).await?;
+    row.as_ref().map(session).transpose()
+}
+
+/// The open session is always the latest: a new one starts only when none is open.
+pub(super) fn open(latest: Option<Session>) -> Option<Session> {
+    latest.filter(|s| s.status == SessionStatus::InProgress)
 }
 
 /// A JSON column: one that cannot be read is an error (a 500, logged), never an empty value
@@ -101,7 +110,7 @@ fn in_wizard_order(mut steps: Vec<String>) -> Vec<String> {
     steps
 }
 
-pub(super) fn session(row: &AnyRow) -> Result<Session, sqlx::Error> {
+fn session(row: &AnyRow) -> Result<Session, sqlx::Error> {
     Ok(Session {
         id: row.try_get("id")?,
         user_id: row.try_get("user_id")?,
@@ -165,48 +174,17 @@ async fn discard_draft(conn: &mut AnyConnection, session: &str) -> Result<(), sq
 }
 
 impl Store {
-    /// The user's most recent session, whatever its status.
-    /// (The status read: on PostgreSQL one statement, through a function that runs as the app
-    /// role with the user id set, `migrations/postgres/0005_one_statement_requests.sql`.)
+    /// The user's most recent session, whatever its status (the status read: one statement).
     pub async fn latest_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
-        let row = match self.engine {
-            Engine::Sqlite => {
-                let sql = format!(
-                    "{} where s.user_id = $1 order by s.created_at desc, s.id desc limit 1",
-                    session_select(self.engine)
-                );
-                self.read_optional(user, sqlx::query(&sql).bind(user))
-                    .await?
-            }
-            Engine::Postgres => {
-                let sql = "select * from onboarding_latest_session($1)";
-                let mut conn = self.requests.acquire().await?;
-                let row = sqlx::query(sql)
-                    .bind(user)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                conn.release();
-                row
-            }
-        };
-        row.as_ref().map(session).transpose()
+        let mut conn = self.requests.acquire().await?;
+        let latest = latest_on(self.engine, &mut conn, user).await?;
+        conn.release();
+        Ok(latest)
     }
 
-    /// The user's session in progress. (On PostgreSQL the latest session in one statement: the
-    /// open one is always the latest, since a new one starts only when none is open.)
+    /// The user's session in progress.
     pub async fn open_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
-        if self.engine == Engine::Postgres {
-            let latest = self.latest_session(user).await?;
-            return Ok(latest.filter(|s| s.status == SessionStatus::InProgress));
-        }
-        let sql = format!(
-            "{} where s.user_id = $1 and s.status = 'in_progress'",
-            session_select(self.engine)
-        );
-        let row = self
-            .read_optional(user, sqlx::query(&sql).bind(user))
-            .await?;
-        row.as_ref().map(session).transpose()
+        Ok(open(self.latest_session(user).await?))
     }
 
     /// Ends the user's open session (`abandoned` or `expired`), discards its draft (the user
