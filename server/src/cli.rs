@@ -26,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the database migrations and exit.
     Migrate {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
@@ -119,8 +119,58 @@ struct ServeArgs {
     /// The npm package `make pkg` builds, served to the wizard page at `/`.
     #[arg(long, env = "WEB_PKG_DIR", default_value = "pkg")]
     pkg_dir: std::path::PathBuf,
+    /// Days an invitation link stays valid (1-30).
+    #[arg(long, env = "INVITATION_TTL_DAYS", default_value_t = 7)]
+    invitation_ttl_days: u32,
+    /// Where users reach this server (e.g. https://okr.example.com), for the links in
+    /// invitation e-mails; required with SMTP_URL.
+    #[arg(long, env = "PUBLIC_BASE_URL")]
+    public_base_url: Option<String>,
+    #[command(flatten)]
+    mail: MailArgs,
     #[command(flatten)]
     auth: AuthArgs,
+}
+
+#[derive(Args, Clone)]
+struct MailArgs {
+    /// The SMTP server for invitation e-mails: smtp://host[:587] (STARTTLS when offered) or
+    /// smtps://host[:465], optionally with user:password@ (percent-encoded). Without it the
+    /// messages wait in the outbox.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender, e.g. "Equipo OKR <no-reply@okr.example.com>"; required with SMTP_URL.
+    #[arg(long, env = "MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Attempts before a message is given up (dead).
+    #[arg(long, env = "MAIL_MAX_ATTEMPTS", default_value_t = 8)]
+    mail_max_attempts: u32,
+    /// Milliseconds before the first retry; each further retry waits twice as long (at most an
+    /// hour), with jitter.
+    #[arg(long, env = "MAIL_RETRY_BASE_MS", default_value_t = 30_000)]
+    mail_retry_base_ms: u64,
+    /// Milliseconds between the delivery worker's looks at the outbox.
+    #[arg(long, env = "MAIL_POLL_MS", default_value_t = 1000)]
+    mail_poll_ms: u64,
+}
+
+impl MailArgs {
+    fn settings(&self) -> Result<Option<crate::mail::SmtpSettings>, String> {
+        let Some(url) = &self.smtp_url else {
+            return Ok(None);
+        };
+        let from = self
+            .mail_from
+            .clone()
+            .ok_or("MAIL_FROM is required with SMTP_URL (the invitations' sender)")?;
+        Ok(Some(crate::mail::SmtpSettings {
+            url: url.clone(),
+            from,
+            max_attempts: self.mail_max_attempts.max(1),
+            retry_base: Duration::from_millis(self.mail_retry_base_ms.max(1)),
+            poll_interval: Duration::from_millis(self.mail_poll_ms.max(10)),
+        }))
+    }
 }
 
 #[derive(Args, Clone)]
@@ -192,7 +242,7 @@ pub async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Migrate { database_url }) => migrate(&database_url).await,
         Some(Command::Validate { file, locale }) => return validate(file.as_deref(), &locale),
         Some(Command::Token {
@@ -263,6 +313,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
         max_connections: args.max_connections.max(1),
         cors_allowed_origins: crate::http::cors::parse_origins(&args.cors_allowed_origins)?,
+        invitation_ttl_days: args.invitation_ttl_days,
+        public_base_url: args.public_base_url,
+        smtp: args.mail.settings()?,
     };
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.local_addr(), engine = ?app.store.engine, "listening");

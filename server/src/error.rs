@@ -37,6 +37,14 @@ pub enum ApiError {
     Timeout,
     /// 500: logged, never shown.
     Internal(String),
+    /// A refusal with its own code, for clients that act on the reason (e.g. 410
+    /// `invitation_expired` against 410 `invitation_revoked`).
+    Problem {
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: String,
+    },
 }
 
 impl ApiError {
@@ -91,6 +99,12 @@ impl ApiError {
                 "internal",
                 "Internal error",
             ),
+            ApiError::Problem {
+                status,
+                code,
+                title,
+                ..
+            } => (*status, code, title),
         }
     }
 }
@@ -158,7 +172,8 @@ impl IntoResponse for ApiError {
             | ApiError::NotFound(d)
             | ApiError::Conflict(d)
             | ApiError::PayloadTooLarge(d)
-            | ApiError::UnsupportedMediaType(d) => body["detail"] = json!(d),
+            | ApiError::UnsupportedMediaType(d)
+            | ApiError::Problem { detail: d, .. } => body["detail"] = json!(d),
         }
         let retry_after = match &self {
             ApiError::TooManyRequests {

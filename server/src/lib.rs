@@ -9,6 +9,7 @@ pub mod clock;
 pub mod error;
 pub mod http;
 pub mod jwks;
+pub mod mail;
 pub mod metrics;
 pub mod ratelimit;
 pub mod startup;

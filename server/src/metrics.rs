@@ -92,6 +92,13 @@ pub struct Metrics {
     pub completions: Counter,
     /// Connections open now (the server's accept loop counts them).
     pub connections: Gauge,
+    /// The mail outbox: messages sent, attempts that failed and will be retried, messages given
+    /// up; and (refreshed by the delivery worker) how many wait and how many are dead.
+    pub mail_sent: Counter,
+    pub mail_retried: Counter,
+    pub mail_dead: Counter,
+    pub outbox_pending: Gauge,
+    pub outbox_dead: Gauge,
 }
 
 impl Default for Metrics {
@@ -102,6 +109,8 @@ impl Default for Metrics {
             Family::new_with_constructor(duration_histogram);
         let (sessions_started, steps_saved, completions) = Default::default();
         let connections = Gauge::default();
+        let (mail_sent, mail_retried, mail_dead) = Default::default();
+        let (outbox_pending, outbox_dead) = Default::default();
         registry.register(
             "http_requests",
             "HTTP requests by method, route template and status class",
@@ -132,6 +141,31 @@ impl Default for Metrics {
             "TCP connections open now",
             connections.clone(),
         );
+        registry.register(
+            "mail_sent",
+            "Outbox messages delivered to the SMTP server",
+            Counter::clone(&mail_sent),
+        );
+        registry.register(
+            "mail_retried",
+            "Delivery attempts that failed and will be retried",
+            Counter::clone(&mail_retried),
+        );
+        registry.register(
+            "mail_dead",
+            "Outbox messages given up (permanent refusal or MAIL_MAX_ATTEMPTS reached)",
+            Counter::clone(&mail_dead),
+        );
+        registry.register(
+            "mail_outbox_pending",
+            "Outbox messages waiting to be sent",
+            Gauge::clone(&outbox_pending),
+        );
+        registry.register(
+            "mail_outbox_dead",
+            "Outbox messages given up, in the database",
+            Gauge::clone(&outbox_dead),
+        );
         Metrics {
             registry,
             requests,
@@ -140,6 +174,11 @@ impl Default for Metrics {
             steps_saved,
             completions,
             connections,
+            mail_sent,
+            mail_retried,
+            mail_dead,
+            outbox_pending,
+            outbox_dead,
         }
     }
 }

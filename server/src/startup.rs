@@ -48,6 +48,13 @@ pub struct Settings {
     pub max_connections: usize,
     /// Origins a browser may call the API from (`CORS_ALLOWED_ORIGINS`; none: same origin only).
     pub cors_allowed_origins: Vec<axum::http::HeaderValue>,
+    /// How long invitation links last, in days (`INVITATION_TTL_DAYS`, 1–30).
+    pub invitation_ttl_days: u32,
+    /// Where users reach the server (`PUBLIC_BASE_URL`), for the links in e-mails; required with
+    /// `smtp`. Without it, `http://localhost:<port>`.
+    pub public_base_url: Option<String>,
+    /// Invitation e-mail delivery (`SMTP_URL`…); without it the outbox fills and nothing is sent.
+    pub smtp: Option<crate::mail::SmtpSettings>,
 }
 
 /// Without secrets: the database password and the AI key are redacted.
@@ -65,6 +72,8 @@ impl std::fmt::Debug for Settings {
             .field("dev", &self.dev)
             .field("ai", &self.ai)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("public_base_url", &self.public_base_url)
+            .field("smtp", &self.smtp)
             .finish_non_exhaustive()
     }
 }
@@ -108,6 +117,25 @@ impl Application {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let clock = store.clock.clone();
+        if !(1..=30).contains(&settings.invitation_ttl_days) {
+            return Err(format!(
+                "INVITATION_TTL_DAYS must be 1 to 30, not {}",
+                settings.invitation_ttl_days
+            ));
+        }
+        let composer = crate::mail::Composer {
+            base_url: public_base_url(
+                settings.public_base_url.as_deref(),
+                settings.smtp.is_some(),
+                listener.local_addr().map(|a| a.port()).unwrap_or(0),
+            )?,
+            ttl_days: settings.invitation_ttl_days,
+        };
+        let sender = settings
+            .smtp
+            .as_ref()
+            .map(crate::mail::Sender::new)
+            .transpose()?;
         settings.keys.start();
         let ai = settings
             .ai
@@ -131,7 +159,18 @@ impl Application {
                 settings.writes_per_ip_per_minute,
                 settings.trusted_proxies,
             )),
+            composer,
+            invitation_ttl_ms: i64::from(settings.invitation_ttl_days) * 86_400_000,
         });
+        if let (Some(sender), Some(smtp)) = (sender, settings.smtp) {
+            crate::mail::spawn_delivery(
+                store.clone(),
+                clock.clone(),
+                sender,
+                smtp,
+                metrics.clone(),
+            );
+        }
         spawn_limit_cleanup(state.clone());
         spawn_purge(
             store.clone(),
@@ -258,6 +297,31 @@ impl Application {
         drop(self.listener);
         graceful.shutdown().await;
         Ok(())
+    }
+}
+
+/// The base of the links in e-mails: `PUBLIC_BASE_URL` (http or https, no query or fragment),
+/// required when mail is sent; otherwise the local server.
+fn public_base_url(configured: Option<&str>, sending: bool, port: u16) -> Result<String, String> {
+    match configured {
+        Some(url) => {
+            let parsed = url::Url::parse(url)
+                .map_err(|e| format!("PUBLIC_BASE_URL {url:?} is not a URL: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https")
+                || parsed.host_str().is_none()
+                || parsed.query().is_some()
+                || parsed.fragment().is_some()
+            {
+                return Err(format!(
+                    "PUBLIC_BASE_URL {url:?} must be an http(s) URL without query or fragment"
+                ));
+            }
+            Ok(url.trim_end_matches('/').to_owned())
+        }
+        None if sending => Err(
+            "PUBLIC_BASE_URL is required with SMTP_URL: the invitation e-mails link to it".into(),
+        ),
+        None => Ok(format!("http://localhost:{port}")),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Platform administration: the onboarding funnel, for tokens with the `platform_admin` claim.
+//! Platform administration, for tokens with the `platform_admin` claim: the onboarding funnel
+//! and the mail outbox.
 
 use super::AppState;
 use super::Query;
@@ -11,7 +12,9 @@ use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(funnel))
+    OpenApiRouter::new()
+        .routes(routes!(funnel))
+        .routes(routes!(outbox))
 }
 
 #[derive(Deserialize)]
@@ -77,4 +80,55 @@ async fn funnel(
     funnel.from = from.to_string();
     funnel.to = to.to_string();
     Ok(axum::Json(funnel))
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    state: Option<String>,
+    limit: Option<i64>,
+}
+
+/// The mail outbox (newest change first), e.g. `?state=dead` for the messages given up, with
+/// their attempts and last error; never their bodies.
+#[utoipa::path(
+    get,
+    path = "/api/admin/outbox",
+    tag = "admin",
+    summary = "The mail outbox (platform admins)",
+    params(
+        ("state" = String, Query, description = "pending, sent, dead or cancelled (default: all)"),
+        ("limit" = i64, Query, description = "At most this many, 1-500 (default 100)"),
+    ),
+    responses(
+        (status = 200, description = "Messages"),
+        (status = 400, description = "Unknown state or bad limit"),
+        (status = 403, description = "Not a platform admin"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn outbox(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<OutboxQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    if !user.platform_admin {
+        return Err(ApiError::Forbidden(
+            "the outbox is for platform admins (a token with platform_admin: true)".into(),
+        ));
+    }
+    let filter = match q.state.as_deref() {
+        None | Some("") => None,
+        Some(s @ ("pending" | "sent" | "dead" | "cancelled")) => Some(s),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "`state` must be pending, sent, dead or cancelled, not {other:?}"
+            )))
+        }
+    };
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest("`limit` must be 1 to 500".into()));
+    }
+    let messages = state.store.outbox(filter, limit).await?;
+    Ok(axum::Json(serde_json::json!({ "messages": messages })))
 }

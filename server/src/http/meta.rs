@@ -19,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(schema))
         .routes(routes!(validate))
         .routes(routes!(dev_token))
+        .routes(routes!(dev_outbox))
 }
 
 #[derive(Deserialize)]
@@ -173,4 +174,47 @@ async fn dev_token(
     Ok(axum::Json(
         serde_json::json!({ "token": token, "sub": sub, "email": email, "name": req.name }),
     ))
+}
+
+/// Development mode only: the invitation e-mails not yet sent, with the links they carry, so the
+/// whole invitation flow works without a mail server.
+#[utoipa::path(
+    get,
+    path = "/api/dev/outbox",
+    tag = "dev",
+    summary = "Development mode only: pending invitation e-mails and their links",
+    responses(
+        (status = 200, description = "Pending messages, newest first"),
+        (status = 403, description = "Host is not a loopback name or address"),
+        (status = 404, description = "Not in development mode"),
+    ),
+)]
+async fn dev_outbox(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    if !state.dev {
+        return Err(ApiError::NotFound(
+            "the outbox is shown in development mode only".into(),
+        ));
+    }
+    let messages: Vec<serde_json::Value> = state
+        .store
+        .pending_mail(100)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let link = m
+                .body
+                .lines()
+                .find(|l| l.contains("/invitations/accept#token="))
+                .map(str::trim);
+            serde_json::json!({
+                "id": m.id,
+                "to": m.recipient,
+                "subject": m.subject,
+                "link": link,
+                "body": m.body,
+                "created_at": m.created_at,
+            })
+        })
+        .collect();
+    Ok(axum::Json(serde_json::json!({ "messages": messages })))
 }

@@ -51,6 +51,9 @@ pub struct Shared {
     pub clock: Arc<crate::clock::Clock>,
     pub suggestions: Arc<crate::suggestions::Suggestions>,
     pub write_limits: Arc<crate::ratelimit::WriteLimits>,
+    /// Invitation e-mails: the accept link's base and how long links last.
+    pub composer: crate::mail::Composer,
+    pub invitation_ttl_ms: i64,
 }
 
 impl HasKeys for AppState {

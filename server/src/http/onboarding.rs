@@ -430,16 +430,28 @@ async fn complete(
         }
         let preview = onboarding_core::preview(&session.draft, &ctx);
         let records = preview.records.ok_or(ApiError::Invalid(preview.report))?;
-        // The tokens themselves are not kept: members issue one per invitee when they send it
-        // (`POST /api/organizations/{id}/invitations/{invitation}/token`).
-        let token_hashes = records
+        // Each invitee's token goes only into their e-mail (the outbox); the database keeps
+        // its hash.
+        let o = &records.organization;
+        let invitations = records
             .invitations
             .iter()
-            .map(|_| super::organizations::new_invitation_token().1)
+            .map(|invitation| {
+                let (token, hash) = crate::store::new_invitation_token();
+                let mail = state.composer.invitation(&crate::store::Letter {
+                    to: &invitation.email,
+                    token: &token,
+                    organization: &o.name,
+                    language: o.language,
+                    inviter: Some(&records.profile.full_name),
+                });
+                (hash, mail)
+            })
             .collect();
         Ok(Prepared {
+            invitations,
             records,
-            token_hashes,
+            invitation_ttl_ms: state.invitation_ttl_ms,
         })
     };
     let outcome = state

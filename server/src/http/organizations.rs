@@ -1,12 +1,18 @@
 //! Organizations, for their members only: a non-member gets 404 (the id's existence is not
-//! disclosed).
+//! disclosed). Owners and admins manage invitations (pending → accepted, revoked or expired,
+//! each e-mailed through the outbox); owners change roles and remove members, and an
+//! organization always keeps one owner.
 
+use super::meta::{locale, LocaleQuery};
 use super::AppState;
-use super::Path;
+use super::{Path, Query};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
+use crate::store::{token_hash, Acceptance, InvitationChange, Invited, MemberChange, Role};
 use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -15,33 +21,33 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(organization))
         .routes(routes!(objectives))
         .routes(routes!(members))
-        .routes(routes!(invitations))
-        .routes(routes!(invitation_token))
+        .routes(routes!(set_member_role, remove_member))
+        .routes(routes!(invitations, invite))
+        .routes(routes!(revoke))
+        .routes(routes!(resend))
         .routes(routes!(accept))
 }
 
-/// A new invitation token: 32 random bytes, given out as hex and stored as the SHA-256 of the
-/// bytes, so the database never holds a usable token.
-pub fn new_invitation_token() -> (String, String) {
-    let token: [u8; 32] = rand::random();
-    (hex::encode(token), token_hash(&token))
-}
-
-fn token_hash(token: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(token))
+fn problem(status: StatusCode, code: &'static str, title: &'static str, detail: &str) -> ApiError {
+    ApiError::Problem {
+        status,
+        code,
+        title,
+        detail: detail.to_owned(),
+    }
 }
 
 #[utoipa::path(
     get,
     path = "/api/organizations/{id}/invitations",
     tag = "organizations",
-    summary = "Invitations (members only)",
+    summary = "Invitations with their state, expiry and delivery (owners and admins)",
     params(
         ("id" = String, Path, description = "Organization id"),
     ),
     responses(
-        (status = 200, description = "Invitations"),
+        (status = 200, description = "Invitations, newest first"),
+        (status = 403, description = "A member who is not an owner or admin"),
         (status = 404, description = "Not found or not a member"),
     ),
     security(("bearer" = [])),
@@ -51,64 +57,239 @@ async fn invitations(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    member_of(&state, &user, &id).await?;
+    manager_of(&state, &user, &id).await?;
     Ok(Json(
         json!({ "invitations": state.store.invitations(&user.id, &id).await? }),
     ))
 }
 
-/// Issues a fresh token for a pending invitation (the previous one stops working) and returns
-/// it once, for the owner or admin to send to the invitee.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InviteRequest {
+    emails: Value,
+    #[serde(default = "member")]
+    role: Role,
+}
+
+fn member() -> Role {
+    Role::Member
+}
+
+/// Invites up to 50 addresses, checked by the wizard's own e-mail rules (valid, distinct, not
+/// the caller's); each gets an e-mail with its own link, through the outbox. All or nothing: an
+/// address with a pending invitation fails the request with 409 `already_invited`.
 #[utoipa::path(
     post,
-    path = "/api/organizations/{id}/invitations/{invitation}/token",
+    path = "/api/organizations/{id}/invitations",
     tag = "organizations",
-    summary = "Issue a fresh single-use token for a pending invitation",
+    summary = "Invite people by e-mail (owners and admins)",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+        ("locale" = String, Query, description = "es or en, for the report (default: Accept-Language, then es)"),
+    ),
+    responses(
+        (status = 201, description = "The new invitations"),
+        (status = 400, description = "Malformed body or no addresses"),
+        (status = 403, description = "A member who is not an owner or admin"),
+        (status = 404, description = "Not found or not a member"),
+        (status = 409, description = "An address already has a pending invitation"),
+        (status = 422, description = "The addresses break the rules; see `report`"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn invite(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<LocaleQuery>,
+    headers: HeaderMap,
+    super::Json(req): super::Json<InviteRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let locale = locale(q.locale.as_deref(), &headers)?;
+    manager_of(&state, &user, &id).await?;
+    if req.role == Role::Owner {
+        return Err(ApiError::BadRequest(
+            "`role` must be admin or member: owners are made by changing a member's role".into(),
+        ));
+    }
+    let emails = invitation_emails(req.emails, &user, locale)?;
+    let composer = &state.composer;
+    let invited = state
+        .store
+        .create_invitations(
+            &user.id,
+            &id,
+            &emails,
+            req.role,
+            state.invitation_ttl_ms,
+            |letter| composer.invitation(letter),
+        )
+        .await?;
+    match invited {
+        Invited::Created(invitations) => Ok((
+            StatusCode::CREATED,
+            Json(json!({ "invitations": invitations })),
+        )),
+        Invited::AlreadyPending(emails) => Err(problem(
+            StatusCode::CONFLICT,
+            "already_invited",
+            "Already invited",
+            &format!(
+                "these addresses already have a pending invitation (resend it instead): {}",
+                emails.join(", ")
+            ),
+        )),
+    }
+}
+
+/// The addresses of an invite request, normalized and checked by the wizard's rules for its
+/// `review.invite_emails` field (1–50, valid, distinct, not the caller's own); the report's
+/// paths name `emails`.
+fn invitation_emails(
+    emails: Value,
+    user: &AuthUser,
+    locale: onboarding_core::Locale,
+) -> Result<Vec<String>, ApiError> {
+    use onboarding_core::validate::FieldValue;
+    use onboarding_core::StepId;
+    if emails.as_array().is_none_or(|a| a.is_empty()) {
+        return Err(ApiError::BadRequest(
+            "`emails` must be a list of 1 to 50 e-mail addresses".into(),
+        ));
+    }
+    let step = onboarding_core::normalize_step(StepId::Review, json!({ "invite_emails": emails }));
+    let ctx = onboarding_core::Context::new(locale, crate::today(), user.email.as_deref());
+    let outcome = onboarding_core::validate::step(StepId::Review, &step, &ctx);
+    let value = outcome.value(StepId::Review, "invite_emails").cloned();
+    let mut report = outcome.report(locale);
+    // The review step's other fields (e.g. the required terms) are not part of this request.
+    report
+        .issues
+        .retain(|i| i.path.starts_with("review.invite_emails"));
+    if report.errors().next().is_some() {
+        for issue in &mut report.issues {
+            issue.path = issue.path.replacen("review.invite_emails", "emails", 1);
+        }
+        report.valid = false;
+        return Err(ApiError::Invalid(report));
+    }
+    match value {
+        Some(FieldValue::Emails(list)) => Ok(list),
+        _ => Err(ApiError::BadRequest(
+            "`emails` must be a list of 1 to 50 e-mail addresses".into(),
+        )),
+    }
+}
+
+fn changed(change: InvitationChange, verb: &str) -> Result<Json<Value>, ApiError> {
+    match change {
+        InvitationChange::Done(invitation) => Ok(Json(json!({ "invitation": invitation }))),
+        InvitationChange::NotFound => Err(ApiError::NotFound("no such invitation".into())),
+        InvitationChange::NotAllowed(s) => Err(problem(
+            StatusCode::CONFLICT,
+            "invitation_not_pending",
+            "Invitation not pending",
+            &format!("the invitation is {}: it cannot be {verb}", s.as_str()),
+        )),
+        InvitationChange::AlreadyPending => Err(problem(
+            StatusCode::CONFLICT,
+            "already_invited",
+            "Already invited",
+            "the address has a newer pending invitation; resend that one",
+        )),
+    }
+}
+
+/// Revokes a pending invitation: its link stops working at once, and its e-mail is not sent if
+/// it has not gone out yet.
+#[utoipa::path(
+    delete,
+    path = "/api/organizations/{id}/invitations/{invitation}",
+    tag = "organizations",
+    summary = "Revoke a pending invitation (owners and admins)",
     params(
         ("id" = String, Path, description = "Organization id"),
         ("invitation" = String, Path, description = "Invitation id"),
     ),
     responses(
-        (status = 200, description = "Token, shown once"),
+        (status = 200, description = "The revoked invitation"),
         (status = 403, description = "A member who is not an owner or admin"),
-        (status = 404, description = "No such pending invitation"),
+        (status = 404, description = "No such invitation"),
+        (status = 409, description = "Not pending (accepted, revoked or expired)"),
     ),
     security(("bearer" = [])),
 )]
-async fn invitation_token(
+async fn revoke(
     State(state): State<AppState>,
     user: AuthUser,
     Path((id, invitation)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     manager_of(&state, &user, &id).await?;
-    let (token, hash) = new_invitation_token();
-    let email = state
+    let change = state
         .store
-        .rotate_invitation_token(&user.id, &id, &invitation, &hash)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no such pending invitation".into()))?;
-    Ok(Json(
-        json!({ "invitation_id": invitation, "email": email, "token": token }),
-    ))
+        .revoke_invitation(&user.id, &id, &invitation)
+        .await?;
+    changed(change, "revoked")
 }
 
-#[derive(serde::Deserialize)]
+/// Sends a pending or expired invitation again with a fresh link and expiry: the old link stops
+/// working, and its e-mail is cancelled if it has not gone out yet.
+#[utoipa::path(
+    post,
+    path = "/api/organizations/{id}/invitations/{invitation}/resend",
+    tag = "organizations",
+    summary = "Resend an invitation with a fresh link (owners and admins)",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+        ("invitation" = String, Path, description = "Invitation id"),
+    ),
+    responses(
+        (status = 200, description = "The invitation, pending again"),
+        (status = 403, description = "A member who is not an owner or admin"),
+        (status = 404, description = "No such invitation"),
+        (status = 409, description = "Accepted or revoked, or the address was invited again since"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn resend(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, invitation)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    manager_of(&state, &user, &id).await?;
+    let composer = &state.composer;
+    let change = state
+        .store
+        .resend_invitation(
+            &user.id,
+            &id,
+            &invitation,
+            state.invitation_ttl_ms,
+            |letter| composer.invitation(letter),
+        )
+        .await?;
+    changed(change, "resent")
+}
+
+#[derive(Deserialize)]
 struct AcceptRequest {
     token: String,
 }
 
-/// Joins the organization: the token must be current, unused, unexpired, and for the signed-in
-/// user's e-mail address. Single use.
+/// Joins the organization in the invitation's role: the token must be the current one of a
+/// pending, unexpired invitation for the signed-in user's e-mail address. Single use.
 #[utoipa::path(
     post,
     path = "/api/invitations/accept",
     tag = "organizations",
     summary = "Accept an invitation (the invited address only, once, unexpired)",
     responses(
-        (status = 200, description = "Joined"),
+        (status = 200, description = "Joined: the organization and the role"),
         (status = 400, description = "Malformed token"),
-        (status = 403, description = "The token carries no e-mail address"),
-        (status = 404, description = "Unknown, used or expired"),
+        (status = 403, description = "The token carries no e-mail address, or the invitation is for another address (`invitation_for_another_address`)"),
+        (status = 404, description = "Unknown token (never issued, or replaced by a resend)"),
+        (status = 409, description = "Already accepted (`invitation_used`)"),
+        (status = 410, description = "Revoked (`invitation_revoked`) or expired (`invitation_expired`)"),
     ),
     security(("bearer" = [])),
 )]
@@ -123,25 +304,156 @@ async fn accept(
         .ok_or_else(|| ApiError::BadRequest("token must be 64 hexadecimal characters".into()))?;
     // The invitation is for an address: a token without one cannot show it is the invitee's.
     let Some(email) = user.email.as_deref() else {
-        return Err(ApiError::Forbidden(
-            "your token carries no e-mail address, so the invitation cannot be matched to you; sign in with an identity that has one".into(),
+        return Err(problem(
+            StatusCode::FORBIDDEN,
+            "email_unknown",
+            "E-mail address unknown",
+            "your sign-in token carries no e-mail address, so the invitation cannot be matched to you; sign in with an identity that has one",
         ));
     };
     let email = onboarding_core::email::normalize(email);
-    let org = state
+    let outcome = state
         .store
         .accept_invitation(&user.id, &email, &token_hash(&bytes))
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no pending invitation for this token and your e-mail address (it may be used or expired)".into()))?;
-    Ok(Json(json!({ "organization_id": org, "role": "member" })))
+        .await?;
+    match outcome {
+        Acceptance::Joined {
+            organization_id,
+            role,
+        } => Ok(Json(
+            json!({ "organization_id": organization_id, "role": role }),
+        )),
+        Acceptance::Unknown => Err(ApiError::NotFound(
+            "no invitation has this link: it may have been replaced by a newer one".into(),
+        )),
+        Acceptance::ForAnotherAddress => Err(problem(
+            StatusCode::FORBIDDEN,
+            "invitation_for_another_address",
+            "Invitation for another address",
+            "this invitation was sent to another e-mail address; sign in with that address",
+        )),
+        Acceptance::Used => Err(problem(
+            StatusCode::CONFLICT,
+            "invitation_used",
+            "Invitation already used",
+            "this invitation has already been accepted",
+        )),
+        Acceptance::Revoked => Err(problem(
+            StatusCode::GONE,
+            "invitation_revoked",
+            "Invitation revoked",
+            "this invitation was revoked; ask the organization for a new one",
+        )),
+        Acceptance::Expired => Err(problem(
+            StatusCode::GONE,
+            "invitation_expired",
+            "Invitation expired",
+            "this invitation has expired; ask the organization to send it again",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleRequest {
+    role: Role,
+}
+
+/// Changes a member's role (owners only); the organization keeps at least one owner.
+#[utoipa::path(
+    patch,
+    path = "/api/organizations/{id}/members/{user}",
+    tag = "organizations",
+    summary = "Change a member's role (owners)",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+        ("user" = String, Path, description = "The member's user id"),
+    ),
+    responses(
+        (status = 200, description = "The members after the change"),
+        (status = 400, description = "Malformed body"),
+        (status = 403, description = "Not an owner"),
+        (status = 404, description = "No such organization or member"),
+        (status = 409, description = "It would leave no owner (`last_owner`)"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn set_member_role(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, member)): Path<(String, String)>,
+    super::Json(req): super::Json<RoleRequest>,
+) -> Result<Json<Value>, ApiError> {
+    owner_of(&state, &user, &id).await?;
+    let change = state
+        .store
+        .set_member_role(&user.id, &id, &member, req.role)
+        .await?;
+    member_changed(change)?;
+    Ok(Json(
+        json!({ "members": state.store.members(&user.id, &id).await? }),
+    ))
+}
+
+/// Removes a member (owners only); the organization keeps at least one owner.
+#[utoipa::path(
+    delete,
+    path = "/api/organizations/{id}/members/{user}",
+    tag = "organizations",
+    summary = "Remove a member (owners)",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+        ("user" = String, Path, description = "The member's user id"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Not an owner"),
+        (status = 404, description = "No such organization or member"),
+        (status = 409, description = "It would leave no owner (`last_owner`)"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn remove_member(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, member)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    owner_of(&state, &user, &id).await?;
+    let change = state.store.remove_member(&user.id, &id, &member).await?;
+    member_changed(change)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn member_changed(change: MemberChange) -> Result<(), ApiError> {
+    match change {
+        MemberChange::Done => Ok(()),
+        MemberChange::NotFound => Err(ApiError::NotFound("no such member".into())),
+        MemberChange::LastOwner => Err(problem(
+            StatusCode::CONFLICT,
+            "last_owner",
+            "Last owner",
+            "an organization keeps at least one owner: make another member an owner first",
+        )),
+    }
 }
 
 /// Owners and admins manage invitations: other members get 403, non-members 404.
-async fn manager_of(state: &AppState, user: &AuthUser, id: &str) -> Result<(), ApiError> {
-    match state.store.role_in(&user.id, id).await?.as_deref() {
-        Some("owner" | "admin") => Ok(()),
+async fn manager_of(state: &AppState, user: &AuthUser, id: &str) -> Result<Role, ApiError> {
+    match state.store.role_in(&user.id, id).await? {
+        Some(role) if role.manages_invitations() => Ok(role),
         Some(_) => Err(ApiError::Forbidden(
             "only the organization's owners and admins manage its invitations".into(),
+        )),
+        None => Err(ApiError::NotFound("no such organization".into())),
+    }
+}
+
+/// Only owners change memberships.
+async fn owner_of(state: &AppState, user: &AuthUser, id: &str) -> Result<(), ApiError> {
+    match state.store.role_in(&user.id, id).await? {
+        Some(Role::Owner) => Ok(()),
+        Some(_) => Err(ApiError::Forbidden(
+            "only the organization's owners change its members".into(),
         )),
         None => Err(ApiError::NotFound("no such organization".into())),
     }

@@ -1,8 +1,9 @@
 //! The completion: one transaction that locks the session, validates its draft (the caller's
 //! `prepare`), claims it and creates the organization with everything in it.
 
+use super::outbox::Outgoing;
 use super::sessions::{latest_on, open};
-use super::{batch, new_id, Engine, Session, Store, INVITATION_TTL_MS};
+use super::{batch, new_id, Engine, Session, Store};
 use onboarding_core::Records;
 use sqlx::{AnyConnection, Row};
 
@@ -10,8 +11,11 @@ use sqlx::{AnyConnection, Row};
 #[derive(Debug)]
 pub struct Prepared {
     pub records: Records,
-    /// One per invitation, in order: the SHA-256 of its token (the token is never stored).
-    pub token_hashes: Vec<String>,
+    /// One per invitation of `records`, in order: the SHA-256 of its token and the e-mail that
+    /// carries the token (the only place the token is kept, until it is sent).
+    pub invitations: Vec<(String, Outgoing)>,
+    /// How long the invitations are valid.
+    pub invitation_ttl_ms: i64,
 }
 
 /// The outcome of `complete`.
@@ -203,17 +207,42 @@ impl Store {
             }
             rows.end("");
         }
+        let invitation_ids: Vec<String> = records.invitations.iter().map(|_| new_id()).collect();
         if !records.invitations.is_empty() {
-            rows.insert("insert into invitations (id, organization_id, email, role, token_hash, expires_at, accepted_at, created_at, updated_at) values");
-            for (invitation, token_hash) in records.invitations.iter().zip(&prepared.token_hashes) {
+            let expires_at = now.saturating_add(prepared.invitation_ttl_ms);
+            rows.insert("insert into invitations (id, organization_id, email, role, token_hash, expires_at, state, invited_by, created_at, updated_at) values");
+            for ((invitation, (token_hash, _)), id) in records
+                .invitations
+                .iter()
+                .zip(&prepared.invitations)
+                .zip(&invitation_ids)
+            {
                 rows.row()
-                    .arg(new_id())
+                    .arg(id.as_str())
                     .value(&org_param)
                     .arg(invitation.email.as_str())
                     .arg(invitation.role)
                     .arg(token_hash.as_str())
-                    .arg(now + INVITATION_TTL_MS)
-                    .value("null")
+                    .arg(expires_at)
+                    .value("'pending'")
+                    .arg(user)
+                    .value(&now_param)
+                    .value(&now_param);
+            }
+            rows.end("");
+            // Their e-mails, in the same transaction (the outbox; see `outbox.rs`).
+            rows.insert("insert into mail_outbox (id, organization_id, invitation_id, recipient, subject, body, state, attempts, next_attempt_at, created_at, updated_at) values");
+            for ((_, mail), id) in prepared.invitations.iter().zip(&invitation_ids) {
+                rows.row()
+                    .arg(new_id())
+                    .value(&org_param)
+                    .arg(id.as_str())
+                    .arg(mail.to.as_str())
+                    .arg(mail.subject.as_str())
+                    .arg(mail.body.as_str())
+                    .value("'pending'")
+                    .value("0")
+                    .value(&now_param)
                     .value(&now_param)
                     .value(&now_param);
             }

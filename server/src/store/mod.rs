@@ -1,5 +1,5 @@
 //! All SQL of the server, through sqlx's `Any` driver for both engines, one module per domain
-//! (`sessions`, `completion`, `invitations`, `organizations`, `insights`), each its own
+//! (`sessions`, `completion`, `invitations`, `organizations`, `outbox`, `insights`), each its own
 //! `impl Store` block: the schema keeps to
 //! types both share (text, bigint, double precision), so most statements are the same; where
 //! the engines differ (migrations, row-level security, the one-statement PostgreSQL functions of
@@ -13,14 +13,19 @@ pub mod gate;
 mod insights;
 mod invitations;
 mod organizations;
+mod outbox;
 mod pool;
 mod sessions;
 
 use crate::clock::Clock;
 pub use completion::{suffixed, Completion, Prepared};
 pub use insights::Funnel;
-pub use invitations::{Invitation, INVITATION_TTL_MS};
+pub use invitations::{
+    new_invitation_token, token_hash, Acceptance, Delivery, Invitation, InvitationChange,
+    InvitationState, Invited, MemberChange, Role,
+};
 pub use organizations::{KeyResult, Member, Objective, Organization};
+pub use outbox::{Claimed, DevMessage, Letter, OutboxCounts, OutboxMessage, Outgoing};
 pub use pool::{Conn, ConnPool, Tx};
 pub use sessions::{IfMatch, SaveError, Session, SessionEnd, SessionStatus};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};

@@ -1,7 +1,7 @@
 //! Organizations as their members see them: the organization, its members, its objectives.
 //! Rows are read into typed structs (`sqlx::FromRow`), which the API serializes as they are.
 
-use super::Store;
+use super::{Role, Store};
 use serde::Serialize;
 use sqlx::{FromRow, Row};
 
@@ -43,7 +43,8 @@ pub struct Organization {
 #[derive(Clone, Debug, Serialize, FromRow)]
 pub struct Member {
     pub user_id: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub joined_at: i64,
 }
 
@@ -71,7 +72,7 @@ pub struct KeyResult {
 
 impl Store {
     /// The user's role in the organization, if a member.
-    pub async fn role_in(&self, user: &str, org: &str) -> Result<Option<String>, sqlx::Error> {
+    pub async fn role_in(&self, user: &str, org: &str) -> Result<Option<Role>, sqlx::Error> {
         let row = self
             .read_optional(
                 user,
@@ -82,7 +83,11 @@ impl Store {
                 .bind(user),
             )
             .await?;
-        row.map(|r| r.try_get("role")).transpose()
+        row.map(|r| {
+            Role::try_from(r.try_get::<String, _>("role")?)
+                .map_err(|e| sqlx::Error::Decode(e.into()))
+        })
+        .transpose()
     }
 
     /// The members of an organization (checked by the caller; RLS checks again on PostgreSQL).

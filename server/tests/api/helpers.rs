@@ -125,6 +125,9 @@ fn settings(url: String, keys: Arc<Keys>) -> Settings {
         header_read_timeout: Duration::from_secs(10),
         max_connections: 10_000,
         cors_allowed_origins: Vec::new(),
+        invitation_ttl_days: 7,
+        public_base_url: None,
+        smtp: None,
     }
 }
 

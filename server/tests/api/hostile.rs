@@ -635,15 +635,39 @@ async fn postgres_policies_allow_only_what_the_application_does() {
         "a plain member changes no invitation"
     );
     assert_eq!(rotate("alice").await, 2, "the owner does");
-    // And over HTTP: 403 for the member, a token for the owner.
+    // Only owners change or remove memberships; only managers queue e-mails.
+    let change_members = |user: &'static str, sql: &'static str| {
+        let (app, org) = (&app, org.clone());
+        async move {
+            let mut tx = app.store.begin(user).await.unwrap();
+            let n = sqlx::query(sql)
+                .bind(&org)
+                .execute(&mut *tx)
+                .await
+                .map(|r| r.rows_affected())
+                .unwrap_or(0);
+            tx.rollback().await.unwrap();
+            n
+        }
+    };
+    let promote = "update memberships set role = 'owner' where organization_id = $1";
+    let remove = "delete from memberships where organization_id = $1 and user_id = 'alice'";
+    assert_eq!(change_members("carol", promote).await, 0);
+    assert_eq!(change_members("carol", remove).await, 0);
+    assert_eq!(change_members("alice", promote).await, 2);
+    assert_eq!(change_members("alice", remove).await, 1);
+    let queue = "insert into mail_outbox (id, organization_id, recipient, subject, body, next_attempt_at, created_at, updated_at) values ('o-x', $1, 'x@x.com', 's', 'b', 0, 0, 0)";
+    assert_eq!(change_members("carol", queue).await, 0);
+    assert_eq!(change_members("alice", queue).await, 1);
+    // And over HTTP: 403 for the member, a fresh e-mail for the owner.
     let invitation = app
-        .get(&format!("/api/organizations/{org}/invitations"), "carol")
+        .get(&format!("/api/organizations/{org}/invitations"), "alice")
         .await;
     let id = invitation.body["invitations"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let path = format!("/api/organizations/{org}/invitations/{id}/token");
+    let path = format!("/api/organizations/{org}/invitations/{id}/resend");
     assert_problem(&app.post(&path, "carol", None).await, 403, "forbidden");
     assert_eq!(app.post(&path, "alice", None).await.status, 200);
 }

@@ -235,7 +235,7 @@ async fn keys_by_kid_rotation_and_every_bad_token() {
             .unwrap(),
     )
     .await;
-    assert_problem(&accept, 403, "forbidden");
+    assert_problem(&accept, 403, "email_unknown");
 }
 
 /// Invented kids prompt at most one fetch per minimum interval (30 s by default).

@@ -622,10 +622,16 @@ async fn openapi_documents_every_route(app: TestApp) {
         ("GET", "/api/organizations/{id}/objectives"),
         ("GET", "/api/organizations/{id}/members"),
         ("GET", "/api/organizations/{id}/invitations"),
+        ("POST", "/api/organizations/{id}/invitations"),
+        ("DELETE", "/api/organizations/{id}/invitations/{invitation}"),
         (
             "POST",
-            "/api/organizations/{id}/invitations/{invitation}/token",
+            "/api/organizations/{id}/invitations/{invitation}/resend",
         ),
+        ("PATCH", "/api/organizations/{id}/members/{user}"),
+        ("DELETE", "/api/organizations/{id}/members/{user}"),
+        ("GET", "/api/dev/outbox"),
+        ("GET", "/api/admin/outbox"),
         ("POST", "/api/invitations/accept"),
         ("GET", "/api/onboarding/suggestions"),
         ("POST", "/api/onboarding/suggestions/{id}/feedback"),
@@ -636,7 +642,7 @@ async fn openapi_documents_every_route(app: TestApp) {
             "{expected:?} not documented"
         );
     }
-    assert_eq!(operations.len(), 20, "{operations:?}");
+    assert_eq!(operations.len(), 26, "{operations:?}");
     // ...and every documented operation is served (never the router's "no such route").
     for (method, path) in operations {
         let url = format!(
@@ -645,6 +651,7 @@ async fn openapi_documents_every_route(app: TestApp) {
             path.replace("{step}", "welcome")
                 .replace("{id}", "x")
                 .replace("{invitation}", "y")
+                .replace("{user}", "z")
         );
         let req = app
             .http
