@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench bench-side-by-side pkg lint rust-test js-test fuzz toolchain vectors parity-long soak fault-restart
+.PHONY: run test bench bench-side-by-side pkg lint rust-test js-test fuzz toolchain venv vectors parity-long soak fault-restart
 
 ## run: the server on SQLite (./data/onboarding.db) in development mode on 127.0.0.1:3000,
 ## with the wizard page at / (it loads the npm package, hence `pkg` first)
@@ -23,8 +23,16 @@ lint: toolchain
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) clippy -p onboarding-wasm --target wasm32-unknown-unknown --locked -- -D warnings
 
-rust-test:
+rust-test: venv
 	$(CARGO) test --workspace --locked
+
+## venv: target/venv with the Python tools the tests run as processes (aiosmtpd, pinned)
+VENV := target/venv
+venv: $(VENV)/.installed
+$(VENV)/.installed: tools/requirements-test.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r tools/requirements-test.txt
+	touch $@
 
 js-test: pkg
 	bash tests/js/run.sh

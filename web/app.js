@@ -38,6 +38,19 @@ const UI = {
     expiredToken: 'Tu acceso caducó. Vuelve a entrar.',
     doneTitle: '¡Listo! Tu organización está creada', doneLead: (name) => `Creamos «${name}». Ya puedes empezar a trabajar con tus OKR.`,
     orgSlug: 'Dirección', objectivesCreated: 'Objetivos', invitationsSent: 'Invitaciones',
+    invitationsTitle: 'Invitaciones', invitationsNone: 'Aún no has invitado a nadie.',
+    invState: { pending: 'Pendiente', accepted: 'Aceptada', revoked: 'Revocada', expired: 'Caducada' },
+    delivery: { queued: 'correo en cola', sent: 'correo enviado', failed: 'el correo no se pudo entregar', cancelled: 'correo cancelado' },
+    resend: 'Reenviar', revoke: 'Revocar',
+    devOutbox: 'Correos pendientes (modo de desarrollo: sin servidor de correo, los enlaces se muestran aquí)',
+    acceptTitle: 'Invitación', acceptLead: 'Entra con la dirección de correo a la que llegó la invitación.',
+    accepting: 'Aceptando la invitación…', joined: (name, role) => `Te uniste a «${name}» como ${role === 'admin' ? 'administrador/a' : 'miembro'}.`,
+    acceptRefused: {
+      invitation_expired: 'La invitación caducó. Pide que te la reenvíen.', invitation_revoked: 'La invitación fue revocada.',
+      invitation_used: 'Esta invitación ya se aceptó.', invitation_for_another_address: 'Esta invitación es para otra dirección de correo: entra con esa dirección.',
+      not_found: 'Este enlace ya no vale (quizá se envió uno más reciente).', bad_request: 'El enlace está incompleto.',
+    },
+    noInvitation: 'Falta la invitación en el enlace.',
     review: 'Resumen', organization: 'Organización', none: 'ninguno',
     errorsIn: (n) => (n === 1 ? '1 error' : `${n} errores`),
     submitting: 'Creando la organización…',
@@ -74,6 +87,19 @@ const UI = {
     expiredToken: 'Your access expired. Sign in again.',
     doneTitle: 'Done! Your organization is ready', doneLead: (name) => `We created “${name}”. You can start working on your OKRs.`,
     orgSlug: 'Address', objectivesCreated: 'Objectives', invitationsSent: 'Invitations',
+    invitationsTitle: 'Invitations', invitationsNone: 'You have not invited anyone yet.',
+    invState: { pending: 'Pending', accepted: 'Accepted', revoked: 'Revoked', expired: 'Expired' },
+    delivery: { queued: 'e-mail queued', sent: 'e-mail sent', failed: 'e-mail could not be delivered', cancelled: 'e-mail cancelled' },
+    resend: 'Resend', revoke: 'Revoke',
+    devOutbox: 'Pending e-mails (development mode: without a mail server, the links show here)',
+    acceptTitle: 'Invitation', acceptLead: 'Sign in with the e-mail address the invitation was sent to.',
+    accepting: 'Accepting the invitation…', joined: (name, role) => `You joined “${name}” as ${role === 'admin' ? 'an admin' : 'a member'}.`,
+    acceptRefused: {
+      invitation_expired: 'The invitation has expired. Ask for it to be sent again.', invitation_revoked: 'The invitation was revoked.',
+      invitation_used: 'This invitation has already been accepted.', invitation_for_another_address: 'This invitation is for another e-mail address: sign in with that address.',
+      not_found: 'This link no longer works (a newer one may have been sent).', bad_request: 'The link is incomplete.',
+    },
+    noInvitation: 'The link carries no invitation.',
     review: 'Summary', organization: 'Organization', none: 'none',
     errorsIn: (n) => (n === 1 ? '1 error' : `${n} errors`),
     submitting: 'Creating the organization…',
@@ -129,9 +155,12 @@ const idFor = (path) => 'f-' + path.replace(/[^A-Za-z0-9_]+/g, '-');
 // ---------------------------------------------------------------------------------------------
 // Auth and HTTP
 
+/** The invitation link's page: its `#token=` is an invitation, not a sign-in token. */
+const ACCEPT_PATH = '/invitations/accept';
+
 function readToken() {
   const hash = new URLSearchParams(location.hash.slice(1));
-  const incoming = hash.get('token');
+  const incoming = location.pathname === ACCEPT_PATH ? null : hash.get('token');
   if (incoming) {
     history.replaceState(null, '', location.pathname + location.search);
     // A link must not silently replace the signed-in user (a link from someone else would make
@@ -939,9 +968,83 @@ function renderDone(org, result) {
       result ? [h('dt', { text: t().objectivesCreated }), h('dd', { text: String(result.objectives ?? 0) })] : null,
       result ? [h('dt', { text: t().invitationsSent }), h('dd', { text: String(result.invitations ?? 0) })] : null,
     ),
+    h('section', { id: 'invitations', 'aria-live': 'polite' }),
+    MODE === 'dev' ? h('section', { id: 'dev-outbox' }) : null,
     h('p', {}, h('button', { type: 'button', class: 'link', id: 'signout', text: t().signOut, onclick: () => signOut() })),
   ));
   main.focus();
+  if (org?.id) showInvitations(org.id).catch(() => {});
+}
+
+/** The organization's invitations with their state, for its owners and admins (others get a
+ * 403 and see nothing), with resend and revoke; in development mode also the links waiting in
+ * the outbox. */
+async function showInvitations(orgId) {
+  const box = $('#invitations');
+  if (!box) return;
+  let list;
+  try {
+    list = (await api('GET', `/api/organizations/${orgId}/invitations`)).body.invitations;
+  } catch {
+    return;
+  }
+  const act = (invitation, verb) => async () => {
+    const path = `/api/organizations/${orgId}/invitations/${invitation.id}`;
+    try {
+      await (verb === 'resend' ? api('POST', `${path}/resend`) : api('DELETE', path));
+    } catch (e) {
+      notice(e.message, { error: true });
+    }
+    showInvitations(orgId).catch(() => {});
+  };
+  box.replaceChildren(
+    h('h2', { text: t().invitationsTitle }),
+    list.length === 0 ? h('p', { class: 'help', text: t().invitationsNone }) : h('ul', { class: 'invitations' },
+      ...list.map((i) => h('li', { 'data-email': i.email, 'data-state': i.state },
+        h('strong', { text: i.email }), ' ',
+        h('span', { class: `state ${i.state}`, text: t().invState[i.state] ?? i.state }),
+        i.delivery ? h('span', { class: 'help', text: ` · ${t().delivery[i.delivery] ?? i.delivery}` }) : null,
+        i.state === 'pending' || i.state === 'expired' ? h('button', { type: 'button', class: 'link', 'data-resend': i.email, text: t().resend, onclick: act(i, 'resend') }) : null,
+        i.state === 'pending' ? h('button', { type: 'button', class: 'link', 'data-revoke': i.email, text: t().revoke, onclick: act(i, 'revoke') }) : null,
+      ))),
+  );
+  const dev = $('#dev-outbox');
+  if (!dev) return;
+  const outbox = await fetch('/api/dev/outbox').then((r) => (r.ok ? r.json() : { messages: [] }));
+  dev.replaceChildren(
+    h('h2', { text: t().devOutbox }),
+    h('ul', {}, ...outbox.messages.map((m) => h('li', { 'data-to': m.to }, `${m.to}: `, h('a', { href: m.link, text: m.subject })))),
+  );
+}
+
+/** `/invitations/accept#token=…`: the signed-in user accepts; the token is taken from the
+ * fragment once (and kept for this tab only until it is used). */
+async function acceptInvitation() {
+  const main = $('#app');
+  const token = sessionStorage.getItem('onboarding:invitation');
+  if (!token) {
+    main.replaceChildren(h('div', { class: 'card' }, h('h1', { text: t().acceptTitle }), h('p', { role: 'alert', text: t().noInvitation })));
+    return;
+  }
+  main.replaceChildren(h('p', { class: 'loading', text: t().accepting }));
+  try {
+    const joined = (await api('POST', '/api/invitations/accept', { token })).body;
+    sessionStorage.removeItem('onboarding:invitation');
+    const org = await organizationOf(joined.organization_id);
+    main.replaceChildren(h('div', { class: 'card', id: 'joined' },
+      h('h1', { text: t().acceptTitle }),
+      h('p', { class: 'lead', text: t().joined(org?.name ?? '', joined.role) }),
+      h('p', {}, h('button', { type: 'button', class: 'link', text: t().signOut, onclick: () => signOut() }))));
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 401) return;
+    const code = e instanceof HttpError ? e.problem?.code : null;
+    const known = code && t().acceptRefused[code];
+    if (known && code !== 'invitation_for_another_address') sessionStorage.removeItem('onboarding:invitation');
+    main.replaceChildren(h('div', { class: 'card', id: 'accept-refused', 'data-code': code ?? '' },
+      h('h1', { text: t().acceptTitle }),
+      h('p', { role: 'alert', text: known ?? e.message }),
+      h('p', {}, h('button', { type: 'button', class: 'link', text: t().signOut, onclick: () => signOut() }))));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -991,7 +1094,8 @@ async function signedIn(token) {
   S.user = { sub: c?.sub ?? 'anonymous', email: c?.email };
   S.touched.clear();
   S.dirty.clear();
-  await boot().catch(fail);
+  if (location.pathname === ACCEPT_PATH) await acceptInvitation().catch(fail);
+  else await boot().catch(fail);
 }
 
 function fail(e) {
@@ -1010,6 +1114,7 @@ function setLocale(locale) {
   if ($('#wizard')) renderStep();
   else if ($('#login')) renderLogin();
   else if ($('#done') && S.token) boot().catch(fail);
+  else if (($('#joined') || $('#accept-refused')) && S.token) acceptInvitation().catch(fail);
 }
 
 async function main() {
@@ -1024,8 +1129,15 @@ async function main() {
   window.addEventListener('online', () => flush());
   // No "leave the page?" prompt: unsaved edits are already in localStorage and come back.
   window.addEventListener('pagehide', persistLocal);
+  if (location.pathname === ACCEPT_PATH) {
+    const invitation = new URLSearchParams(location.hash.slice(1)).get('token');
+    if (invitation) {
+      sessionStorage.setItem('onboarding:invitation', invitation);
+      history.replaceState(null, '', location.pathname);
+    }
+  }
   const token = readToken();
-  if (!token) renderLogin();
+  if (!token) renderLogin(location.pathname === ACCEPT_PATH ? t().acceptLead : undefined);
   else await signedIn(token);
 }
 

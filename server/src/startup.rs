@@ -51,7 +51,7 @@ pub struct Settings {
     /// How long invitation links last, in days (`INVITATION_TTL_DAYS`, 1–30).
     pub invitation_ttl_days: u32,
     /// Where users reach the server (`PUBLIC_BASE_URL`), for the links in e-mails; required with
-    /// `smtp`. Without it, `http://localhost:<port>`.
+    /// `smtp`. Without it, the server's own address.
     pub public_base_url: Option<String>,
     /// Invitation e-mail delivery (`SMTP_URL`…); without it the outbox fills and nothing is sent.
     pub smtp: Option<crate::mail::SmtpSettings>,
@@ -127,7 +127,9 @@ impl Application {
             base_url: public_base_url(
                 settings.public_base_url.as_deref(),
                 settings.smtp.is_some(),
-                listener.local_addr().map(|a| a.port()).unwrap_or(0),
+                listener
+                    .local_addr()
+                    .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0))),
             )?,
             ttl_days: settings.invitation_ttl_days,
         };
@@ -301,8 +303,13 @@ impl Application {
 }
 
 /// The base of the links in e-mails: `PUBLIC_BASE_URL` (http or https, no query or fragment),
-/// required when mail is sent; otherwise the local server.
-fn public_base_url(configured: Option<&str>, sending: bool, port: u16) -> Result<String, String> {
+/// required when mail is sent; otherwise this server's own address (`localhost` for a wildcard
+/// one).
+fn public_base_url(
+    configured: Option<&str>,
+    sending: bool,
+    local: SocketAddr,
+) -> Result<String, String> {
     match configured {
         Some(url) => {
             let parsed = url::Url::parse(url)
@@ -321,7 +328,8 @@ fn public_base_url(configured: Option<&str>, sending: bool, port: u16) -> Result
         None if sending => Err(
             "PUBLIC_BASE_URL is required with SMTP_URL: the invitation e-mails link to it".into(),
         ),
-        None => Ok(format!("http://localhost:{port}")),
+        None if local.ip().is_unspecified() => Ok(format!("http://localhost:{}", local.port())),
+        None => Ok(format!("http://{local}")),
     }
 }
 

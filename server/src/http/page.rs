@@ -78,6 +78,8 @@ impl Page {
 pub fn router<S: Clone + Send + Sync + 'static>(page: Arc<Page>) -> Router<S> {
     Router::new()
         .route("/", get(index))
+        // The invitation e-mails' link: the same page, which accepts the `#token=` it carries.
+        .route("/invitations/accept", get(index))
         .route(
             "/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),

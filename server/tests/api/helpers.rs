@@ -51,7 +51,7 @@ fn postgres_admin_url() -> Option<String> {
     }
 }
 
-async fn fresh_postgres_database() -> Option<String> {
+pub async fn fresh_postgres_database() -> Option<String> {
     let admin = postgres_admin_url()?;
     sqlx::any::install_default_drivers();
     let name = format!("onboarding_test_{}", uuid::Uuid::new_v4().simple());
@@ -159,11 +159,20 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+        ServerProcess::start_on(None, args, env)
+    }
+
+    /// [`ServerProcess::start`] on the database `url` (a fresh SQLite file when `None`).
+    pub fn start_on(url: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         use std::io::{BufRead, BufReader};
         let dir = tempdir::TempDir::new();
+        let url = url.map_or_else(
+            || format!("sqlite://{}/server.db?mode=rwc", dir.0.display()),
+            str::to_owned,
+        );
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_onboarding-server"))
             .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
-            .arg(format!("sqlite://{}/server.db?mode=rwc", dir.0.display()))
+            .arg(url)
             .args(args)
             .env("AUTH_JWT_SECRET", SECRET)
             .env("RUST_LOG", "warn")
@@ -218,12 +227,14 @@ pub struct Reply {
 impl TestApp {
     /// A second server instance on the same database (its own pool, caches and limits).
     pub async fn another_instance(&self) -> TestApp {
-        start(
-            settings(self.url.clone(), self.keys.clone()),
-            self.keys.clone(),
-            None,
-        )
-        .await
+        self.another_instance_with(|_| {}).await
+    }
+
+    /// [`TestApp::another_instance`] with its own settings.
+    pub async fn another_instance_with(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = settings(self.url.clone(), self.keys.clone());
+        configure(&mut settings);
+        start(settings, self.keys.clone(), None).await
     }
 
     pub fn token(&self, user: &str) -> String {

@@ -9,6 +9,7 @@ mod hostile;
 mod insights;
 mod invitations;
 mod jwks;
+mod mail;
 mod onboarding;
 mod reliability;
 mod tenancy;

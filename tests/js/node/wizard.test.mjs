@@ -163,7 +163,46 @@ test('a user onboards a company from an empty database, in Spanish, through ever
   // Reopening the page shows the result, not the wizard.
   await page.reload();
   await page.waitForSelector('#done');
-  assert.deepEqual(page.errors, []);
+
+  // The owner sees the invitations with their state; without a mail server (development mode)
+  // the links waiting in the outbox are shown too.
+  const invitation = (email) => `#invitations li[data-email="${email}"]`;
+  await page.waitForSelector(invitation('ana@cafenino.mx'));
+  assert.equal(await page.getAttribute(invitation('ana@cafenino.mx'), 'data-state'), 'pending');
+  await page.waitForSelector('#dev-outbox li[data-to="pedro@cafenino.mx"] a');
+  const linkOf = (email) => page.getAttribute(`#dev-outbox li[data-to="${email}"] a`, 'href');
+  const anaLink = await linkOf('ana@cafenino.mx');
+  const pedroLink = await linkOf('pedro@cafenino.mx');
+  assert.match(anaLink, /\/invitations\/accept#token=[0-9a-f]{64}$/);
+  await page.screenshot({ path: path.join(shots, '8-invitations.png'), fullPage: true });
+  await page.click('[data-revoke="pedro@cafenino.mx"]');
+  await page.waitForSelector(`${invitation('pedro@cafenino.mx')}[data-state="revoked"]`);
+
+  // The invitee opens the e-mailed link, signs in with the invited address and joins.
+  const acceptAs = async (link, email) => {
+    const ctx = await browser.newContext({ locale: 'es-MX' });
+    const invitee = await ctx.newPage();
+    invitee.errors = [];
+    invitee.on('pageerror', (e) => invitee.errors.push(e.message));
+    await invitee.goto(link);
+    await invitee.waitForSelector('#login');
+    assert.equal(new URL(invitee.url()).hash, '', 'the token leaves the address bar');
+    await invitee.fill('#login-name', 'Invitada');
+    await invitee.fill('#login-email', email);
+    await invitee.click('#login-submit');
+    await invitee.waitForSelector('#joined, #accept-refused');
+    return invitee;
+  };
+  const ana = await acceptAs(anaLink, 'ana@cafenino.mx');
+  assert.match(await ana.textContent('#joined'), /Te uniste a «Café Niño & Co\.» como miembro/);
+  await ana.screenshot({ path: path.join(shots, '9-joined.png'), fullPage: true });
+  // A revoked link says so.
+  const pedro = await acceptAs(pedroLink, 'pedro@cafenino.mx');
+  assert.equal(await pedro.getAttribute('#accept-refused', 'data-code'), 'invitation_revoked');
+  assert.match(await pedro.textContent('#accept-refused'), /revocada/);
+  await page.reload();
+  await page.waitForSelector(`${invitation('ana@cafenino.mx')}[data-state="accepted"]`);
+  assert.deepEqual([...page.errors, ...ana.errors, ...pedro.errors], []);
 });
 
 test('an invalid value shows, under the field, the message the server reports — in both languages', async () => {
