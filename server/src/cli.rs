@@ -126,6 +126,13 @@ struct ServeArgs {
     /// invitation e-mails; required with SMTP_URL.
     #[arg(long, env = "PUBLIC_BASE_URL")]
     public_base_url: Option<String>,
+    /// Redis (redis:// or rediss://) for the write limits, the suggestion quota and the
+    /// suggestion cache, shared by every replica; without it each instance keeps its own.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// Prefix of every Redis key (several deployments can share one Redis).
+    #[arg(long, env = "REDIS_KEY_PREFIX", default_value = "onboarding:")]
+    redis_key_prefix: String,
     #[command(flatten)]
     mail: MailArgs,
     #[command(flatten)]
@@ -316,6 +323,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         invitation_ttl_days: args.invitation_ttl_days,
         public_base_url: args.public_base_url,
         smtp: args.mail.settings()?,
+        redis_url: args.redis_url,
+        redis_key_prefix: args.redis_key_prefix,
     };
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.local_addr(), engine = ?app.store.engine, "listening");

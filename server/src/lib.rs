@@ -12,6 +12,7 @@ pub mod jwks;
 pub mod mail;
 pub mod metrics;
 pub mod ratelimit;
+pub mod shared;
 pub mod startup;
 pub mod store;
 pub mod suggestions;

@@ -99,6 +99,10 @@ pub struct Metrics {
     pub mail_dead: Counter,
     pub outbox_pending: Gauge,
     pub outbox_dead: Gauge,
+    /// Redis (`REDIS_URL`): 1 while it answers, 0 while the server falls back to in-process
+    /// limits (and when no Redis is configured); calls that failed.
+    pub redis_up: Gauge,
+    pub redis_errors: Counter,
 }
 
 impl Default for Metrics {
@@ -110,7 +114,8 @@ impl Default for Metrics {
         let (sessions_started, steps_saved, completions) = Default::default();
         let connections = Gauge::default();
         let (mail_sent, mail_retried, mail_dead) = Default::default();
-        let (outbox_pending, outbox_dead) = Default::default();
+        let (outbox_pending, outbox_dead, redis_up) = Default::default();
+        let redis_errors = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests by method, route template and status class",
@@ -166,6 +171,16 @@ impl Default for Metrics {
             "Outbox messages given up, in the database",
             Gauge::clone(&outbox_dead),
         );
+        registry.register(
+            "redis_up",
+            "1 while Redis answers; 0 while limits fall back to this instance (or no REDIS_URL)",
+            Gauge::clone(&redis_up),
+        );
+        registry.register(
+            "redis_errors",
+            "Redis calls that failed (the server fell back to in-process state)",
+            Counter::clone(&redis_errors),
+        );
         Metrics {
             registry,
             requests,
@@ -179,6 +194,8 @@ impl Default for Metrics {
             mail_dead,
             outbox_pending,
             outbox_dead,
+            redis_up,
+            redis_errors,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Request limits, by `governor`'s keyed GCRA (O(1) per check, one small cell per live key;
 //! keys idle for a full period are dropped by [`RateLimiter::retain_recent`], run every minute).
 //! Used for suggestions (per user) and for every write (per user and per client address),
-//! answering 429 problem+json with `Retry-After`. Each instance counts its own requests.
+//! answering 429 problem+json with `Retry-After`. Each instance counts its own requests, unless
+//! `REDIS_URL` is set: then the counts are shared by every replica (`crate::shared`), and these
+//! in-process limiters answer only while Redis is unavailable.
 //!
 //! The client address is the TCP peer's, unless that peer is one of `TRUSTED_PROXIES`: then it
 //! is the right-most `X-Forwarded-For` entry that is not itself a trusted proxy. An IPv6 client
@@ -11,6 +13,7 @@
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::http::AppState;
+use crate::shared::Redis;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
@@ -21,6 +24,7 @@ use ipnet::IpNet;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 
 /// `limit` requests per minute per key, as a burst of `limit` refilled evenly over the minute.
 pub struct RateLimiter<K: Hash + Eq + Clone> {
@@ -74,8 +78,12 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 pub struct WriteLimits {
     pub per_user: Option<RateLimiter<String>>,
     pub per_client: Option<RateLimiter<IpAddr>>,
+    user_limit: u32,
+    client_limit: u32,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// Shared counts across replicas, when configured.
+    pub redis: Option<Arc<Redis>>,
 }
 
 impl WriteLimits {
@@ -84,8 +92,46 @@ impl WriteLimits {
         WriteLimits {
             per_user: NonZeroU32::new(per_user).map(RateLimiter::per_minute),
             per_client: NonZeroU32::new(per_client).map(RateLimiter::per_minute),
+            user_limit: per_user,
+            client_limit: per_client,
             trusted_proxies,
+            redis: None,
         }
+    }
+
+    /// The same limits, counted in Redis for every replica.
+    pub fn shared(mut self, redis: Option<Arc<Redis>>) -> WriteLimits {
+        self.redis = redis;
+        self
+    }
+
+    /// Counts a write of `user`: in Redis when it answers, else in this instance.
+    pub async fn admit_user(&self, user: &str) -> Result<(), u64> {
+        let Some(local) = &self.per_user else {
+            return Ok(());
+        };
+        if let Some(redis) = &self.redis {
+            if let Some(outcome) = redis.admit("user", user, self.user_limit).await {
+                return outcome;
+            }
+        }
+        local.admit(&user.to_owned())
+    }
+
+    /// Counts a write from a client (its key, see [`client_key`]).
+    pub async fn admit_client(&self, client: IpAddr) -> Result<(), u64> {
+        let Some(local) = &self.per_client else {
+            return Ok(());
+        };
+        if let Some(redis) = &self.redis {
+            if let Some(outcome) = redis
+                .admit("client", &client.to_string(), self.client_limit)
+                .await
+            {
+                return outcome;
+            }
+        }
+        local.admit(&client)
     }
 
     pub fn retain_recent(&self) {
@@ -167,19 +213,22 @@ pub async fn limit_writes(
         retry_after_secs: secs,
         detail: format!("too many write requests from this {whom}; retry in {secs} s"),
     };
-    if let (Some(limiter), Some(ConnectInfo(addr))) = (
+    if let (Some(_), Some(ConnectInfo(addr))) = (
         &limits.per_client,
         req.extensions().get::<ConnectInfo<SocketAddr>>(),
     ) {
-        limiter
-            .admit(&limits.client_key(addr.ip(), req.headers()))
+        let client = limits.client_key(addr.ip(), req.headers());
+        limits
+            .admit_client(client)
+            .await
             .map_err(|secs| refuse(secs, "address"))?;
     }
-    if let Some(limiter) = &limits.per_user {
+    if limits.per_user.is_some() {
         // Checked once: the handler's `AuthUser` extractor takes the user from the extensions.
         if let Ok(user) = AuthUser::from_headers(req.headers(), &state.keys).await {
-            limiter
-                .admit(&user.id)
+            limits
+                .admit_user(&user.id)
+                .await
                 .map_err(|secs| refuse(secs, "user"))?;
             req.extensions_mut().insert(user);
         }

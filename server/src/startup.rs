@@ -55,6 +55,10 @@ pub struct Settings {
     pub public_base_url: Option<String>,
     /// Invitation e-mail delivery (`SMTP_URL`…); without it the outbox fills and nothing is sent.
     pub smtp: Option<crate::mail::SmtpSettings>,
+    /// Redis for limits and the suggestion cache shared by every replica (`REDIS_URL`), and the
+    /// prefix of its keys (`REDIS_KEY_PREFIX`).
+    pub redis_url: Option<String>,
+    pub redis_key_prefix: String,
 }
 
 /// Without secrets: the database password and the AI key are redacted.
@@ -74,6 +78,10 @@ impl std::fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("public_base_url", &self.public_base_url)
             .field("smtp", &self.smtp)
+            .field(
+                "redis_url",
+                &self.redis_url.as_deref().map(crate::store::redact_url),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -144,6 +152,12 @@ impl Application {
             .map(|ai| OpenAi::new(&ai.base_url, ai.api_key, ai.model, ai.timeout))
             .transpose()?;
         let metrics = Arc::new(crate::metrics::Metrics::default());
+        let redis = settings
+            .redis_url
+            .as_deref()
+            .map(|url| crate::shared::Redis::new(url, &settings.redis_key_prefix, metrics.clone()))
+            .transpose()?
+            .map(Arc::new);
         let state = AppState::from(http::Shared {
             store: store.clone(),
             keys: settings.keys,
@@ -155,14 +169,22 @@ impl Application {
                 settings.dev,
             )),
             clock: clock.clone(),
-            suggestions: Arc::new(Suggestions::new(ai, settings.suggestions_per_minute)),
-            write_limits: Arc::new(WriteLimits::per_minute(
-                settings.writes_per_user_per_minute,
-                settings.writes_per_ip_per_minute,
-                settings.trusted_proxies,
+            suggestions: Arc::new(Suggestions::new(
+                ai,
+                settings.suggestions_per_minute,
+                redis.clone(),
             )),
+            write_limits: Arc::new(
+                WriteLimits::per_minute(
+                    settings.writes_per_user_per_minute,
+                    settings.writes_per_ip_per_minute,
+                    settings.trusted_proxies,
+                )
+                .shared(redis.clone()),
+            ),
             composer,
             invitation_ttl_ms: i64::from(settings.invitation_ttl_days) * 86_400_000,
+            redis,
         });
         if let (Some(sender), Some(smtp)) = (sender, settings.smtp) {
             crate::mail::spawn_delivery(

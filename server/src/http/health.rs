@@ -25,24 +25,32 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers.
+/// Ready when the database answers. With `REDIS_URL`, a second line says whether Redis answers;
+/// the server stays ready without it (limits then count per instance).
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "ops",
     summary = "Readiness: the database answers",
     responses(
-        (status = 200, description = "Ready"),
+        (status = 200, description = "Ready (`ready`, then `redis: up` or `redis: unavailable` when Redis is configured)"),
         (status = 503, description = "Database unreachable (problem+json)"),
     ),
 )]
-async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+async fn readyz(State(state): State<AppState>) -> Result<String, ApiError> {
     state
         .store
         .ping()
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok("ready")
+    Ok(match &state.redis {
+        None => "ready".to_owned(),
+        Some(redis) if redis.is_up() => "ready\nredis: up".to_owned(),
+        Some(_) => {
+            "ready\nredis: unavailable (limits count per instance, the suggestion cache is skipped)"
+                .to_owned()
+        }
+    })
 }
 
 #[utoipa::path(

@@ -76,6 +76,7 @@ async fn suggestions(
     state
         .suggestions
         .admit(&user.id)
+        .await
         .map_err(|secs| ApiError::TooManyRequests {
             retry_after_secs: secs,
             detail: format!("too many suggestion requests; retry in {secs} s"),

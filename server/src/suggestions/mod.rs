@@ -6,17 +6,20 @@
 //! timeout of at most 3 s; when it fails or times out the catalog answers and the response says
 //! so. External answers are cached (bounded, with a TTL) by a hash of the request. Whatever the
 //! source, the HTTP layer passes every suggestion through the same core rules as the wizard and
-//! drops the ones that fail. Rate limits are per user and per instance (`crate::ratelimit`).
+//! drops the ones that fail. The quota is per user; it and the cache are per instance, or shared
+//! by every replica through Redis when `REDIS_URL` is set (`crate::shared`; while Redis is
+//! unavailable, the in-process quota counts and the cache is skipped).
 
 pub mod catalog;
 pub mod openai;
 
 use crate::ratelimit::RateLimiter;
+use crate::shared::Redis;
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What a provider is asked for.
@@ -113,10 +116,17 @@ pub struct Suggestions {
     ai: Option<openai::OpenAi>,
     cache: Mutex<Cache>,
     limiter: RateLimiter<String>,
+    per_minute: u32,
+    redis: Option<Arc<Redis>>,
 }
 
 impl Suggestions {
-    pub fn new(ai: Option<openai::OpenAi>, per_minute: u32) -> Suggestions {
+    pub fn new(
+        ai: Option<openai::OpenAi>,
+        per_minute: u32,
+        redis: Option<Arc<Redis>>,
+    ) -> Suggestions {
+        let per_minute = per_minute.max(1);
         Suggestions {
             catalog: catalog::Catalog,
             ai,
@@ -124,11 +134,18 @@ impl Suggestions {
             limiter: RateLimiter::per_minute(
                 std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN),
             ),
+            per_minute,
+            redis,
         }
     }
 
     /// Counts one request of `user`; `Err(seconds)` when over the limit.
-    pub fn admit(&self, user: &str) -> Result<(), u64> {
+    pub async fn admit(&self, user: &str) -> Result<(), u64> {
+        if let Some(redis) = &self.redis {
+            if let Some(outcome) = redis.admit("suggest", user, self.per_minute).await {
+                return outcome;
+            }
+        }
         self.limiter.admit(&user.to_owned())
     }
 
@@ -149,7 +166,7 @@ impl Suggestions {
             };
         };
         let key: [u8; 32] = Sha256::digest(serde_json::to_vec(req).unwrap_or_default()).into();
-        if let Some(hit) = self.cached(&key) {
+        if let Some(hit) = self.cached(&key).await {
             return Answer {
                 source: ai.name(),
                 fallback: None,
@@ -158,7 +175,7 @@ impl Suggestions {
         }
         match ai.objectives(req).await {
             Ok(objectives) => {
-                self.remember(key, &objectives);
+                self.remember(key, &objectives).await;
                 Answer {
                     source: ai.name(),
                     fallback: None,
@@ -176,7 +193,13 @@ impl Suggestions {
         }
     }
 
-    fn cached(&self, key: &[u8; 32]) -> Option<Vec<Value>> {
+    /// The cached answer: from Redis when configured (nothing while it is unavailable), else
+    /// from this instance.
+    async fn cached(&self, key: &[u8; 32]) -> Option<Vec<Value>> {
+        if let Some(redis) = &self.redis {
+            let text = redis.get(&format!("suggest:{}", hex::encode(key))).await?;
+            return serde_json::from_str(&text).ok();
+        }
         let cache = self
             .cache
             .lock()
@@ -187,7 +210,14 @@ impl Suggestions {
             .map(|(_, v)| v.clone())
     }
 
-    fn remember(&self, key: [u8; 32], objectives: &[Value]) {
+    async fn remember(&self, key: [u8; 32], objectives: &[Value]) {
+        if let Some(redis) = &self.redis {
+            let text = serde_json::to_string(objectives).unwrap_or_default();
+            redis
+                .set(&format!("suggest:{}", hex::encode(key)), &text, CACHE_TTL)
+                .await;
+            return;
+        }
         let mut cache = self
             .cache
             .lock()

@@ -128,6 +128,8 @@ fn settings(url: String, keys: Arc<Keys>) -> Settings {
         invitation_ttl_days: 7,
         public_base_url: None,
         smtp: None,
+        redis_url: None,
+        redis_key_prefix: "onboarding:".into(),
     }
 }
 

@@ -22,7 +22,7 @@ crate::both_engines!(
 
 /// An OpenAI-compatible endpoint on 127.0.0.1 that counts its calls. It answers one valid
 /// objective and one that breaks the rules (a 2-letter title), after `delay`.
-async fn fake_provider(delay: Duration) -> (String, Arc<AtomicUsize>, Prompts) {
+pub async fn fake_provider(delay: Duration) -> (String, Arc<AtomicUsize>, Prompts) {
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
     let prompts = Prompts::default();
@@ -58,7 +58,7 @@ async fn fake_provider(delay: Duration) -> (String, Arc<AtomicUsize>, Prompts) {
 }
 
 /// The user messages the fake provider received.
-type Prompts = Arc<std::sync::Mutex<Vec<String>>>;
+pub type Prompts = Arc<std::sync::Mutex<Vec<String>>>;
 
 async fn app_with_ai(
     engine: Engine,
@@ -80,7 +80,7 @@ async fn app_with_ai(
 }
 
 /// A draft up to the organization step, with the given AI level (None: not chosen yet).
-async fn draft(app: &TestApp, user: &str, level: Option<&str>) {
+pub async fn draft(app: &TestApp, user: &str, level: Option<&str>) {
     app.post("/api/onboarding/start", user, None).await;
     let wizard = crate::helpers::valid_wizard();
     for step in ["welcome", "company", "organization"] {

@@ -31,7 +31,12 @@ crate::each_engine!(
 /// it the tests are skipped, except under CI, where that is a failure.
 fn python() -> Option<PathBuf> {
     let path = std::env::var_os("AIOSMTPD_PYTHON").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/venv/bin/python")),
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../target/venv/bin/python"
+            ))
+        },
         PathBuf::from,
     );
     if path.exists() {
@@ -175,10 +180,7 @@ async fn completed_org(app: &TestApp, user: &str) -> String {
     app.fill_wizard(user, "Café Niño").await;
     let done = app.post("/api/onboarding/complete", user, None).await;
     assert_eq!(done.status, 201, "{}", done.body);
-    done.body["organization"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    done.body["organization"]["id"].as_str().unwrap().to_owned()
 }
 
 async fn invite(app: &TestApp, user: &str, org: &str, emails: &[String]) {
@@ -236,12 +238,12 @@ async fn invitations_are_delivered_after_completion(engine: Engine) {
     assert_eq!(luis["mail_from"], "no-reply@okr.example");
     assert_eq!(luis["subject"], "Invitación para unirte a Café Niño");
     let id = luis["message_id"].as_str().unwrap();
-    assert!(
-        id.starts_with('<') && id.ends_with("@okr.example>"),
-        "{id}"
-    );
+    assert!(id.starts_with('<') && id.ends_with("@okr.example>"), "{id}");
     let body = luis["body"].as_str().unwrap();
-    assert!(body.contains("https://okr.example/invitations/accept#token="), "{body}");
+    assert!(
+        body.contains("https://okr.example/invitations/accept#token="),
+        "{body}"
+    );
     // Sent: the bodies (with the tokens) are gone from the database; the list says so.
     assert!(outbox_states(&app)
         .await
@@ -300,7 +302,10 @@ async fn smtp_down_then_back_delivers_every_message_once(engine: Engine) {
         if failed == 8 {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "{failed} of 8 failed");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{failed} of 8 failed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(sink.messages().is_empty());
@@ -343,11 +348,16 @@ async fn a_crash_before_the_send_still_delivers_after_restart(engine: Engine) {
         req.send()
     };
     let wizard = crate::helpers::valid_wizard();
-    assert!(send(reqwest::Method::POST, "/api/onboarding/start", None, &first.base)
-        .await
-        .unwrap()
-        .status()
-        .is_success());
+    assert!(send(
+        reqwest::Method::POST,
+        "/api/onboarding/start",
+        None,
+        &first.base
+    )
+    .await
+    .unwrap()
+    .status()
+    .is_success());
     for step in onboarding_core::StepId::ALL.map(onboarding_core::StepId::name) {
         let r = send(
             reqwest::Method::PUT,
@@ -359,14 +369,23 @@ async fn a_crash_before_the_send_still_delivers_after_restart(engine: Engine) {
         .unwrap();
         assert_eq!(r.status(), 200);
     }
-    let r = send(reqwest::Method::POST, "/api/onboarding/complete", None, &first.base)
-        .await
-        .unwrap();
+    let r = send(
+        reqwest::Method::POST,
+        "/api/onboarding/complete",
+        None,
+        &first.base,
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 201);
     first.child.kill().unwrap();
     first.child.wait().unwrap();
     // Restarted with delivery, on the same database: the committed messages go out.
-    let db_arg = if url.is_some() { db.clone() } else { format!("{db}?mode=rwc") };
+    let db_arg = if url.is_some() {
+        db.clone()
+    } else {
+        format!("{db}?mode=rwc")
+    };
     let _second = ServerProcess::start_on(
         Some(&db_arg),
         &[],
@@ -394,9 +413,7 @@ async fn a_worker_that_dies_holding_a_message_is_relieved_after_its_lease(engine
     // A worker claims both and dies before sending (its lease is held for a minute).
     let claimed = app.store.claim_mail(10, 60_000).await.unwrap();
     assert_eq!(claimed.len(), 2);
-    let worker = app
-        .another_instance_with(mailing(sink.url(), 8))
-        .await;
+    let worker = app.another_instance_with(mailing(sink.url(), 8)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(sink.messages().is_empty(), "a held message was taken");
     // Once the lease has run out, the next worker sends them: at least once.
@@ -440,7 +457,10 @@ async fn refused_and_exhausted_messages_are_dead_and_shown_to_platform_admins(en
     let message = &dead["messages"][0];
     assert_eq!(message["recipient"], "bounce@x.com");
     assert_eq!(message["attempts"], 1);
-    assert!(message["last_error"].as_str().unwrap().contains("550"), "{message}");
+    assert!(
+        message["last_error"].as_str().unwrap().contains("550"),
+        "{message}"
+    );
     assert!(message.get("body").is_none());
     assert!(outbox_states(&app)
         .await
@@ -470,7 +490,10 @@ async fn refused_and_exhausted_messages_are_dead_and_shown_to_platform_admins(en
             .fetch_all(&other.store.pool)
             .await
             .unwrap();
-        let given_up = rows.iter().filter(|r| r.get::<String, _>("state") == "dead").count();
+        let given_up = rows
+            .iter()
+            .filter(|r| r.get::<String, _>("state") == "dead")
+            .count();
         if given_up == 2 {
             for row in &rows {
                 assert_eq!(row.get::<i64, _>("attempts"), 2);
@@ -478,7 +501,10 @@ async fn refused_and_exhausted_messages_are_dead_and_shown_to_platform_admins(en
             }
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "{given_up} of 2 dead");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{given_up} of 2 dead"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -12,5 +12,6 @@ mod jwks;
 mod mail;
 mod onboarding;
 mod reliability;
+mod shared;
 mod tenancy;
 mod write_path;

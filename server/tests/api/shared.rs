@@ -1,0 +1,220 @@
+//! Two server instances on one database and one Redis (`REDIS_URL`): the write limit holds
+//! across them, the suggestion cache filled through one is hit through the other, and Redis
+//! stopped mid-run costs no request (limits fall back to each instance) and is used again once
+//! it is back. The machine's Redis (127.0.0.1:6379, started by `.ci/run`) serves the first two,
+//! each test under keys of its own; the third runs a `redis-server` of its own, to stop it.
+
+use crate::helpers::{spawn_app_with, Engine, TestApp};
+use crate::insights::{draft, fake_provider};
+use onboarding_server::startup::{AiSettings, Settings};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+crate::each_engine!(
+    two_instances_share_the_write_limit,
+    the_suggestion_cache_filled_through_one_is_hit_through_the_other,
+    redis_stopped_mid_run_then_started,
+);
+
+const MACHINE_REDIS: &str = "redis://127.0.0.1:6379";
+
+/// The machine's Redis, or `None` (skip) when it is not running — except under CI.
+fn machine_redis() -> Option<&'static str> {
+    if std::net::TcpStream::connect("127.0.0.1:6379").is_ok() {
+        return Some(MACHINE_REDIS);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "Redis is not running at 127.0.0.1:6379 (.ci/run starts it)"
+    );
+    eprintln!("skipped: no Redis at 127.0.0.1:6379");
+    None
+}
+
+fn with_redis(url: &str, prefix: &str, per_minute: u32) -> impl Fn(&mut Settings) + Clone {
+    let (url, prefix) = (url.to_owned(), prefix.to_owned());
+    move |s: &mut Settings| {
+        s.redis_url = Some(url.clone());
+        s.redis_key_prefix = prefix.clone();
+        s.writes_per_user_per_minute = per_minute;
+    }
+}
+
+fn unique_prefix() -> String {
+    format!("test-{}:", uuid::Uuid::new_v4().simple())
+}
+
+/// `n` writes of `user`, alternating between the two instances: (2xx, 429, other statuses).
+async fn alternate(a: &TestApp, b: &TestApp, user: &str, n: usize) -> (usize, usize, Vec<u16>) {
+    let (mut ok, mut limited, mut other) = (0, 0, Vec::new());
+    for i in 0..n {
+        let app = if i % 2 == 0 { a } else { b };
+        let r = app.post("/api/onboarding/start", user, None).await;
+        match r.status {
+            200..=299 => ok += 1,
+            429 => limited += 1,
+            s => other.push(s),
+        }
+    }
+    (ok, limited, other)
+}
+
+async fn text(app: &TestApp, path: &str) -> String {
+    app.http
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn two_instances_share_the_write_limit(engine: Engine) {
+    let Some(url) = machine_redis() else {
+        return;
+    };
+    let config = with_redis(url, &unique_prefix(), 20);
+    let Some(a) = spawn_app_with(engine, config.clone()).await else {
+        return;
+    };
+    let b = a.another_instance_with(config).await;
+    // Each instance alone would allow 20, so 15 each would all pass: shared, 20 pass in all.
+    assert_eq!(alternate(&a, &b, "uno", 30).await, (20, 10, vec![]));
+    // Another user has an allowance of their own.
+    assert_eq!(alternate(&a, &b, "dos", 4).await, (4, 0, vec![]));
+    assert!(text(&a, "/readyz").await.contains("redis: up"));
+}
+
+async fn the_suggestion_cache_filled_through_one_is_hit_through_the_other(engine: Engine) {
+    let Some(url) = machine_redis() else {
+        return;
+    };
+    let (provider, calls, _) = fake_provider(Duration::ZERO).await;
+    let redis = with_redis(url, &unique_prefix(), 600);
+    let config = move |s: &mut Settings| {
+        redis(s);
+        s.ai = Some(AiSettings {
+            base_url: provider.clone(),
+            api_key: None,
+            model: "fake".into(),
+            timeout: Duration::from_secs(3),
+        });
+    };
+    let Some(a) = spawn_app_with(engine, config.clone()).await else {
+        return;
+    };
+    let b = a.another_instance_with(config.clone()).await;
+    draft(&a, "ana", Some("extensive")).await;
+    const SUGGESTIONS: &str = "/api/onboarding/suggestions?step=objectives";
+    let first = a.get(SUGGESTIONS, "ana").await;
+    assert_eq!(first.body["source"], "ai", "{}", first.body);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let second = b.get(SUGGESTIONS, "ana").await;
+    assert_eq!(second.body["source"], "ai", "{}", second.body);
+    assert_eq!(second.body["suggestions"], first.body["suggestions"]);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "the other instance hit the cache"
+    );
+    // An instance without Redis has only its own (empty) cache: the provider is asked again.
+    let alone = a
+        .another_instance_with(move |s| {
+            config(s);
+            s.redis_url = None;
+        })
+        .await;
+    alone.get(SUGGESTIONS, "ana").await;
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+/// Whether `/metrics` has this sample line.
+async fn metric(app: &TestApp, line: &str) -> bool {
+    text(app, "/metrics").await.lines().any(|l| l == line)
+}
+
+/// A `redis-server` of the test's own on `port` (nothing kept on disk); killed on drop.
+struct OwnRedis {
+    child: Child,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> OwnRedis {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--dir"])
+            .arg(std::env::temp_dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts (Debian's redis-server package)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server does not listen"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        OwnRedis { child }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn redis_stopped_mid_run_then_started(engine: Engine) {
+    if machine_redis().is_none() {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redis = OwnRedis::start(port);
+    let config = with_redis(&format!("redis://127.0.0.1:{port}"), "t:", 20);
+    let Some(a) = spawn_app_with(engine, config.clone()).await else {
+        return;
+    };
+    let b = a.another_instance_with(config).await;
+    assert_eq!(alternate(&a, &b, "before", 30).await, (20, 10, vec![]));
+
+    // Redis stops: every request is still answered (no 5xx), limits fall back to each instance,
+    // and the outage shows in /readyz and /metrics.
+    drop(redis);
+    let (ok, limited, other) = alternate(&a, &b, "during", 30).await;
+    assert_eq!(other, Vec::<u16>::new());
+    assert_eq!(
+        (ok, limited),
+        (30, 0),
+        "each instance counts 15 of its own 20"
+    );
+    assert!(text(&a, "/readyz").await.contains("redis: unavailable"));
+    assert!(metric(&a, "redis_up 0").await);
+    assert!(!metric(&b, "redis_errors_total 0").await);
+
+    // Redis is back (empty): once each instance has reached it again, the shared limit holds.
+    let _redis = OwnRedis::start(port);
+    let started = Instant::now();
+    loop {
+        a.post("/api/onboarding/start", "warm-up", None).await;
+        b.post("/api/onboarding/start", "warm-up", None).await;
+        if metric(&a, "redis_up 1").await && metric(&b, "redis_up 1").await {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "Redis not used again"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(alternate(&a, &b, "after", 30).await, (20, 10, vec![]));
+    assert!(text(&b, "/readyz").await.contains("redis: up"));
+}
