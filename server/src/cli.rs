@@ -31,6 +31,10 @@ enum Command {
     Migrate {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
         database_url: String,
+        /// Instead: revert the migrations after VERSION with their down scripts (0 reverts
+        /// everything), for running an older server. Data the older schema cannot hold is lost.
+        #[arg(long, value_name = "VERSION")]
+        revert_to: Option<i64>,
     },
     /// Validate a wizard (JSON from FILE or stdin) and print the report, like `onboarding-rules validate`.
     Validate {
@@ -250,7 +254,10 @@ pub async fn main() -> ExitCode {
     let result = match cli.command {
         None => serve(cli.serve).await,
         Some(Command::Serve(args)) => serve(*args).await,
-        Some(Command::Migrate { database_url }) => migrate(&database_url).await,
+        Some(Command::Migrate {
+            database_url,
+            revert_to,
+        }) => migrate(&database_url, revert_to).await,
         Some(Command::Validate { file, locale }) => return validate(file.as_deref(), &locale),
         Some(Command::Token {
             sub,
@@ -332,10 +339,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     app.run_until_stopped().await.map_err(|e| e.to_string())
 }
 
-async fn migrate(url: &str) -> Result<(), String> {
+async fn migrate(url: &str, revert_to: Option<i64>) -> Result<(), String> {
     let store = crate::store::Store::connect(url).await?;
-    store.migrate().await?;
-    println!("migrations applied ({:?})", store.engine);
+    match revert_to {
+        None => {
+            store.migrate().await?;
+            println!("migrations applied ({:?})", store.engine);
+        }
+        Some(target) => {
+            let reverted = store.revert_to(target).await?;
+            println!(
+                "reverted {} migration(s) ({:?}); the database is at version {}",
+                reverted.len(),
+                store.engine,
+                store.schema_version().await?
+            );
+        }
+    }
     Ok(())
 }
 

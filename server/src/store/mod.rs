@@ -31,6 +31,7 @@ pub use sessions::{IfMatch, SaveError, Session, SessionEnd, SessionStatus};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::AnyConnection;
 use sqlx::AnyPool;
+use sqlx::Row;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -152,9 +153,69 @@ impl Store {
         })
     }
 
+    /// The engine's migrations, embedded: each `NNNN_name.up.sql` with its `.down.sql`.
+    fn migrator(&self) -> sqlx::migrate::Migrator {
+        match self.engine {
+            Engine::Sqlite => sqlx::migrate!("../migrations/sqlite"),
+            Engine::Postgres => sqlx::migrate!("../migrations/postgres"),
+        }
+    }
+
+    /// The highest migration applied (0 when none).
+    pub async fn schema_version(&self) -> Result<i64, String> {
+        let exists = match self.engine {
+            Engine::Sqlite => "select count(*) as n from sqlite_master where name = '_sqlx_migrations'",
+            Engine::Postgres => "select count(*) as n from pg_tables where tablename = '_sqlx_migrations' and schemaname = current_schema()",
+        };
+        let read = async {
+            let n: i64 = sqlx::query(exists)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?;
+            if n == 0 {
+                return Ok(0);
+            }
+            sqlx::query("select coalesce(max(version), 0) as v from _sqlx_migrations where success")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get::<i64, _>("v")
+        };
+        read.await
+            .map_err(|e: sqlx::Error| format!("cannot read the schema version: {e}"))
+    }
+
+    /// Reverts the migrations applied after `target`, newest first, each with its down script in
+    /// its own transaction; returns the versions reverted. A database migrated by a newer server
+    /// is refused (its down scripts are not known here: revert with that server).
+    pub async fn revert_to(&self, target: i64) -> Result<Vec<i64>, String> {
+        if target < 0 {
+            return Err(format!("cannot revert to {target}: versions start at 0"));
+        }
+        let before = self.schema_version().await?;
+        let migrator = self.migrator();
+        migrator
+            .undo(&self.pool, target)
+            .await
+            .map_err(|e| match e {
+                sqlx::migrate::MigrateError::VersionMissing(version) => format!(
+                    "the database has migration {version}, which this server does not know: \
+                     revert it with the server that applied it"
+                ),
+                e => format!("reverting failed: {e}"),
+            })?;
+        let after = self.schema_version().await?;
+        Ok(migrator
+            .iter()
+            .filter(|m| m.migration_type.is_down_migration())
+            .map(|m| m.version)
+            .filter(|v| *v > after && *v <= before)
+            .rev()
+            .collect())
+    }
+
     pub async fn migrate(&self) -> Result<(), String> {
         let result = match self.engine {
-            Engine::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await,
+            Engine::Sqlite => self.migrator().run(&self.pool).await,
             Engine::Postgres => {
                 // The app role is cluster-wide, but sqlx's migration lock is per database: two
                 // databases of one cluster migrating at once (two test databases, two tenants'
@@ -165,9 +226,7 @@ impl Store {
                     .execute(&self.pool)
                     .await
                     .map_err(|e| format!("migrations failed: creating role onboarding_app: {e}"))?;
-                sqlx::migrate!("../migrations/postgres")
-                    .run(&self.pool)
-                    .await
+                self.migrator().run(&self.pool).await
             }
         };
         result.map_err(|e| match e {

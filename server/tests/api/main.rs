@@ -10,6 +10,7 @@ mod insights;
 mod invitations;
 mod jwks;
 mod mail;
+mod migrations;
 mod onboarding;
 mod reliability;
 mod shared;

@@ -1,0 +1,3 @@
+-- Back to 0008: the outbox goes (its policies with it). Messages not yet sent are lost with it:
+-- resend their invitations after upgrading again.
+drop table mail_outbox;
