@@ -130,6 +130,44 @@ async fn the_suggestion_cache_filled_through_one_is_hit_through_the_other(engine
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 
+/// The same with two server processes (the real binary) on one PostgreSQL database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_share_the_write_limit() {
+    let Some(url) = machine_redis() else {
+        return;
+    };
+    let Some(db) = crate::helpers::fresh_postgres_database().await else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let prefix = unique_prefix();
+    let env = [
+        ("REDIS_URL", url),
+        ("REDIS_KEY_PREFIX", prefix.as_str()),
+        ("RATE_LIMIT_USER_PER_MIN", "20"),
+    ];
+    // The first migrates the database before the second starts.
+    let first = crate::helpers::ServerProcess::start_on(Some(&db), &[], &env);
+    let second = crate::helpers::ServerProcess::start_on(Some(&db), &[], &env);
+    let keys = onboarding_server::auth::Keys::hs256(crate::helpers::SECRET.as_bytes(), None, None);
+    let token = keys.mint("uno", "uno@example.com", 600).unwrap();
+    let http = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let base = if i % 2 == 0 { &first.base } else { &second.base };
+        let r = http
+            .post(format!("{base}/api/onboarding/start"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    let ok = statuses.iter().filter(|s| (200..300).contains(*s)).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((ok, limited), (20, 10), "{statuses:?}");
+}
+
 /// Whether `/metrics` has this sample line.
 async fn metric(app: &TestApp, line: &str) -> bool {
     text(app, "/metrics").await.lines().any(|l| l == line)
