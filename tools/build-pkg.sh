@@ -63,6 +63,9 @@ cp wasm/npm/api.js pkg/api.js
 # The JavaScript minified (1.5 KB gzip less; decision 66), then the declarations and README.
 node tests/js/minify.mjs pkg/onboarding_wasm.js pkg/index.js pkg/node.js pkg/api.js
 cp wasm/npm/index.d.ts pkg/index.d.ts
+# The JSON Schema is static per rule version: a file beside the module (from the same tables, by
+# the rules CLI), which validation never loads.
+cargo run -q -p onboarding-core --bin onboarding-rules --locked -- schema > pkg/schema.json
 cp wasm/npm/README.md pkg/README.md
 VERSION=$(cargo metadata --no-deps --format-version 1 --locked \
   | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"]=="onboarding-wasm"))')
@@ -84,12 +87,13 @@ pkg = {
             "default": "./index.js",
         },
         "./onboarding_wasm_bg.wasm": "./onboarding_wasm_bg.wasm",
+        "./schema.json": "./schema.json",
         "./package.json": "./package.json",
     },
     # Importing has no effect a bundler must keep (node.js initializes at import, but bundlers never use it).
     "sideEffects": False,
     "files": ["index.js", "node.js", "api.js", "index.d.ts", "onboarding_wasm.js", "onboarding_wasm.d.ts",
-              "onboarding_wasm_bg.wasm", "onboarding_wasm_bg.wasm.d.ts", "README.md"],
+              "onboarding_wasm_bg.wasm", "onboarding_wasm_bg.wasm.d.ts", "schema.json", "README.md"],
     "engines": {"node": ">=20"},
 }
 json.dump(pkg, open("pkg/package.json", "w"), indent=2)

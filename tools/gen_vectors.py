@@ -119,6 +119,9 @@ step_case(S, "full_name Chinese", {"full_name": "李小龙"})
 step_case(S, "full_name Cyrillic", {"full_name": "Мария Иванова"})
 step_case(S, "full_name Arabic", {"full_name": "محمد علي"})
 step_case(S, "full_name Devanagari with virama", {"full_name": "लक्ष्मी"})
+# Unicode 15.0 and later, the version of every character property the rules use (std's):
+step_case(S, "full_name Kawi with its conjoiner (a combining mark since Unicode 15.0)", {"full_name": "\U00011F12\U00011F42\U00011F13\U00011F04"})
+step_case(S, "full_name Arabic with pepet (a combining mark since Unicode 15.0)", {"full_name": "محمد\u0897"})
 step_case(S, "full_name apostrophe hyphen dot", {"full_name": "J. O'Brien-Smith"})
 step_case(S, "full_name typographic apostrophe", {"full_name": "D’Angelo"})
 step_case(S, "full_name emoji", {"full_name": "Ana 😀"}, [(P + "full_name", "invalid_characters", None, {"characters": "😀"})])
@@ -332,6 +335,8 @@ ocase("duplicate titles ignoring case and spaces", [obj("Crecer en ventas"), obj
       [(P + "[2].title", "duplicate_item", None, {"duplicate_of": 0})])
 ocase("duplicate titles with accents differ", [obj("Fidelización total"), obj("Fidelizacion total")])
 ocase("duplicate titles NFC vs NFD", [obj("Fidelización total"), obj("Fidelizacio\u0301n total")], [(P + "[1].title", "duplicate_item")])
+# U+0897 (combining class 230 since Unicode 15.0) goes after U+0323 (220), which then composes.
+ocase("duplicate titles U+0897 reordered by NFC", [obj("Crecer \u1ea1\u0897 total"), obj("Crecer a\u0897\u0323 total")], [(P + "[1].title", "duplicate_item")])
 ocase("description 1000", [obj(description=letters(1000))])
 ocase("description 1001", [obj(description=letters(1001))], [(P + "[0].description", "too_long")])
 ocase("key_results empty", [obj(krs=[])], [(P + "[0].key_results", "too_few_items", None, {"min": 1})])

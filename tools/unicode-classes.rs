@@ -3,8 +3,31 @@
 //! `tools/build-pkg.sh` compiles it with the stable toolchain (the server's std) and with the
 //! pinned nightly (the npm package's std, built from source) and refuses to build the package
 //! when the two differ: both sides must classify every character the same way.
+//!
+//! With an argument it prints what `tools/gen_reference_data.py` needs from std instead:
+//! `version` (std's Unicode version, e.g. `17.0.0`, which the generated tables must follow) or
+//! `lowercase` (every char whose lowercase is one other char, as `code delta` in decimal).
 
 fn main() {
+    match std::env::args().nth(1).as_deref() {
+        Some("version") => {
+            let (major, minor, update) = char::UNICODE_VERSION;
+            println!("{major}.{minor}.{update}");
+            return;
+        }
+        Some("lowercase") => {
+            for c in (0..=0x10_FFFFu32).filter_map(char::from_u32) {
+                let mut lower = c.to_lowercase();
+                if let (Some(l), None) = (lower.next(), lower.next()) {
+                    if l != c {
+                        println!("{} {}", u32::from(c), i64::from(u32::from(l)) - i64::from(u32::from(c)));
+                    }
+                }
+            }
+            return;
+        }
+        _ => {}
+    }
     // FNV-1a over (char, class bits) for every char whose class is not all-false.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut count = 0u32;

@@ -121,7 +121,7 @@ export type DeepPartial<T> = T extends (infer U)[] ? DeepPartial<U>[] : T extend
 export type WizardDraft = DeepPartial<WizardInput>;
 /** One step being filled in. */
 export type StepDraft = DeepPartial<WizardInput[StepId]>;
-/** A JSON Schema document (draft 2020-12). */
+/** A JSON Schema document (draft 2020-12): the package's `schema.json` (`import schema from 'onboarding-rules/schema.json' with { type: 'json' }`). */
 export type JsonSchema = { [keyword: string]: unknown };
 
 export type Locale = "es" | "en";

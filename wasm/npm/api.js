@@ -66,7 +66,6 @@ export function api(rules, ready) {
     preview: call((input, ctx) => JSON.parse(run(3, json(input, 'input'), context(ctx), today(ctx)))),
     // A locale that is not a string is refused by the module, with its text in the message.
     steps: call((locale) => JSON.parse(run(4, String(locale === undefined ? 'es' : locale)))),
-    schema: call(() => JSON.parse(run(5))),
     rulesVersion: call(() => run(6)),
   };
 }

@@ -121,7 +121,7 @@ export type DeepPartial<T> = T extends (infer U)[] ? DeepPartial<U>[] : T extend
 export type WizardDraft = DeepPartial<WizardInput>;
 /** One step being filled in. */
 export type StepDraft = DeepPartial<WizardInput[StepId]>;
-/** A JSON Schema document (draft 2020-12). */
+/** A JSON Schema document (draft 2020-12): the package's `schema.json` (`import schema from 'onboarding-rules/schema.json' with { type: 'json' }`). */
 export type JsonSchema = { [keyword: string]: unknown };
 
 export type Locale = "es" | "en";
@@ -189,7 +189,5 @@ export function normalize(input: WizardDraft): WizardDraft;
 export function preview(input: WizardDraft, ctx?: ContextInput): Preview;
 /** The wizard's steps and fields, labelled in `locale` (default `es`). */
 export function steps(locale?: Locale): StepMeta[];
-/** The JSON Schema (draft 2020-12) of the wizard input. */
-export function schema(): JsonSchema;
 /** The rule set's version; the server reports it too. */
 export function rulesVersion(): string;

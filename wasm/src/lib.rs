@@ -106,8 +106,9 @@ fn steps(locale: &str) -> String {
 // arguments in order (empty when it takes fewer). One export instead of seven: wasm-bindgen
 // writes the string passing once, not per function. The operations, as `api.js` numbers them:
 // 0 validateWizard(json, ctx, today), 1 validateStep(step, json, ctx, today), 2 normalize(json),
-// 3 preview(json, ctx, today), 4 steps(locale), 5 schema(), 6 rulesVersion(). `ctx` is the
-// context as JSON (`null` for none), `today` the caller's local date.
+// 3 preview(json, ctx, today), 4 steps(locale), 6 rulesVersion() (5 was `schema()`: the JSON
+// Schema now ships as `schema.json` beside the module, so validation does not load it). `ctx`
+// is the context as JSON (`null` for none), `today` the caller's local date.
 #[wasm_bindgen]
 pub fn call(op: u32, a: &str, b: &str, c: &str, d: &str) -> String {
     match op {
@@ -116,9 +117,6 @@ pub fn call(op: u32, a: &str, b: &str, c: &str, d: &str) -> String {
         2 => normalize(a),
         3 => preview(a, b, c),
         4 => steps(a),
-        // The JSON Schema (draft 2020-12) of the wizard input, built at compile time by build.rs
-        // from the same function; see there.
-        5 => include_str!(concat!(env!("OUT_DIR"), "/schema.json")).to_owned(),
         // The rule set's version; the server reports it too, so a stale client can be detected.
         6 => core::RULES_VERSION.to_owned(),
         _ => error(&["unknown operation"]),

@@ -111,7 +111,7 @@ fn declarations() -> String {
     s += "export type DeepPartial<T> = T extends (infer U)[] ? DeepPartial<U>[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> | null } : T;\n";
     s += "/** A wizard being filled in. */\nexport type WizardDraft = DeepPartial<WizardInput>;\n";
     s += "/** One step being filled in. */\nexport type StepDraft = DeepPartial<WizardInput[StepId]>;\n";
-    s += "/** A JSON Schema document (draft 2020-12). */\nexport type JsonSchema = { [keyword: string]: unknown };\n\n";
+    s += "/** A JSON Schema document (draft 2020-12): the package's `schema.json` (`import schema from 'onboarding-rules/schema.json' with { type: 'json' }`). */\nexport type JsonSchema = { [keyword: string]: unknown };\n\n";
     // Output: core's serde types.
     for d in [
         decl::<Locale>(&cfg),
@@ -155,7 +155,6 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
         "The slug (whenever the company name is valid), the records of a valid wizard, and the report.",
     ),
     ("steps", "(locale?: Locale): StepMeta[]", "The wizard's steps and fields, labelled in `locale` (default `es`)."),
-    ("schema", "(): JsonSchema", "The JSON Schema (draft 2020-12) of the wizard input."),
     ("rulesVersion", "(): string", "The rule set's version; the server reports it too."),
 ];
 

@@ -50,9 +50,18 @@ fn assert_every_character_agrees(
     );
 }
 
+/// The generated tables (NFC, combining marks, lower case) follow the Unicode version of std's
+/// `char` classes, which the rules use for letters, digits, spaces and controls: one version for
+/// every character property. A toolchain upgrade that moves std fails here until the tables are
+/// regenerated (`target/venv/bin/python tools/gen_reference_data.py`) and `RULES_VERSION` bumped.
+#[test]
+fn tables_follow_std_unicode_version() {
+    let (major, minor, update) = char::UNICODE_VERSION;
+    assert_eq!(nfc::UNICODE_VERSION, format!("{major}.{minor}.{update}"));
+}
+
 #[test]
 fn every_character_matches_the_reference() {
-    assert_eq!(nfc::UNICODE_VERSION, "14.0.0");
     assert_every_character_agrees(nfc::nfc, |c| reference(&c.to_string()));
 }
 

@@ -154,7 +154,11 @@ async fn two_server_processes_share_the_write_limit() {
     let http = reqwest::Client::new();
     let mut statuses = Vec::new();
     for i in 0..30 {
-        let base = if i % 2 == 0 { &first.base } else { &second.base };
+        let base = if i % 2 == 0 {
+            &first.base
+        } else {
+            &second.base
+        };
         let r = http
             .post(format!("{base}/api/onboarding/start"))
             .bearer_auth(&token)

@@ -3,6 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import init, * as rules from '../../../pkg/node.js';
 import * as raw from '../../../pkg/onboarding_wasm.js';
@@ -37,7 +38,11 @@ test('the API surface', () => {
   assert.equal(es[0].title, 'Bienvenida');
   assert.equal(en[0].title, 'Welcome');
   assert.equal(en[1].fields.find((f) => f.name === 'country').options.find((o) => o.value === 'ES').label, 'Spain');
-  assert.equal(rules.schema().$schema, 'https://json-schema.org/draft/2020-12/schema');
+  // The JSON Schema ships as a file beside the module, equal to the rules CLI's.
+  const schema = readFileSync(path.join(root, 'pkg/schema.json'), 'utf8');
+  assert.equal(JSON.parse(schema).$schema, 'https://json-schema.org/draft/2020-12/schema');
+  assert.equal(schema.trim(), cli(['schema'], '').stdout.trim());
+  assert.equal(rules.schema, undefined);
   const p = rules.preview(valid, ctx);
   assert.equal(p.slug, 'cafe-nino-co');
   assert.equal(p.records.organization.slug, 'cafe-nino-co');
@@ -47,6 +52,13 @@ test('the API surface', () => {
     company: { country: 'MX', website: 'https://acme.com' },
   });
   assert.equal(rules.validateWizard(valid, ctx).valid, true);
+});
+
+// The size budget (issue 3): the module and the glue a page loads to validate, gzip -9.
+test('the package stays within 60 KB gzip', () => {
+  const gz = (f) => gzipSync(readFileSync(path.join(root, 'pkg', f)), { level: 9 }).length;
+  const total = gz('onboarding_wasm_bg.wasm') + gz('onboarding_wasm.js') + gz('index.js') + gz('api.js');
+  assert.ok(total <= 60 * 1024, `${total} bytes gzip, over the 61,440-byte budget`);
 });
 
 test('the reference date defaults to the local date', () => {
