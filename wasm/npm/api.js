@@ -47,6 +47,54 @@ function text(value, what) {
   return value;
 }
 
+/** A report path (`objectives.objectives[1].title`) as Standard Schema path segments. */
+function segments(path) {
+  return [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] === undefined ? m[1] : Number(m[2])));
+}
+
+/**
+ * A Standard Schema v1 object (https://standardschema.dev) over `check` (value → report) and
+ * `normalized` (valid value → normalized value): success is the normalized value; failure one
+ * issue per error of the report, with its localized message and path (`drop` leading segments
+ * dropped). Warnings are not failures: `report(value)` gives them.
+ */
+function schemaOf(check, normalized, drop) {
+  return {
+    '~standard': {
+      version: 1,
+      vendor: 'onboarding-rules',
+      validate(value) {
+        const errors = check(value).issues.filter((i) => i.severity === 'error');
+        if (errors.length === 0) return { value: normalized(value) };
+        return {
+          issues: errors.map((i) => {
+            const path = segments(i.path).slice(drop);
+            return path.length > 0 ? { message: i.message, path } : { message: i.message };
+          }),
+        };
+      },
+    },
+    report: check,
+  };
+}
+
+/** HTML constraint attributes (React's spelling: `minLength` for `minlength`) of one field. */
+function constraintsOf(field, year) {
+  const c = {};
+  if (field.required) c.required = true;
+  if (['text', 'multiline', 'url'].includes(field.kind)) {
+    if (field.min_length) c.minLength = field.min_length;
+    if (field.max_length !== null && field.max_length !== undefined) c.maxLength = field.max_length;
+  }
+  if (field.kind === 'integer' || field.kind === 'number') {
+    if (field.min !== null && field.min !== undefined) c.min = field.min;
+    if (field.max !== null && field.max !== undefined) c.max = field.max;
+    if (field.max_is === 'reference_year') c.max = year;
+    c.step = field.kind === 'integer' ? 1 : 'any';
+  }
+  return c;
+}
+
 /** The public API over `rules` (the wasm-bindgen module); `ready()` guards every call. */
 export function api(rules, ready) {
   const call = (fn) => (...args) => {
@@ -67,5 +115,31 @@ export function api(rules, ready) {
     // A locale that is not a string is refused by the module, with its text in the message.
     steps: call((locale) => JSON.parse(run(4, String(locale === undefined ? 'es' : locale)))),
     rulesVersion: call(() => run(6)),
+    // Standard Schema v1 objects for form libraries. They may be made before `init()`; the
+    // module must be ready by the time they validate.
+    wizardSchema: (ctx) => {
+      context(ctx);
+      return schemaOf(
+        call((value) => JSON.parse(wizard(json(value, 'input'), ctx))),
+        (value) => JSON.parse(run(2, json(value, 'input'))),
+        0,
+      );
+    },
+    stepSchema: (id, ctx) => {
+      text(id, 'step');
+      context(ctx);
+      return schemaOf(
+        call((value) => JSON.parse(step(id, json(value, 'input'), ctx))),
+        (value) => JSON.parse(run(2, json({ [id]: value }, 'input')))[id],
+        1,
+      );
+    },
+    constraints: call((id, ctx) => {
+      context(ctx);
+      const meta = JSON.parse(run(4, 'es')).find((s) => s.id === id);
+      if (!meta) throw fail(`unknown step ${JSON.stringify(id)}`);
+      const year = Number((typeof ctx?.today === 'string' ? ctx.today : today(ctx)).slice(0, 4));
+      return Object.fromEntries(meta.fields.map((f) => [f.name, constraintsOf(f, year)]));
+    }),
   };
 }

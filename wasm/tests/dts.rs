@@ -156,11 +156,83 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
     ),
     ("steps", "(locale?: Locale): StepMeta[]", "The wizard's steps and fields, labelled in `locale` (default `es`)."),
     ("rulesVersion", "(): string", "The rule set's version; the server reports it too."),
+    (
+        "wizardSchema",
+        "(ctx?: ContextInput): RulesSchema<WizardDraft, WizardInput>",
+        "The whole wizard as a Standard Schema v1 (for form libraries: React Hook Form's `standardSchemaResolver`, TanStack Form, Conform…): the normalized wizard when the report has no errors, else one issue per error (the report's message and path). Warnings: `report(value)`.",
+    ),
+    (
+        "stepSchema",
+        "<S extends StepId>(step: S, ctx?: ContextInput): RulesSchema<StepDraftOf<S>, StepOutput<S>>",
+        "One step as a Standard Schema v1; issue paths are relative to the step (`['objectives', 1, 'key_results', 0, 'target']`).",
+    ),
+    (
+        "constraints",
+        "<S extends StepId>(step: S, ctx?: ContextInput): Record<keyof StepOutput<S> & string, FieldConstraints>",
+        "The rules' limits of a step's fields as HTML constraint attributes (`required`, `minLength`, `maxLength`, `min`, `max`, `step`), so a form gets native checks before JavaScript loads. Lengths count characters after normalization; the browser counts UTF-16 units.",
+    ),
 ];
+
+/// Standard Schema v1's interface, as its spec asks libraries to copy it (no dependency), and the
+/// package's schema objects.
+const STANDARD_SCHEMA: &str = r#"/** The Standard Schema v1 interface (https://standardschema.dev), copied as its spec recommends. */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly "~standard": StandardSchemaV1.Props<Input, Output>;
+}
+export declare namespace StandardSchemaV1 {
+  export interface Props<Input = unknown, Output = Input> {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => Result<Output> | Promise<Result<Output>>;
+    readonly types?: Types<Input, Output> | undefined;
+  }
+  export type Result<Output> = SuccessResult<Output> | FailureResult;
+  export interface SuccessResult<Output> {
+    readonly value: Output;
+    readonly issues?: undefined;
+  }
+  export interface FailureResult {
+    readonly issues: ReadonlyArray<Issue>;
+  }
+  export interface Issue {
+    readonly message: string;
+    readonly path?: ReadonlyArray<PropertyKey | PathSegment> | undefined;
+  }
+  export interface PathSegment {
+    readonly key: PropertyKey;
+  }
+  export interface Types<Input = unknown, Output = Input> {
+    readonly input: Input;
+    readonly output: Output;
+  }
+  export type InferInput<Schema extends StandardSchemaV1> = NonNullable<Schema["~standard"]["types"]>["input"];
+  export type InferOutput<Schema extends StandardSchemaV1> = NonNullable<Schema["~standard"]["types"]>["output"];
+}
+
+/** A schema of the rules: Standard Schema v1 (validation never returns a Promise), plus the full report. */
+export interface RulesSchema<Input, Output> extends StandardSchemaV1<Input, Output> {
+  readonly "~standard": RulesSchemaProps<Input, Output>;
+  /** The rules' report of `value`, warnings included. */
+  report(value: unknown): Report;
+}
+/** Standard Schema's properties, with the vendor and a validation that is always synchronous. */
+export interface RulesSchemaProps<Input, Output> extends StandardSchemaV1.Props<Input, Output> {
+  readonly vendor: "onboarding-rules";
+  readonly validate: (value: unknown) => StandardSchemaV1.Result<Output>;
+}
+/** A step's normalized, valid value. */
+export type StepOutput<S extends StepId> = NonNullable<WizardInput[S]>;
+/** A step being filled in. */
+export type StepDraftOf<S extends StepId> = DeepPartial<StepOutput<S>>;
+/** HTML constraint attributes of one field (React's spelling). */
+export type FieldConstraints = { required?: true; minLength?: number; maxLength?: number; min?: number; max?: number; step?: number | "any" };
+"#;
 
 /// `index.d.ts` of the npm package: the types, `init`, and the functions.
 fn package_declarations() -> String {
     let mut s = declarations();
+    s += "\n";
+    s += STANDARD_SCHEMA;
     s += "\n/**\n * Loads the WebAssembly module; call and await it once before the other functions (in Node.js\n";
     s += " * the module is ready at import and this resolves at once).\n */\n";
     s += "export default function init(moduleOrPath?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;\n";

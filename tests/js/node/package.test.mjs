@@ -54,6 +54,60 @@ test('the API surface', () => {
   assert.equal(rules.validateWizard(valid, ctx).valid, true);
 });
 
+test('Standard Schema v1: normalized values, one issue per error with its path, warnings aside', async () => {
+  await init();
+  const wizard = rules.wizardSchema({ ...ctx, locale: 'en' });
+  assert.equal(wizard['~standard'].version, 1);
+  assert.equal(wizard['~standard'].vendor, 'onboarding-rules');
+  // Valid: the normalized value (what the server stores).
+  const ok = wizard['~standard'].validate({ ...valid, company: { ...valid.company, website: 'CafeNino.mx/', country: ' mx ' } });
+  assert.equal(ok.issues, undefined);
+  assert.equal(ok.value.company.website, 'https://cafenino.mx');
+  assert.equal(ok.value.company.country, 'MX');
+  assert.deepEqual(ok.value, rules.normalize(ok.value));
+  // Invalid: the report's errors, message and path as segments.
+  const broken = structuredClone(valid);
+  broken.objectives.objectives[1].key_results[0].target = broken.objectives.objectives[1].key_results[0].baseline;
+  broken.welcome.full_name = 'A';
+  const failed = wizard['~standard'].validate(broken);
+  const report = rules.validateWizard(broken, { ...ctx, locale: 'en' });
+  const errors = report.issues.filter((i) => i.severity === 'error');
+  assert.equal(failed.issues.length, errors.length);
+  assert.deepEqual(failed.issues.map((i) => i.message), errors.map((i) => i.message));
+  assert.deepEqual(failed.issues[0].path, ['welcome', 'full_name']);
+  assert.deepEqual(failed.issues.at(-1).path, ['objectives', 'objectives', 1, 'key_results', 0, 'target']);
+  // An issue about the whole value has no path.
+  const whole = wizard['~standard'].validate(42);
+  assert.deepEqual(whole.issues, [{ message: rules.validateWizard(42, { ...ctx, locale: 'en' }).issues[0].message }]);
+  // One step: paths relative to the step; the value normalized as the step.
+  const objectives = rules.stepSchema('objectives', ctx);
+  const step = objectives['~standard'].validate(broken.objectives);
+  assert.deepEqual(step.issues.map((i) => i.path), [['objectives', 1, 'key_results', 0, 'target']]);
+  assert.equal(step.issues[0].message, rules.validateStep('objectives', broken.objectives, ctx).issues.find((i) => i.severity === 'error').message);
+  const company = rules.stepSchema('company', ctx)['~standard'].validate({ ...valid.company, website: 'ACME.com/' });
+  assert.equal(company.value.website, 'https://acme.com');
+  // Warnings do not fail validation; report() shows them.
+  const many = structuredClone(valid.objectives);
+  const kr = many.objectives[0].key_results[0];
+  many.objectives[0].key_results = [1, 2, 3, 4].map((n) => ({ ...kr, title: `${kr.title} ${n}` }));
+  assert.equal(objectives['~standard'].validate(many).issues, undefined);
+  assert.ok(objectives.report(many).issues.some((i) => i.severity === 'warning'));
+  // A schema may be made before init (a module's top level); only validating needs the module.
+  assert.throws(() => rules.stepSchema(7), /step must be a string/);
+});
+
+test('constraints: the rules\' limits as HTML attributes', async () => {
+  await init();
+  const company = rules.constraints('company', { today: '2031-05-01' });
+  assert.deepEqual(company.company_name, { required: true, minLength: 2, maxLength: 120 });
+  assert.deepEqual(company.employee_count, { min: 1, max: 1000000, step: 1 });
+  assert.deepEqual(company.founded_year, { min: 1800, max: 2031, step: 1 });
+  assert.deepEqual(company.industry, { required: true });
+  assert.deepEqual(company.website, { maxLength: 2048 });
+  assert.deepEqual(rules.constraints('review').terms_accepted, { required: true });
+  assert.throws(() => rules.constraints('nope'), /unknown step "nope"/);
+});
+
 // The size budget (issue 3): the module and the glue a page loads to validate, gzip -9.
 test('the package stays within 60 KB gzip', () => {
   const gz = (f) => gzipSync(readFileSync(path.join(root, 'pkg', f)), { level: 9 }).length;
