@@ -1,0 +1,116 @@
+// The onboarding rules in a React app: each step's form is rendered from the package's metadata
+// (`steps(locale)`), React Hook Form checks every keystroke with the package's Standard Schema
+// (`stepSchema`, through `standardSchemaResolver`) — the very messages the server sends — and a
+// valid step is saved to the API with `If-Match`. The API runs on another origin (its
+// CORS_ALLOWED_ORIGINS lists this one). `?api=` names it; `?email=` signs in through the
+// server's development mode (a real app passes its identity provider's token instead).
+import { createRoot } from 'react-dom/client';
+import { useEffect, useMemo, useState } from 'react';
+import { useForm } from 'react-hook-form';
+import { standardSchemaResolver } from '@hookform/resolvers/standard-schema';
+import init, { steps, stepSchema, constraints, rulesVersion } from 'onboarding-rules';
+
+const params = new URLSearchParams(location.search);
+const API = (params.get('api') ?? '').replace(/\/$/, '');
+const LOCALE = params.get('locale') === 'en' ? 'en' : 'es';
+const STEPS = ['welcome', 'company'];
+
+async function api(token, method, path, body, headers = {}) {
+  const res = await fetch(`${API}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Accept-Language': LOCALE, ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, etag: res.headers.get('ETag'), body: await res.json().catch(() => null) };
+}
+
+function Field({ field, register, error, limits }) {
+  const id = `f-${field.name}`;
+  const common = { id, 'aria-invalid': error ? 'true' : 'false', ...register(field.name), ...limits };
+  let control;
+  if (field.options) {
+    control = (
+      <select {...common}>
+        <option value="">—</option>
+        {field.options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+      </select>
+    );
+  } else if (field.kind === 'multiline') {
+    control = <textarea {...common} placeholder={field.placeholder} />;
+  } else {
+    control = <input {...common} type={field.kind === 'integer' ? 'number' : 'text'} placeholder={field.placeholder} />;
+  }
+  return (
+    <p>
+      <label htmlFor={id}>{field.label}{field.required ? ' *' : ''}</label><br />
+      {control}<br />
+      <small id={`err-${field.name}`} role="alert">{error?.message ?? ''}</small>
+    </p>
+  );
+}
+
+function Step({ meta, session, onSaved }) {
+  const schema = useMemo(() => stepSchema(meta.id, { locale: LOCALE }), [meta.id]);
+  const limits = useMemo(() => constraints(meta.id), [meta.id]);
+  const form = useForm({
+    resolver: standardSchemaResolver(schema),
+    mode: 'onChange',
+    defaultValues: session.draft?.[meta.id] ?? {},
+  });
+  const [status, setStatus] = useState('');
+  // Only the fields the user filled are sent: empty ones are absent, as the rules expect.
+  const submit = async (value) => {
+    const data = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== '' && v !== undefined));
+    const r = await api(session.token, 'PUT', `/api/onboarding/steps/${meta.id}`, data, { 'If-Match': `"${session.version}"` });
+    if (r.status === 412) return setStatus('conflict');
+    const report = r.status === 422 ? r.body.report : r.body?.report;
+    const errors = report?.issues?.filter((i) => i.severity === 'error') ?? [];
+    // The server's report wins (a stale package could disagree): its issues on the fields.
+    for (const issue of errors) form.setError(issue.path.split('.')[1], { type: 'server', message: issue.message });
+    if (r.status !== 200 || errors.length > 0) return setStatus('refused');
+    setStatus('saved');
+    onSaved(r.body.version);
+  };
+  return (
+    <form id={`step-${meta.id}`} noValidate onSubmit={form.handleSubmit(submit)}>
+      <h2>{meta.title}</h2>
+      {meta.fields.map((f) => (
+        <Field key={f.name} field={f} register={form.register} error={form.formState.errors[f.name]} limits={limits[f.name]} />
+      ))}
+      <button type="submit" id="save">Guardar</button> <output id="status">{status}</output>
+    </form>
+  );
+}
+
+function App() {
+  const [session, setSession] = useState(null);
+  const [index, setIndex] = useState(0);
+  const [problem, setProblem] = useState('');
+  useEffect(() => {
+    (async () => {
+      await init();
+      const email = params.get('email') ?? 'demo@example.com';
+      const dev = await fetch(`${API}/api/dev/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email }) });
+      const { token } = await dev.json();
+      let status = (await api(token, 'GET', '/api/onboarding/status')).body;
+      if (status.rules_version !== rulesVersion()) setProblem(`stale rules: ${rulesVersion()} here, ${status.rules_version} on the server`);
+      if (status.status !== 'in_progress') status = (await api(token, 'POST', '/api/onboarding/start', {})).body;
+      setSession({ token, version: status.version, draft: status.draft ?? {} });
+    })().catch((e) => setProblem(String(e)));
+  }, []);
+  if (problem) return <p id="problem" role="alert">{problem}</p>;
+  if (!session) return <p>…</p>;
+  if (index >= STEPS.length) return <p id="done">✓</p>;
+  const meta = steps(LOCALE).find((s) => s.id === STEPS[index]);
+  return (
+    <main>
+      <h1>Onboarding</h1>
+      <Step key={meta.id} meta={meta} session={session} onSaved={(version) => {
+        setSession({ ...session, version });
+        setIndex(index + 1);
+      }} />
+    </main>
+  );
+}
+
+createRoot(document.getElementById('root')).render(<App />);
