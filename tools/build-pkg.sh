@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: cargo (opt-level z, fat LTO; std rebuilt from source by the
-# pinned nightly in tools/nightly-toolchain with panics that abort at once, decision 53) →
-# wasm-bindgen (pinned to the version in Cargo.lock) → wasm-opt -Oz (npm binaryen) → ESM
-# entries (minified by the pinned rolldown's oxc), types, package.json. Installs what it needs: the pinned nightly with rust-src and the
-# wasm32 target, wasm-bindgen-cli, the npm dev tools.
+# Builds the npm package into pkg/: wasm-pack (pinned) runs cargo (opt-level z, fat LTO; std
+# rebuilt from source by the pinned nightly in tools/nightly-toolchain with panics that abort at
+# once, decision 53) and the wasm-bindgen CLI (pinned to the version in Cargo.lock) → wasm-opt -Oz
+# (npm binaryen) → ESM entries (minified by the pinned rolldown's oxc), types, package.json.
+# Installs what it needs: the pinned nightly with rust-src and the wasm32 target, wasm-pack,
+# wasm-bindgen-cli, the npm dev tools. What wasm-pack does not do here, and why: decision 84.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,18 +31,29 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION"
   # Not --locked: the CLI's own lock file names a crate version the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$WB_VERSION" --quiet
 fi
+WASM_PACK_VERSION=0.13.1
+if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK_VERSION" ]; then
+  echo "installing wasm-pack $WASM_PACK_VERSION (a few minutes, once)" >&2
+  cargo install wasm-pack --version "$WASM_PACK_VERSION" --locked --quiet
+fi
 [ -x tests/js/node_modules/.bin/wasm-opt ] || npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 
 # -Cpanic=immediate-abort: a panic is a trap at once, with no message formatting linked in (a
 # panic is a bug here: the rules never panic on any input, see the fuzz targets).
 # -reference-types: only text crosses the boundary, so wasm-bindgen needs no externref table
 # (its allocator and init glue: 0.17 KB gzip; decision 65).
+# wasm-pack builds with cargo's release profile, whose settings for the package are given here as
+# CARGO_PROFILE_RELEASE_* (wasm-pack 0.13 has no --profile): opt-level "z" (4 KB gzip smaller than
+# "s", ~1.45x slower; docs/decisions.md, "Bundle"), fat LTO, one codegen unit, panic = abort.
+# `--mode no-install`: the wasm-bindgen CLI on PATH (checked above), nothing downloaded; wasm-pack's
+# own wasm-opt is off (wasm/Cargo.toml) since its download fails here: binaryen from npm below.
+rm -rf pkg
+CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+CARGO_PROFILE_RELEASE_PANIC=abort RUSTUP_TOOLCHAIN="$NIGHTLY" \
 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types" \
-  cargo "+$NIGHTLY" build -p onboarding-wasm --target wasm32-unknown-unknown --profile wasm-release \
-  --locked -Zbuild-std=std,panic_abort
-rm -rf pkg && mkdir -p pkg
-wasm-bindgen --target web --out-dir pkg --out-name onboarding_wasm \
-  target/wasm32-unknown-unknown/wasm-release/onboarding_wasm.wasm
+  wasm-pack --quiet build wasm --release --target web --mode no-install --no-pack \
+  --out-dir ../pkg --out-name onboarding_wasm -- --locked -Zbuild-std=std,panic_abort
+rm -f pkg/.gitignore pkg/README.md
 # -Oz until nothing changes (--converge: 0.2 KB gzip). Before that, the control flow rebuilt by
 # binaryen's relooper (--flatten --rereloop: 0.4 KB), and --low-memory-unused (0.3 KB: offsets
 # folded into loads; the low 1 KB is the bottom of Rust's stack, which the rules' bounded
