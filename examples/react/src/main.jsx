@@ -49,7 +49,7 @@ function Field({ field, register, error, limits }) {
   );
 }
 
-function Step({ meta, session, onSaved }) {
+function Step({ meta, session, onSaved, onStale }) {
   const schema = useMemo(() => stepSchema(meta.id, { locale: LOCALE }), [meta.id]);
   const limits = useMemo(() => constraints(meta.id), [meta.id]);
   const form = useForm({
@@ -64,6 +64,8 @@ function Step({ meta, session, onSaved }) {
     const r = await api(session.token, 'PUT', `/api/onboarding/steps/${meta.id}`, data, { 'If-Match': `"${session.version}"` });
     if (r.status === 412) return setStatus('conflict');
     const report = r.status === 422 ? r.body.report : r.body?.report;
+    // A refusal from rules other than this package's: the page must be reloaded to get them.
+    if (report && report.rules_version !== rulesVersion()) onStale(report.rules_version);
     const errors = report?.issues?.filter((i) => i.severity === 'error') ?? [];
     // The server's report wins (a stale package could disagree): its issues on the fields.
     for (const issue of errors) form.setError(issue.path.split('.')[1], { type: 'server', message: issue.message });
@@ -86,6 +88,7 @@ function App() {
   const [session, setSession] = useState(null);
   const [index, setIndex] = useState(0);
   const [problem, setProblem] = useState('');
+  const stale = (server) => setProblem(`stale rules: ${rulesVersion()} here, ${server} on the server; reload the page`);
   useEffect(() => {
     (async () => {
       await init();
@@ -93,7 +96,7 @@ function App() {
       const dev = await fetch(`${API}/api/dev/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email }) });
       const { token } = await dev.json();
       let status = (await api(token, 'GET', '/api/onboarding/status')).body;
-      if (status.rules_version !== rulesVersion()) setProblem(`stale rules: ${rulesVersion()} here, ${status.rules_version} on the server`);
+      if (status.rules_version !== rulesVersion()) stale(status.rules_version);
       if (status.status !== 'in_progress') status = (await api(token, 'POST', '/api/onboarding/start', {})).body;
       setSession({ token, version: status.version, draft: status.draft ?? {} });
     })().catch((e) => setProblem(String(e)));
@@ -105,7 +108,7 @@ function App() {
   return (
     <main>
       <h1>Onboarding</h1>
-      <Step key={meta.id} meta={meta} session={session} onSaved={(version) => {
+      <Step key={meta.id} meta={meta} session={session} onStale={stale} onSaved={(version) => {
         setSession({ ...session, version });
         setIndex(index + 1);
       }} />

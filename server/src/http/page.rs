@@ -14,6 +14,19 @@ use std::sync::Arc;
 const INDEX: &str = include_str!("../../../web/index.html");
 const APP_JS: &str = include_str!("../../../web/app.js");
 const STYLE: &str = include_str!("../../../web/style.css");
+/// The page's modules (`web/js/`), imported by `app.js`.
+const MODULES: [(&str, &str); 7] = [
+    ("words.js", include_str!("../../../web/js/words.js")),
+    ("state.js", include_str!("../../../web/js/state.js")),
+    ("http.js", include_str!("../../../web/js/http.js")),
+    ("autosave.js", include_str!("../../../web/js/autosave.js")),
+    ("wizard.js", include_str!("../../../web/js/wizard.js")),
+    (
+        "suggestions.js",
+        include_str!("../../../web/js/suggestions.js"),
+    ),
+    ("done.js", include_str!("../../../web/js/done.js")),
+];
 
 /// The package files the page loads, with their media types.
 const PKG_FILES: [(&str, &str); 4] = [
@@ -88,8 +101,18 @@ pub fn router<S: Clone + Send + Sync + 'static>(page: Arc<Page>) -> Router<S> {
             "/style.css",
             get(|| async { asset("text/css; charset=utf-8", STYLE) }),
         )
+        .route("/js/{file}", get(module))
         .route("/pkg/{file}", get(pkg_file))
         .with_state(page)
+}
+
+async fn module(Path(file): Path<String>) -> Response {
+    match MODULES.iter().find(|(name, _)| *name == file) {
+        Some((_, text)) => asset("text/javascript; charset=utf-8", *text),
+        None => {
+            crate::error::ApiError::NotFound(format!("no page module \"{file}\"")).into_response()
+        }
+    }
 }
 
 fn asset(mime: &'static str, body: impl IntoResponse) -> Response {
@@ -191,6 +214,25 @@ mod tests {
         );
         assert!(body.contains(r#"<meta name="onboarding-mode" content="dev">"#));
         assert_eq!(get(&page, "/app.js").await.2, APP_JS);
+        // Every module app.js imports (directly or through another module) is served.
+        for (name, text) in MODULES {
+            assert_eq!(get(&page, &format!("/js/{name}")).await.2, text, "{name}");
+        }
+        for source in MODULES.iter().map(|m| m.1).chain([APP_JS]) {
+            for import in source.lines().filter_map(|l| l.strip_prefix("import ")) {
+                let Some(from) = import.split(" from '").nth(1) else {
+                    continue;
+                };
+                let target = from.trim_end_matches("';").rsplit('/').next().unwrap();
+                if !from.starts_with("/pkg/") {
+                    assert!(
+                        MODULES.iter().any(|m| m.0 == target) || target == "app.js",
+                        "{target} is imported but not served"
+                    );
+                }
+            }
+        }
+        assert_eq!(get(&page, "/js/nope.js").await.0, StatusCode::NOT_FOUND);
         let (status, mime, body) = get(&page, "/pkg/onboarding_wasm_bg.wasm").await;
         assert_eq!(
             (status, mime.as_str(), body.as_str()),

@@ -297,7 +297,7 @@ test('the objectives step offers suggestions, and never asks for them when the u
     assert.equal((await api(other, 'PUT', `/api/onboarding/steps/${step}`, data)).status, 200);
   }
   const asked = [];
-  other.on('request', (r) => r.url().includes('/suggestions') && asked.push(r.url()));
+  other.on('request', (r) => r.url().includes('/api/onboarding/suggestions') && asked.push(r.url()));
   await other.reload();
   await other.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Objetivos');
   await other.click('[data-add="objectives.objectives"]');

@@ -1,0 +1,47 @@
+// The page's state, its mode and timings, and small DOM helpers.
+import { UI } from './words.js';
+
+export const MODE = document.querySelector('meta[name="onboarding-mode"]')?.getAttribute('content') ?? 'production';
+export const SAVE_DELAY_MS = 600;
+export const MAX_RETRY_MS = 30_000;
+
+export const S = {
+  locale: localStorage.getItem('onboarding:locale') === 'en' ? 'en' : 'es',
+  meta: [],
+  token: null,
+  user: null, // { sub, email }
+  version: null,
+  draft: {},
+  completed: [],
+  index: 0,
+  touched: new Set(), // field paths the user has left (or that came filled from the server)
+  dirty: new Set(), // steps with edits the server does not have yet
+  saving: false,
+  conflict: false,
+  gone: false,
+  retryMs: 1000,
+  retryTimer: null,
+  offlineNotice: false,
+  saveTimer: null,
+  serverIssues: null, // issues from a 422, shown until the field is edited
+  suggestions: undefined, // the objectives step's suggestions: undefined = not asked yet
+};
+
+export const t = () => UI[S.locale];
+export const $ = (sel, root = document) => root.querySelector(sel);
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+
+/** `objectives.objectives[1].title` → a valid, unique element id. */
+export const idFor = (path) => 'f-' + path.replace(/[^A-Za-z0-9_]+/g, '-');

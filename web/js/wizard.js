@@ -1,0 +1,464 @@
+// Start-up, the wizard rendered from the rules' metadata, and the checks under each field.
+import { validateStep, validateWizard, preview, rulesVersion } from '/pkg/index.js';
+import { S, t, $, h, idFor } from './state.js';
+import { api, signOut } from './http.js';
+import { restoreLocal, notice, showSaveState, scheduleSave, flush } from './autosave.js';
+import { renderSuggestions } from './suggestions.js';
+import { submit, renderDone } from './done.js';
+
+// Start-up
+
+/**
+ * After a deploy, a browser may still hold the previous package: its checks would then disagree
+ * with the server's. The server names its rules with every status and report; on a mismatch the
+ * page says so and offers a reload (the package is served with an ETag and `no-cache`, so a reload
+ * revalidates it and gets the server's).
+ */
+export function checkRules(serverVersion) {
+  if (!serverVersion || serverVersion === rulesVersion()) return true;
+  notice(t().staleRules, { error: true, kind: 'stale-rules', actions: [[t().reload, () => location.reload()]] });
+  return false;
+}
+
+export async function boot() {
+  const main = $('#app');
+  main.replaceChildren(h('p', { class: 'loading', text: t().loading }));
+  const status = (await api('GET', '/api/onboarding/status')).body;
+  checkRules(status.rules_version);
+  if (status.status === 'completed') return renderDone(await organizationOf(status.organization_id));
+  let session = status;
+  if (status.status !== 'in_progress') session = (await api('POST', '/api/onboarding/start', {})).body;
+  S.version = session.version;
+  S.completed = session.completed_steps ?? [];
+  S.draft = session.draft && typeof session.draft === 'object' ? session.draft : {};
+  S.gone = false;
+  // What came from the server was typed before: show its problems straight away.
+  for (const step of Object.keys(S.draft)) revealStep(step);
+  restoreLocal();
+  const current = S.meta.findIndex((s) => s.id === session.current_step);
+  S.index = current >= 0 ? current : S.meta.length - 1;
+  renderStep();
+  if (S.dirty.size) flush();
+}
+
+export async function organizationOf(id) {
+  try {
+    return (await api('GET', `/api/organizations/${id}`)).body;
+  } catch {
+    return null;
+  }
+}
+
+export function revealStep(step) {
+  const data = S.draft[step];
+  if (!data || typeof data !== 'object') return;
+  for (const key of Object.keys(data)) S.touched.add(`${step}.${key}`);
+  for (const [i, o] of (Array.isArray(data.objectives) ? data.objectives : []).entries()) {
+    for (const key of Object.keys(o ?? {})) S.touched.add(`${step}.objectives[${i}].${key}`);
+    for (const [j, kr] of (Array.isArray(o?.key_results) ? o.key_results : []).entries()) {
+      for (const key of Object.keys(kr ?? {})) S.touched.add(`${step}.objectives[${i}].key_results[${j}].${key}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering the wizard from metadata
+
+export function ctx() {
+  return { locale: S.locale, self_email: S.user?.email };
+}
+
+export function stepMeta() {
+  return S.meta[S.index];
+}
+
+export function stepData(step) {
+  if (!S.draft[step] || typeof S.draft[step] !== 'object' || Array.isArray(S.draft[step])) S.draft[step] = {};
+  return S.draft[step];
+}
+
+export function renderProgress() {
+  const nav = $('#progress');
+  if (!nav) return;
+  const reachable = Math.max(S.index, ...S.meta.map((s, i) => (S.completed.includes(s.id) ? i + 1 : 0)));
+  nav.replaceChildren(
+    ...S.meta.map((s, i) =>
+      h('li', {}, h('button', {
+        type: 'button',
+        class: S.completed.includes(s.id) ? 'done' : null,
+        'aria-current': i === S.index ? 'step' : null,
+        disabled: i > reachable,
+        text: `${i + 1}. ${s.title}`,
+        onclick: () => go(i),
+      })),
+    ),
+  );
+}
+
+export function go(index) {
+  if (index !== S.index) S.suggestions = undefined; // asked again on the next visit
+  S.index = index;
+  renderStep();
+  flush();
+}
+
+export function renderStep() {
+  const meta = stepMeta();
+  const data = stepData(meta.id);
+  document.title = `${meta.title} · Onboarding`;
+  const form = h('form', { novalidate: true, id: 'wizard', 'aria-labelledby': 'step-title', onsubmit: (e) => e.preventDefault() });
+  for (const field of meta.fields) {
+    if (field.kind === 'list') form.append(renderList(meta.id, `${meta.id}.${field.name}`, field, data));
+    else form.append(renderField(meta.id, `${meta.id}.${field.name}`, field, data));
+  }
+  if (meta.id === 'review') form.append(renderSummary());
+  if (meta.id === 'objectives') form.prepend(renderSuggestions());
+  const last = S.index === S.meta.length - 1;
+  const actions = h('div', { class: 'actions' },
+    S.index > 0 ? h('button', { type: 'button', class: 'secondary', id: 'back', text: t().back, onclick: () => go(S.index - 1) }) : null,
+    meta.skippable ? h('button', { type: 'button', class: 'secondary', id: 'skip', text: t().skip, onclick: () => skip(meta.id) }) : null,
+    last
+      ? h('button', { type: 'button', class: 'primary', id: 'submit', text: t().submit, onclick: submit })
+      : h('button', { type: 'button', class: 'primary', id: 'next', text: t().next, onclick: () => go(S.index + 1) }),
+    h('span', { id: 'savestate', class: 'savestate', 'aria-live': 'polite' }),
+    h('p', { id: 'blocking', class: 'blocking', 'aria-live': 'polite' }),
+  );
+  form.append(actions);
+  const main = $('#app');
+  main.replaceChildren(
+    h('ol', { class: 'progress', id: 'progress', 'aria-label': t().steps }),
+    h('div', { class: 'card' },
+      h('p', { class: 'lead', text: t().step(S.index + 1, S.meta.length) }),
+      h('h1', { id: 'step-title', text: meta.title }),
+      h('p', { class: 'lead', text: meta.description }),
+      form,
+    ),
+    h('p', {}, h('button', { type: 'button', class: 'link', id: 'signout', text: t().signOut, onclick: () => signOut() })),
+  );
+  renderProgress();
+  showSaveState();
+  check();
+  main.focus();
+}
+
+/** The ids that describe a field's control: its help (if any) and its messages. */
+export const describedBy = (id, field) => [field.help ? `${id}-help` : null, `${id}-msg`].filter(Boolean).join(' ');
+
+export function labelled(path, field, control, extra = []) {
+  const id = idFor(path);
+  control.id = id;
+  control.setAttribute('aria-describedby', describedBy(id, field));
+  control.dataset.path = path;
+  if (field.required) control.setAttribute('aria-required', 'true');
+  return h('div', { class: 'field', 'data-field': path },
+    h('label', { for: id }, field.label, field.required ? h('span', { class: 'req', 'aria-hidden': 'true', text: '*' }) : null),
+    control,
+    field.help ? h('p', { class: 'help', id: `${id}-help`, text: field.help }) : null,
+    ...extra,
+    h('p', { class: 'msg', id: `${id}-msg`, 'data-msg': path }),
+  );
+}
+
+export function group(path, field, controls, extra = []) {
+  const id = idFor(path);
+  return h('fieldset', { class: 'field choices', id, 'data-field': path, 'aria-describedby': describedBy(id, field) },
+    h('legend', {}, field.label, field.required ? h('span', { class: 'req', 'aria-hidden': 'true', text: '*' }) : null),
+    ...controls,
+    field.help ? h('p', { class: 'help', id: `${id}-help`, text: field.help }) : null,
+    ...extra,
+    h('p', { class: 'msg', id: `${id}-msg`, 'data-msg': path }),
+  );
+}
+
+/** Writes a field's value into the draft (absent when empty) and re-checks. */
+export function update(step, obj, name, value, path) {
+  if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0 && name !== 'objectives')) delete obj[name];
+  else obj[name] = value;
+  if (S.serverIssues) S.serverIssues = S.serverIssues.filter((i) => !i.path.startsWith(path));
+  scheduleSave(step);
+  check();
+}
+
+export function touch(path) {
+  if (!S.touched.has(path)) {
+    S.touched.add(path);
+    check();
+  }
+}
+
+export function renderField(step, path, field, obj) {
+  const value = obj[field.name];
+  const onInput = (read) => (e) => update(step, obj, field.name, read(e.target), path);
+  // Leaving a field shows its issues, unless the focus goes to a button: a message appearing
+  // then would move the button away from under the pointer mid-click.
+  const onLeave = (e) => {
+    if (e.relatedTarget?.tagName !== 'BUTTON') touch(path);
+  };
+  switch (field.kind) {
+    case 'enum':
+    case 'country': {
+      if (value === undefined && field.default !== undefined) obj[field.name] = field.default;
+      if (field.name === 'language' && value === undefined) obj[field.name] = S.locale;
+      const current = obj[field.name];
+      const select = h('select', { onchange: onInput((el) => el.value), onblur: onLeave },
+        h('option', { value: '', text: '—' }),
+        ...field.options.map((o) => h('option', { value: o.value, selected: o.value === current, text: o.label })),
+      );
+      if (current !== value) scheduleSave(step);
+      return labelled(path, field, select);
+    }
+    case 'timezone': {
+      if (value === undefined) {
+        const local = Intl.DateTimeFormat().resolvedOptions().timeZone;
+        if (field.options.some((o) => o.value === local)) {
+          obj[field.name] = local;
+          scheduleSave(step);
+        }
+      }
+      const listId = `${idFor(path)}-list`;
+      const input = h('input', { type: 'text', list: listId, autocomplete: 'off', spellcheck: 'false', value: obj[field.name] ?? '', placeholder: field.placeholder || null, oninput: onInput((el) => el.value), onblur: onLeave });
+      return labelled(path, field, input, [h('datalist', { id: listId }, ...field.options.map((o) => h('option', { value: o.value })))]);
+    }
+    case 'enum_set': {
+      const chosen = new Set(Array.isArray(value) ? value : []);
+      const boxes = field.options.map((o) =>
+        h('label', {}, h('input', {
+          type: 'checkbox', value: o.value, checked: chosen.has(o.value), 'data-path': path,
+          onchange: (e) => {
+            const all = [...e.target.closest('fieldset').querySelectorAll('input:checked')].map((b) => b.value);
+            update(step, obj, field.name, all, path);
+            touch(path);
+          },
+        }), o.label),
+      );
+      return group(path, field, boxes);
+    }
+    case 'boolean': {
+      const box = h('input', { type: 'checkbox', checked: value === true, onchange: (e) => { update(step, obj, field.name, e.target.checked, path); touch(path); } });
+      const id = idFor(path);
+      box.id = id;
+      box.dataset.path = path;
+      box.setAttribute('aria-describedby', describedBy(id, field));
+      return h('div', { class: 'field', 'data-field': path },
+        h('label', { for: id, class: 'check' }, box, ' ', field.label),
+        field.help ? h('p', { class: 'help', id: `${id}-help`, text: field.help }) : null,
+        h('p', { class: 'msg', id: `${id}-msg`, 'data-msg': path }),
+      );
+    }
+    case 'email_list': {
+      const text = Array.isArray(value) ? value.join('\n') : '';
+      const area = h('textarea', { rows: 3, spellcheck: 'false', placeholder: field.placeholder || null, oninput: onInput((el) => el.value.split(/[\s,;]+/).filter(Boolean)), onblur: onLeave });
+      area.value = text;
+      return labelled(path, field, area, [h('p', { class: 'help', text: t().emailsHint })]);
+    }
+    case 'multiline': {
+      const area = h('textarea', { rows: 4, placeholder: field.placeholder || null, maxlength: field.max_length ? field.max_length * 2 : null, oninput: onInput((el) => el.value), onblur: onLeave });
+      area.value = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
+      return labelled(path, field, area);
+    }
+    default: {
+      // text, url, integer, number: the rules get the text as typed (they coerce "42").
+      const numeric = field.kind === 'integer' || field.kind === 'number';
+      const input = h('input', {
+        type: 'text',
+        inputmode: field.kind === 'integer' ? 'numeric' : field.kind === 'number' ? 'decimal' : field.kind === 'url' ? 'url' : null,
+        autocomplete: field.name === 'full_name' ? 'name' : field.name === 'job_title' ? 'organization-title' : field.name === 'company_name' ? 'organization' : field.kind === 'url' ? 'url' : null,
+        placeholder: field.placeholder || null,
+        value: value === undefined || value === null ? '' : String(value),
+        oninput: onInput((el) => el.value),
+        onblur: onLeave,
+      });
+      const extra = [];
+      if (step === 'company' && field.name === 'company_name') {
+        extra.push(h('p', { class: 'slug', id: 'slug', 'aria-live': 'polite' }));
+      }
+      if (numeric) input.setAttribute('data-numeric', field.kind);
+      return labelled(path, field, input, extra);
+    }
+  }
+}
+
+export function newItem(fields) {
+  const item = {};
+  for (const f of fields) {
+    if (f.kind === 'list') item[f.name] = [newItem(f.item_fields)];
+    else if (f.default !== undefined && f.kind === 'enum') item[f.name] = f.default;
+  }
+  return item;
+}
+
+export function renderList(step, path, field, obj) {
+  if (!Array.isArray(obj[field.name])) obj[field.name] = [];
+  const list = obj[field.name];
+  const isKr = field.name === 'key_results';
+  const id = idFor(path);
+  const box = h('fieldset', { class: 'field list', id, 'data-field': path, 'aria-describedby': `${id}-help ${id}-msg` },
+    h('legend', {}, field.label),
+    h('p', { class: 'help', id: `${id}-help`, text: field.help }),
+  );
+  list.forEach((item, i) => {
+    const itemPath = `${path}[${i}]`;
+    const itemBox = h('fieldset', { class: 'item', 'data-item': itemPath }, h('legend', { text: isKr ? t().krN(i + 1) : t().objectiveN(i + 1) }));
+    for (const f of field.item_fields) {
+      if (f.kind === 'list') itemBox.append(renderList(step, `${itemPath}.${f.name}`, f, item));
+      else itemBox.append(renderField(step, `${itemPath}.${f.name}`, f, item));
+    }
+    itemBox.append(h('button', {
+      type: 'button', class: 'link', 'data-remove': itemPath,
+      text: `${isKr ? t().removeKr : t().removeObjective} ${i + 1}`,
+      onclick: () => {
+        list.splice(i, 1);
+        S.touched.add(path);
+        scheduleSave(step);
+        rerender(`#${CSS.escape(id)} [data-add]`);
+      },
+    }));
+    box.append(itemBox);
+  });
+  if (list.length < (field.max_items ?? Infinity)) {
+    box.append(h('button', {
+      type: 'button', class: 'secondary', 'data-add': path,
+      text: isKr ? t().addKr : t().addObjective,
+      onclick: () => {
+        list.push(newItem(field.item_fields));
+        scheduleSave(step);
+        const next = `${path}[${list.length - 1}]`;
+        rerender(`[data-item="${next}"] input, [data-item="${next}"] select, [data-item="${next}"] textarea`);
+      },
+    }));
+  }
+  box.append(h('p', { class: 'msg', id: `${id}-msg`, 'data-msg': path }));
+  return box;
+}
+
+/** Re-renders the step (after a list changed shape) and moves the focus to `focusSel`. */
+export function rerender(focusSel) {
+  renderStep();
+  const target = focusSel && $(focusSel);
+  (target || $('#wizard input, #wizard select, #wizard textarea'))?.focus();
+}
+
+export function skip(step) {
+  S.draft[step] = { objectives: [] };
+  scheduleSave(step);
+  go(S.index + 1);
+}
+
+export function renderSummary() {
+  const p = preview(S.draft, ctx());
+  const company = S.draft.company ?? {};
+  const objectives = Array.isArray(S.draft.objectives?.objectives) ? S.draft.objectives.objectives.length : 0;
+  const invites = Array.isArray(S.draft.review?.invite_emails) ? S.draft.review.invite_emails.length : 0;
+  const stepTitle = (id) => S.meta.find((s) => s.id === id)?.title ?? id;
+  return h('section', { class: 'summary', 'aria-labelledby': 'summary-title' },
+    h('h2', { id: 'summary-title', text: t().review }),
+    h('dl', {},
+      h('dt', { text: t().organization }), h('dd', { text: typeof company.company_name === 'string' ? company.company_name : '—' }),
+      h('dt', { text: t().orgSlug }), h('dd', { text: p.slug ? `${t().workspaceHost}${p.slug}` : '—' }),
+      h('dt', { text: stepTitle('objectives') }), h('dd', { text: objectives ? String(objectives) : t().none }),
+      h('dt', { text: t().invitationsSent }), h('dd', { id: 'invite-count', text: String(invites) }),
+    ),
+    h('div', { id: 'other-steps' }),
+  );
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Checking: the package's report, shown under each field
+
+export function issuesFor(step) {
+  const report = validateStep(step, S.draft[step] ?? {}, ctx());
+  const server = (S.serverIssues ?? []).filter((i) => i.path.startsWith(`${step}.`) && !report.issues.some((r) => r.path === i.path && r.code === i.code));
+  return { report, issues: [...report.issues, ...server] };
+}
+
+/** The element that shows an issue: the field itself, or its list / e-mail list. */
+export function containerOf(path) {
+  let p = path;
+  while (p) {
+    if (document.querySelector(`[data-msg="${CSS.escape(p)}"]`)) return p;
+    const cut = Math.max(p.lastIndexOf('['), p.lastIndexOf('.'));
+    if (cut <= 0) return null;
+    p = p.slice(0, cut);
+  }
+  return null;
+}
+
+export function check() {
+  const meta = stepMeta();
+  if (!meta || !$('#wizard')) return;
+  const { report, issues } = issuesFor(meta.id);
+  const byField = new Map();
+  for (const issue of issues) {
+    const at = containerOf(issue.path);
+    if (!at) continue;
+    if (!byField.has(at)) byField.set(at, []);
+    byField.get(at).push(issue);
+  }
+  for (const msg of document.querySelectorAll('[data-msg]')) {
+    const path = msg.dataset.msg;
+    const list = byField.get(path) ?? [];
+    const visible = S.touched.has(path) || list.some((i) => S.serverIssues?.includes(i));
+    const shown = visible ? list : [];
+    msg.replaceChildren(...shown.map((i) => {
+      const index = /\[(\d+)\]$/.exec(i.path);
+      const value = index ? valueAt(i.path) : null;
+      return h('span', { class: i.severity, 'data-code': i.code, text: typeof value === 'string' ? `${value}: ${i.message}` : i.message });
+    }));
+    const hasError = shown.some((i) => i.severity === 'error');
+    for (const control of document.querySelectorAll(`[data-path="${CSS.escape(path)}"]`)) {
+      if (hasError) control.setAttribute('aria-invalid', 'true');
+      else control.removeAttribute('aria-invalid');
+    }
+  }
+  const errors = issues.filter((i) => i.severity === 'error');
+  const blocking = $('#blocking');
+  const labels = [...new Set(errors.map((i) => labelOf(containerOf(i.path) ?? i.path)))];
+  blocking.textContent = errors.length ? t().fixToContinue(labels.join(', ')) : '';
+  const next = $('#next');
+  if (next) next.disabled = errors.length > 0;
+  if (meta.id === 'company') {
+    const slug = $('#slug');
+    const s = preview(S.draft, ctx()).slug;
+    if (slug) slug.replaceChildren(...(s ? [t().workspace, ' ', h('strong', { text: `${t().workspaceHost}${s}` })] : []));
+  }
+  if (meta.id === 'review') checkWizard(report);
+}
+
+/** On the review step: the other steps' errors, with a way to get there. */
+export function checkWizard(reviewReport) {
+  const whole = validateWizard(S.draft, ctx());
+  const byStep = new Map();
+  for (const i of whole.issues) {
+    const step = i.path.split('.')[0];
+    if (i.severity !== 'error' || step === 'review') continue;
+    byStep.set(step, (byStep.get(step) ?? 0) + 1);
+  }
+  const box = $('#other-steps');
+  box.replaceChildren(...(byStep.size
+    ? [h('p', { text: t().fixSteps }), h('ul', {}, ...[...byStep].map(([step, n]) => {
+      const index = S.meta.findIndex((s) => s.id === step);
+      return h('li', {}, h('button', { type: 'button', class: 'link', 'data-goto': step, text: `${S.meta[index].title} (${t().errorsIn(n)})`, onclick: () => { revealStep(step); go(index); } }));
+    }))]
+    : []));
+  const count = $('#invite-count');
+  if (count) count.textContent = String(Array.isArray(S.draft.review?.invite_emails) ? S.draft.review.invite_emails.length : 0);
+  const submitButton = $('#submit');
+  if (submitButton) submitButton.disabled = !reviewReport.valid || byStep.size > 0;
+}
+
+export function valueAt(path) {
+  let v = S.draft;
+  for (const part of path.replace(/\[(\d+)\]/g, '.$1').split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = v[part];
+  }
+  return v;
+}
+
+export function labelOf(path) {
+  const el = document.querySelector(`[data-field="${CSS.escape(path)}"] > label, [data-field="${CSS.escape(path)}"] > legend`);
+  const text = el ? el.firstChild?.textContent ?? el.textContent : path;
+  const item = /\[(\d+)\]/.exec(path);
+  return item ? `${text} (${Number(item[1]) + 1})` : text;
+}
