@@ -11,12 +11,6 @@
 //! metadata, the schema and edge cases, and the fuzz targets compare the reader on every input.
 //! Why: serde's serializer, deserializer and derived impls were ~20 KB of the package's raw wasm.
 
-use crate::metadata::{FieldMeta, OptionMeta, StepMeta};
-use crate::report::{Code, Issue, Param, Params, Report, Severity};
-use crate::transform::{
-    Invitation, KeyResult, Membership, Objective, Organization, Preferences, Preview, Profile,
-    Records,
-};
 use serde_json::{Map, Number, Value};
 use std::sync::OnceLock;
 
@@ -26,33 +20,33 @@ pub trait ToJson {
 }
 
 /// Starts a member or an element: a comma unless it is the first in its object or array.
-fn separate(out: &mut String) {
+pub(crate) fn separate(out: &mut String) {
     if !matches!(out.as_bytes().last(), Some(b'{' | b'[') | None) {
         out.push(',');
     }
 }
 
 /// `"name":` (names are Rust identifiers: nothing to escape).
-fn key(out: &mut String, name: &str) {
+pub(crate) fn key(out: &mut String, name: &str) {
     separate(out);
     out.push('"');
     out.push_str(name);
     out.push_str("\":");
 }
 
-fn member(out: &mut String, name: &str, value: &dyn ToJson) {
+pub(crate) fn member(out: &mut String, name: &str, value: &dyn ToJson) {
     key(out, name);
     value.write_json(out);
 }
 
 /// A member left out when `None` (serde's `skip_serializing_if = "Option::is_none"`).
-fn optional<T: ToJson>(out: &mut String, name: &str, value: &Option<T>) {
+pub(crate) fn optional<T: ToJson>(out: &mut String, name: &str, value: &Option<T>) {
     if let Some(v) = value {
         member(out, name, v);
     }
 }
 
-fn string(out: &mut String, s: &str) {
+pub(crate) fn string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
     out.push('"');
@@ -187,114 +181,20 @@ impl ToJson for Value {
     }
 }
 
-/// `impl ToJson` for a struct whose members are its fields, in order, all written.
+/// `impl ToJson` for a struct whose members are its fields, in order, all written. Each type's
+/// JSON is next to the type (`report.rs`, `transform.rs`, `metadata.rs`); this module is a leaf.
 macro_rules! objects {
     ($($ty:ty { $($field:ident),* })*) => {$(
-        impl ToJson for $ty {
+        impl $crate::json::ToJson for $ty {
             fn write_json(&self, out: &mut String) {
                 out.push('{');
-                $(member(out, stringify!($field), &self.$field);)*
+                $($crate::json::member(out, stringify!($field), &self.$field);)*
                 out.push('}');
             }
         }
     )*};
 }
-
-objects! {
-    Report { valid, rules_version, issues }
-    Issue { path, code, severity, message, params }
-    Preview { slug, records, report }
-    Records { organization, membership, profile, objectives, invitations }
-    Organization {
-        name, slug, industry, size, employee_count, country, website, description, founded_year,
-        okr_maturity, challenges, goals, timezone, okr_cycle, language
-    }
-    Membership { role }
-    Profile {
-        full_name, job_title, department, team_size, experience_with_okr, primary_goal,
-        urgency_level, preferences, setup_demo, additional_notes
-    }
-    Preferences {
-        language, communication_style, notification_frequency, focus_areas, ai_assistance_level,
-        timezone, okr_cycle
-    }
-    Objective { position, title, description, key_results }
-    KeyResult { position, title, metric_type, baseline, target, unit }
-    Invitation { email, role }
-    StepMeta { id, index, title, description, skippable, fields }
-    OptionMeta { value, label }
-}
-
-impl ToJson for FieldMeta {
-    fn write_json(&self, out: &mut String) {
-        out.push('{');
-        member(out, "name", &self.name);
-        member(out, "kind", &self.kind);
-        member(out, "required", &self.required);
-        member(out, "label", &self.label);
-        member(out, "help", &self.help);
-        member(out, "placeholder", &self.placeholder);
-        optional(out, "min_length", &self.min_length);
-        optional(out, "max_length", &self.max_length);
-        optional(out, "min", &self.min);
-        optional(out, "max", &self.max);
-        optional(out, "max_is", &self.max_is);
-        optional(out, "min_items", &self.min_items);
-        optional(out, "max_items", &self.max_items);
-        optional(out, "recommended_max_items", &self.recommended_max_items);
-        optional(out, "options", &self.options);
-        optional(out, "default", &self.default);
-        optional(out, "item_fields", &self.item_fields);
-        out.push('}');
-    }
-}
-
-impl ToJson for Code {
-    fn write_json(&self, out: &mut String) {
-        string(out, self.as_str());
-    }
-}
-
-impl ToJson for Severity {
-    fn write_json(&self, out: &mut String) {
-        string(
-            out,
-            match self {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            },
-        );
-    }
-}
-
-impl ToJson for Param {
-    fn write_json(&self, out: &mut String) {
-        match self {
-            Param::Int(i) => i.write_json(out),
-            Param::Num(n) => n.write_json(out),
-            Param::Str(s) => string(out, s),
-            Param::List(items) => items.write_json(out),
-            Param::Options(options) => {
-                out.push('[');
-                for o in options.iter() {
-                    separate(out);
-                    string(out, o.value);
-                }
-                out.push(']');
-            }
-        }
-    }
-}
-
-impl ToJson for Params {
-    fn write_json(&self, out: &mut String) {
-        out.push('{');
-        for (name, value) in &self.0 {
-            member(out, name, value);
-        }
-        out.push('}');
-    }
-}
+pub(crate) use objects;
 
 /// Why a text is not JSON, with the line and column (of bytes, from 1) where reading stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -307,13 +207,12 @@ pub struct ParseError {
 impl ParseError {
     /// The message (also `Display`), built without `core::fmt`, which the npm package leaves out.
     pub fn message(&self) -> String {
-        crate::text::concat(&[
-            self.reason,
-            " at line ",
-            itoa::Buffer::new().format(self.line),
-            " column ",
-            itoa::Buffer::new().format(self.column),
-        ])
+        let mut out = String::from(self.reason);
+        out.push_str(" at line ");
+        out.push_str(itoa::Buffer::new().format(self.line));
+        out.push_str(" column ");
+        out.push_str(itoa::Buffer::new().format(self.column));
+        out
     }
 }
 

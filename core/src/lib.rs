@@ -9,6 +9,7 @@
 pub mod context;
 mod data;
 pub mod email;
+pub mod issues;
 pub mod json;
 pub mod messages;
 pub mod metadata;

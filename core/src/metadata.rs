@@ -178,3 +178,34 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
     }
     m
 }
+
+// The metadata as JSON (core's own writer, see `json.rs`); a field leaves out what it lacks.
+crate::json::objects! {
+    StepMeta { id, index, title, description, skippable, fields }
+    OptionMeta { value, label }
+}
+
+impl crate::json::ToJson for FieldMeta {
+    fn write_json(&self, out: &mut String) {
+        use crate::json::{member, optional};
+        out.push('{');
+        member(out, "name", &self.name);
+        member(out, "kind", &self.kind);
+        member(out, "required", &self.required);
+        member(out, "label", &self.label);
+        member(out, "help", &self.help);
+        member(out, "placeholder", &self.placeholder);
+        optional(out, "min_length", &self.min_length);
+        optional(out, "max_length", &self.max_length);
+        optional(out, "min", &self.min);
+        optional(out, "max", &self.max);
+        optional(out, "max_is", &self.max_is);
+        optional(out, "min_items", &self.min_items);
+        optional(out, "max_items", &self.max_items);
+        optional(out, "recommended_max_items", &self.recommended_max_items);
+        optional(out, "options", &self.options);
+        optional(out, "default", &self.default);
+        optional(out, "item_fields", &self.item_fields);
+        out.push('}');
+    }
+}

@@ -307,7 +307,7 @@ fn is_quick_nfc(s: &str) -> bool {
 
 /// `s` in Normalization Form C.
 pub fn nfc(s: &str) -> String {
-    if crate::text::is_ascii(s) || is_quick_nfc(s) {
+    if s.is_ascii() || is_quick_nfc(s) {
         return s.to_owned();
     }
     // Canonical decomposition, then canonical ordering of each run of non-starters.

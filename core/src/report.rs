@@ -2,7 +2,6 @@
 //! issues in a deterministic order (step, field, list index), each with a stable code, a
 //! severity, a localized message and its parameters.
 
-use crate::context::Locale;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
@@ -135,84 +134,56 @@ impl Report {
     }
 }
 
-/// Where an issue sorts: step, field, item, sub-field, sub-item, sub-sub-field. Indexes of list
-/// items are stored plus one, so that an issue about a whole list sorts before its items'.
-pub type SortKey = [u32; 6];
-
-/// An issue before localization.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RawIssue {
-    pub key: SortKey,
-    pub path: String,
-    pub code: Code,
-    pub params: Params,
+// The report as JSON (core's own writer, see `json.rs`).
+crate::json::objects! {
+    Report { valid, rules_version, issues }
+    Issue { path, code, severity, message, params }
 }
 
-/// Collects issues while the rules run, then sorts and localizes them.
-#[derive(Clone, Debug, Default)]
-pub struct Issues {
-    issues: Vec<RawIssue>,
-    errors: usize,
+impl crate::json::ToJson for Code {
+    fn write_json(&self, out: &mut String) {
+        crate::json::string(out, self.as_str());
+    }
 }
 
-impl Issues {
-    pub fn push(
-        &mut self,
-        key: SortKey,
-        path: String,
-        code: Code,
-        params: Vec<(&'static str, Param)>,
-    ) {
-        if code.severity() == Severity::Error {
-            self.errors += 1;
-        }
-        self.issues.push(RawIssue {
-            key,
-            path,
-            code,
-            params: Params(params),
-        });
+impl crate::json::ToJson for Severity {
+    fn write_json(&self, out: &mut String) {
+        crate::json::string(
+            out,
+            match self {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+        );
     }
+}
 
-    /// How many errors so far: compare before and after checking a part to see if it passed.
-    pub fn error_count(&self) -> usize {
-        self.errors
-    }
-
-    pub fn has_errors(&self) -> bool {
-        self.errors > 0
-    }
-
-    pub fn has_errors_under(&self, path: &str) -> bool {
-        self.issues.iter().any(|i| {
-            i.code.severity() == Severity::Error
-                && i.path.starts_with(path)
-                && matches!(
-                    i.path.as_bytes().get(path.len()),
-                    None | Some(b'.') | Some(b'[')
-                )
-        })
-    }
-
-    pub fn report(mut self, locale: Locale) -> Report {
-        // Stable: issues with one key keep the order the rules found them in.
-        if !self.issues.is_sorted_by_key(|i| i.key) {
-            self.issues = crate::order::sorted_by(self.issues, |a, b| a.key.cmp(&b.key));
+impl crate::json::ToJson for Param {
+    fn write_json(&self, out: &mut String) {
+        use crate::json::{separate, string};
+        match self {
+            Param::Int(i) => i.write_json(out),
+            Param::Num(n) => n.write_json(out),
+            Param::Str(s) => string(out, s),
+            Param::List(items) => items.write_json(out),
+            Param::Options(options) => {
+                out.push('[');
+                for o in options.iter() {
+                    separate(out);
+                    string(out, o.value);
+                }
+                out.push(']');
+            }
         }
-        let mut issues: Vec<Issue> = Vec::with_capacity(self.issues.len());
-        for raw in self.issues {
-            issues.push(Issue {
-                message: crate::messages::render(raw.code, &raw.params, locale),
-                severity: raw.code.severity(),
-                path: raw.path,
-                code: raw.code,
-                params: raw.params,
-            });
+    }
+}
+
+impl crate::json::ToJson for Params {
+    fn write_json(&self, out: &mut String) {
+        out.push('{');
+        for (name, value) in &self.0 {
+            crate::json::member(out, name, value);
         }
-        Report {
-            valid: !issues.iter().any(|i| i.severity == Severity::Error),
-            rules_version: crate::RULES_VERSION,
-            issues,
-        }
+        out.push('}');
     }
 }

@@ -3,8 +3,9 @@
 //! One error per field at most (the first rule it breaks), plus any warnings.
 
 use crate::context::Context;
+use crate::issues::{Issues, SortKey};
 use crate::normalize;
-use crate::report::{Code, Issues, Param, SortKey};
+use crate::report::{Code, Param};
 use crate::rules::{Charset, Field, IntMax, ItemRule, Kind, Opt, StepId, COMPANY_SIZE_RANGES};
 use crate::text;
 use serde_json::{Map, Value};

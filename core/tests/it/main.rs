@@ -6,6 +6,7 @@ mod corpora;
 mod fingerprint;
 mod helpers;
 mod json;
+mod layout;
 mod props;
 mod reference_data;
 mod unicode;
