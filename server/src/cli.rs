@@ -126,6 +126,9 @@ struct ServeArgs {
     /// Days an invitation link stays valid (1-30).
     #[arg(long, env = "INVITATION_TTL_DAYS", default_value_t = 7)]
     invitation_ttl_days: u32,
+    /// Invitation e-mails (new and resent) an organization may send per 24 hours; 0 = no cap.
+    #[arg(long, env = "INVITATIONS_PER_DAY", default_value_t = 200)]
+    invitations_per_day: u32,
     /// Where users reach this server (e.g. https://okr.example.com), for the links in
     /// invitation e-mails; required with SMTP_URL.
     #[arg(long, env = "PUBLIC_BASE_URL")]
@@ -328,6 +331,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_connections: args.max_connections.max(1),
         cors_allowed_origins: crate::http::cors::parse_origins(&args.cors_allowed_origins)?,
         invitation_ttl_days: args.invitation_ttl_days,
+        invitations_per_day: args.invitations_per_day,
         public_base_url: args.public_base_url,
         smtp: args.mail.settings()?,
         redis_url: args.redis_url,

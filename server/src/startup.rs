@@ -50,6 +50,9 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<axum::http::HeaderValue>,
     /// How long invitation links last, in days (`INVITATION_TTL_DAYS`, 1–30).
     pub invitation_ttl_days: u32,
+    /// Invitation e-mails (new and resent) an organization may send per 24 hours
+    /// (`INVITATIONS_PER_DAY`; 0: no cap).
+    pub invitations_per_day: u32,
     /// Where users reach the server (`PUBLIC_BASE_URL`), for the links in e-mails; required with
     /// `smtp`. Without it, the server's own address.
     pub public_base_url: Option<String>,
@@ -184,6 +187,7 @@ impl Application {
             ),
             composer,
             invitation_ttl_ms: i64::from(settings.invitation_ttl_days) * 86_400_000,
+            invitations_per_day: settings.invitations_per_day,
             redis,
         });
         if let (Some(sender), Some(smtp)) = (sender, settings.smtp) {

@@ -94,6 +94,7 @@ fn member() -> Role {
         (status = 404, description = "Not found or not a member"),
         (status = 409, description = "An address already has a pending invitation"),
         (status = 422, description = "The addresses break the rules; see `report`"),
+        (status = 429, description = "The organization's invitation e-mails of the last 24 hours are at INVITATIONS_PER_DAY"),
     ),
     security(("bearer" = [])),
 )]
@@ -122,6 +123,7 @@ async fn invite(
             &emails,
             req.role,
             state.invitation_ttl_ms,
+            state.invitations_per_day,
             |letter| composer.invitation(letter),
         )
         .await?;
@@ -139,6 +141,15 @@ async fn invite(
                 emails.join(", ")
             ),
         )),
+        Invited::OverDailyCap { retry_after_secs } => Err(over_cap(retry_after_secs)),
+    }
+}
+
+/// 429: the organization's invitation e-mails of the last 24 hours are at the cap.
+fn over_cap(retry_after_secs: u64) -> ApiError {
+    ApiError::TooManyRequests {
+        retry_after_secs,
+        detail: format!("this organization has sent as many invitation e-mails as it may in 24 hours (INVITATIONS_PER_DAY); retry in {retry_after_secs} s"),
     }
 }
 
@@ -191,6 +202,7 @@ fn changed(change: InvitationChange, verb: &str) -> Result<Json<Value>, ApiError
             "Invitation not pending",
             &format!("the invitation is {}: it cannot be {verb}", s.as_str()),
         )),
+        InvitationChange::OverDailyCap { retry_after_secs } => Err(over_cap(retry_after_secs)),
         InvitationChange::AlreadyPending => Err(problem(
             StatusCode::CONFLICT,
             "already_invited",
@@ -248,6 +260,7 @@ async fn revoke(
         (status = 403, description = "A member who is not an owner or admin"),
         (status = 404, description = "No such invitation"),
         (status = 409, description = "Accepted or revoked, or the address was invited again since"),
+        (status = 429, description = "The organization's invitation e-mails of the last 24 hours are at INVITATIONS_PER_DAY"),
     ),
     security(("bearer" = [])),
 )]
@@ -265,6 +278,7 @@ async fn resend(
             &id,
             &invitation,
             state.invitation_ttl_ms,
+            state.invitations_per_day,
             |letter| composer.invitation(letter),
         )
         .await?;

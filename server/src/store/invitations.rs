@@ -171,6 +171,11 @@ pub enum Invited {
     Created(Vec<Invitation>),
     /// These addresses already have a pending invitation: nothing was created.
     AlreadyPending(Vec<String>),
+    /// The organization's e-mails of the last 24 hours would pass the daily cap: nothing was
+    /// created; one can be sent again after that many seconds.
+    OverDailyCap {
+        retry_after_secs: u64,
+    },
 }
 
 /// The outcome of revoking or resending one invitation.
@@ -182,6 +187,10 @@ pub enum InvitationChange {
     NotAllowed(InvitationState),
     /// Resending an expired invitation whose address has since been invited again.
     AlreadyPending,
+    /// See [`Invited::OverDailyCap`].
+    OverDailyCap {
+        retry_after_secs: u64,
+    },
 }
 
 /// The outcome of accepting a token.
@@ -214,6 +223,43 @@ struct Sender {
     organization: String,
     language: String,
     inviter: Option<String>,
+}
+
+/// A day, in ms: the window of the daily cap on invitation e-mails.
+const DAY_MS: i64 = 86_400_000;
+
+/// `None` when `adding` more e-mails fit the organization's cap of the last 24 hours (0: no
+/// cap); else the seconds until the oldest of them leaves the window. The organization's row is
+/// locked first (PostgreSQL; SQLite has the one writer), so concurrent requests count in turn.
+async fn over_daily_cap(
+    tx: &mut Tx,
+    engine: Engine,
+    org: &str,
+    now: i64,
+    adding: usize,
+    cap: u32,
+) -> Result<Option<u64>, sqlx::Error> {
+    if cap == 0 {
+        return Ok(None);
+    }
+    if engine == Engine::Postgres {
+        sqlx::query("select id from organizations where id = $1 for update")
+            .bind(org)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let row = sqlx::query("select count(*) as n, coalesce(min(created_at), 0) as oldest from mail_outbox where organization_id = $1 and created_at > $2")
+        .bind(org)
+        .bind(now - DAY_MS)
+        .fetch_one(&mut **tx)
+        .await?;
+    let (sent, oldest): (i64, i64) = (row.try_get("n")?, row.try_get("oldest")?);
+    let adding = i64::try_from(adding).unwrap_or(i64::MAX);
+    if sent.saturating_add(adding) <= i64::from(cap) {
+        return Ok(None);
+    }
+    let wait_ms = (oldest + DAY_MS - now).max(1000);
+    Ok(Some(u64::try_from(wait_ms).unwrap_or(0).div_ceil(1000)))
 }
 
 impl Store {
@@ -263,7 +309,9 @@ impl Store {
 
     /// Invites `emails` (normalized, distinct, validated by the caller) as `role`, each with a
     /// token that only its e-mail carries, valid for `ttl_ms`. One transaction: the invitations
-    /// and their outbox messages, or nothing (when an address already has a pending one).
+    /// and their outbox messages, or nothing (when an address already has a pending one, or the
+    /// organization's e-mails of the last 24 hours would pass `daily_cap`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_invitations(
         &self,
         user: &str,
@@ -271,10 +319,17 @@ impl Store {
         emails: &[String],
         role: Role,
         ttl_ms: i64,
+        daily_cap: u32,
         compose: impl Fn(&Letter) -> Outgoing,
     ) -> Result<Invited, sqlx::Error> {
         let now = self.clock.now_ms();
         let mut tx = self.begin_write(user).await?;
+        if let Some(retry_after_secs) =
+            over_daily_cap(&mut tx, self.engine, org, now, emails.len(), daily_cap).await?
+        {
+            tx.rollback().await?;
+            return Ok(Invited::OverDailyCap { retry_after_secs });
+        }
         // A pending invitation past its expiry gives way to a new one.
         sqlx::query("update invitations set state = 'expired', updated_at = $1 where organization_id = $2 and state = 'pending' and expires_at <= $1")
             .bind(now)
@@ -379,11 +434,18 @@ impl Store {
         org: &str,
         invitation: &str,
         ttl_ms: i64,
+        daily_cap: u32,
         compose: impl Fn(&Letter) -> Outgoing,
     ) -> Result<InvitationChange, sqlx::Error> {
         let now = self.clock.now_ms();
         let (token, hash) = new_invitation_token();
         let mut tx = self.begin_write(user).await?;
+        if let Some(retry_after_secs) =
+            over_daily_cap(&mut tx, self.engine, org, now, 1, daily_cap).await?
+        {
+            tx.rollback().await?;
+            return Ok(InvitationChange::OverDailyCap { retry_after_secs });
+        }
         let updated = sqlx::query("update invitations set token_hash = $1, expires_at = $2, state = 'pending', updated_at = $3 where id = $4 and organization_id = $5 and state in ('pending', 'expired') returning email")
             .bind(&hash)
             .bind(now.saturating_add(ttl_ms))

@@ -3,7 +3,7 @@
 //! the invitee), revoked, resent, expired, each refusal with its own code; members' roles changed
 //! by owners, never leaving an organization without one.
 
-use crate::helpers::{assert_problem, reply, Reply, TestApp};
+use crate::helpers::{assert_problem, reply, spawn_app_with, Engine, Reply, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::Row;
@@ -16,6 +16,7 @@ crate::both_engines!(
     owners_change_roles_and_an_owner_always_remains,
     two_owners_demoting_each_other_at_once_leave_one,
 );
+crate::each_engine!(an_organization_sends_at_most_its_daily_cap);
 
 async fn send_as(
     app: &TestApp,
@@ -539,4 +540,50 @@ async fn two_owners_demoting_each_other_at_once_leave_one(app: TestApp) {
         .get("n");
         assert_eq!(owners, 1);
     }
+}
+
+/// An owner cannot turn the server into a mail cannon: new and resent invitation e-mails of an
+/// organization are capped per 24 hours (`INVITATIONS_PER_DAY`), with a 429 and `Retry-After`.
+async fn an_organization_sends_at_most_its_daily_cap(engine: Engine) {
+    let Some(app) = spawn_app_with(engine, |s| s.invitations_per_day = 5).await else {
+        return;
+    };
+    // The completion's two e-mails count.
+    let org = completed_org(&app, "alice", "Alice Co").await;
+    let path = format!("/api/organizations/{org}/invitations");
+    let r = app
+        .post(
+            &path,
+            "alice",
+            Some(&json!({"emails": ["a@x.com", "b@x.com", "c@x.com"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let before = app.count("invitations").await;
+    let r = app
+        .post(&path, "alice", Some(&json!({"emails": ["d@x.com"]})))
+        .await;
+    assert_problem(&r, 429, "rate_limited");
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((86_000..=86_400).contains(&wait), "{wait}");
+    let a = find(&app.get(&path, "alice").await.body, "a@x.com")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_problem(
+        &app.post(&format!("{path}/{a}/resend"), "alice", None).await,
+        429,
+        "rate_limited",
+    );
+    assert_eq!(
+        app.count("invitations").await,
+        before,
+        "nothing was created"
+    );
+    // A day later the window has moved on.
+    app.clock.advance(Duration::from_secs(86_401));
+    let r = app
+        .post(&path, "alice", Some(&json!({"emails": ["d@x.com"]})))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
 }
