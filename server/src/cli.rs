@@ -163,6 +163,9 @@ struct MailArgs {
     /// hour), with jitter.
     #[arg(long, env = "MAIL_RETRY_BASE_MS", default_value_t = 30_000)]
     mail_retry_base_ms: u64,
+    /// Days sent, dead and cancelled outbox messages are kept (their bodies are already empty).
+    #[arg(long, env = "MAIL_RETENTION_DAYS", default_value_t = 30)]
+    mail_retention_days: u64,
     /// Milliseconds between the delivery worker's looks at the outbox.
     #[arg(long, env = "MAIL_POLL_MS", default_value_t = 1000)]
     mail_poll_ms: u64,
@@ -314,6 +317,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         session_ttl: Duration::from_secs(args.session_ttl_days * 86_400),
         idempotency_ttl: Duration::from_secs(args.idempotency_key_ttl_hours.max(1) * 3600),
         purge_interval: Duration::from_secs(args.purge_interval_secs),
+        mail_retention: Duration::from_secs(args.mail.mail_retention_days.max(1) * 86_400),
         request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
         dev: args.dev,
         pkg_dir: Some(args.pkg_dir),

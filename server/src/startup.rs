@@ -27,6 +27,8 @@ pub struct Settings {
     pub idempotency_ttl: Duration,
     /// How often expired drafts are purged.
     pub purge_interval: Duration,
+    /// How long sent, dead and cancelled outbox messages are kept (`MAIL_RETENTION_DAYS`).
+    pub mail_retention: Duration,
     /// Longest a request may take before it is answered 503 `timeout`.
     pub request_timeout: Duration,
     pub dev: bool,
@@ -203,8 +205,11 @@ impl Application {
         spawn_purge(
             store.clone(),
             clock.clone(),
-            settings.session_ttl,
-            settings.idempotency_ttl,
+            Retention {
+                sessions: settings.session_ttl,
+                idempotency_keys: settings.idempotency_ttl,
+                mail: settings.mail_retention,
+            },
             settings.purge_interval,
         );
         let request_id = HeaderName::from_static("x-request-id");
@@ -395,11 +400,18 @@ fn spawn_limit_cleanup(state: AppState) {
     });
 }
 
+/// How long the purge keeps each kind of row.
+struct Retention {
+    sessions: Duration,
+    idempotency_keys: Duration,
+    mail: Duration,
+}
+
 /// The background task that expires inactive sessions, purges their drafts, and deletes old
-/// idempotency keys.
-fn spawn_purge(store: Store, clock: Arc<Clock>, ttl: Duration, keys: Duration, every: Duration) {
-    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
-    let keys_ms = i64::try_from(keys.as_millis()).unwrap_or(i64::MAX);
+/// idempotency keys and finished outbox messages.
+fn spawn_purge(store: Store, clock: Arc<Clock>, keep: Retention, every: Duration) {
+    let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    let (ttl_ms, keys_ms, mail_ms) = (ms(keep.sessions), ms(keep.idempotency_keys), ms(keep.mail));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every.max(Duration::from_secs(1)));
         loop {
@@ -413,6 +425,11 @@ fn spawn_purge(store: Store, clock: Arc<Clock>, ttl: Duration, keys: Duration, e
                 Ok(0) => {}
                 Ok(n) => tracing::info!(keys = n, "purged old idempotency keys"),
                 Err(e) => tracing::warn!(error = %e, "idempotency key purge failed; will retry"),
+            }
+            match store.purge_outbox(clock.now_ms(), mail_ms).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "purged finished outbox messages"),
+                Err(e) => tracing::warn!(error = %e, "outbox purge failed; will retry"),
             }
         }
     });

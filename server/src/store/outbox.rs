@@ -192,6 +192,18 @@ impl Store {
             .collect()
     }
 
+    /// Deletes the messages that are done (sent, dead or cancelled; their bodies are already
+    /// empty) and last changed before `now - keep_ms`; pending ones are never deleted.
+    pub async fn purge_outbox(&self, now: i64, keep_ms: i64) -> Result<u64, sqlx::Error> {
+        let mut tx = self.writer.begin(None).await?;
+        let done = sqlx::query("delete from mail_outbox where state in ('sent', 'dead', 'cancelled') and updated_at < $1")
+            .bind(now.saturating_sub(keep_ms))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
     /// How many messages wait and how many are dead.
     pub async fn outbox_counts(&self) -> Result<OutboxCounts, sqlx::Error> {
         let row = sqlx::query("select coalesce(sum(case when state = 'pending' then 1 else 0 end), 0) as pending, coalesce(sum(case when state = 'dead' then 1 else 0 end), 0) as dead from mail_outbox where state in ('pending', 'dead')")

@@ -114,6 +114,7 @@ fn settings(url: String, keys: Arc<Keys>) -> Settings {
         session_ttl: Duration::from_secs(7 * 86_400),
         idempotency_ttl: Duration::from_secs(24 * 3600),
         purge_interval: Duration::from_secs(3600),
+        mail_retention: Duration::from_secs(30 * 86_400),
         request_timeout: Duration::from_secs(10),
         dev: false,
         pkg_dir: None,

@@ -122,6 +122,9 @@ async fn completion_invitations_are_single_use_and_for_the_invitee_only(app: Tes
         "{body}"
     );
     let token = token_in(&body).unwrap();
+    // Messages still waiting are never purged, however old.
+    let later = app.clock.now_ms() + 365 * 86_400_000;
+    assert_eq!(app.store.purge_outbox(later, 86_400_000).await.unwrap(), 0);
     let hashes: i64 = sqlx::query("select count(*) as n from invitations where token_hash = $1")
         .bind(&token)
         .fetch_one(&app.store.pool)

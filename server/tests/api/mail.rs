@@ -269,6 +269,16 @@ async fn invitations_are_delivered_after_completion(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // Finished messages are purged after the retention; pending ones never are.
+    let now = app.clock.now_ms();
+    assert_eq!(app.store.purge_outbox(now, 86_400_000).await.unwrap(), 0);
+    assert_eq!(
+        app.store
+            .purge_outbox(now + 86_400_001, 86_400_000)
+            .await
+            .unwrap(),
+        2
+    );
     let metrics = app
         .http
         .get(format!("{}/metrics", app.base))
