@@ -80,3 +80,31 @@ async fn a_database_from_a_newer_server_is_refused() {
         );
     }
 }
+
+/// Mail settings that cannot work are refused at start-up, each with what to set.
+#[test]
+fn incomplete_mail_settings_are_refused() {
+    let run = |env: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_onboarding-server"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("AUTH_JWT_SECRET", crate::helpers::SECRET)
+            .env("DATABASE_URL", "sqlite::memory:")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{env:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let smtp = ("SMTP_URL", "smtp://127.0.0.1:2525");
+    let from = ("MAIL_FROM", "no-reply@okr.example");
+    assert!(run(&[smtp]).contains("MAIL_FROM is required"));
+    assert!(run(&[smtp, from]).contains("PUBLIC_BASE_URL is required"));
+    let base = ("PUBLIC_BASE_URL", "https://okr.example");
+    assert!(run(&[("SMTP_URL", "http://mail.example"), from, base]).contains("smtp://"));
+    assert!(run(&[smtp, ("MAIL_FROM", "not an address"), base]).contains("MAIL_FROM"));
+    assert!(run(&[("PUBLIC_BASE_URL", "ftp://x")]).contains("PUBLIC_BASE_URL"));
+    assert!(run(&[("INVITATION_TTL_DAYS", "31")]).contains("INVITATION_TTL_DAYS must be 1 to 30"));
+    // The password in SMTP_URL is never printed.
+    let out = run(&[("SMTP_URL", "smtps://user:s3cret@"), from, base]);
+    assert!(!out.contains("s3cret"), "{out}");
+}
