@@ -1,6 +1,7 @@
 // Shared by the npm package's tests: paths, the vectors, the native CLI.
 import { readFileSync, readdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -41,4 +42,30 @@ export function mismatch(report, expect) {
     }
   }
   return null;
+}
+
+/**
+ * The server binary (debug build) in development mode on 127.0.0.1 (random port) and the SQLite
+ * file `db`: `{ server, base }` once it listens. `env` adds variables (e.g. CORS_ALLOWED_ORIGINS).
+ */
+export async function startDevServer(db, env = {}) {
+  const binary = path.join(root, 'target/debug/onboarding-server');
+  // Without this check a missing binary fails asynchronously and the tests show as cancelled.
+  if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`cargo build -p onboarding-server\` first`);
+  const server = spawn(binary, [
+    'serve', '--dev', '--bind', '127.0.0.1:0',
+    '--database-url', `sqlite://${db}?mode=rwc`,
+    '--pkg-dir', pkgDir,
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn', ...env } });
+  const base = await new Promise((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    server.stderr.on('data', () => {});
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  return { server, base };
 }

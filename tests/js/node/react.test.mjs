@@ -4,11 +4,11 @@
 // that allows it through CORS_ALLOWED_ORIGINS.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { root, pkgDir } from './helpers.mjs';
+import { root, pkgDir, startDevServer } from './helpers.mjs';
 import { launch, serve } from './browser.mjs';
 
 const example = path.join(root, 'examples/react');
@@ -31,22 +31,7 @@ before(async () => {
   execFileSync(path.join(example, 'node_modules/.bin/vite'), ['build', '--logLevel', 'error', '--outDir', path.join(work, 'dist')], { cwd: example, stdio: 'pipe' });
   site = await serve(path.join(work, 'dist'));
 
-  const binary = path.join(root, 'target/debug/onboarding-server');
-  if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`cargo build -p onboarding-server\` first`);
-  server = spawn(binary, ['serve', '--dev', '--bind', '127.0.0.1:0', '--database-url', `sqlite://${work}/api.db?mode=rwc`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: 'warn', CORS_ALLOWED_ORIGINS: site.url },
-  });
-  base = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    server.stderr.on('data', () => {});
-    server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
+  ({ server, base } = await startDevServer(`${work}/api.db`, { CORS_ALLOWED_ORIGINS: site.url }));
   browser = await launch();
 });
 

@@ -4,12 +4,11 @@
 // Screenshots of every step go to artifacts/wizard/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { launch } from './browser.mjs';
-import { root } from './helpers.mjs';
+import { root, startDevServer } from './helpers.mjs';
 
 const shots = path.join(root, 'artifacts/wizard');
 mkdirSync(shots, { recursive: true });
@@ -20,25 +19,8 @@ let browser;
 let dbDir;
 
 before(async () => {
-  const binary = path.join(root, 'target/debug/onboarding-server');
-  // Without this check a missing binary fails asynchronously and the tests show as cancelled.
-  if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`cargo build -p onboarding-server\` first`);
   dbDir = mkdtempSync(path.join(tmpdir(), 'wizard-'));
-  server = spawn(binary, [
-    'serve', '--dev', '--bind', '127.0.0.1:0',
-    '--database-url', `sqlite://${dbDir}/wizard.db?mode=rwc`,
-    '--pkg-dir', path.join(root, 'pkg'),
-  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
-  base = await new Promise((resolve, reject) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    server.stderr.on('data', () => {});
-    server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
+  ({ server, base } = await startDevServer(`${dbDir}/wizard.db`));
   browser = await launch();
 });
 
