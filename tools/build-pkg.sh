@@ -66,7 +66,7 @@ tests/js/node_modules/.bin/wasm-opt --low-memory-unused -Oz --flatten --rereloop
   pkg/onboarding_wasm_bg.wasm -o pkg/onboarding_wasm_bg.wasm
 
 # The public functions (wasm/npm/exports.txt, also checked against index.d.ts) from api.js.
-exports="export const { $(grep -v '^$' wasm/npm/exports.txt | paste -sd, - | sed 's/,/, /g') } = api(rules, checkReady);"
+exports="export const { $(grep -v '^$' wasm/npm/exports.txt | paste -sd, - | sed 's/,/, /g') } = api(rules, checkReady, readSteps);"
 for entry in index node; do
   awk -v exports="$exports" '{ if ($0 == "/*EXPORTS*/") print exports; else print }' \
     "wasm/npm/$entry.js" > "pkg/$entry.js"
@@ -78,6 +78,10 @@ cp wasm/npm/index.d.ts pkg/index.d.ts
 # The JSON Schema is static per rule version: a file beside the module (from the same tables, by
 # the rules CLI), which validation never loads.
 cargo run -q -p onboarding-core --bin onboarding-rules --locked -- schema > pkg/schema.json
+# Likewise the steps' metadata (labels, help, placeholders, options, country names) per locale.
+for locale in es en; do
+  cargo run -q -p onboarding-core --bin onboarding-rules --locked -- steps --locale "$locale" > "pkg/steps.$locale.json"
+done
 cp wasm/npm/README.md pkg/README.md
 VERSION=$(cargo metadata --no-deps --format-version 1 --locked \
   | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"]=="onboarding-wasm"))')
@@ -100,12 +104,15 @@ pkg = {
         },
         "./onboarding_wasm_bg.wasm": "./onboarding_wasm_bg.wasm",
         "./schema.json": "./schema.json",
+        "./steps.es.json": "./steps.es.json",
+        "./steps.en.json": "./steps.en.json",
         "./package.json": "./package.json",
     },
     # Importing has no effect a bundler must keep (node.js initializes at import, but bundlers never use it).
     "sideEffects": False,
     "files": ["index.js", "node.js", "api.js", "index.d.ts", "onboarding_wasm.js", "onboarding_wasm.d.ts",
-              "onboarding_wasm_bg.wasm", "onboarding_wasm_bg.wasm.d.ts", "schema.json", "README.md"],
+              "onboarding_wasm_bg.wasm", "onboarding_wasm_bg.wasm.d.ts", "schema.json", "steps.es.json",
+              "steps.en.json", "README.md"],
     "engines": {"node": ">=20"},
 }
 json.dump(pkg, open("pkg/package.json", "w"), indent=2)

@@ -6,7 +6,7 @@
 //
 // The page is split by concern into web/js/*.js (served under /js/); this module signs the
 // user in, switches the language and starts the page.
-import init, { steps as stepsMeta } from '/pkg/index.js';
+import init, { loadSteps } from '/pkg/index.js';
 import { MODE, S, t, $, h } from './js/state.js';
 import { ACCEPT_PATH, readToken, claims, HttpError } from './js/http.js';
 import { persistLocal, notice, clearNotice, flush } from './js/autosave.js';
@@ -69,12 +69,12 @@ export function fail(e) {
   notice(e instanceof HttpError ? e.message : t().offline(0), { error: true, actions: [retry] });
 }
 
-export function setLocale(locale) {
+export async function setLocale(locale) {
   S.locale = locale;
   localStorage.setItem('onboarding:locale', locale);
   document.documentElement.lang = locale;
   for (const b of document.querySelectorAll('[data-locale]')) b.setAttribute('aria-pressed', String(b.dataset.locale === locale));
-  S.meta = stepsMeta(locale);
+  S.meta = await loadSteps(locale);
   S.suggestions = undefined;
   if ($('#wizard')) renderStep();
   else if ($('#login')) renderLogin();
@@ -83,14 +83,14 @@ export function setLocale(locale) {
 }
 
 export async function main() {
-  for (const b of document.querySelectorAll('[data-locale]')) b.addEventListener('click', () => setLocale(b.dataset.locale));
+  for (const b of document.querySelectorAll('[data-locale]')) b.addEventListener('click', () => setLocale(b.dataset.locale).catch(fail));
   try {
     await init();
+    await setLocale(S.locale);
   } catch {
     $('#app').replaceChildren(h('p', { role: 'alert', text: t().missingPkg }));
     return;
   }
-  setLocale(S.locale);
   window.addEventListener('online', () => flush());
   // No "leave the page?" prompt: unsaved edits are already in localStorage and come back.
   window.addEventListener('pagehide', persistLocal);

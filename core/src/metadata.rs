@@ -2,7 +2,7 @@
 //! help texts and placeholders in one locale, read from the same tables the validator uses.
 
 use crate::context::Locale;
-use crate::rules::{Field, IntMax, Kind, Opt, STEPS};
+use crate::rules::{Field, IntMax, Kind, Opt, StepId, STEPS};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
@@ -56,6 +56,63 @@ pub struct FieldMeta {
 pub struct OptionMeta {
     pub value: &'static str,
     pub label: &'static str,
+}
+
+/// A field's kind and limits, without its texts and options: what a form needs for its HTML
+/// constraint attributes (the npm package's `constraints(step)`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FieldLimits {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+    /// `"reference_year"` when the maximum is the year of the reference date (`today`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_is: Option<&'static str>,
+}
+
+/// The limits of a step's fields, in order.
+pub fn limits(step: StepId) -> Vec<FieldLimits> {
+    step.spec()
+        .fields
+        .iter()
+        .map(|f| {
+            let mut l = FieldLimits {
+                name: f.name,
+                kind: f.kind.name(),
+                required: f.required,
+                min_length: None,
+                max_length: None,
+                min: None,
+                max: None,
+                max_is: None,
+            };
+            match f.kind {
+                Kind::Text { min, max, .. } | Kind::Multiline { min, max } => {
+                    l.min_length = (min > 0).then_some(min);
+                    l.max_length = Some(max);
+                }
+                Kind::Integer { min, max } => {
+                    l.min = Some(min);
+                    match max {
+                        IntMax::Fixed(v) => l.max = Some(v),
+                        IntMax::ReferenceYear => l.max_is = Some("reference_year"),
+                    }
+                }
+                Kind::Url => l.max_length = Some(crate::url::MAX_LEN),
+                _ => {}
+            }
+            l
+        })
+        .collect()
 }
 
 // Built by loops rather than `map(..).collect()`: in the npm package each collect is its own
@@ -180,6 +237,22 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
 }
 
 // The metadata as JSON (core's own writer, see `json.rs`); a field leaves out what it lacks.
+impl crate::json::ToJson for FieldLimits {
+    fn write_json(&self, out: &mut String) {
+        use crate::json::{member, optional};
+        out.push('{');
+        member(out, "name", &self.name);
+        member(out, "kind", &self.kind);
+        member(out, "required", &self.required);
+        optional(out, "min_length", &self.min_length);
+        optional(out, "max_length", &self.max_length);
+        optional(out, "min", &self.min);
+        optional(out, "max", &self.max);
+        optional(out, "max_is", &self.max_is);
+        out.push('}');
+    }
+}
+
 crate::json::objects! {
     StepMeta { id, index, title, description, skippable, fields }
     OptionMeta { value, label }

@@ -95,8 +95,12 @@ function constraintsOf(field, year) {
   return c;
 }
 
-/** The public API over `rules` (the wasm-bindgen module); `ready()` guards every call. */
-export function api(rules, ready) {
+/**
+ * The public API over `rules` (the wasm-bindgen module); `ready()` guards every call;
+ * `readSteps(locale)` reads the steps' metadata file of a locale (a Promise of its JSON).
+ */
+export function api(rules, ready, readSteps) {
+  const loaded = {};
   const call = (fn) => (...args) => {
     ready();
     return fn(...args);
@@ -112,8 +116,18 @@ export function api(rules, ready) {
     validateStepJson: call((id, input, ctx) => step(id, text(input, 'the JSON input'), ctx)),
     normalize: call((input) => JSON.parse(run(2, json(input, 'input')))),
     preview: call((input, ctx) => JSON.parse(run(3, json(input, 'input'), context(ctx), today(ctx)))),
-    // A locale that is not a string is refused by the module, with its text in the message.
-    steps: call((locale) => JSON.parse(run(4, String(locale === undefined ? 'es' : locale)))),
+    // The steps' metadata is static per rule version: a JSON file per locale beside the module,
+    // read once on demand (validation never needs it).
+    loadSteps: (locale = 'es') => {
+      if (locale !== 'es' && locale !== 'en') {
+        return Promise.reject(fail(`unsupported locale ${JSON.stringify(locale)}: expected "es" or "en"`));
+      }
+      loaded[locale] ??= readSteps(locale).catch((e) => {
+        delete loaded[locale];
+        throw fail(`cannot load the ${locale} metadata: ${e.message}`);
+      });
+      return loaded[locale];
+    },
     rulesVersion: call(() => run(6)),
     // Standard Schema v1 objects for form libraries. They may be made before `init()`; the
     // module must be ready by the time they validate.
@@ -136,10 +150,9 @@ export function api(rules, ready) {
     },
     constraints: call((id, ctx) => {
       context(ctx);
-      const meta = JSON.parse(run(4, 'es')).find((s) => s.id === id);
-      if (!meta) throw fail(`unknown step ${JSON.stringify(id)}`);
+      const fields = JSON.parse(run(4, text(id, 'step')));
       const year = Number((typeof ctx?.today === 'string' ? ctx.today : today(ctx)).slice(0, 4));
-      return Object.fromEntries(meta.fields.map((f) => [f.name, constraintsOf(f, year)]));
+      return Object.fromEntries(fields.map((f) => [f.name, constraintsOf(f, year)]));
     }),
   };
 }

@@ -239,8 +239,8 @@ export function validateStepJson(step: StepId, json: string, ctx?: ContextInput)
 export function normalize(input: WizardDraft): WizardDraft;
 /** The slug (whenever the company name is valid), the records of a valid wizard, and the report. */
 export function preview(input: WizardDraft, ctx?: ContextInput): Preview;
-/** The wizard's steps and fields, labelled in `locale` (default `es`). */
-export function steps(locale?: Locale): StepMeta[];
+/** The wizard's steps and fields, labelled in `locale` (default `es`): read once from the package's `steps.<locale>.json`, which validation never needs. */
+export function loadSteps(locale?: Locale): Promise<StepMeta[]>;
 /** The rule set's version; the server reports it too. */
 export function rulesVersion(): string;
 /** The whole wizard as a Standard Schema v1 (for form libraries: React Hook Form's `standardSchemaResolver`, TanStack Form, Conform…): the normalized wizard when the report has no errors, else one issue per error (the report's message and path). Warnings: `report(value)`. */

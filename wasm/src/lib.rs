@@ -11,7 +11,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use onboarding_core::{self as core, Context, Date, Locale, StepId};
+use onboarding_core::{self as core, Context, Date, StepId};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
@@ -91,14 +91,12 @@ fn preview(json: &str, ctx: &str, today: &str) -> String {
 }
 
 // The wizard's steps and fields in `locale` (`api.js` passes `es` when the caller gave none).
-fn steps(locale: &str) -> String {
-    match Locale::parse(locale) {
-        Some(l) => core::to_json(&core::metadata::steps(l)),
-        None => error(&[
-            "unsupported locale \"",
-            locale,
-            "\": expected \"es\" or \"en\"",
-        ]),
+/// The limits of a step's fields (for `constraints(step)`); the texts of the metadata ship as
+/// `steps.es.json` / `steps.en.json` beside the module instead.
+fn limits(step: &str) -> String {
+    match StepId::parse(step) {
+        Some(id) => core::to_json(&core::metadata::limits(id)),
+        None => error(&["unknown step \"", step, "\""]),
     }
 }
 
@@ -106,9 +104,11 @@ fn steps(locale: &str) -> String {
 // arguments in order (empty when it takes fewer). One export instead of seven: wasm-bindgen
 // writes the string passing once, not per function. The operations, as `api.js` numbers them:
 // 0 validateWizard(json, ctx, today), 1 validateStep(step, json, ctx, today), 2 normalize(json),
-// 3 preview(json, ctx, today), 4 steps(locale), 6 rulesVersion() (5 was `schema()`: the JSON
-// Schema now ships as `schema.json` beside the module, so validation does not load it). `ctx`
-// is the context as JSON (`null` for none), `today` the caller's local date.
+// 3 preview(json, ctx, today), 4 limits(step), 6 rulesVersion(). The static data per rule
+// version ships beside the module as JSON, so validation does not load it: the steps' metadata
+// (`steps.es.json`, `steps.en.json`; op 4 was `steps(locale)`) and the JSON Schema
+// (`schema.json`; op 5 was `schema()`). `ctx` is the context as JSON (`null` for none), `today`
+// the caller's local date.
 #[wasm_bindgen]
 pub fn call(op: u32, a: &str, b: &str, c: &str, d: &str) -> String {
     match op {
@@ -116,7 +116,7 @@ pub fn call(op: u32, a: &str, b: &str, c: &str, d: &str) -> String {
         1 => validate_step(a, b, c, d),
         2 => normalize(a),
         3 => preview(a, b, c),
-        4 => steps(a),
+        4 => limits(a),
         // The rule set's version; the server reports it too, so a stale client can be detected.
         6 => core::RULES_VERSION.to_owned(),
         _ => error(&["unknown operation"]),

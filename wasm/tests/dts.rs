@@ -154,7 +154,11 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
         "(input: WizardDraft, ctx?: ContextInput): Preview",
         "The slug (whenever the company name is valid), the records of a valid wizard, and the report.",
     ),
-    ("steps", "(locale?: Locale): StepMeta[]", "The wizard's steps and fields, labelled in `locale` (default `es`)."),
+    (
+        "loadSteps",
+        "(locale?: Locale): Promise<StepMeta[]>",
+        "The wizard's steps and fields, labelled in `locale` (default `es`): read once from the package's `steps.<locale>.json`, which validation never needs.",
+    ),
     ("rulesVersion", "(): string", "The rule set's version; the server reports it too."),
     (
         "wizardSchema",

@@ -1,5 +1,5 @@
 // The onboarding rules in a React app: each step's form is rendered from the package's metadata
-// (`steps(locale)`), React Hook Form checks every keystroke with the package's Standard Schema
+// (`loadSteps(locale)`), React Hook Form checks every keystroke with the package's Standard Schema
 // (`stepSchema`, through `standardSchemaResolver`) — the very messages the server sends — and a
 // valid step is saved to the API with `If-Match`. The API runs on another origin (its
 // CORS_ALLOWED_ORIGINS lists this one). `?api=` names it; `?email=` signs in through the
@@ -8,7 +8,7 @@ import { createRoot } from 'react-dom/client';
 import { useEffect, useMemo, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { standardSchemaResolver } from '@hookform/resolvers/standard-schema';
-import init, { steps, stepSchema, constraints, rulesVersion } from 'onboarding-rules';
+import init, { loadSteps, stepSchema, constraints, rulesVersion } from 'onboarding-rules';
 
 const params = new URLSearchParams(location.search);
 const API = (params.get('api') ?? '').replace(/\/$/, '');
@@ -92,19 +92,20 @@ function App() {
   useEffect(() => {
     (async () => {
       await init();
+      const meta = await loadSteps(LOCALE);
       const email = params.get('email') ?? 'demo@example.com';
       const dev = await fetch(`${API}/api/dev/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email }) });
       const { token } = await dev.json();
       let status = (await api(token, 'GET', '/api/onboarding/status')).body;
       if (status.rules_version !== rulesVersion()) stale(status.rules_version);
       if (status.status !== 'in_progress') status = (await api(token, 'POST', '/api/onboarding/start', {})).body;
-      setSession({ token, version: status.version, draft: status.draft ?? {} });
+      setSession({ token, version: status.version, draft: status.draft ?? {}, meta });
     })().catch((e) => setProblem(String(e)));
   }, []);
   if (problem) return <p id="problem" role="alert">{problem}</p>;
   if (!session) return <p>…</p>;
   if (index >= STEPS.length) return <p id="done">✓</p>;
-  const meta = steps(LOCALE).find((s) => s.id === STEPS[index]);
+  const meta = session.meta.find((s) => s.id === STEPS[index]);
   return (
     <main>
       <h1>Onboarding</h1>

@@ -29,11 +29,14 @@ test('every shared vector, through the object and the JSON API', async () => {
   assert.deepEqual(failures, [], `${failures.length} of ${cases.length} failed:\n${failures.join('\n')}`);
 });
 
-test('the API surface', () => {
+test('the API surface', async () => {
   const version = JSON.parse(cli(['validate'], '{}').stdout).rules_version;
   assert.equal(rules.rulesVersion(), version);
-  const es = rules.steps();
-  const en = rules.steps('en');
+  const es = await rules.loadSteps();
+  const en = await rules.loadSteps('en');
+  assert.equal(await rules.loadSteps('en'), en, 'loaded once');
+  // The files the package ships are the rules CLI's metadata.
+  assert.deepEqual(en, JSON.parse(cli(['steps', '--locale', 'en'], '').stdout));
   assert.equal(es.length, 6);
   assert.equal(es[0].title, 'Bienvenida');
   assert.equal(en[0].title, 'Welcome');
@@ -106,6 +109,7 @@ test('constraints: the rules\' limits as HTML attributes', async () => {
   assert.deepEqual(company.website, { maxLength: 2048 });
   assert.deepEqual(rules.constraints('review').terms_accepted, { required: true });
   assert.throws(() => rules.constraints('nope'), /unknown step "nope"/);
+  assert.deepEqual(rules.constraints('objectives').objectives, {});
 });
 
 // The size budget (issue 3): the module and the glue a page loads to validate, gzip -9.
@@ -128,7 +132,7 @@ test('the reference date defaults to the local date', () => {
   }
 });
 
-test('hostile input gives a report or an Error, and the module keeps working', () => {
+test('hostile input gives a report or an Error, and the module keeps working', async () => {
   const stillWorks = () => assert.equal(rules.validateWizard(valid, ctx).valid, true);
   const reportOf = (input) => rules.validateWizard(input, ctx);
   for (const input of [undefined, null, [], [1, 2], 42, 'x', true, {}, { welcome: [] }]) {
@@ -167,8 +171,9 @@ test('hostile input gives a report or an Error, and the module keeps working', (
   throwsClearly(() => rules.validateWizard(valid, { today: '2026-02-30' }), /today "2026-02-30"/);
   throwsClearly(() => rules.validateWizard(valid, { lang: 'es' }), /unknown field `lang`/);
   throwsClearly(() => rules.validateWizard(valid, 'es'), /expected an object/);
-  throwsClearly(() => rules.steps('fr'), /unsupported locale "fr"/);
-  throwsClearly(() => rules.steps(''), /unsupported locale ""/);
+  await assert.rejects(rules.loadSteps('fr'), /unsupported locale "fr"/);
+  await assert.rejects(rules.loadSteps(''), /unsupported locale ""/);
+  throwsClearly(() => rules.constraints('payment'), /unknown step "payment"/);
   throwsClearly(() => rules.validateStep('', {}, ctx), /unknown step ""/);
   // Arguments of the wrong type are refused by api.js before they reach the module.
   throwsClearly(() => rules.validateWizardJson(42, ctx), /the JSON input must be a string/);
@@ -185,7 +190,7 @@ test('memory stays flat over many calls (the allocator reuses what each call fre
     rules.preview(valid, ctx);
     rules.validateStep('company', { name: huge.slice(0, i % 5000), website: 'x'.repeat(i % 300) }, ctx);
     if (i % 50 === 0) rules.validateWizard({ welcome: { full_name: huge } }, ctx);
-    if (i % 100 === 0) rules.steps(i % 200 === 0 ? 'es' : 'en');
+    if (i % 100 === 0) rules.constraints(i % 200 === 0 ? 'company' : 'objectives', ctx);
   };
   for (let i = 0; i < 300; i++) mix(i);
   const before = memory.buffer.byteLength;
