@@ -65,9 +65,7 @@ impl Issues {
 
     pub fn report(mut self, locale: Locale) -> Report {
         // Stable: issues with one key keep the order the rules found them in.
-        if !self.issues.is_sorted_by_key(|i| i.key) {
-            self.issues = crate::order::sorted_by(self.issues, |a, b| a.key.cmp(&b.key));
-        }
+        self.issues.sort_by_key(|i| i.key);
         let mut issues: Vec<Issue> = Vec::with_capacity(self.issues.len());
         for raw in self.issues {
             issues.push(Issue {

@@ -15,7 +15,6 @@ pub mod messages;
 pub mod metadata;
 pub mod nfc;
 pub mod normalize;
-mod order;
 pub mod reference;
 pub mod report;
 pub mod rules;

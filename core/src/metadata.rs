@@ -195,14 +195,19 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
             }
         }
         Kind::Country => {
-            let (mut list, mut keys) = (Vec::new(), Vec::new());
-            for (code, en, es) in crate::reference::countries() {
-                let label = if locale == Locale::Es { es } else { en };
-                list.push(OptionMeta { value: code, label });
-                keys.push(crate::slug::slugify(label));
-            }
-            let order = crate::order::stable_order(list.len(), &|a, b| keys[a].cmp(&keys[b]));
-            m.options = Some(crate::order::permute(list, &order));
+            // By name as a reader sorts it (accents folded, as in slugs).
+            let mut list: Vec<(String, OptionMeta)> = crate::reference::countries()
+                .into_iter()
+                .map(|(code, en, es)| {
+                    let label = if locale == Locale::Es { es } else { en };
+                    (
+                        crate::slug::slugify(label),
+                        OptionMeta { value: code, label },
+                    )
+                })
+                .collect();
+            list.sort_by(|a, b| a.0.cmp(&b.0));
+            m.options = Some(list.into_iter().map(|(_, o)| o).collect());
         }
         Kind::Timezone => {
             let mut list = Vec::new();

@@ -242,7 +242,8 @@ fn compositions() -> &'static [(u32, u32, u32)] {
                 t.push((first, second, c));
             }
         }
-        crate::order::sorted_copies(&t, Ord::cmp)
+        t.sort();
+        t
     })
 }
 
@@ -275,7 +276,7 @@ fn starter_seconds() -> &'static [u32] {
                 t.push(second);
             }
         }
-        let mut t = crate::order::sorted_copies(&t, Ord::cmp);
+        t.sort();
         t.dedup();
         t
     })
@@ -325,10 +326,7 @@ pub fn nfc(s: &str) -> String {
         while end < chars.len() && combining_class(chars[end]) != 0 {
             end += 1;
         }
-        let sorted = crate::order::sorted_copies(&chars[start..end], |a, b| {
-            combining_class(*a).cmp(&combining_class(*b))
-        });
-        chars[start..end].copy_from_slice(&sorted);
+        chars[start..end].sort_by_key(|c| combining_class(*c));
         start = end;
     }
     // Canonical composition.
