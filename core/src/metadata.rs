@@ -197,7 +197,6 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
         Kind::Country => {
             // By name as a reader sorts it (accents folded, as in slugs).
             let mut list: Vec<(String, OptionMeta)> = crate::reference::countries()
-                .into_iter()
                 .map(|(code, en, es)| {
                     let label = if locale == Locale::Es { es } else { en };
                     (
