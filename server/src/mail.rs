@@ -101,8 +101,9 @@ pub struct Sender {
 
 impl Sender {
     /// Builds the transport from `SMTP_URL`: `smtps://host[:465]` (TLS from the start) or
-    /// `smtp://host[:587]` (STARTTLS when the server offers it), with optional `user:password@`
-    /// (percent-encoded). Connects lazily: a server down at start-up is not an error.
+    /// `smtp://host[:587]` (STARTTLS when the server offers it; required when the URL carries
+    /// credentials for another machine), with optional `user:password@` (percent-encoded).
+    /// Connects lazily: a server down at start-up is not an error.
     pub fn new(settings: &SmtpSettings) -> Result<Sender, String> {
         let url = url::Url::parse(&settings.url).map_err(|e| {
             format!(
@@ -127,7 +128,11 @@ impl Sender {
                 .tls(Tls::Wrapper(tls(&host)?)),
             "smtp" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host)
                 .port(url.port().unwrap_or(587))
-                .tls(Tls::Opportunistic(tls(&host)?)),
+                .tls(if starttls_required(&url) {
+                    Tls::Required(tls(&host)?)
+                } else {
+                    Tls::Opportunistic(tls(&host)?)
+                }),
             other => {
                 return Err(format!(
                     "SMTP_URL must be smtp:// or smtps://, not {other}://"
@@ -176,6 +181,27 @@ impl Sender {
             .map(|_| ())
             .map_err(|e| (e.is_permanent(), e.to_string()))
     }
+}
+
+/// Whether an `smtp://` URL must upgrade to TLS: when it carries credentials for a server that
+/// is not on this machine (they never go over the network in clear; a relay on loopback that
+/// offers no STARTTLS still works). Otherwise STARTTLS is used when the server offers it.
+fn starttls_required(url: &url::Url) -> bool {
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        // (`smtp:` is not a special scheme to the URL standard: its host stays text.)
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        None => false,
+    };
+    !url.username().is_empty() && !loopback
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -342,6 +368,13 @@ mod tests {
             .unwrap()
             .contains("smtp://"));
         assert_eq!(percent_decode("p%40ss").as_deref(), Some("p@ss"));
+        let required = |u: &str| starttls_required(&url::Url::parse(u).unwrap());
+        assert!(required("smtp://user:pw@mail.example"));
+        assert!(!required("smtp://mail.example"));
+        assert!(!required("smtp://user:pw@127.0.0.1:2525"));
+        assert!(!required("smtp://user:pw@localhost"));
+        assert!(!required("smtp://user:pw@[::1]:2525"));
+        assert!(required("smtp://user:pw@192.0.2.7"));
         assert_eq!(percent_decode("%FF"), None);
     }
 }
