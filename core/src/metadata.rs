@@ -81,38 +81,37 @@ pub struct FieldLimits {
 
 /// The limits of a step's fields, in order.
 pub fn limits(step: StepId) -> Vec<FieldLimits> {
-    step.spec()
-        .fields
-        .iter()
-        .map(|f| {
-            let mut l = FieldLimits {
-                name: f.name,
-                kind: f.kind.name(),
-                required: f.required,
-                min_length: None,
-                max_length: None,
-                min: None,
-                max: None,
-                max_is: None,
-            };
-            match f.kind {
-                Kind::Text { min, max, .. } | Kind::Multiline { min, max } => {
-                    l.min_length = (min > 0).then_some(min);
-                    l.max_length = Some(max);
-                }
-                Kind::Integer { min, max } => {
-                    l.min = Some(min);
-                    match max {
-                        IntMax::Fixed(v) => l.max = Some(v),
-                        IntMax::ReferenceYear => l.max_is = Some("reference_year"),
-                    }
-                }
-                Kind::Url => l.max_length = Some(crate::url::MAX_LEN),
-                _ => {}
+    step.spec().fields.iter().map(limits_of).collect()
+}
+
+/// A field's kind and bounds: what both [`limits`] and the full metadata report.
+fn limits_of(f: &Field) -> FieldLimits {
+    let mut l = FieldLimits {
+        name: f.name,
+        kind: f.kind.name(),
+        required: f.required,
+        min_length: None,
+        max_length: None,
+        min: None,
+        max: None,
+        max_is: None,
+    };
+    match f.kind {
+        Kind::Text { min, max, .. } | Kind::Multiline { min, max } => {
+            l.min_length = (min > 0).then_some(min);
+            l.max_length = Some(max);
+        }
+        Kind::Integer { min, max } => {
+            l.min = Some(min);
+            match max {
+                IntMax::Fixed(v) => l.max = Some(v),
+                IntMax::ReferenceYear => l.max_is = Some("reference_year"),
             }
-            l
-        })
-        .collect()
+        }
+        Kind::Url => l.max_length = Some(crate::url::MAX_LEN),
+        _ => {}
+    }
+    l
 }
 
 // Built by loops rather than `map(..).collect()`: in the npm package each collect is its own
@@ -153,18 +152,19 @@ fn options(opts: &[Opt], locale: Locale) -> Vec<OptionMeta> {
 }
 
 fn field(f: &Field, locale: Locale) -> FieldMeta {
+    let l = limits_of(f);
     let mut m = FieldMeta {
-        name: f.name,
-        kind: f.kind.name(),
-        required: f.required,
+        name: l.name,
+        kind: l.kind,
+        required: l.required,
         label: f.label.get(locale),
         help: f.help.get(locale),
         placeholder: f.placeholder.get(locale),
-        min_length: None,
-        max_length: None,
-        min: None,
-        max: None,
-        max_is: None,
+        min_length: l.min_length,
+        max_length: l.max_length,
+        min: l.min,
+        max: l.max,
+        max_is: l.max_is,
         min_items: None,
         max_items: None,
         recommended_max_items: None,
@@ -172,11 +172,8 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
         default: f.default.and_then(|d| crate::json::parse(d).ok()),
         item_fields: None,
     };
+    // The bounds came from `limits_of`; the rest of each kind's metadata here.
     match f.kind {
-        Kind::Text { min, max, .. } | Kind::Multiline { min, max } => {
-            m.min_length = (min > 0).then_some(min);
-            m.max_length = Some(max);
-        }
         Kind::Enum(opts) => m.options = Some(options(opts, locale)),
         Kind::EnumSet {
             options: opts,
@@ -186,13 +183,6 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
             m.options = Some(options(opts, locale));
             m.min_items = Some(min);
             m.max_items = Some(max);
-        }
-        Kind::Integer { min, max } => {
-            m.min = Some(min);
-            match max {
-                IntMax::Fixed(v) => m.max = Some(v),
-                IntMax::ReferenceYear => m.max_is = Some("reference_year"),
-            }
         }
         Kind::Country => {
             // By name as a reader sorts it (accents folded, as in slugs).
@@ -218,7 +208,6 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
             }
             m.options = Some(list);
         }
-        Kind::Url => m.max_length = Some(crate::url::MAX_LEN),
         Kind::EmailList { max } => {
             m.min_items = Some(0);
             m.max_items = Some(max);
@@ -235,7 +224,12 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
             m.recommended_max_items = warn_above;
             m.item_fields = Some(fields(item, locale));
         }
-        Kind::Number | Kind::MustBeTrue => {}
+        Kind::Text { .. }
+        | Kind::Multiline { .. }
+        | Kind::Integer { .. }
+        | Kind::Url
+        | Kind::Number
+        | Kind::MustBeTrue => {}
     }
     m
 }
