@@ -225,6 +225,31 @@ struct Sender {
     inviter: Option<String>,
 }
 
+impl Sender {
+    /// The letter inviting `to` with `token`.
+    fn letter<'a>(&'a self, to: &'a str, token: &'a str) -> Letter<'a> {
+        Letter {
+            to,
+            token,
+            organization: &self.organization,
+            language: &self.language,
+            inviter: self.inviter.as_deref(),
+        }
+    }
+}
+
+/// Locks the organization's row (PostgreSQL; on SQLite the one writer already excludes every
+/// other write), so changes that check the organization's state queue behind each other.
+async fn lock_organization(tx: &mut Tx, engine: Engine, org: &str) -> Result<(), sqlx::Error> {
+    if engine == Engine::Postgres {
+        sqlx::query("select id from organizations where id = $1 for update")
+            .bind(org)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A day, in ms: the window of the daily cap on invitation e-mails.
 const DAY_MS: i64 = 86_400_000;
 
@@ -242,12 +267,7 @@ async fn over_daily_cap(
     if cap == 0 {
         return Ok(None);
     }
-    if engine == Engine::Postgres {
-        sqlx::query("select id from organizations where id = $1 for update")
-            .bind(org)
-            .execute(&mut **tx)
-            .await?;
-    }
+    lock_organization(tx, engine, org).await?;
     let row = sqlx::query("select count(*) as n, coalesce(min(created_at), 0) as oldest from mail_outbox where organization_id = $1 and created_at > $2")
         .bind(org)
         .bind(now - DAY_MS)
@@ -379,13 +399,7 @@ impl Store {
                 }
                 Err(e) => return Err(e),
             }
-            let mail = compose(&Letter {
-                to: email,
-                token: &token,
-                organization: &sender.organization,
-                language: &sender.language,
-                inviter: sender.inviter.as_deref(),
-            });
+            let mail = compose(&sender.letter(email, &token));
             enqueue(&mut tx, org, Some(&id), &mail, now).await?;
             ids.push(id);
         }
@@ -469,13 +483,7 @@ impl Store {
         };
         cancel_mail(&mut tx, invitation, now).await?;
         let sender = Self::sender(&mut tx, user, org).await?;
-        let mail = compose(&Letter {
-            to: &email,
-            token: &token,
-            organization: &sender.organization,
-            language: &sender.language,
-            inviter: sender.inviter.as_deref(),
-        });
+        let mail = compose(&sender.letter(&email, &token));
         enqueue(&mut tx, org, Some(invitation), &mail, now).await?;
         let invitation = Self::invitation_on(&mut tx, now, org, invitation).await?;
         tx.commit().await?;
@@ -602,13 +610,8 @@ impl Store {
         let now = self.clock.now_ms();
         let mut tx = self.begin_write(user).await?;
         // Membership changes of one organization queue on its row, so two owners demoting each
-        // other at once cannot both pass the last-owner check. (SQLite: the one writer.)
-        if self.engine == Engine::Postgres {
-            sqlx::query("select id from organizations where id = $1 for update")
-                .bind(org)
-                .execute(&mut *tx)
-                .await?;
-        }
+        // other at once cannot both pass the last-owner check.
+        lock_organization(&mut tx, self.engine, org).await?;
         let current =
             sqlx::query("select role from memberships where organization_id = $1 and user_id = $2")
                 .bind(org)

@@ -58,7 +58,7 @@ pub struct OutboxMessage {
 }
 
 /// A pending message in development mode: its address and the link it carries.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, FromRow)]
 pub struct DevMessage {
     pub id: String,
     pub recipient: String,
@@ -179,17 +179,7 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DevMessage {
-                    id: r.try_get("id")?,
-                    recipient: r.try_get("recipient")?,
-                    subject: r.try_get("subject")?,
-                    body: r.try_get("body")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(DevMessage::from_row).collect()
     }
 
     /// Deletes the messages that are done (sent, dead or cancelled; their bodies are already

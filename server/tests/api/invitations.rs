@@ -67,7 +67,7 @@ pub fn token_in(body: &str) -> Option<String> {
     Some(body[at..at + 64].to_owned())
 }
 
-async fn completed_org(app: &TestApp, user: &str, name: &str) -> String {
+pub async fn completed_org(app: &TestApp, user: &str, name: &str) -> String {
     app.fill_wizard(user, name).await;
     let done = app.post("/api/onboarding/complete", user, None).await;
     assert_eq!(done.status, 201, "{}", done.body);

@@ -177,10 +177,7 @@ fn mailing(url: String, max_attempts: u32) -> impl FnOnce(&mut Settings) {
 }
 
 async fn completed_org(app: &TestApp, user: &str) -> String {
-    app.fill_wizard(user, "Café Niño").await;
-    let done = app.post("/api/onboarding/complete", user, None).await;
-    assert_eq!(done.status, 201, "{}", done.body);
-    done.body["organization"]["id"].as_str().unwrap().to_owned()
+    crate::invitations::completed_org(app, user, "Café Niño").await
 }
 
 async fn invite(app: &TestApp, user: &str, org: &str, emails: &[String]) {
