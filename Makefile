@@ -4,16 +4,16 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench bench-side-by-side pkg lint rust-test js-test fuzz toolchain venv vectors parity-long soak fault-restart
+.PHONY: run test bench bench-side-by-side pkg lint rust-test contract-test js-test fuzz toolchain venv vectors parity-long soak fault-restart
 
 ## run: the server on SQLite (./data/onboarding.db) in development mode on 127.0.0.1:3000,
 ## with the wizard page at / (it loads the npm package, hence `pkg` first)
 run: pkg
 	$(CARGO) run --release -p onboarding-server -- serve --dev
 
-## test: every test — formatting, lints (native and wasm), Rust tests, the npm package's tests,
-## and a 60-second run of each fuzz target
-test: lint rust-test js-test fuzz
+## test: every test — formatting, lints (native and wasm), Rust tests, the API against its
+## OpenAPI document (schemathesis), the npm package's tests, and a 60-second run of each fuzz target
+test: lint rust-test contract-test js-test fuzz
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -26,13 +26,19 @@ lint: toolchain
 rust-test: venv
 	$(CARGO) test --workspace --locked
 
-## venv: target/venv with the Python tools the tests run as processes (aiosmtpd, pinned)
+## venv: target/venv with the Python tools the tests run as processes (aiosmtpd, schemathesis, pinned)
 VENV := target/venv
 venv: $(VENV)/.installed
 $(VENV)/.installed: tools/requirements-test.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r tools/requirements-test.txt
 	touch $@
+
+## contract-test: schemathesis (every check) against the debug server, production and development
+## mode, on SQLite; the report goes to target/contract/
+contract-test: venv
+	$(CARGO) build -q -p onboarding-server --locked
+	$(VENV)/bin/python tests/contract/run.py $(VENV)/bin/schemathesis
 
 js-test: pkg
 	bash tests/js/run.sh

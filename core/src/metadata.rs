@@ -7,6 +7,7 @@ use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepMeta {
     pub id: &'static str,
     pub index: usize,
@@ -18,6 +19,7 @@ pub struct StepMeta {
 
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldMeta {
     pub name: &'static str,
     pub kind: &'static str,
@@ -46,13 +48,28 @@ pub struct FieldMeta {
     pub options: Option<Vec<OptionMeta>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(type = "string | number"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = string_or_number))]
     pub default: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub item_fields: Option<Vec<FieldMeta>>,
+}
+
+/// A field's default in the OpenAPI document: a string or a number.
+#[cfg(feature = "openapi")]
+fn string_or_number() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .build(),
+    )
 }
 
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OptionMeta {
     pub value: &'static str,
     pub label: &'static str,
@@ -62,6 +79,7 @@ pub struct OptionMeta {
 /// constraint attributes (the npm package's `constraints(step)`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldLimits {
     pub name: &'static str,
     pub kind: &'static str,

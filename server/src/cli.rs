@@ -57,6 +57,9 @@ enum Command {
         #[command(flatten)]
         auth: AuthArgs,
     },
+    /// Print the API's OpenAPI document (what `GET /api/openapi.json` serves), e.g. for a
+    /// client generator.
+    Openapi,
 }
 
 const DEFAULT_DB: &str = "sqlite://./data/onboarding.db?mode=rwc";
@@ -255,6 +258,14 @@ fn parse_ttl(s: &str) -> Result<u64, String> {
     Ok(n * factor)
 }
 
+/// The OpenAPI document on stdout (written, not printed: a closed pipe is an error, not a panic).
+fn openapi() -> Result<(), String> {
+    use std::io::Write;
+    let (_, api) = crate::http::routes(false);
+    let json = api.to_pretty_json().map_err(|e| e.to_string())?;
+    writeln!(std::io::stdout().lock(), "{json}").map_err(|e| e.to_string())
+}
+
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -272,6 +283,7 @@ pub async fn main() -> ExitCode {
             platform_admin,
             auth,
         }) => token(&sub, &email, &ttl, platform_admin, &auth),
+        Some(Command::Openapi) => openapi(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,7 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use onboarding_core::Report;
-use serde_json::json;
+use serde::Serialize;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -132,49 +132,28 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// The body of every refusal (RFC 9457 problem details), as the OpenAPI document describes it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    /// Stable: clients switch on it (e.g. `stale_version`, `invitation_expired`).
+    pub code: &'static str,
+    pub detail: String,
+    /// With 422 `validation_failed`: the rules' report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
+    /// With 412 `stale_version`: the session's current version, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, title) = self.parts();
-        let mut body = json!({ "type": format!("/problems/{code}"), "title": title, "status": status.as_u16(), "code": code });
-        match &self {
-            ApiError::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
-                body["detail"] = json!("An unexpected error occurred; it has been logged.");
-            }
-            ApiError::Timeout => {
-                tracing::warn!("request timed out");
-                body["detail"] =
-                    json!("The request took too long and was abandoned; retry shortly.");
-            }
-            ApiError::Unavailable(detail) => {
-                tracing::warn!(%detail, "database unavailable");
-                body["detail"] = json!("The database is unavailable; retry shortly.");
-            }
-            ApiError::Invalid(report) => {
-                body["detail"] = json!("The onboarding data breaks the rules; see `report`.");
-                body["report"] = serde_json::to_value(report).unwrap_or_default();
-            }
-            ApiError::PreconditionFailed {
-                current: Some(current),
-            } => {
-                body["detail"] = json!(format!(
-                    "The draft was changed elsewhere; its current version is {current}."
-                ));
-                body["current_version"] = json!(current);
-            }
-            ApiError::PreconditionFailed { current: None } => {
-                body["detail"] = json!("If-Match names a session, but none is in progress.");
-            }
-            ApiError::TooManyRequests { detail, .. } => body["detail"] = json!(detail),
-            ApiError::BadRequest(d)
-            | ApiError::Unauthorized(d)
-            | ApiError::Forbidden(d)
-            | ApiError::NotFound(d)
-            | ApiError::Conflict(d)
-            | ApiError::PayloadTooLarge(d)
-            | ApiError::UnsupportedMediaType(d)
-            | ApiError::Problem { detail: d, .. } => body["detail"] = json!(d),
-        }
         let retry_after = match &self {
             ApiError::TooManyRequests {
                 retry_after_secs, ..
@@ -182,7 +161,55 @@ impl IntoResponse for ApiError {
             _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(HeaderValue::from_static("2")),
             _ => None,
         };
-        let mut response = (status, body.to_string()).into_response();
+        let mut report = None;
+        let mut current_version = None;
+        let detail = match self {
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                "An unexpected error occurred; it has been logged.".to_owned()
+            }
+            ApiError::Timeout => {
+                tracing::warn!("request timed out");
+                "The request took too long and was abandoned; retry shortly.".to_owned()
+            }
+            ApiError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable");
+                "The database is unavailable; retry shortly.".to_owned()
+            }
+            ApiError::Invalid(r) => {
+                report = Some(r);
+                "The onboarding data breaks the rules; see `report`.".to_owned()
+            }
+            ApiError::PreconditionFailed {
+                current: Some(current),
+            } => {
+                current_version = Some(current);
+                format!("The draft was changed elsewhere; its current version is {current}.")
+            }
+            ApiError::PreconditionFailed { current: None } => {
+                "If-Match names a session, but none is in progress.".to_owned()
+            }
+            ApiError::TooManyRequests { detail, .. } => detail,
+            ApiError::BadRequest(d)
+            | ApiError::Unauthorized(d)
+            | ApiError::Forbidden(d)
+            | ApiError::NotFound(d)
+            | ApiError::Conflict(d)
+            | ApiError::PayloadTooLarge(d)
+            | ApiError::UnsupportedMediaType(d)
+            | ApiError::Problem { detail: d, .. } => d,
+        };
+        let body = Problem {
+            kind: format!("/problems/{code}"),
+            title,
+            status: status.as_u16(),
+            code,
+            detail,
+            report,
+            current_version,
+        };
+        let mut response =
+            (status, serde_json::to_string(&body).unwrap_or_default()).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -8,7 +8,8 @@ use crate::error::ApiError;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use onboarding_core::Date;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -43,11 +44,11 @@ fn date(param: &str, value: Option<&str>, default: Date) -> Result<Date, ApiErro
     tag = "admin",
     summary = "The onboarding funnel (platform admins)",
     params(
-        ("from" = String, Query, description = "First day, YYYY-MM-DD (default: 29 days before `to`)"),
-        ("to" = String, Query, description = "Last day, YYYY-MM-DD (default: today, UTC)"),
+        ("from" = Option<String>, Query, format = Date, description = "First day, YYYY-MM-DD (default: 29 days before `to`)"),
+        ("to" = Option<String>, Query, format = Date, description = "Last day, YYYY-MM-DD (default: today, UTC)"),
     ),
     responses(
-        (status = 200, description = "The funnel"),
+        (status = 200, description = "The funnel", body = crate::store::Funnel),
         (status = 400, description = "Bad dates"),
         (status = 403, description = "Not a platform admin"),
     ),
@@ -82,6 +83,40 @@ async fn funnel(
     Ok(axum::Json(funnel))
 }
 
+/// An outbox message's state.
+#[derive(Clone, Copy, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub(super) enum OutboxState {
+    Pending,
+    Sent,
+    Dead,
+    Cancelled,
+}
+
+impl OutboxState {
+    const ALL: [OutboxState; 4] = [
+        OutboxState::Pending,
+        OutboxState::Sent,
+        OutboxState::Dead,
+        OutboxState::Cancelled,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Sent => "sent",
+            OutboxState::Dead => "dead",
+            OutboxState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The outbox as platform admins see it (never a body).
+#[derive(Serialize, ToSchema)]
+struct AdminOutbox {
+    messages: Vec<crate::store::OutboxMessage>,
+}
+
 #[derive(Deserialize)]
 struct OutboxQuery {
     state: Option<String>,
@@ -96,11 +131,11 @@ struct OutboxQuery {
     tag = "admin",
     summary = "The mail outbox (platform admins)",
     params(
-        ("state" = String, Query, description = "pending, sent, dead or cancelled (default: all)"),
-        ("limit" = i64, Query, description = "At most this many, 1-500 (default 100)"),
+        ("state" = Option<OutboxState>, Query, description = "Only messages in this state (default: all)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "At most this many (default 100)"),
     ),
     responses(
-        (status = 200, description = "Messages"),
+        (status = 200, description = "Messages, newest first", body = AdminOutbox),
         (status = 400, description = "Unknown state or bad limit"),
         (status = 403, description = "Not a platform admin"),
     ),
@@ -117,18 +152,23 @@ async fn outbox(
         ));
     }
     let filter = match q.state.as_deref() {
-        None | Some("") => None,
-        Some(s @ ("pending" | "sent" | "dead" | "cancelled")) => Some(s),
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "`state` must be pending, sent, dead or cancelled, not {other:?}"
-            )))
-        }
+        None => None,
+        Some(text) => Some(
+            OutboxState::ALL
+                .into_iter()
+                .map(OutboxState::as_str)
+                .find(|s| *s == text)
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "`state` must be pending, sent, dead or cancelled, not {text:?}"
+                    ))
+                })?,
+        ),
     };
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest("`limit` must be 1 to 500".into()));
     }
     let messages = state.store.outbox(filter, limit).await?;
-    Ok(axum::Json(serde_json::json!({ "messages": messages })))
+    Ok(axum::Json(AdminOutbox { messages }))
 }

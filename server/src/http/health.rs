@@ -18,7 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     tag = "ops",
     summary = "Liveness",
     responses(
-        (status = 200, description = "Alive"),
+        (status = 200, description = "Alive", body = String, content_type = "text/plain"),
     ),
 )]
 async fn healthz() -> &'static str {
@@ -33,8 +33,8 @@ async fn healthz() -> &'static str {
     tag = "ops",
     summary = "Readiness: the database answers",
     responses(
-        (status = 200, description = "Ready (`ready`, then `redis: up` or `redis: unavailable` when Redis is configured)"),
-        (status = 503, description = "Database unreachable (problem+json)"),
+        (status = 200, description = "Ready (`ready`, then `redis: up` or `redis: unavailable` when Redis is configured)", body = String, content_type = "text/plain"),
+        (status = 503, description = "Database unreachable"),
     ),
 )]
 async fn readyz(State(state): State<AppState>) -> Result<String, ApiError> {
@@ -59,7 +59,7 @@ async fn readyz(State(state): State<AppState>) -> Result<String, ApiError> {
     tag = "ops",
     summary = "Prometheus metrics",
     responses(
-        (status = 200, description = "Text exposition format"),
+        (status = 200, description = "OpenMetrics text exposition format", body = String, content_type = "application/openmetrics-text"),
     ),
 )]
 async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {

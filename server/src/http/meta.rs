@@ -9,8 +9,9 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use onboarding_core::{Context, Locale, StepId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -57,10 +58,10 @@ fn json_response(body: String) -> impl IntoResponse {
     tag = "rules",
     summary = "Wizard metadata in a locale",
     params(
-        ("locale" = String, Query, description = "es or en (default: Accept-Language, then es)"),
+        ("locale" = Option<Locale>, Query, description = "es or en (default: Accept-Language, then es)"),
     ),
     responses(
-        (status = 200, description = "Steps and fields"),
+        (status = 200, description = "Steps and fields", body = Vec<onboarding_core::metadata::StepMeta>),
         (status = 400, description = "Unsupported locale"),
     ),
 )]
@@ -80,7 +81,7 @@ async fn steps(
     tag = "rules",
     summary = "JSON Schema of the wizard input",
     responses(
-        (status = 200, description = "JSON Schema 2020-12"),
+        (status = 200, description = "JSON Schema 2020-12", body = Object),
     ),
 )]
 async fn schema() -> impl IntoResponse {
@@ -101,13 +102,13 @@ pub struct ValidateQuery {
     tag = "rules",
     summary = "The rules report for a wizard or one step",
     params(
-        ("step" = String, Query, description = "Validate only this step"),
-        ("locale" = String, Query, description = "es or en"),
+        ("step" = Option<StepId>, Query, description = "Validate only this step"),
+        ("locale" = Option<Locale>, Query, description = "es or en"),
     ),
+    request_body(content = Value, description = "A wizard `{step: data}`, or one step's data with `?step=` (any JSON value)", content_type = "application/json"),
     responses(
-        (status = 200, description = "Report"),
-        (status = 400, description = "Malformed JSON"),
-        (status = 401, description = "Bad token"),
+        (status = 200, description = "Report", body = onboarding_core::Report),
+        (status = 400, description = "Malformed JSON or locale"),
         (status = 404, description = "Unknown step"),
     ),
     security(("bearer" = [])),
@@ -134,10 +135,20 @@ async fn validate(
     Ok(json_response(onboarding_core::to_json(&report)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct DevTokenRequest {
     name: Option<String>,
+    #[schema(format = Email)]
     email: String,
+}
+
+/// A development token and who it names.
+#[derive(Serialize, ToSchema)]
+struct DevToken {
+    token: String,
+    sub: String,
+    email: String,
+    name: Option<String>,
 }
 
 /// Development mode only: a token for the demo page. The user id is derived from the e-mail, so
@@ -147,8 +158,10 @@ struct DevTokenRequest {
     path = "/api/dev/token",
     tag = "dev",
     summary = "Development mode only: a token for an e-mail address",
+    request_body(content = DevTokenRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "Token"),
+        (status = 200, description = "Token", body = DevToken),
+        (status = 400, description = "Malformed body or e-mail address"),
         (status = 403, description = "Host is not a loopback name or address"),
         (status = 404, description = "Not in development mode"),
     ),
@@ -171,9 +184,12 @@ async fn dev_token(
         .keys
         .mint(&sub, &email, 12 * 3600)
         .map_err(ApiError::internal)?;
-    Ok(axum::Json(
-        serde_json::json!({ "token": token, "sub": sub, "email": email, "name": req.name }),
-    ))
+    Ok(axum::Json(DevToken {
+        token,
+        sub,
+        email,
+        name: req.name,
+    }))
 }
 
 /// Development mode only: the invitation e-mails not yet sent, with the links they carry, so the
@@ -184,7 +200,7 @@ async fn dev_token(
     tag = "dev",
     summary = "Development mode only: pending invitation e-mails and their links",
     responses(
-        (status = 200, description = "Pending messages, newest first"),
+        (status = 200, description = "Pending messages, newest first", body = DevOutbox),
         (status = 403, description = "Host is not a loopback name or address"),
         (status = 404, description = "Not in development mode"),
     ),
@@ -195,7 +211,7 @@ async fn dev_outbox(State(state): State<AppState>) -> Result<impl IntoResponse, 
             "the outbox is shown in development mode only".into(),
         ));
     }
-    let messages: Vec<serde_json::Value> = state
+    let messages = state
         .store
         .pending_mail(100)
         .await?
@@ -205,16 +221,33 @@ async fn dev_outbox(State(state): State<AppState>) -> Result<impl IntoResponse, 
                 .body
                 .lines()
                 .find(|l| l.contains("/invitations/accept#token="))
-                .map(str::trim);
-            serde_json::json!({
-                "id": m.id,
-                "to": m.recipient,
-                "subject": m.subject,
-                "link": link,
-                "body": m.body,
-                "created_at": m.created_at,
-            })
+                .map(|l| l.trim().to_owned());
+            DevOutboxMessage {
+                id: m.id,
+                to: m.recipient,
+                subject: m.subject,
+                link,
+                body: m.body,
+                created_at: m.created_at,
+            }
         })
         .collect();
-    Ok(axum::Json(serde_json::json!({ "messages": messages })))
+    Ok(axum::Json(DevOutbox { messages }))
+}
+
+/// The pending invitation e-mails in development mode.
+#[derive(Serialize, ToSchema)]
+struct DevOutbox {
+    messages: Vec<DevOutboxMessage>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct DevOutboxMessage {
+    id: String,
+    to: String,
+    subject: String,
+    /// The accept link the body carries.
+    link: Option<String>,
+    body: String,
+    created_at: i64,
 }

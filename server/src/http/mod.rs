@@ -73,6 +73,8 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 #[openapi(
     info(title = "Onboarding API", description = "Re-validates the onboarding wizard with the shared rules and persists it."),
     modifiers(&BearerAuth),
+    // Schemas that only parameters name (utoipa-axum collects those of bodies itself).
+    components(schemas(crate::error::Problem, onboarding_core::Locale, onboarding_core::StepId, admin::OutboxState)),
 )]
 struct ApiDoc;
 
@@ -95,8 +97,8 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// The routes and the OpenAPI document, built together: a route cannot be served without
-/// being documented.
-pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// being documented. `dev`: development mode's loopback check (403) is documented too.
+pub fn routes(dev: bool) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use utoipa::OpenApi;
     let (router, mut api) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
@@ -107,7 +109,124 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(admin::router())
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    document_common_responses(&mut api, dev);
     (router, api)
+}
+
+/// The answers a route gives because of the layers and extractors around its handler rather
+/// than its own logic, documented once here: 401 for a bearer route (the token), 400 for a
+/// route with parameters or a body (malformed), 413 and 415 for a body (too large, not JSON),
+/// 429 for a write (the write limits), 503 for every route but the liveness and metrics ones
+/// (the request timeout and the database), 403 everywhere in development mode (a host that is
+/// not a loopback name). Every 4xx and 5xx answer, the handlers' own included, carries the
+/// problem+json body (`Problem`), with `Retry-After` on 429 and 503.
+fn document_common_responses(api: &mut utoipa::openapi::OpenApi, dev: bool) {
+    use utoipa::openapi::{
+        path::HttpMethod,
+        schema::{SchemaType, Type},
+        ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder, Schema,
+    };
+    for (path, item) in api.paths.paths.iter_mut() {
+        let operations = [
+            (HttpMethod::Get, &mut item.get),
+            (HttpMethod::Put, &mut item.put),
+            (HttpMethod::Post, &mut item.post),
+            (HttpMethod::Delete, &mut item.delete),
+            (HttpMethod::Patch, &mut item.patch),
+        ];
+        for (method, operation) in operations {
+            let Some(op) = operation.as_mut() else {
+                continue;
+            };
+            // An optional parameter is absent, never `null` (a header or query string has no
+            // null): `Option<T>` documents it as not required, of type T.
+            for param in op.parameters.iter_mut().flatten() {
+                if let Some(RefOr::T(Schema::Object(object))) = param.schema.as_mut() {
+                    if let SchemaType::Array(types) = &object.schema_type {
+                        let types: Vec<Type> = types
+                            .iter()
+                            .filter(|t| **t != Type::Null)
+                            .cloned()
+                            .collect();
+                        if let [one] = types.as_slice() {
+                            object.schema_type = SchemaType::Type(one.clone());
+                        }
+                    }
+                }
+            }
+            let mut common: Vec<(&str, &str)> = Vec::new();
+            if op.security.is_some() {
+                common.push(("401", "Missing, malformed or expired bearer token"));
+            }
+            let has_body = op.request_body.is_some();
+            if has_body || op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                common.push(("400", "Malformed request"));
+            }
+            if has_body {
+                common.push(("413", "Body larger than the limit"));
+                common.push(("415", "Body not sent as application/json"));
+            }
+            if !matches!(method, HttpMethod::Get) {
+                common.push((
+                    "429",
+                    "Too many writes from this address or user (Retry-After)",
+                ));
+            }
+            if path != "/healthz" && path != "/metrics" {
+                common.push((
+                    "503",
+                    "Timed out, or the database is unavailable (Retry-After)",
+                ));
+            }
+            if dev {
+                common.push((
+                    "403",
+                    "Development mode: the Host is not a loopback name or address",
+                ));
+            }
+            for (status, description) in common {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(description)
+                            .build()
+                            .into()
+                    });
+            }
+            for (status, response) in op.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                if !(status.starts_with('4') || status.starts_with('5')) {
+                    continue;
+                }
+                if response.content.is_empty() {
+                    response.content.insert(
+                        "application/problem+json".to_owned(),
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    );
+                }
+                if status == "429" || status == "503" {
+                    response
+                        .headers
+                        .entry("Retry-After".to_owned())
+                        .or_insert_with(|| {
+                            HeaderBuilder::new()
+                                .schema(
+                                    utoipa::openapi::ObjectBuilder::new()
+                                        .schema_type(Type::Integer),
+                                )
+                                .description(Some("Seconds to wait before retrying"))
+                                .build()
+                        });
+                }
+            }
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -115,7 +234,7 @@ pub fn router(state: AppState) -> Router {
     let page = state.page.clone();
     let limits =
         axum::middleware::from_fn_with_state(state.clone(), crate::ratelimit::limit_writes);
-    let (routes, api) = routes();
+    let (routes, api) = routes(state.dev);
     let spec = Arc::new(api.to_json().unwrap_or_default());
     let mut router = routes
         .route(

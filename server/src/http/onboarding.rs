@@ -10,9 +10,10 @@ use crate::store::{Completion, IfMatch, Prepared, SaveError, Session, SessionEnd
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use onboarding_core::{Context, StepId};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use onboarding_core::{Context, Locale, StepId};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,35 +43,70 @@ fn current_step(completed: &[String]) -> Option<StepId> {
         .find(|s| !completed.iter().any(|c| c == s.name()))
 }
 
-/// The session as the API shows it, with its status as the client should read it (`expired`
-/// for an open session past the TTL; an abandoned one reads as not started).
-fn session_view(session: &Session, status: SessionStatus) -> Value {
+/// Where the user stands, as the client reads it: an abandoned session reads as not started, an
+/// open one past the TTL as expired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum Stage {
+    NotStarted,
+    InProgress,
+    Completed,
+    Expired,
+}
+
+/// The onboarding as `status` and `start` show it.
+#[derive(Debug, Serialize, ToSchema)]
+struct StatusBody {
+    status: Stage,
+    /// Absent before the first session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_id: Option<String>,
+    /// The session's version (also its ETag); absent before the first session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i64>,
+    /// The first step not yet completed, in wizard order.
+    current_step: Option<StepId>,
+    completed_steps: Vec<String>,
+    completion_percent: usize,
+    /// `start`, `step:<name>`, `complete` or `done`.
+    next: String,
+    /// Set once completed.
+    organization_id: Option<String>,
+    /// `{step: data}` as saved, while the session is open.
+    #[schema(value_type = Option<Object>)]
+    draft: Option<Value>,
+    rules_version: &'static str,
+}
+
+/// The session as the API shows it, with its status as the client should read it.
+fn session_view(session: &Session, status: SessionStatus) -> StatusBody {
     let current = current_step(&session.completed_steps);
-    let percent = session.completed_steps.len() * 100 / StepId::ALL.len();
     let open = status == SessionStatus::InProgress;
-    json!({
-        "status": match status {
-            SessionStatus::Abandoned => "not_started",
-            other => other.as_str(),
+    StatusBody {
+        status: match status {
+            SessionStatus::Abandoned => Stage::NotStarted,
+            SessionStatus::InProgress => Stage::InProgress,
+            SessionStatus::Completed => Stage::Completed,
+            SessionStatus::Expired => Stage::Expired,
         },
-        "session_id": session.id,
-        "version": session.version,
-        "current_step": current.map(StepId::name),
-        "completed_steps": session.completed_steps,
-        "completion_percent": percent,
-        "next": match (status, current) {
+        session_id: Some(session.id.clone()),
+        version: Some(session.version),
+        current_step: current,
+        completed_steps: session.completed_steps.clone(),
+        completion_percent: session.completed_steps.len() * 100 / StepId::ALL.len(),
+        next: match (status, current) {
             (SessionStatus::Completed, _) => "done".to_owned(),
             (SessionStatus::InProgress, Some(step)) => format!("step:{}", step.name()),
             (SessionStatus::InProgress, None) => "complete".to_owned(),
             _ => "start".to_owned(),
         },
-        "organization_id": session.organization_id,
-        "draft": if open { session.draft.clone() } else { Value::Null },
-        "rules_version": onboarding_core::RULES_VERSION,
-    })
+        organization_id: session.organization_id.clone(),
+        draft: open.then(|| session.draft.clone()),
+        rules_version: onboarding_core::RULES_VERSION,
+    }
 }
 
-fn with_etag(status: StatusCode, body: Value, version: i64) -> Response {
+fn with_etag(status: StatusCode, body: impl Serialize, version: i64) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, v);
@@ -84,17 +120,25 @@ fn with_etag(status: StatusCode, body: Value, version: i64) -> Response {
     tag = "onboarding",
     summary = "Where the user is in the onboarding",
     responses(
-        (status = 200, description = "Status with ETag"),
-        (status = 401, description = "Bad token"),
+        (status = 200, description = "The status; ETag when there is a session", body = StatusBody,
+            headers(("ETag" = String, description = "The session's version, e.g. \"3\""))),
     ),
     security(("bearer" = [])),
 )]
 async fn status(State(state): State<AppState>, user: AuthUser) -> Result<Response, ApiError> {
     let Some(session) = state.store.latest_session(&user.id).await? else {
-        return Ok(axum::Json(json!({
-            "status": "not_started", "current_step": null, "completed_steps": [], "completion_percent": 0,
-            "next": "start", "rules_version": onboarding_core::RULES_VERSION,
-        }))
+        return Ok(axum::Json(StatusBody {
+            status: Stage::NotStarted,
+            session_id: None,
+            version: None,
+            current_step: None,
+            completed_steps: Vec::new(),
+            completion_percent: 0,
+            next: "start".to_owned(),
+            organization_id: None,
+            draft: None,
+            rules_version: onboarding_core::RULES_VERSION,
+        })
         .into_response());
     };
     let status = match session.status {
@@ -109,8 +153,10 @@ async fn status(State(state): State<AppState>, user: AuthUser) -> Result<Respons
     ))
 }
 
-#[derive(Deserialize, Default)]
+/// The body of `start` (optional: no body resumes).
+#[derive(Deserialize, Default, ToSchema)]
 struct StartRequest {
+    /// Abandon the open session and start a new one.
     #[serde(default)]
     restart: bool,
 }
@@ -122,11 +168,14 @@ struct StartRequest {
     tag = "onboarding",
     summary = "Resume or create the session; {\"restart\": true} abandons the open one",
     responses(
-        (status = 200, description = "Resumed"),
-        (status = 201, description = "Created"),
+        (status = 200, description = "Resumed", body = StatusBody,
+            headers(("ETag" = String, description = "The session's version"))),
+        (status = 201, description = "Created", body = StatusBody,
+            headers(("ETag" = String, description = "The session's version"))),
         (status = 400, description = "Malformed body"),
-        (status = 401, description = "Bad token"),
+        (status = 409, description = "The session changed concurrently; retry"),
     ),
+    request_body(content = Option<StartRequest>, description = "Optional: `{\"restart\": true}` abandons the open session", content_type = "application/json"),
     security(("bearer" = [])),
 )]
 async fn start(
@@ -137,13 +186,13 @@ async fn start(
     let restart = if body.iter().all(u8::is_ascii_whitespace) {
         false
     } else {
-        serde_json::from_slice::<StartRequest>(&body)
+        serde_json::from_slice::<Option<StartRequest>>(&body)
             .map_err(|e| {
                 ApiError::BadRequest(format!(
-                    "invalid body: {e}; expected {{\"restart\": true|false}} or nothing"
+                    "invalid body: {e}; expected {{\"restart\": true|false}}, null or nothing"
                 ))
             })?
-            .restart
+            .is_some_and(|r| r.restart)
     };
     if let Some(open) = state.store.open_session(&user.id).await? {
         if is_expired(&state, &open) {
@@ -186,7 +235,7 @@ async fn start(
 /// `If-Match` (RFC 9110 §13.1.1): absent, `*`, or a list of entity-tags. The session's ETag is
 /// its version as a strong tag (`"7"`); comparison is strong, so a weak tag (`W/"7"`) or any
 /// other well-formed tag is simply not a match (412). Only a header that is not an entity-tag
-/// list is 400.
+/// list (an empty one included) is 400.
 fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
     let mut values = headers.get_all(header::IF_MATCH).iter().peekable();
     if values.peek().is_none() {
@@ -199,9 +248,11 @@ fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
     };
     let mut versions = Vec::new();
     let mut any = false;
+    let mut items = 0;
     for value in values {
         let text = value.to_str().map_err(|_| malformed())?;
         for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            items += 1;
             if item == "*" {
                 any = true;
                 continue;
@@ -224,6 +275,10 @@ fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
                 }
             }
         }
+    }
+    // An empty header names nothing to match against: malformed rather than stale.
+    if items == 0 {
+        return Err(malformed());
     }
     Ok(Some(if any {
         IfMatch::Any
@@ -274,16 +329,18 @@ pub(super) async fn open_session(state: &AppState, user: &AuthUser) -> Result<Se
     tag = "onboarding",
     summary = "Save a step as the draft and return its report",
     params(
-        ("step" = String, Path, description = "welcome, company, organization, objectives, preferences or review"),
+        ("step" = StepId, Path, description = "The step"),
+        ("locale" = Option<Locale>, Query, description = "The report's language (default: Accept-Language, then es)"),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version this save is based on, or *", pattern = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#),
     ),
+    request_body(content = Value, description = "The step's data, valid or not (any JSON value; the report says what is wrong)", content_type = "application/json"),
     responses(
-        (status = 200, description = "Report, version, progress; ETag"),
-        (status = 400, description = "Malformed JSON or If-Match"),
+        (status = 200, description = "Saved: the step's report, the new version and the progress", body = Saved,
+            headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "Malformed JSON, If-Match or locale, or data nested too deep"),
         (status = 404, description = "Unknown step"),
-        (status = 409, description = "No open session"),
-        (status = 412, description = "Stale If-Match"),
-        (status = 413, description = "Body too large"),
-        (status = 415, description = "Not JSON"),
+        (status = 409, description = "No open session, or it expired"),
+        (status = 412, description = "If-Match names another version (`stale_version`, with `current_version`)"),
     ),
     security(("bearer" = [])),
 )]
@@ -331,15 +388,53 @@ async fn save_step(
         Err(SaveError::Db(e)) => return Err(e.into()),
     };
     state.metrics.steps_saved.inc();
-    let current = current_step(&completed);
-    let body = json!({
-        "report": report,
-        "version": version,
-        "completed_steps": completed,
-        "current_step": current.map(StepId::name),
-        "completion_percent": completed.len() * 100 / StepId::ALL.len(),
-    });
+    let body = Saved {
+        report,
+        version,
+        current_step: current_step(&completed),
+        completion_percent: completed.len() * 100 / StepId::ALL.len(),
+        completed_steps: completed,
+    };
     Ok(with_etag(StatusCode::OK, body, version))
+}
+
+/// A saved step.
+#[derive(Debug, Serialize, ToSchema)]
+struct Saved {
+    /// The step's report (the draft is kept even when it has errors).
+    report: onboarding_core::Report,
+    version: i64,
+    completed_steps: Vec<String>,
+    current_step: Option<StepId>,
+    completion_percent: usize,
+}
+
+/// The organization a completion created: the transform's record with its id and unique slug.
+#[derive(Debug, Serialize, ToSchema)]
+struct CreatedOrganization {
+    id: String,
+    #[serde(flatten)]
+    organization: onboarding_core::transform::Organization,
+}
+
+/// What a completion created.
+#[derive(Debug, Serialize, ToSchema)]
+struct Completed {
+    organization: CreatedOrganization,
+    membership: onboarding_core::transform::Membership,
+    session_id: String,
+    /// How many objectives, key results and invitations were created.
+    objectives: usize,
+    key_results: usize,
+    invitations: usize,
+}
+
+/// A completion asked for again after another request completed the session.
+#[derive(Debug, Serialize, ToSchema)]
+struct AlreadyCompleted {
+    organization: Option<crate::store::Organization>,
+    session_id: String,
+    already_completed: bool,
 }
 
 /// The response body of a completion, rendered inside the transaction (so an idempotent replay
@@ -350,18 +445,20 @@ fn completion_body(
     org_id: &str,
     slug: &str,
 ) -> String {
-    let mut organization = serde_json::to_value(&records.organization).unwrap_or_default();
-    organization["id"] = json!(org_id);
-    organization["slug"] = json!(slug);
-    json!({
-        "organization": organization,
-        "membership": { "role": records.membership.role },
-        "session_id": session_id,
-        "objectives": records.objectives.len(),
-        "key_results": records.objectives.iter().map(|o| o.key_results.len()).sum::<usize>(),
-        "invitations": records.invitations.len(),
-    })
-    .to_string()
+    let mut organization = records.organization.clone();
+    organization.slug = slug.to_owned();
+    let body = Completed {
+        organization: CreatedOrganization {
+            id: org_id.to_owned(),
+            organization,
+        },
+        membership: records.membership.clone(),
+        session_id: session_id.to_owned(),
+        objectives: records.objectives.len(),
+        key_results: records.objectives.iter().map(|o| o.key_results.len()).sum(),
+        invitations: records.invitations.len(),
+    };
+    serde_json::to_string(&body).unwrap_or_default()
 }
 
 fn replay(status: u16, body: String) -> Response {
@@ -377,10 +474,16 @@ fn replay(status: u16, body: String) -> Response {
     path = "/api/onboarding/complete",
     tag = "onboarding",
     summary = "Re-validate and create the organization in one transaction (Idempotency-Key replays)",
+    params(
+        ("locale" = Option<Locale>, Query, description = "The report's language (default: Accept-Language, then es)"),
+        ("If-Match" = Option<String>, Header, description = "Complete only this version of the draft", pattern = r#"^(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*)$"#),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 200 visible ASCII characters: a retry with the same key replays the first response", pattern = "^[!-~]([ -~]{0,198}[!-~])?$"),
+    ),
     responses(
-        (status = 201, description = "Created"),
-        (status = 200, description = "Already completed"),
-        (status = 409, description = "No open session"),
+        (status = 201, description = "Created", body = Completed),
+        (status = 200, description = "Already completed", body = AlreadyCompleted),
+        (status = 400, description = "Malformed Idempotency-Key, If-Match or locale"),
+        (status = 409, description = "No open session, or it expired"),
         (status = 412, description = "If-Match names another version (or there is no open session)"),
         (status = 422, description = "Invalid draft, with the report"),
     ),
@@ -504,5 +607,12 @@ async fn already_completed(
         return Ok(None);
     };
     let organization = state.store.organization(&user.id, org_id).await?;
-    Ok(Some(axum::Json(json!({ "organization": organization, "session_id": session.id, "already_completed": true })).into_response()))
+    Ok(Some(
+        axum::Json(AlreadyCompleted {
+            organization,
+            session_id: session.id,
+            already_completed: true,
+        })
+        .into_response(),
+    ))
 }

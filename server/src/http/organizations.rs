@@ -9,11 +9,14 @@ use super::{Path, Query};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::store::{token_hash, Acceptance, InvitationChange, Invited, MemberChange, Role};
+use crate::store::{Invitation, Member, Objective};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use serde::Deserialize;
+use onboarding_core::Locale;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -26,6 +29,37 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke))
         .routes(routes!(resend))
         .routes(routes!(accept))
+}
+
+/// An organization's invitations.
+#[derive(Debug, Serialize, ToSchema)]
+struct Invitations {
+    invitations: Vec<Invitation>,
+}
+
+/// One invitation after a change.
+#[derive(Debug, Serialize, ToSchema)]
+struct InvitationBody {
+    invitation: Invitation,
+}
+
+/// An organization's members.
+#[derive(Debug, Serialize, ToSchema)]
+struct Members {
+    members: Vec<Member>,
+}
+
+/// An organization's objectives with their key results.
+#[derive(Debug, Serialize, ToSchema)]
+struct Objectives {
+    objectives: Vec<Objective>,
+}
+
+/// The organization and role an accepted invitation joined.
+#[derive(Debug, Serialize, ToSchema)]
+struct Joined {
+    organization_id: String,
+    role: Role,
 }
 
 fn problem(status: StatusCode, code: &'static str, title: &'static str, detail: &str) -> ApiError {
@@ -46,7 +80,7 @@ fn problem(status: StatusCode, code: &'static str, title: &'static str, detail: 
         ("id" = String, Path, description = "Organization id"),
     ),
     responses(
-        (status = 200, description = "Invitations, newest first"),
+        (status = 200, description = "Invitations, newest first", body = Invitations),
         (status = 403, description = "A member who is not an owner or admin"),
         (status = 404, description = "Not found or not a member"),
     ),
@@ -56,23 +90,31 @@ async fn invitations(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Invitations>, ApiError> {
     manager_of(&state, &user, &id).await?;
-    Ok(Json(
-        json!({ "invitations": state.store.invitations(&user.id, &id).await? }),
-    ))
+    Ok(Json(Invitations {
+        invitations: state.store.invitations(&user.id, &id).await?,
+    }))
 }
 
-#[derive(Deserialize)]
+/// Whom to invite, and as what (owners are made by changing a member's role).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct InviteRequest {
+    /// 1 to 50 addresses, checked by the wizard's own e-mail rules.
+    #[schema(value_type = Vec<String>, min_items = 1, max_items = 50)]
     emails: Value,
-    #[serde(default = "member")]
-    role: Role,
+    #[serde(default)]
+    role: InviteRole,
 }
 
-fn member() -> Role {
-    Role::Member
+/// The role an invitation gives.
+#[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum InviteRole {
+    Admin,
+    #[default]
+    Member,
 }
 
 /// Invites up to 50 addresses, checked by the wizard's own e-mail rules (valid, distinct, not
@@ -85,10 +127,11 @@ fn member() -> Role {
     summary = "Invite people by e-mail (owners and admins)",
     params(
         ("id" = String, Path, description = "Organization id"),
-        ("locale" = String, Query, description = "es or en, for the report (default: Accept-Language, then es)"),
+        ("locale" = Option<Locale>, Query, description = "es or en, for the report (default: Accept-Language, then es)"),
     ),
+    request_body(content = InviteRequest, content_type = "application/json"),
     responses(
-        (status = 201, description = "The new invitations"),
+        (status = 201, description = "The new invitations", body = Invitations),
         (status = 400, description = "Malformed body or no addresses"),
         (status = 403, description = "A member who is not an owner or admin"),
         (status = 404, description = "Not found or not a member"),
@@ -105,14 +148,13 @@ async fn invite(
     Query(q): Query<LocaleQuery>,
     headers: HeaderMap,
     super::Json(req): super::Json<InviteRequest>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Invitations>), ApiError> {
     let locale = locale(q.locale.as_deref(), &headers)?;
     manager_of(&state, &user, &id).await?;
-    if req.role == Role::Owner {
-        return Err(ApiError::BadRequest(
-            "`role` must be admin or member: owners are made by changing a member's role".into(),
-        ));
-    }
+    let role = match req.role {
+        InviteRole::Admin => Role::Admin,
+        InviteRole::Member => Role::Member,
+    };
     let emails = invitation_emails(req.emails, &user, locale)?;
     let composer = &state.composer;
     let invited = state
@@ -121,17 +163,16 @@ async fn invite(
             &user.id,
             &id,
             &emails,
-            req.role,
+            role,
             state.invitation_ttl_ms,
             state.invitations_per_day,
             |letter| composer.invitation(letter),
         )
         .await?;
     match invited {
-        Invited::Created(invitations) => Ok((
-            StatusCode::CREATED,
-            Json(json!({ "invitations": invitations })),
-        )),
+        Invited::Created(invitations) => {
+            Ok((StatusCode::CREATED, Json(Invitations { invitations })))
+        }
         Invited::AlreadyPending(emails) => Err(problem(
             StatusCode::CONFLICT,
             "already_invited",
@@ -192,9 +233,9 @@ fn invitation_emails(
     }
 }
 
-fn changed(change: InvitationChange, verb: &str) -> Result<Json<Value>, ApiError> {
+fn changed(change: InvitationChange, verb: &str) -> Result<Json<InvitationBody>, ApiError> {
     match change {
-        InvitationChange::Done(invitation) => Ok(Json(json!({ "invitation": invitation }))),
+        InvitationChange::Done(invitation) => Ok(Json(InvitationBody { invitation })),
         InvitationChange::NotFound => Err(ApiError::NotFound("no such invitation".into())),
         InvitationChange::NotAllowed(s) => Err(problem(
             StatusCode::CONFLICT,
@@ -224,7 +265,7 @@ fn changed(change: InvitationChange, verb: &str) -> Result<Json<Value>, ApiError
         ("invitation" = String, Path, description = "Invitation id"),
     ),
     responses(
-        (status = 200, description = "The revoked invitation"),
+        (status = 200, description = "The revoked invitation", body = InvitationBody),
         (status = 403, description = "A member who is not an owner or admin"),
         (status = 404, description = "No such invitation"),
         (status = 409, description = "Not pending (accepted, revoked or expired)"),
@@ -235,7 +276,7 @@ async fn revoke(
     State(state): State<AppState>,
     user: AuthUser,
     Path((id, invitation)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InvitationBody>, ApiError> {
     manager_of(&state, &user, &id).await?;
     let change = state
         .store
@@ -256,7 +297,7 @@ async fn revoke(
         ("invitation" = String, Path, description = "Invitation id"),
     ),
     responses(
-        (status = 200, description = "The invitation, pending again"),
+        (status = 200, description = "The invitation, pending again", body = InvitationBody),
         (status = 403, description = "A member who is not an owner or admin"),
         (status = 404, description = "No such invitation"),
         (status = 409, description = "Accepted or revoked, or the address was invited again since"),
@@ -268,7 +309,7 @@ async fn resend(
     State(state): State<AppState>,
     user: AuthUser,
     Path((id, invitation)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InvitationBody>, ApiError> {
     manager_of(&state, &user, &id).await?;
     let composer = &state.composer;
     let change = state
@@ -285,8 +326,10 @@ async fn resend(
     changed(change, "resent")
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct AcceptRequest {
+    /// The 64 hexadecimal characters after `#token=` in the e-mail's link.
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     token: String,
 }
 
@@ -297,8 +340,9 @@ struct AcceptRequest {
     path = "/api/invitations/accept",
     tag = "organizations",
     summary = "Accept an invitation (the invited address only, once, unexpired)",
+    request_body(content = AcceptRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "Joined: the organization and the role"),
+        (status = 200, description = "Joined: the organization and the role", body = Joined),
         (status = 400, description = "Malformed token"),
         (status = 403, description = "The token carries no e-mail address, or the invitation is for another address (`invitation_for_another_address`)"),
         (status = 404, description = "Unknown token (never issued, or replaced by a resend)"),
@@ -311,7 +355,7 @@ async fn accept(
     State(state): State<AppState>,
     user: AuthUser,
     super::Json(req): super::Json<AcceptRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Joined>, ApiError> {
     let bytes = hex::decode(req.token.trim())
         .ok()
         .filter(|b| b.len() == 32)
@@ -334,9 +378,10 @@ async fn accept(
         Acceptance::Joined {
             organization_id,
             role,
-        } => Ok(Json(
-            json!({ "organization_id": organization_id, "role": role }),
-        )),
+        } => Ok(Json(Joined {
+            organization_id,
+            role,
+        })),
         Acceptance::Unknown => Err(ApiError::NotFound(
             "no invitation has this link: it may have been replaced by a newer one".into(),
         )),
@@ -367,7 +412,7 @@ async fn accept(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RoleRequest {
     role: Role,
@@ -383,8 +428,9 @@ struct RoleRequest {
         ("id" = String, Path, description = "Organization id"),
         ("user" = String, Path, description = "The member's user id"),
     ),
+    request_body(content = RoleRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "The members after the change"),
+        (status = 200, description = "The members after the change", body = Members),
         (status = 400, description = "Malformed body"),
         (status = 403, description = "Not an owner"),
         (status = 404, description = "No such organization or member"),
@@ -397,16 +443,16 @@ async fn set_member_role(
     user: AuthUser,
     Path((id, member)): Path<(String, String)>,
     super::Json(req): super::Json<RoleRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Members>, ApiError> {
     owner_of(&state, &user, &id).await?;
     let change = state
         .store
         .set_member_role(&user.id, &id, &member, req.role)
         .await?;
     member_changed(change)?;
-    Ok(Json(
-        json!({ "members": state.store.members(&user.id, &id).await? }),
-    ))
+    Ok(Json(Members {
+        members: state.store.members(&user.id, &id).await?,
+    }))
 }
 
 /// Removes a member (owners only); the organization keeps at least one owner.
@@ -490,7 +536,7 @@ async fn member_of(state: &AppState, user: &AuthUser, id: &str) -> Result<(), Ap
         ("id" = String, Path, description = "Organization id"),
     ),
     responses(
-        (status = 200, description = "Organization"),
+        (status = 200, description = "Organization", body = crate::store::Organization),
         (status = 404, description = "Not found or not a member"),
     ),
     security(("bearer" = [])),
@@ -518,7 +564,7 @@ async fn organization(
         ("id" = String, Path, description = "Organization id"),
     ),
     responses(
-        (status = 200, description = "Objectives"),
+        (status = 200, description = "Objectives", body = Objectives),
         (status = 404, description = "Not found or not a member"),
     ),
     security(("bearer" = [])),
@@ -527,11 +573,11 @@ async fn objectives(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Objectives>, ApiError> {
     member_of(&state, &user, &id).await?;
-    Ok(Json(
-        json!({ "objectives": state.store.objectives(&user.id, &id).await? }),
-    ))
+    Ok(Json(Objectives {
+        objectives: state.store.objectives(&user.id, &id).await?,
+    }))
 }
 
 #[utoipa::path(
@@ -543,7 +589,7 @@ async fn objectives(
         ("id" = String, Path, description = "Organization id"),
     ),
     responses(
-        (status = 200, description = "Members"),
+        (status = 200, description = "Members", body = Members),
         (status = 404, description = "Not found or not a member"),
     ),
     security(("bearer" = [])),
@@ -552,9 +598,9 @@ async fn members(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Members>, ApiError> {
     member_of(&state, &user, &id).await?;
-    Ok(Json(
-        json!({ "members": state.store.members(&user.id, &id).await? }),
-    ))
+    Ok(Json(Members {
+        members: state.store.members(&user.id, &id).await?,
+    }))
 }

@@ -12,9 +12,11 @@ use crate::suggestions::{suggestion_id, SuggestionRequest};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
+use onboarding_core::Locale;
 use onboarding_core::{Context, StepId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -30,6 +32,56 @@ struct SuggestionsQuery {
 }
 
 /// How many objectives each assistance level asks for (unset: as `moderate`).
+/// Objective suggestions for the draft.
+#[derive(Debug, Serialize, ToSchema)]
+struct Suggestions {
+    step: StepId,
+    /// The draft's `preferences.ai_assistance_level`, when set.
+    ai_assistance_level: Option<String>,
+    /// `catalog`, `ai`, or `none` when the user asked for no assistance.
+    source: &'static str,
+    /// Why the catalog answered although an external provider is configured and allowed.
+    fallback: Option<&'static str>,
+    suggestions: Vec<Suggestion>,
+    /// Suggestions dropped because they failed the rules.
+    dropped: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct Suggestion {
+    /// Stable for the same title: the id feedback names.
+    id: String,
+    /// An objective as the objectives step takes it (title, description, key_results).
+    #[schema(value_type = Object)]
+    objective: Value,
+}
+
+/// The user's choice on a suggestion.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum FeedbackAction {
+    Accepted,
+    Edited,
+    Dismissed,
+}
+
+impl FeedbackAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            FeedbackAction::Accepted => "accepted",
+            FeedbackAction::Edited => "edited",
+            FeedbackAction::Dismissed => "dismissed",
+        }
+    }
+}
+
+/// The stored choice.
+#[derive(Debug, Serialize, ToSchema)]
+struct Feedback {
+    id: String,
+    action: FeedbackAction,
+}
+
 fn count_for(level: Option<&str>) -> usize {
     match level {
         Some("minimal") => 2,
@@ -50,11 +102,12 @@ fn text<'a>(draft: &'a Value, step: &str, field: &str) -> Option<&'a str> {
     tag = "suggestions",
     summary = "Objective suggestions fitted to the draft (none when ai_assistance_level = none)",
     params(
-        ("step" = String, Query, description = "objectives"),
-        ("locale" = String, Query, description = "es or en: the messages, and the suggestions' language until the draft has one"),
+        ("step" = StepId, Query, description = "objectives (the one step with suggestions)"),
+        ("locale" = Option<Locale>, Query, description = "es or en: the messages, and the suggestions' language until the draft has one"),
     ),
     responses(
-        (status = 200, description = "Suggestions, their source, and the fallback reason if any"),
+        (status = 200, description = "Suggestions, their source, and the fallback reason if any", body = Suggestions),
+        (status = 400, description = "Malformed locale"),
         (status = 404, description = "No suggestions for that step"),
         (status = 409, description = "No open session"),
         (status = 429, description = "Too many requests (Retry-After)"),
@@ -85,10 +138,14 @@ async fn suggestions(
     let draft = &session.draft;
     let level = text(draft, "preferences", "ai_assistance_level");
     if level == Some("none") {
-        return Ok(axum::Json(json!({
-            "step": "objectives", "ai_assistance_level": "none", "source": "none",
-            "fallback": null, "suggestions": [], "dropped": 0,
-        })));
+        return Ok(axum::Json(Suggestions {
+            step: StepId::Objectives,
+            ai_assistance_level: level.map(str::to_owned),
+            source: "none",
+            fallback: None,
+            suggestions: Vec::new(),
+            dropped: 0,
+        }));
     }
     let language = match text(draft, "preferences", "language") {
         Some(l @ ("es" | "en")) => l,
@@ -157,7 +214,7 @@ async fn suggestions(
         if dismissed.contains(&id) || taken.contains(&id) {
             continue;
         }
-        out.push(json!({ "id": id, "objective": objective }));
+        out.push(Suggestion { id, objective });
     }
     if dropped > 0 {
         tracing::info!(
@@ -166,19 +223,19 @@ async fn suggestions(
             "suggestions failed the rules and were dropped"
         );
     }
-    Ok(axum::Json(json!({
-        "step": "objectives",
-        "ai_assistance_level": level,
-        "source": answer.source,
-        "fallback": answer.fallback,
-        "suggestions": out,
-        "dropped": dropped,
-    })))
+    Ok(axum::Json(Suggestions {
+        step: StepId::Objectives,
+        ai_assistance_level: level.map(str::to_owned),
+        source: answer.source,
+        fallback: answer.fallback,
+        suggestions: out,
+        dropped,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct FeedbackRequest {
-    action: String,
+    action: FeedbackAction,
 }
 
 /// Stores the user's choice on a suggestion: `accepted`, `edited` or `dismissed` (not offered
@@ -188,9 +245,10 @@ struct FeedbackRequest {
     path = "/api/onboarding/suggestions/{id}/feedback",
     tag = "suggestions",
     summary = "The user's choice on a suggestion: accepted, edited or dismissed",
-    params(("id" = String, Path, description = "The suggestion's id (16 hex digits)")),
+    params(("id" = String, Path, description = "The suggestion's id (16 lower-case hex digits)", pattern = "^[0-9a-f]{16}$")),
+    request_body(content = FeedbackRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "Stored"),
+        (status = 200, description = "Stored", body = Feedback),
         (status = 400, description = "Bad id or action"),
     ),
     security(("bearer" = [])),
@@ -210,14 +268,12 @@ async fn feedback(
             "a suggestion id is 16 lower-case hex digits".into(),
         ));
     }
-    if !["accepted", "edited", "dismissed"].contains(&req.action.as_str()) {
-        return Err(ApiError::BadRequest(
-            "action must be accepted, edited or dismissed".into(),
-        ));
-    }
     state
         .store
-        .record_feedback(&user.id, &id, &req.action)
+        .record_feedback(&user.id, &id, req.action.as_str())
         .await?;
-    Ok(axum::Json(json!({ "id": id, "action": req.action })))
+    Ok(axum::Json(Feedback {
+        id,
+        action: req.action,
+    }))
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 /// The onboarding funnel of the sessions in a time range.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Funnel {
     pub from: String,
     pub to: String,
@@ -20,7 +20,7 @@ pub struct Funnel {
     pub suggestions: SuggestionCounts,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct SessionCounts {
     pub started: i64,
     pub completed: i64,
@@ -28,7 +28,7 @@ pub struct SessionCounts {
     pub expired: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StepReach {
     pub step: &'static str,
     pub reached: i64,
@@ -38,14 +38,14 @@ pub struct StepReach {
     pub drop_off_rate: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Durations {
     pub count: i64,
     pub median_ms: Option<i64>,
     pub p90_ms: Option<i64>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct SuggestionCounts {
     pub accepted: i64,
     pub edited: i64,

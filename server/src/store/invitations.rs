@@ -12,7 +12,7 @@ use sqlx::{FromRow, Row};
 
 /// Where an invitation stands. `Expired` is reported for a pending invitation past its expiry
 /// (and written when a new one replaces it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum InvitationState {
     Pending,
@@ -47,7 +47,7 @@ impl TryFrom<String> for InvitationState {
 
 /// A member's role. The creator of an organization is its `owner`; invitations are for `admin`
 /// or `member`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Owner,
@@ -83,7 +83,7 @@ impl TryFrom<String> for Role {
 }
 
 /// Where an invitation's e-mail stands (its latest outbox message).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Delivery {
     /// Waiting for the delivery worker (or for `SMTP_URL` to be configured).
@@ -109,7 +109,7 @@ impl TryFrom<String> for Delivery {
 }
 
 /// An invitation as its organization's owners and admins see it (never its token).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Invitation {
     pub id: String,
     pub email: String,

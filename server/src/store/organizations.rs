@@ -6,8 +6,9 @@ use serde::Serialize;
 use sqlx::{FromRow, Row};
 
 /// A list of option values stored as JSON text (challenges, goals).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = Vec<String>)]
 pub struct JsonList(pub Vec<String>);
 
 impl TryFrom<String> for JsonList {
@@ -17,7 +18,7 @@ impl TryFrom<String> for JsonList {
     }
 }
 
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Organization {
     pub id: String,
     pub slug: String,
@@ -40,7 +41,7 @@ pub struct Organization {
     pub created_at: i64,
 }
 
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Member {
     pub user_id: String,
     #[sqlx(try_from = "String")]
@@ -48,7 +49,7 @@ pub struct Member {
     pub joined_at: i64,
 }
 
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Objective {
     pub id: String,
     pub position: i64,
@@ -58,7 +59,7 @@ pub struct Objective {
     pub key_results: Vec<KeyResult>,
 }
 
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct KeyResult {
     #[serde(skip)]
     pub objective_id: String,

@@ -42,7 +42,7 @@ pub struct Claimed {
 }
 
 /// A message as platform admins see it (never its body).
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct OutboxMessage {
     pub id: String,
     pub organization_id: String,
@@ -58,7 +58,7 @@ pub struct OutboxMessage {
 }
 
 /// A pending message in development mode: its address and the link it carries.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct DevMessage {
     pub id: String,
     pub recipient: String,

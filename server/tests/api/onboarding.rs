@@ -643,6 +643,52 @@ async fn openapi_documents_every_route(app: TestApp) {
         );
     }
     assert_eq!(operations.len(), 26, "{operations:?}");
+    // ...with its bodies typed: every reference resolves, every JSON answer has a schema that is
+    // not an untyped object, and every refusal is a problem+json `Problem`...
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    let text = spec.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &reference[..reference.find('"').unwrap()];
+        assert!(schemas.contains_key(name), "unresolved reference to {name}");
+    }
+    for (method, path) in &operations {
+        let op = &spec["paths"][path][method.to_lowercase()];
+        let responses = op["responses"].as_object().unwrap();
+        for (status, response) in responses {
+            let content = &response["content"];
+            if status.starts_with('4') || status.starts_with('5') {
+                assert_eq!(
+                    content["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem",
+                    "{method} {path} {status}"
+                );
+            } else if let Some(json) = content
+                .get("application/json")
+                // A JSON Schema document is an object of any shape.
+                .filter(|_| path != "/api/onboarding/schema")
+            {
+                assert_ne!(json["schema"], json!({}), "{method} {path} {status}");
+                assert_ne!(
+                    json["schema"],
+                    json!({"type": "object"}),
+                    "{method} {path} {status}"
+                );
+            }
+        }
+        let needs = |code: &str| responses.contains_key(code);
+        if op.get("security").is_some() {
+            assert!(needs("401"), "{method} {path} 401");
+        }
+        if op.get("requestBody").is_some() {
+            assert!(
+                needs("400") && needs("413") && needs("415"),
+                "{method} {path}"
+            );
+        }
+        if method != "GET" {
+            assert!(needs("429"), "{method} {path} 429");
+        }
+    }
     // ...and every documented operation is served (never the router's "no such route").
     for (method, path) in operations {
         let url = format!(
