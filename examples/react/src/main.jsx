@@ -1,28 +1,21 @@
 // The onboarding rules in a React app: each step's form is rendered from the package's metadata
 // (`loadSteps(locale)`), React Hook Form checks every keystroke with the package's Standard Schema
 // (`stepSchema`, through `standardSchemaResolver`) — the very messages the server sends — and a
-// valid step is saved to the API with `If-Match`. The API runs on another origin (its
-// CORS_ALLOWED_ORIGINS lists this one). `?api=` names it; `?email=` signs in through the
-// server's development mode (a real app passes its identity provider's token instead).
+// valid step is saved to the API with `If-Match`, through the client typed from the API's OpenAPI
+// document (`./api/client.ts`). The API runs on another origin (its CORS_ALLOWED_ORIGINS lists
+// this one). `?api=` names it; `?email=` signs in through the server's development mode (a real
+// app passes its identity provider's token instead).
 import { createRoot } from 'react-dom/client';
 import { useEffect, useMemo, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { standardSchemaResolver } from '@hookform/resolvers/standard-schema';
 import init, { loadSteps, stepSchema, constraints, rulesVersion } from 'onboarding-rules';
+import { ApiError, devToken, onboardingApi } from './api/client';
 
 const params = new URLSearchParams(location.search);
 const API = (params.get('api') ?? '').replace(/\/$/, '');
 const LOCALE = params.get('locale') === 'en' ? 'en' : 'es';
 const STEPS = ['welcome', 'company'];
-
-async function api(token, method, path, body, headers = {}) {
-  const res = await fetch(`${API}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Accept-Language': LOCALE, ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, etag: res.headers.get('ETag'), body: await res.json().catch(() => null) };
-}
 
 function Field({ field, register, error, limits }) {
   const id = `f-${field.name}`;
@@ -61,17 +54,24 @@ function Step({ meta, session, onSaved, onStale }) {
   // Only the fields the user filled are sent: empty ones are absent, as the rules expect.
   const submit = async (value) => {
     const data = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== '' && v !== undefined));
-    const r = await api(session.token, 'PUT', `/api/onboarding/steps/${meta.id}`, data, { 'If-Match': `"${session.version}"` });
-    if (r.status === 412) return setStatus('conflict');
-    const report = r.status === 422 ? r.body.report : r.body?.report;
+    let saved;
+    try {
+      saved = await session.api.saveStep(meta.id, data, session.version);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const refused = e.problem?.report;
+      if (refused && refused.rules_version !== rulesVersion()) onStale(refused.rules_version);
+      return setStatus(e.problem?.code === 'stale_version' ? 'conflict' : 'refused');
+    }
+    const report = saved.report;
     // A refusal from rules other than this package's: the page must be reloaded to get them.
     if (report && report.rules_version !== rulesVersion()) onStale(report.rules_version);
     const errors = report?.issues?.filter((i) => i.severity === 'error') ?? [];
     // The server's report wins (a stale package could disagree): its issues on the fields.
     for (const issue of errors) form.setError(issue.path.split('.')[1], { type: 'server', message: issue.message });
-    if (r.status !== 200 || errors.length > 0) return setStatus('refused');
+    if (errors.length > 0) return setStatus('refused');
     setStatus('saved');
-    onSaved(r.body.version);
+    onSaved(saved.version);
   };
   return (
     <form id={`step-${meta.id}`} noValidate onSubmit={form.handleSubmit(submit)}>
@@ -94,12 +94,12 @@ function App() {
       await init();
       const meta = await loadSteps(LOCALE);
       const email = params.get('email') ?? 'demo@example.com';
-      const dev = await fetch(`${API}/api/dev/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email }) });
-      const { token } = await dev.json();
-      let status = (await api(token, 'GET', '/api/onboarding/status')).body;
+      const { token } = await devToken(API, email);
+      const api = onboardingApi(API, token, LOCALE);
+      let status = await api.status();
       if (status.rules_version !== rulesVersion()) stale(status.rules_version);
-      if (status.status !== 'in_progress') status = (await api(token, 'POST', '/api/onboarding/start', {})).body;
-      setSession({ token, version: status.version, draft: status.draft ?? {}, meta });
+      if (status.status !== 'in_progress') status = await api.start();
+      setSession({ api, version: status.version, draft: status.draft ?? {}, meta });
     })().catch((e) => setProblem(String(e)));
   }, []);
   if (problem) return <p id="problem" role="alert">{problem}</p>;

@@ -81,7 +81,7 @@ async fn steps(
     tag = "rules",
     summary = "JSON Schema of the wizard input",
     responses(
-        (status = 200, description = "JSON Schema 2020-12", body = Object),
+        (status = 200, description = "JSON Schema 2020-12", body = std::collections::HashMap<String, Value>),
     ),
 )]
 async fn schema() -> impl IntoResponse {

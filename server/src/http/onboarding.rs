@@ -73,7 +73,7 @@ struct StatusBody {
     /// Set once completed.
     organization_id: Option<String>,
     /// `{step: data}` as saved, while the session is open.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::HashMap<String, Value>>)]
     draft: Option<Value>,
     rules_version: &'static str,
 }

@@ -52,7 +52,7 @@ struct Suggestion {
     /// Stable for the same title: the id feedback names.
     id: String,
     /// An objective as the objectives step takes it (title, description, key_results).
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, Value>)]
     objective: Value,
 }
 
