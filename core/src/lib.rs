@@ -21,6 +21,7 @@ pub mod rules;
 pub mod schema;
 pub mod slug;
 pub mod text;
+pub mod texts;
 pub mod transform;
 pub mod url;
 pub mod validate;

@@ -4,7 +4,7 @@
 use crate::context::Locale;
 use crate::json::ToJson;
 use crate::report::{Code, Param, Params};
-use crate::rules::tr;
+use crate::texts::tr;
 
 /// The message of an issue in `locale`.
 pub fn render(code: Code, params: &Params, locale: Locale) -> String {
@@ -148,7 +148,7 @@ fn write_param(out: &mut String, name: &str, value: &Param, locale: Locale) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(o.value);
+                out.push_str(o);
             }
         }
     }

@@ -2,7 +2,8 @@
 //! help texts and placeholders in one locale, read from the same tables the validator uses.
 
 use crate::context::Locale;
-use crate::rules::{Field, IntMax, Kind, Opt, StepId, STEPS};
+use crate::rules::{Field, IntMax, Kind, StepId, STEPS};
+use crate::texts::{FieldWords, NONE};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
@@ -132,52 +133,55 @@ fn limits_of(f: &Field) -> FieldLimits {
     l
 }
 
-// Built by loops rather than `map(..).collect()`: in the npm package each collect is its own
-// adapter code (decision 68).
-
+/// The steps with their fields' rules and words in `locale`.
 pub fn steps(locale: Locale) -> Vec<StepMeta> {
-    let mut steps = Vec::with_capacity(STEPS.len());
-    for s in STEPS.iter() {
-        steps.push(StepMeta {
-            id: s.name,
-            index: s.id.index(),
-            title: s.title.get(locale),
-            description: s.description.get(locale),
-            skippable: s.skippable,
-            fields: fields(s.fields, locale),
-        });
-    }
-    steps
+    STEPS
+        .iter()
+        .map(|s| {
+            let words = &crate::texts::STEPS[s.id.index()];
+            StepMeta {
+                id: s.name,
+                index: s.id.index(),
+                title: words.title.get(locale),
+                description: words.description.get(locale),
+                skippable: s.skippable,
+                fields: fields(s.fields, |name| words.field(name), locale),
+            }
+        })
+        .collect()
 }
 
-fn fields(list: &[Field], locale: Locale) -> Vec<FieldMeta> {
-    let mut out = Vec::with_capacity(list.len());
-    for f in list {
-        out.push(field(f, locale));
-    }
-    out
+/// Fields with their words, found by name (`words`).
+fn fields(
+    list: &[Field],
+    words: impl Fn(&str) -> Option<&'static FieldWords>,
+    locale: Locale,
+) -> Vec<FieldMeta> {
+    list.iter()
+        .map(|f| field(f, words(f.name), locale))
+        .collect()
 }
 
-fn options(opts: &[Opt], locale: Locale) -> Vec<OptionMeta> {
-    let mut out = Vec::with_capacity(opts.len());
-    for o in opts {
-        out.push(OptionMeta {
-            value: o.value,
-            label: o.label.get(locale),
-        });
-    }
-    out
+fn options(values: &[&'static str], words: Option<&FieldWords>, locale: Locale) -> Vec<OptionMeta> {
+    values
+        .iter()
+        .map(|value| OptionMeta {
+            value,
+            label: words.map_or(NONE, |w| w.option(value)).get(locale),
+        })
+        .collect()
 }
 
-fn field(f: &Field, locale: Locale) -> FieldMeta {
+fn field(f: &Field, words: Option<&'static FieldWords>, locale: Locale) -> FieldMeta {
     let l = limits_of(f);
+    let text = |pick: fn(&FieldWords) -> crate::texts::Tr| words.map_or(NONE, pick).get(locale);
     let mut m = FieldMeta {
         name: l.name,
         kind: l.kind,
         required: l.required,
-        label: f.label.get(locale),
-        help: f.help.get(locale),
-        placeholder: f.placeholder.get(locale),
+        label: text(|w| w.label),
+        help: text(|w| w.help),
+        placeholder: text(|w| w.placeholder),
         min_length: l.min_length,
         max_length: l.max_length,
         min: l.min,
@@ -192,13 +196,13 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
     };
     // The bounds came from `limits_of`; the rest of each kind's metadata here.
     match f.kind {
-        Kind::Enum(opts) => m.options = Some(options(opts, locale)),
+        Kind::Enum(values) => m.options = Some(options(values, words, locale)),
         Kind::EnumSet {
-            options: opts,
+            options: values,
             min,
             max,
         } => {
-            m.options = Some(options(opts, locale));
+            m.options = Some(options(values, words, locale));
             m.min_items = Some(min);
             m.max_items = Some(max);
         }
@@ -217,14 +221,15 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
             m.options = Some(list.into_iter().map(|(_, o)| o).collect());
         }
         Kind::Timezone => {
-            let mut list = Vec::new();
-            for tz in crate::reference::timezones() {
-                list.push(OptionMeta {
-                    value: tz,
-                    label: tz,
-                });
-            }
-            m.options = Some(list);
+            let zones = crate::reference::timezones();
+            m.options = Some(
+                zones
+                    .map(|tz| OptionMeta {
+                        value: tz,
+                        label: tz,
+                    })
+                    .collect(),
+            );
         }
         Kind::EmailList { max } => {
             m.min_items = Some(0);
@@ -240,7 +245,11 @@ fn field(f: &Field, locale: Locale) -> FieldMeta {
             m.min_items = Some(min);
             m.max_items = Some(max);
             m.recommended_max_items = warn_above;
-            m.item_fields = Some(fields(item, locale));
+            m.item_fields = Some(fields(
+                item,
+                |name| words.and_then(|w| w.item(name)),
+                locale,
+            ));
         }
         Kind::Text { .. }
         | Kind::Multiline { .. }

@@ -73,7 +73,7 @@ pub enum Param {
     Str(std::borrow::Cow<'static, str>),
     List(Vec<&'static str>),
     /// The values of an enum's options (`allowed` of `invalid_enum`), without copying them.
-    Options(&'static [crate::rules::Opt]),
+    Options(&'static [&'static str]),
 }
 
 impl Serialize for Param {
@@ -83,7 +83,7 @@ impl Serialize for Param {
             Param::Num(n) => s.serialize_f64(*n),
             Param::Str(v) => s.serialize_str(v),
             Param::List(l) => l.serialize(s),
-            Param::Options(o) => s.collect_seq(o.iter().map(|o| o.value)),
+            Param::Options(o) => o.serialize(s),
         }
     }
 }
@@ -194,7 +194,7 @@ impl crate::json::ToJson for Param {
                 out.push('[');
                 for o in options.iter() {
                     separate(out);
-                    string(out, o.value);
+                    string(out, o);
                 }
                 out.push(']');
             }

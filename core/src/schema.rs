@@ -3,15 +3,22 @@
 //! classes, cross-field rules, the reference year) are named in `description`s and enforced
 //! by the validator alone.
 
-use crate::rules::{Charset, Field, IntMax, Kind, Opt, STEPS};
+use crate::rules::{Charset, Field, IntMax, Kind, STEPS};
+use crate::texts::{FieldWords, NONE};
 use serde_json::{json, Map, Value};
 
 pub fn schema() -> Value {
     let mut properties = Map::new();
     for step in &STEPS {
+        let words = &crate::texts::STEPS[step.id.index()];
         properties.insert(
             step.name.to_owned(),
-            object(step.fields, step.title.en(), step.description.en()),
+            object(
+                step.fields,
+                |name| words.field(name),
+                words.title.en(),
+                words.description.en(),
+            ),
         );
     }
     json!({
@@ -25,10 +32,16 @@ pub fn schema() -> Value {
     })
 }
 
-fn object(fields: &[Field], title: &str, description: &str) -> Value {
+/// An object of `fields`, with each field's words found by name (`words`).
+fn object(
+    fields: &[Field],
+    words: impl Fn(&str) -> Option<&'static FieldWords>,
+    title: &str,
+    description: &str,
+) -> Value {
     let mut properties = Map::new();
     for f in fields {
-        properties.insert(f.name.to_owned(), field(f));
+        properties.insert(f.name.to_owned(), field(f, words(f.name)));
     }
     let required: Vec<&str> = fields
         .iter()
@@ -48,11 +61,8 @@ fn object(fields: &[Field], title: &str, description: &str) -> Value {
 const INTEGER_STRING: &str = r"^\s*[+-]?[0-9]+\s*$";
 const NUMBER_STRING: &str = r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$";
 
-fn enum_values(opts: &[Opt]) -> Vec<&'static str> {
-    opts.iter().map(|o| o.value).collect()
-}
-
-fn field(f: &Field) -> Value {
+fn field(f: &Field, words: Option<&'static FieldWords>) -> Value {
+    let label = words.map_or(NONE, |w| w.label).en();
     let mut s = match f.kind {
         Kind::Text { min, max, charset } => {
             let mut s = json!({"type": "string", "minLength": min, "maxLength": max});
@@ -69,9 +79,9 @@ fn field(f: &Field) -> Value {
         Kind::Multiline { min, max } => {
             json!({"type": "string", "minLength": min, "maxLength": max})
         }
-        Kind::Enum(opts) => json!({"enum": enum_values(opts)}),
+        Kind::Enum(values) => json!({"enum": values}),
         Kind::EnumSet { options, min, max } => json!({
-            "type": "array", "items": {"enum": enum_values(options)},
+            "type": "array", "items": {"enum": options},
             "minItems": min, "maxItems": max, "uniqueItems": true,
         }),
         Kind::Integer { min, max } => {
@@ -104,11 +114,18 @@ fn field(f: &Field) -> Value {
             "maxItems": max,
         }),
         Kind::List { item, min, max, .. } => json!({
-            "type": "array", "items": object(item, f.label.en(), f.help.en()), "minItems": min, "maxItems": max,
+            "type": "array",
+            "items": object(
+                item,
+                |name| words.and_then(|w| w.item(name)),
+                label,
+                words.map_or(NONE, |w| w.help).en(),
+            ),
+            "minItems": min, "maxItems": max,
         }),
     };
     if let Value::Object(obj) = &mut s {
-        obj.insert("title".to_owned(), json!(f.label.en()));
+        obj.insert("title".to_owned(), json!(label));
         if let Some(d) = f.default {
             obj.insert(
                 "default".to_owned(),

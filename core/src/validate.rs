@@ -6,7 +6,7 @@ use crate::context::Context;
 use crate::issues::{Issues, SortKey};
 use crate::normalize;
 use crate::report::{Code, Param};
-use crate::rules::{Charset, Field, IntMax, ItemRule, Kind, Opt, StepId, COMPANY_SIZE_RANGES};
+use crate::rules::{Charset, Field, IntMax, ItemRule, Kind, StepId, COMPANY_SIZE_RANGES};
 use crate::text;
 use serde_json::{Map, Value};
 
@@ -259,8 +259,8 @@ impl Walker<'_> {
                 }
             }
             Kind::Enum(options) => match value {
-                Value::String(s) => match options.iter().find(|o| o.value == s) {
-                    Some(o) => Some(FieldValue::Enum(o.value)),
+                Value::String(s) => match options.iter().find(|o| *o == s) {
+                    Some(o) => Some(FieldValue::Enum(o)),
                     None => {
                         self.invalid_enum(key, path(), options);
                         None
@@ -405,7 +405,7 @@ impl Walker<'_> {
         true
     }
 
-    fn invalid_enum(&mut self, key: SortKey, path: String, options: &'static [Opt]) {
+    fn invalid_enum(&mut self, key: SortKey, path: String, options: &'static [&'static str]) {
         self.push(
             key,
             path,
@@ -512,7 +512,7 @@ impl Walker<'_> {
     fn enum_set(
         &mut self,
         value: &Value,
-        options: &'static [Opt],
+        options: &'static [&'static str],
         min: usize,
         max: usize,
         key: SortKey,
@@ -526,18 +526,18 @@ impl Walker<'_> {
             let item_key = key_at(key, level + 1, i + 1);
             let item_path = || indexed(&path, i);
             match item {
-                Value::String(s) => match options.iter().find(|o| o.value == s) {
-                    Some(o) if chosen.contains(&o.value) => {
-                        let first = chosen.iter().position(|c| *c == o.value).unwrap_or(0);
+                Value::String(s) => match options.iter().find(|o| *o == s) {
+                    Some(o) if chosen.contains(o) => {
+                        let first = chosen.iter().position(|c| c == o).unwrap_or(0);
                         self.push(
                             item_key,
                             item_path(),
                             Code::DuplicateItem,
                             vec![("duplicate_of", Param::Int(first as i64))],
                         );
-                        chosen.push(o.value);
+                        chosen.push(o);
                     }
-                    Some(o) => chosen.push(o.value),
+                    Some(o) => chosen.push(o),
                     None => {
                         self.invalid_enum(item_key, item_path(), options);
                         chosen.push("");

@@ -4,7 +4,8 @@
 
 use onboarding_core::context::ContextInput;
 use onboarding_core::metadata::{FieldMeta, OptionMeta, StepMeta};
-use onboarding_core::rules::{Field, Kind, Opt, STEPS};
+use onboarding_core::rules::{Field, Kind, STEPS};
+use onboarding_core::texts::FieldWords;
 use onboarding_core::transform::{
     Invitation, KeyResult, Membership, Objective, Organization, Preferences, Preview, Profile,
     Records,
@@ -26,14 +27,15 @@ fn pascal(s: &str) -> String {
         .collect()
 }
 
-fn union(opts: &[Opt]) -> String {
-    opts.iter()
-        .map(|o| format!("\"{}\"", o.value))
+fn union(values: &[&str]) -> String {
+    values
+        .iter()
+        .map(|v| format!("\"{v}\""))
         .collect::<Vec<_>>()
         .join(" | ")
 }
 
-fn field_type(f: &Field, out: &mut Vec<String>) -> String {
+fn field_type(f: &Field, words: Option<&'static FieldWords>, out: &mut Vec<String>) -> String {
     match f.kind {
         Kind::Text { .. } | Kind::Multiline { .. } | Kind::Url | Kind::Country | Kind::Timezone => {
             "string".into()
@@ -47,25 +49,31 @@ fn field_type(f: &Field, out: &mut Vec<String>) -> String {
         Kind::List { item, .. } => {
             // objectives → ObjectiveInput, key_results → KeyResultInput
             let name = format!("{}Input", pascal(f.name).trim_end_matches('s'));
-            out.push(interface(&name, item));
+            out.push(interface(&name, item, |n| words.and_then(|w| w.item(n))));
             format!("{name}[]")
         }
     }
 }
 
-/// An interface for an object of `fields`, preceded by the interfaces of its list items.
-fn interface(name: &str, fields: &[Field]) -> String {
+/// An interface for an object of `fields` (their words found by name with `words`), preceded
+/// by the interfaces of its list items.
+fn interface(
+    name: &str,
+    fields: &[Field],
+    words: impl Fn(&str) -> Option<&'static FieldWords>,
+) -> String {
     let mut nested = Vec::new();
     let mut body = String::new();
     for f in fields {
-        let ty = field_type(f, &mut nested);
+        let w = words(f.name);
+        let ty = field_type(f, w, &mut nested);
+        let (label, help) = w.map_or(("", ""), |w| (w.label.en(), w.help.en()));
         let doc = format!(
-            "  /** {}{} */\n",
-            f.label.en(),
-            if f.help.en().is_empty() {
+            "  /** {label}{} */\n",
+            if help.is_empty() {
                 String::new()
             } else {
-                format!(". {}", f.help.en())
+                format!(". {help}")
             }
         );
         let (opt, null) = if f.required {
@@ -100,7 +108,8 @@ fn declarations() -> String {
     );
     for step in STEPS.iter() {
         let name = format!("{}Input", pascal(step.name));
-        s += &interface(&name, step.fields);
+        let words = &onboarding_core::texts::STEPS[step.id.index()];
+        s += &interface(&name, step.fields, |n| words.field(n));
         s += "\n";
         let opt = if step.skippable { "?" } else { "" };
         wizard += &format!("  {}{opt}: {name};\n", step.name);

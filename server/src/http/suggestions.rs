@@ -155,11 +155,11 @@ async fn suggestions(
     // Only values the rules define reach a provider: each is one of its field's options (the
     // draft is unvalidated free text until completion, and up to the body limit per field), so
     // nothing the user typed, and nothing larger than the option tables, leaves the server.
-    use onboarding_core::rules::{Opt, BUSINESS_GOALS, COMPANY_SIZE, INDUSTRY, MATURITY};
-    let option = |step: &str, field: &str, options: &[Opt], default: &'static str| {
+    use onboarding_core::rules::{BUSINESS_GOALS, COMPANY_SIZE, INDUSTRY, MATURITY};
+    let option = |step: &str, field: &str, options: &[&'static str], default: &'static str| {
         text(draft, step, field)
-            .and_then(|v| options.iter().find(|o| o.value == v))
-            .map_or(default, |o| o.value)
+            .and_then(|v| options.iter().find(|o| **o == v))
+            .map_or(default, |o| o)
             .to_owned()
     };
     let business_goals: Vec<String> = BUSINESS_GOALS
@@ -169,9 +169,9 @@ async fn suggestions(
                 .get("organization")
                 .and_then(|s| s.get("business_goals"))
                 .and_then(Value::as_array)
-                .is_some_and(|chosen| chosen.iter().any(|c| c.as_str() == Some(goal.value)))
+                .is_some_and(|chosen| chosen.iter().any(|c| c.as_str() == Some(goal)))
         })
-        .map(|goal| goal.value.to_owned())
+        .map(|goal| (*goal).to_owned())
         .collect();
     let req = SuggestionRequest {
         industry: option("company", "industry", INDUSTRY, "other"),
