@@ -27,7 +27,6 @@ pub mod url;
 pub mod validate;
 
 pub use context::{Context, ContextError, Date, Locale};
-pub use json::ToJson;
 pub use report::{Code, Issue, Report, Severity};
 pub use rules::StepId;
 pub use transform::{Preview, Records};
@@ -64,10 +63,9 @@ pub fn preview(input: &serde_json::Value, ctx: &Context) -> Preview {
     transform::preview(input, ctx)
 }
 
-/// Serializes any of this crate's outputs the one way the CLI, the server and the npm package do
-/// (byte for byte what `serde_json::to_string` gives, see [`json`]).
-pub fn to_json<T: ToJson + ?Sized>(value: &T) -> String {
-    let mut out = String::with_capacity(256);
-    value.write_json(&mut out);
-    out
+/// Serializes any of this crate's outputs (their `Serialize` derives) the one way the CLI, the
+/// server and the npm package do.
+pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    // Serializing these types cannot fail: no map has non-string keys, no type a custom error.
+    serde_json::to_string(value).unwrap_or_default()
 }

@@ -2,7 +2,6 @@
 //! The same function runs in the browser and on the server, so the texts match byte for byte.
 
 use crate::context::Locale;
-use crate::json::ToJson;
 use crate::report::{Code, Param, Params};
 use crate::texts::tr;
 
@@ -137,9 +136,9 @@ fn interpolate(template: &str, params: &Params, locale: Locale) -> String {
 
 fn write_param(out: &mut String, name: &str, value: &Param, locale: Locale) {
     match value {
-        // As in the report's JSON, not through `Display`: one integer and one float formatter
-        // in the bundle, and no `core::fmt`.
-        Param::Int(_) | Param::Num(_) => value.write_json(out),
+        // Numbers as the report's JSON writes them (`1e21`, not `Display`'s
+        // `1000000000000000000000`), so the message and the parameter agree.
+        Param::Int(_) | Param::Num(_) => out.push_str(&crate::to_json(value)),
         Param::Str(s) if name == "expected" => out.push_str(expected_word(s, locale)),
         Param::Str(s) => out.push_str(s),
         Param::List(items) => out.push_str(&crate::text::join(items, ", ")),

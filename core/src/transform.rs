@@ -264,25 +264,3 @@ fn key_result(position: usize, v: &Values) -> Option<KeyResult> {
         unit: text(item(f, v, "unit")).map(str::to_owned),
     })
 }
-
-// The preview and records as JSON (core's own writer, see `json.rs`).
-crate::json::objects! {
-    Preview { slug, records, report }
-    Records { organization, membership, profile, objectives, invitations }
-    Organization {
-        name, slug, industry, size, employee_count, country, website, description, founded_year,
-        okr_maturity, challenges, goals, timezone, okr_cycle, language
-    }
-    Membership { role }
-    Profile {
-        full_name, job_title, department, team_size, experience_with_okr, primary_goal,
-        urgency_level, preferences, setup_demo, additional_notes
-    }
-    Preferences {
-        language, communication_style, notification_frequency, focus_areas, ai_assistance_level,
-        timezone, okr_cycle
-    }
-    Objective { position, title, description, key_results }
-    KeyResult { position, title, metric_type, baseline, target, unit }
-    Invitation { email, role }
-}
