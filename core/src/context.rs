@@ -135,9 +135,8 @@ impl Context {
     }
 
     /// Reads a [`ContextInput`] (`null` is the default context). `today` falls back to
-    /// `default_today`, which the caller takes from its own clock. Parsed by hand rather than by
-    /// serde's derive, whose error messages would bring float and debug formatting into the
-    /// browser bundle.
+    /// `default_today`, which the caller takes from its own clock. Read by hand rather than by
+    /// serde's derive (see the crate docs), with messages that name the field.
     pub fn from_json(
         value: &serde_json::Value,
         default_today: impl FnOnce() -> Date,
@@ -165,21 +164,22 @@ impl ContextInput {
         match key {
             "locale" => {
                 self.locale = Some(Locale::parse(value).ok_or_else(|| {
-                    ContextError::Invalid(crate::text::concat(&[
-                        "unknown locale `",
-                        value,
-                        "`, expected `es` or `en`",
-                    ]))
+                    ContextError::Invalid(
+                        ["unknown locale `", value, "`, expected `es` or `en`"].concat(),
+                    )
                 })?)
             }
             "today" => self.today = Some(value.to_owned()),
             "self_email" => self.self_email = Some(value.to_owned()),
             _ => {
-                return Err(ContextError::Invalid(crate::text::concat(&[
-                    "unknown field `",
-                    key,
-                    "`, expected one of `locale`, `today`, `self_email`",
-                ])))
+                return Err(ContextError::Invalid(
+                    [
+                        "unknown field `",
+                        key,
+                        "`, expected one of `locale`, `today`, `self_email`",
+                    ]
+                    .concat(),
+                ))
             }
         }
         Ok(())
@@ -226,18 +226,19 @@ pub enum ContextError {
 
 impl ContextError {
     pub fn not_a_string(key: &str) -> ContextError {
-        ContextError::Invalid(crate::text::concat(&["`", key, "` must be a string"]))
+        ContextError::Invalid(["`", key, "` must be a string"].concat())
     }
 
-    /// The message (also `Display`), built without `core::fmt`, which the npm package leaves out.
+    /// The message (also its `Display`).
     pub fn message(&self) -> String {
         match self {
-            ContextError::Invalid(e) => crate::text::concat(&["invalid context: ", e]),
-            ContextError::Today(v) => crate::text::concat(&[
+            ContextError::Invalid(e) => ["invalid context: ", e].concat(),
+            ContextError::Today(v) => [
                 "invalid context: today \"",
                 v,
                 "\" is not a date as YYYY-MM-DD",
-            ]),
+            ]
+            .concat(),
         }
     }
 }

@@ -17,14 +17,18 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    /// The message (also `Display`), built without `core::fmt`, which the npm package leaves out.
+    /// The message (also its `Display`).
     pub fn message(&self) -> String {
-        let mut out = String::from(self.reason);
-        out.push_str(" at line ");
-        out.push_str(itoa::Buffer::new().format(self.line));
-        out.push_str(" column ");
-        out.push_str(itoa::Buffer::new().format(self.column));
-        out
+        let mut line = itoa::Buffer::new();
+        let mut column = itoa::Buffer::new();
+        [
+            self.reason,
+            " at line ",
+            line.format(self.line),
+            " column ",
+            column.format(self.column),
+        ]
+        .concat()
     }
 }
 
@@ -466,8 +470,8 @@ fn f64_from_parts(significand: u64, mut exponent: i32) -> Option<f64> {
     }
 }
 
-/// 10⁰ … 10³⁰⁸, each the nearest `f64` (serde_json's table), computed once instead of carried
-/// in the bundle (2.5 KB of nearly incompressible bits).
+/// 10⁰ … 10³⁰⁸, each the nearest `f64` (serde_json's table), computed once at first use rather
+/// than written out as a table.
 fn pow10_table() -> &'static [f64] {
     static TABLE: OnceLock<Vec<f64>> = OnceLock::new();
     TABLE.get_or_init(|| {

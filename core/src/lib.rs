@@ -2,9 +2,14 @@
 //! server. Untyped JSON goes in, a deterministic report (or normalized data, metadata, the JSON
 //! Schema, the persisted records) comes out. No I/O, no clock: the reference date is an input.
 //!
-//! Layout: [`rules`] holds the steps and fields as data; [`normalize`] and [`validate`] walk it;
-//! [`transform`] turns a valid wizard into records; [`messages`] localizes; [`metadata`] and
-//! [`schema`] export the same tables for frontends.
+//! Layout: [`rules`] holds the steps and fields as data and [`texts`] their words; [`normalize`]
+//! and [`validate`] walk the rules; [`transform`] turns a valid wizard into records;
+//! [`messages`] localizes; [`metadata`] and [`schema`] export the tables for frontends.
+//!
+//! One constraint comes from the npm module, which is built without `core::fmt` (decision 57):
+//! what validation, normalization and the transform run builds its text with `concat`, `join`
+//! and `itoa` rather than `format!`, and the context and JSON are read by hand rather than by
+//! serde's deserializer. The metadata, the schema, `Display` impls and tests use `format!`.
 
 pub mod context;
 mod data;

@@ -141,15 +141,8 @@ fn write_param(out: &mut String, name: &str, value: &Param, locale: Locale) {
         Param::Int(_) | Param::Num(_) => out.push_str(&crate::to_json(value)),
         Param::Str(s) if name == "expected" => out.push_str(expected_word(s, locale)),
         Param::Str(s) => out.push_str(s),
-        Param::List(items) => out.push_str(&crate::text::join(items, ", ")),
-        Param::Options(opts) => {
-            for (i, o) in opts.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(o);
-            }
-        }
+        Param::List(items) => out.push_str(&items.join(", ")),
+        Param::Options(values) => out.push_str(&values.join(", ")),
     }
 }
 

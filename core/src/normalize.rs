@@ -158,21 +158,14 @@ fn parse_number(s: &str) -> Option<Value> {
     if !(mantissa_ok && exponent_ok) {
         return None;
     }
-    // Rewritten in JSON's number syntax and read by core's JSON reader (serde_json's conversion),
-    // the one float parser of the bundle.
+    // Rewritten in JSON's number syntax and read by core's JSON reader, so a number typed as
+    // text becomes exactly the number the same digits give in JSON (serde_json's conversion).
     let int = int.trim_start_matches('0');
-    let json = crate::text::concat(&[
-        if crate::text::starts_with_byte(t, b'-') {
-            "-"
-        } else {
-            ""
-        },
-        if int.is_empty() { "0" } else { int },
-        if frac.is_empty() { "" } else { "." },
-        frac,
-        if exponent.is_some() { "e" } else { "" },
-        exponent.unwrap_or(""),
-    ]);
+    let sign = if t.starts_with('-') { "-" } else { "" };
+    let int = if int.is_empty() { "0" } else { int };
+    let dot = if frac.is_empty() { "" } else { "." };
+    let (e, exponent) = exponent.map_or(("", ""), |x| ("e", x));
+    let json = [sign, int, dot, frac, e, exponent].concat();
     let n = crate::json::parse(&json).ok()?.as_f64()?;
     Number::from_f64(n).map(Value::Number)
 }

@@ -1,6 +1,6 @@
 //! Look-ups in the embedded reference data: ISO 3166-1 countries and IANA time zones
 //! (generated from Debian's iso-codes and tzdata; see docs/reference-data.md). The tables are
-//! single strings, indexed here, so the browser bundle carries no per-entry pointers.
+//! single strings, indexed here.
 
 use crate::context::Locale;
 use crate::data::{countries, timezones};
@@ -47,8 +47,7 @@ pub fn countries() -> impl Iterator<Item = (&'static str, &'static str, &'static
         })
 }
 
-/// The names as a slice, decoded once from the table's runs of one directory each (the bundle
-/// carries only the text).
+/// The names as a slice, decoded once from the table's runs of one directory each.
 fn timezone_names() -> &'static [String] {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     NAMES.get_or_init(|| {
@@ -58,7 +57,7 @@ fn timezone_names() -> &'static [String] {
             let end = run.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1);
             let (directory, parts) = run.split_at(end);
             for part in parts.split(',') {
-                names.push(crate::text::concat(&[directory, part]));
+                names.push([directory, part].concat());
             }
         }
         names

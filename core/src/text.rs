@@ -53,8 +53,8 @@ pub fn single_line(s: &str) -> String {
 /// Multi-line text: NFC, CRLF and lone CR turned into LF, trimmed at both ends.
 pub fn multiline(s: &str) -> String {
     let composed = nfc(s);
-    let unified = if composed.as_bytes().contains(&b'\r') {
-        // CRLF → LF, then lone CR → LF, in one pass (no substring search in the bundle).
+    // CRLF → LF, then lone CR → LF.
+    let unified = if composed.contains('\r') {
         let mut out = String::with_capacity(composed.len());
         let mut chars = composed.chars().peekable();
         while let Some(c) = chars.next() {
@@ -127,24 +127,6 @@ pub fn starts_with_byte(s: &str, b: u8) -> bool {
     s.as_bytes().first() == Some(&b)
 }
 
-/// The pieces joined into one string. Core's one way to join text: `[..].concat()` and
-/// `join` link std's generic joining code into the npm package (~0.9 KB of wasm).
-pub fn concat(pieces: &[&str]) -> String {
-    join(pieces, "")
-}
-
-/// The pieces joined into one string with `separator` between them (see [`concat`]).
-pub fn join(pieces: &[&str], separator: &str) -> String {
-    let mut out = String::new();
-    for (i, piece) in pieces.iter().enumerate() {
-        if i > 0 {
-            out.push_str(separator);
-        }
-        out.push_str(piece);
-    }
-    out
-}
-
 pub fn char_count(s: &str) -> usize {
     s.chars().count()
 }
@@ -152,20 +134,19 @@ pub fn char_count(s: &str) -> usize {
 /// How a character is shown in a message: printable ones as themselves, others as `U+XXXX`.
 pub fn display_char(c: char) -> String {
     if c.is_control() || c.is_whitespace() || crate::nfc::is_combining_mark(c) {
-        // `U+` and at least four upper-case hex digits, as `{:04X}` (without `format!`: the
-        // npm package leaves `core::fmt` out).
+        // As `format!("U+{:04X}")` would write it: at least four upper-case hex digits.
         let cp = u32::from(c);
         let digits = (4..6)
             .rev()
             .find(|&i| cp >> (4 * i) != 0)
             .map_or(4, |i| i + 1);
-        let mut out = String::from("U+");
-        for i in (0..digits).rev() {
-            out.push(char::from(
-                b"0123456789ABCDEF"[((cp >> (4 * i)) & 0xF) as usize],
-            ));
-        }
-        out
+        let hex = (0..digits)
+            .rev()
+            .map(|i| char::from(b"0123456789ABCDEF"[((cp >> (4 * i)) & 0xF) as usize]));
+        std::iter::once('U')
+            .chain(std::iter::once('+'))
+            .chain(hex)
+            .collect()
     } else {
         c.to_string()
     }
@@ -256,11 +237,22 @@ mod tests {
         ] {
             assert_eq!(small_number(digits), n, "{digits}");
         }
-        assert_eq!(concat(&["a", "", "bc", "ñ"]), "abcñ");
-        assert_eq!(concat(&[]), "");
-        assert_eq!(join(&["a", "b", "c"], ", "), "a, b, c");
-        assert_eq!(join(&["a"], ", "), "a");
-        assert_eq!(join(&[], ", "), "");
+    }
+
+    #[test]
+    fn display_char_writes_code_points_as_format_would() {
+        for c in [
+            '\u{0}',
+            '\t',
+            '\u{301}',
+            '\u{2028}',
+            '\u{11F42}',
+            '\u{85}',
+            '\u{3000}',
+        ] {
+            assert_eq!(display_char(c), format!("U+{:04X}", u32::from(c)));
+        }
+        assert_eq!(display_char('ñ'), "ñ");
     }
 
     #[test]

@@ -190,23 +190,22 @@ pub fn records(o: &Outcome) -> Option<Records> {
         setup_demo: enum_of(S::Review, "setup_demo"),
         additional_notes: text_of(S::Review, "additional_notes"),
     };
-    // Loops rather than `collect::<Option<Vec<_>>>()`: each such collect is its own adapter in
-    // the npm package (~0.9 KB of wasm for the two).
     let mut objectives = Vec::new();
     if let Some(FieldValue::List(items)) = o.value(S::Objectives, "objectives") {
         for (i, v) in items.iter().enumerate() {
             objectives.push(objective(i, v)?);
         }
     }
-    let mut invitations = Vec::new();
-    if let Some(FieldValue::Emails(list)) = o.value(S::Review, "invite_emails") {
-        for e in list {
-            invitations.push(Invitation {
-                email: e.clone(),
+    let invitations = match o.value(S::Review, "invite_emails") {
+        Some(FieldValue::Emails(list)) => list
+            .iter()
+            .map(|email| Invitation {
+                email: email.clone(),
                 role: "member",
-            });
-        }
-    }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     Some(Records {
         organization,
         membership: Membership { role: "owner" },

@@ -25,8 +25,7 @@ fn normalize_once(input: &str) -> String {
     if t.is_empty() {
         return t;
     }
-    // The first `://` (found byte-wise: no substring searcher in the bundle).
-    let separator = (0..t.len()).find(|&i| t.as_bytes()[i..].starts_with(b"://"));
+    let separator = t.as_bytes().windows(3).position(|w| w == b"://");
     let (scheme, rest) = match separator.map(|i| (&t[..i], &t[i + 3..])) {
         Some((s, rest)) if is_scheme(s) => (s.to_ascii_lowercase(), rest),
         _ => ("https".to_owned(), t.as_str()),
@@ -38,7 +37,7 @@ fn normalize_once(input: &str) -> String {
     let mut out = String::with_capacity(t.len() + 8);
     out.push_str(&scheme);
     out.push_str("://");
-    match split_last(authority, b'@') {
+    match authority.rsplit_once('@') {
         Some((user, host)) => {
             out.push_str(user);
             out.push('@');
@@ -76,7 +75,7 @@ pub fn is_valid(url: &str) -> bool {
     if authority.as_bytes().contains(&b'@') {
         return false;
     }
-    let (host, port) = match split_last(authority, b':') {
+    let (host, port) = match authority.rsplit_once(':') {
         Some((h, p)) => (h, Some(p)),
         None => (authority, None),
     };
@@ -131,12 +130,6 @@ fn is_ipv4(host: &str) -> bool {
         }
     }
     count == 4
-}
-
-/// `s.rsplit_once(byte)` for an ASCII byte, without std's generic char searcher in the bundle.
-fn split_last(s: &str, byte: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().rposition(|b| b == byte)?;
-    Some((&s[..i], &s[i + 1..]))
 }
 
 #[cfg(test)]

@@ -121,13 +121,9 @@ fn unknown_keys(obj: &Map<String, Value>, known: impl Fn(&str) -> bool) -> Vec<&
     unknown
 }
 
-/// `len` absent values (not `vec![None; len]`, which needs `FieldValue: Clone` in the bundle).
+/// `len` absent values.
 fn nones(len: usize) -> Values {
-    let mut values = Vec::with_capacity(len);
-    for _ in 0..len {
-        values.push(None);
-    }
-    values
+    std::iter::repeat_with(|| None).take(len).collect()
 }
 
 fn key_at(mut key: SortKey, level: usize, index: usize) -> SortKey {
@@ -781,48 +777,35 @@ fn number_param(n: f64) -> Param {
     }
 }
 
-/// `prefix.name` (paths are built on every issue, so without `format!`'s machinery).
+/// `prefix.name`.
 fn join(prefix: &str, name: &str) -> String {
-    let mut p = String::with_capacity(prefix.len() + 1 + name.len());
-    p.push_str(prefix);
-    p.push('.');
-    p.push_str(name);
-    p
+    [prefix, ".", name].concat()
 }
 
 /// `path[i]`.
 fn indexed(path: &str, i: usize) -> String {
-    let mut p = String::with_capacity(path.len() + 6);
-    p.push_str(path);
-    p.push('[');
-    p.push_str(itoa::Buffer::new().format(i));
-    p.push(']');
-    p
+    [path, "[", itoa::Buffer::new().format(i), "]"].concat()
 }
 
 /// The distinct characters of `s` that `bad` refuses, as shown to users (at most five).
 fn offending(s: &str, bad: impl Fn(char) -> bool) -> String {
     let mut found: Vec<char> = Vec::new();
     for c in s.chars().filter(|&c| bad(c)) {
-        // Not `contains`: `<[char]>::contains` is its own function in the npm package (0.05 KB).
-        #[allow(clippy::manual_contains)]
-        let seen = found.iter().any(|&f| f == c);
-        if !seen {
+        if !found.contains(&c) {
             found.push(c);
             if found.len() == 5 {
                 break;
             }
         }
     }
-    // Joined by hand: a `Vec<String>` joined would link its own collect and join (~0.9 KB of wasm).
-    let mut out = String::new();
-    for (i, c) in found.into_iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
+    let mut shown = String::new();
+    for c in found {
+        if !shown.is_empty() {
+            shown.push(' ');
         }
-        out.push_str(&text::display_char(c));
+        shown.push_str(&text::display_char(c));
     }
-    out
+    shown
 }
 
 #[cfg(test)]

@@ -24,25 +24,22 @@ static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
 const TYPES: &str = include_str!("../types.d.ts");
 
 /// The one way this crate reports a misuse: the message behind a NUL byte, which `api.js` turns
-/// into a thrown `Error` starting with `onboarding-rules: `. Joined from pieces, never
-/// `format!`ted: the package leaves `core::fmt` out (decision 57).
-fn error(pieces: &[&str]) -> String {
-    let mut message = String::from("\0");
-    message.push_str(&core::text::concat(pieces));
-    message
+/// into a thrown `Error` starting with `onboarding-rules: `.
+fn error(message: &str) -> String {
+    ["\0", message].concat()
 }
 
 /// The JSON text `api.js` passes (a wizard, a step's object, or the context).
 fn parse(text: &str) -> Result<Value, String> {
-    core::json::parse(text).map_err(|e| error(&["invalid JSON: ", &e.message()]))
+    core::json::parse(text).map_err(|e| error(&["invalid JSON: ", &e.message()].concat()))
 }
 
 /// The context from its JSON (`null` when the caller gave none); `today` is the caller's local
 /// date, the default reference date.
 fn context(ctx: &str, today: &str) -> Result<Context, String> {
-    let value = parse(ctx).map_err(|_| error(&["invalid context: cannot be read as JSON"]))?;
+    let value = parse(ctx).map_err(|_| error("invalid context: cannot be read as JSON"))?;
     let local = || Date::parse(today).unwrap_or_else(|| Date::from_unix_days(0));
-    Context::from_json(&value, local).map_err(|e| error(&[&e.message()]))
+    Context::from_json(&value, local).map_err(|e| error(&e.message()))
 }
 
 fn either(result: Result<String, String>) -> String {
@@ -65,8 +62,8 @@ fn validate_wizard(json: &str, ctx: &str, today: &str) -> String {
 fn validate_step(step: &str, json: &str, ctx: &str, today: &str) -> String {
     either((|| {
         let step = StepId::parse(step).ok_or_else(|| {
-            let names = core::text::join(&StepId::ALL.map(StepId::name), ", ");
-            error(&["unknown step \"", step, "\": expected one of ", &names])
+            let names = StepId::ALL.map(StepId::name).join(", ");
+            error(&["unknown step \"", step, "\": expected one of ", &names].concat())
         })?;
         let ctx = context(ctx, today)?;
         Ok(core::to_json(&core::validate_step(
@@ -96,7 +93,7 @@ fn preview(json: &str, ctx: &str, today: &str) -> String {
 fn limits(step: &str) -> String {
     match StepId::parse(step) {
         Some(id) => core::to_json(&core::metadata::limits(id)),
-        None => error(&["unknown step \"", step, "\""]),
+        None => error(&["unknown step \"", step, "\""].concat()),
     }
 }
 
@@ -119,6 +116,6 @@ pub fn call(op: u32, a: &str, b: &str, c: &str, d: &str) -> String {
         4 => limits(a),
         // The rule set's version; the server reports it too, so a stale client can be detected.
         6 => core::RULES_VERSION.to_owned(),
-        _ => error(&["unknown operation"]),
+        _ => error("unknown operation"),
     }
 }
