@@ -197,6 +197,86 @@ impl Step {
     }
 }
 
+/// A field of a step: its step and its position in the step's table. The transform and the
+/// cross-field rules name the fields they read with these (`field::COMPANY_NAME`), so a field
+/// they need is found by the compiler rather than by its name at run time; a test checks each
+/// handle names the field of its table it says it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldRef {
+    pub step: StepId,
+    pub index: usize,
+}
+
+impl FieldRef {
+    pub fn spec(self) -> &'static Field {
+        &self.step.spec().fields[self.index]
+    }
+}
+
+/// `NAME = Step index;` → `pub const NAME: FieldRef`, and the list the test checks.
+macro_rules! field_refs {
+    ($($name:ident = $step:ident $index:literal;)*) => {
+        $(pub const $name: FieldRef = FieldRef { step: StepId::$step, index: $index };)*
+        #[cfg(test)]
+        pub(super) const ALL: &[(FieldRef, &str)] = &[$(($name, stringify!($name)),)*];
+    };
+}
+
+/// Handles of the steps' fields, and positions of the list items' fields.
+pub mod field {
+    use super::{FieldRef, StepId};
+
+    field_refs! {
+        FULL_NAME = Welcome 0;
+        JOB_TITLE = Welcome 1;
+        EXPERIENCE_WITH_OKR = Welcome 2;
+        PRIMARY_GOAL = Welcome 3;
+        URGENCY_LEVEL = Welcome 4;
+        COMPANY_NAME = Company 0;
+        INDUSTRY = Company 1;
+        COMPANY_SIZE = Company 2;
+        EMPLOYEE_COUNT = Company 3;
+        COUNTRY = Company 4;
+        WEBSITE = Company 5;
+        DESCRIPTION = Company 6;
+        FOUNDED_YEAR = Company 7;
+        DEPARTMENT = Organization 0;
+        TEAM_SIZE = Organization 1;
+        OKR_MATURITY = Organization 2;
+        CURRENT_CHALLENGES = Organization 3;
+        BUSINESS_GOALS = Organization 4;
+        OBJECTIVES = Objectives 0;
+        LANGUAGE = Preferences 0;
+        COMMUNICATION_STYLE = Preferences 1;
+        NOTIFICATION_FREQUENCY = Preferences 2;
+        FOCUS_AREAS = Preferences 3;
+        AI_ASSISTANCE_LEVEL = Preferences 4;
+        TIMEZONE = Preferences 5;
+        OKR_CYCLE = Preferences 6;
+        CONFIRMED = Review 0;
+        TERMS_ACCEPTED = Review 1;
+        ADDITIONAL_NOTES = Review 2;
+        SETUP_DEMO = Review 3;
+        INVITE_EMAILS = Review 4;
+    }
+
+    /// The fields of an objective (`OBJECTIVE`), by position.
+    pub mod objective {
+        pub const TITLE: usize = 0;
+        pub const DESCRIPTION: usize = 1;
+        pub const KEY_RESULTS: usize = 2;
+    }
+
+    /// The fields of a key result (`KEY_RESULT`), by position.
+    pub mod key_result {
+        pub const TITLE: usize = 0;
+        pub const METRIC_TYPE: usize = 1;
+        pub const BASELINE: usize = 2;
+        pub const TARGET: usize = 3;
+        pub const UNIT: usize = 4;
+    }
+}
+
 // ---- options ----
 
 pub const EXPERIENCE: &[&str] = &["none", "beginner", "intermediate", "advanced"];
@@ -520,6 +600,44 @@ mod tests {
             names.dedup();
             assert_eq!(names.len(), step.fields.len(), "{}", step.name);
         }
+    }
+
+    #[test]
+    fn every_field_handle_names_its_field() {
+        for (handle, name) in field::ALL {
+            assert_eq!(handle.spec().name.to_uppercase(), *name);
+        }
+        let names = |fields: &[Field]| fields.iter().map(|f| f.name).collect::<Vec<_>>();
+        let all: usize = STEPS.iter().map(|s| s.fields.len()).sum();
+        assert_eq!(field::ALL.len(), all, "a handle for every field");
+        assert_eq!(
+            names(OBJECTIVE),
+            ["title", "description", "key_results"],
+            "field::objective"
+        );
+        assert_eq!(
+            names(KEY_RESULT),
+            ["title", "metric_type", "baseline", "target", "unit"],
+            "field::key_result"
+        );
+        assert_eq!(
+            [
+                field::objective::TITLE,
+                field::objective::DESCRIPTION,
+                field::objective::KEY_RESULTS
+            ],
+            [0, 1, 2]
+        );
+        assert_eq!(
+            [
+                field::key_result::TITLE,
+                field::key_result::METRIC_TYPE,
+                field::key_result::BASELINE,
+                field::key_result::TARGET,
+                field::key_result::UNIT
+            ],
+            [0, 1, 2, 3, 4]
+        );
     }
 
     #[test]

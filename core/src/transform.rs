@@ -4,7 +4,7 @@
 
 use crate::context::Context;
 use crate::report::Report;
-use crate::rules::StepId;
+use crate::rules::field;
 use crate::validate::{self, FieldValue, Outcome, Values};
 use serde::Serialize;
 
@@ -120,7 +120,10 @@ pub struct Invitation {
 
 pub fn preview(input: &serde_json::Value, ctx: &Context) -> Preview {
     let outcome = validate::wizard(input, ctx);
-    let slug = text(outcome.value(StepId::Company, "company_name")).map(crate::slug::slugify);
+    let slug = outcome
+        .get(field::COMPANY_NAME)
+        .and_then(FieldValue::as_text)
+        .map(crate::slug::slugify);
     let records = if outcome.issues.has_errors() {
         None
     } else {
@@ -135,77 +138,72 @@ pub fn preview(input: &serde_json::Value, ctx: &Context) -> Preview {
 
 /// The records of a wizard that passed validation (`None` if it did not).
 pub fn records(o: &Outcome) -> Option<Records> {
-    use StepId as S;
-    let text_of = |s, f| text(o.value(s, f)).map(str::to_owned);
-    let enum_of = |s, f| match o.value(s, f) {
-        Some(FieldValue::Enum(e)) => Some(*e),
-        _ => None,
-    };
-    let int_of = |s, f| match o.value(s, f) {
-        Some(FieldValue::Int(i)) => Some(*i),
-        _ => None,
-    };
-    let set_of = |s, f| match o.value(s, f) {
-        Some(FieldValue::Set(v)) => Some(v.clone()),
-        _ => None,
-    };
-    let name = text_of(S::Company, "company_name")?;
-    let timezone = text_of(S::Preferences, "timezone")?;
-    let okr_cycle = enum_of(S::Preferences, "okr_cycle").unwrap_or("quarterly");
-    let language = enum_of(S::Preferences, "language")?;
+    use field as F;
+    let text = |f| o.get(f).and_then(FieldValue::as_text).map(str::to_owned);
+    let choice = |f| o.get(f).and_then(FieldValue::as_enum);
+    let int = |f| o.get(f).and_then(FieldValue::as_int);
+    let set = |f| o.get(f).and_then(FieldValue::as_set).map(<[_]>::to_vec);
+    let name = text(F::COMPANY_NAME)?;
+    let timezone = text(F::TIMEZONE)?;
+    let okr_cycle = choice(F::OKR_CYCLE).unwrap_or("quarterly");
+    let language = choice(F::LANGUAGE)?;
     let organization = Organization {
         slug: crate::slug::slugify(&name),
         name,
-        industry: enum_of(S::Company, "industry")?,
-        size: enum_of(S::Company, "company_size")?,
-        employee_count: int_of(S::Company, "employee_count"),
-        country: text_of(S::Company, "country")?,
-        website: text_of(S::Company, "website"),
-        description: text_of(S::Company, "description")?,
-        founded_year: int_of(S::Company, "founded_year"),
-        okr_maturity: enum_of(S::Organization, "okr_maturity")?,
-        challenges: set_of(S::Organization, "current_challenges")?,
-        goals: set_of(S::Organization, "business_goals")?,
+        industry: choice(F::INDUSTRY)?,
+        size: choice(F::COMPANY_SIZE)?,
+        employee_count: int(F::EMPLOYEE_COUNT),
+        country: text(F::COUNTRY)?,
+        website: text(F::WEBSITE),
+        description: text(F::DESCRIPTION)?,
+        founded_year: int(F::FOUNDED_YEAR),
+        okr_maturity: choice(F::OKR_MATURITY)?,
+        challenges: set(F::CURRENT_CHALLENGES)?,
+        goals: set(F::BUSINESS_GOALS)?,
         timezone: timezone.clone(),
         okr_cycle,
         language,
     };
     let profile = Profile {
-        full_name: text_of(S::Welcome, "full_name")?,
-        job_title: text_of(S::Welcome, "job_title")?,
-        department: text_of(S::Organization, "department"),
-        team_size: int_of(S::Organization, "team_size"),
-        experience_with_okr: enum_of(S::Welcome, "experience_with_okr")?,
-        primary_goal: text_of(S::Welcome, "primary_goal")?,
-        urgency_level: enum_of(S::Welcome, "urgency_level")?,
+        full_name: text(F::FULL_NAME)?,
+        job_title: text(F::JOB_TITLE)?,
+        department: text(F::DEPARTMENT),
+        team_size: int(F::TEAM_SIZE),
+        experience_with_okr: choice(F::EXPERIENCE_WITH_OKR)?,
+        primary_goal: text(F::PRIMARY_GOAL)?,
+        urgency_level: choice(F::URGENCY_LEVEL)?,
         preferences: Preferences {
             language,
-            communication_style: enum_of(S::Preferences, "communication_style")?,
-            notification_frequency: enum_of(S::Preferences, "notification_frequency")?,
-            focus_areas: set_of(S::Preferences, "focus_areas")?,
-            ai_assistance_level: enum_of(S::Preferences, "ai_assistance_level")?,
+            communication_style: choice(F::COMMUNICATION_STYLE)?,
+            notification_frequency: choice(F::NOTIFICATION_FREQUENCY)?,
+            focus_areas: set(F::FOCUS_AREAS)?,
+            ai_assistance_level: choice(F::AI_ASSISTANCE_LEVEL)?,
             timezone,
             okr_cycle,
         },
-        setup_demo: enum_of(S::Review, "setup_demo"),
-        additional_notes: text_of(S::Review, "additional_notes"),
+        setup_demo: choice(F::SETUP_DEMO),
+        additional_notes: text(F::ADDITIONAL_NOTES),
     };
     let mut objectives = Vec::new();
-    if let Some(FieldValue::List(items)) = o.value(S::Objectives, "objectives") {
-        for (i, v) in items.iter().enumerate() {
-            objectives.push(objective(i, v)?);
-        }
+    for (i, item) in o
+        .get(F::OBJECTIVES)
+        .and_then(FieldValue::as_list)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        objectives.push(objective(i, item)?);
     }
-    let invitations = match o.value(S::Review, "invite_emails") {
-        Some(FieldValue::Emails(list)) => list
-            .iter()
-            .map(|email| Invitation {
-                email: email.clone(),
-                role: "member",
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let invitations = o
+        .get(F::INVITE_EMAILS)
+        .and_then(FieldValue::as_emails)
+        .unwrap_or_default()
+        .iter()
+        .map(|email| Invitation {
+            email: email.clone(),
+            role: "member",
+        })
+        .collect();
     Some(Records {
         organization,
         membership: Membership { role: "owner" },
@@ -215,51 +213,39 @@ pub fn records(o: &Outcome) -> Option<Records> {
     })
 }
 
-fn text(v: Option<&FieldValue>) -> Option<&str> {
-    match v {
-        Some(FieldValue::Text(t)) => Some(t),
-        _ => None,
-    }
-}
-
-/// The value of the field `name` of a list item whose fields are `fields`.
-fn item<'v>(fields: &[crate::rules::Field], v: &'v Values, name: &str) -> Option<&'v FieldValue> {
-    let i = fields.iter().position(|f| f.name == name)?;
-    v.get(i)?.as_ref()
+/// The value of a list item's field, by its position in the item's table.
+fn item(values: &Values, position: usize) -> Option<&FieldValue> {
+    values.get(position)?.as_ref()
 }
 
 fn objective(position: usize, v: &Values) -> Option<Objective> {
-    let f = crate::rules::OBJECTIVE;
-    let FieldValue::List(krs) = item(f, v, "key_results")? else {
-        return None;
-    };
-    let mut key_results = Vec::with_capacity(krs.len());
-    for (i, kr) in krs.iter().enumerate() {
+    use field::objective as F;
+    let mut key_results = Vec::new();
+    for (i, kr) in item(v, F::KEY_RESULTS)?.as_list()?.iter().enumerate() {
         key_results.push(key_result(i, kr)?);
     }
     Some(Objective {
         position,
-        title: text(item(f, v, "title"))?.to_owned(),
-        description: text(item(f, v, "description")).map(str::to_owned),
+        title: item(v, F::TITLE)?.as_text()?.to_owned(),
+        description: item(v, F::DESCRIPTION)
+            .and_then(FieldValue::as_text)
+            .map(str::to_owned),
         key_results,
     })
 }
 
 fn key_result(position: usize, v: &Values) -> Option<KeyResult> {
-    let f = crate::rules::KEY_RESULT;
-    let num = |name| match item(f, v, name) {
-        Some(FieldValue::Num(n)) => Some(*n),
-        _ => None,
-    };
+    use field::key_result as F;
     Some(KeyResult {
         position,
-        title: text(item(f, v, "title"))?.to_owned(),
-        metric_type: match item(f, v, "metric_type")? {
-            FieldValue::Enum(e) => e,
-            _ => return None,
-        },
-        baseline: num("baseline").unwrap_or(0.0),
-        target: num("target")?,
-        unit: text(item(f, v, "unit")).map(str::to_owned),
+        title: item(v, F::TITLE)?.as_text()?.to_owned(),
+        metric_type: item(v, F::METRIC_TYPE)?.as_enum()?,
+        baseline: item(v, F::BASELINE)
+            .and_then(FieldValue::as_num)
+            .unwrap_or(0.0),
+        target: item(v, F::TARGET)?.as_num()?,
+        unit: item(v, F::UNIT)
+            .and_then(FieldValue::as_text)
+            .map(str::to_owned),
     })
 }

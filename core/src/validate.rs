@@ -6,7 +6,9 @@ use crate::context::Context;
 use crate::issues::{Issues, SortKey};
 use crate::normalize;
 use crate::report::{Code, Param};
-use crate::rules::{Charset, Field, IntMax, ItemRule, Kind, StepId, COMPANY_SIZE_RANGES};
+use crate::rules::{
+    field, Charset, Field, FieldRef, IntMax, ItemRule, Kind, StepId, COMPANY_SIZE_RANGES,
+};
 use crate::text;
 use serde_json::{Map, Value};
 
@@ -21,6 +23,57 @@ pub enum FieldValue {
     Set(Vec<&'static str>),
     Emails(Vec<String>),
     List(Vec<Values>),
+}
+
+impl FieldValue {
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            FieldValue::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn as_enum(&self) -> Option<&'static str> {
+        match self {
+            FieldValue::Enum(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            FieldValue::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn as_num(&self) -> Option<f64> {
+        match self {
+            FieldValue::Num(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn as_set(&self) -> Option<&[&'static str]> {
+        match self {
+            FieldValue::Set(values) => Some(values),
+            _ => None,
+        }
+    }
+
+    pub fn as_emails(&self) -> Option<&[String]> {
+        match self {
+            FieldValue::Emails(list) => Some(list),
+            _ => None,
+        }
+    }
+
+    pub fn as_list(&self) -> Option<&[Values]> {
+        match self {
+            FieldValue::List(items) => Some(items),
+            _ => None,
+        }
+    }
 }
 
 /// The values of one object's fields, by the index of the field in its table; `None` when the
@@ -39,9 +92,12 @@ impl Outcome {
         self.issues.report(locale)
     }
 
-    pub fn value(&self, step: StepId, field: &str) -> Option<&FieldValue> {
-        let (i, _) = step.spec().field(field)?;
-        self.steps[step.index()].as_ref()?.get(i)?.as_ref()
+    /// The value of a field that passed its rules.
+    pub fn get(&self, field: FieldRef) -> Option<&FieldValue> {
+        self.steps[field.step.index()]
+            .as_ref()?
+            .get(field.index)?
+            .as_ref()
     }
 }
 
@@ -88,16 +144,22 @@ pub fn step(id: StepId, input: &Value, ctx: &Context) -> Outcome {
 
 /// `team_larger_than_company`: the organization's team against the company's headcount.
 fn cross_step(outcome: &mut Outcome) {
-    let employees = outcome.value(StepId::Company, "employee_count");
-    let team = outcome.value(StepId::Organization, "team_size");
-    if let (Some(FieldValue::Int(employees)), Some(FieldValue::Int(team))) = (employees, team) {
+    let employees = outcome
+        .get(field::EMPLOYEE_COUNT)
+        .and_then(FieldValue::as_int);
+    let team_size = field::TEAM_SIZE;
+    let team = outcome.get(team_size).and_then(FieldValue::as_int);
+    if let (Some(employees), Some(team)) = (employees, team) {
         if team > employees {
-            let (team, employees) = (*team, *employees);
-            let Some((i, _)) = StepId::Organization.spec().field("team_size") else {
-                return;
-            };
             outcome.issues.push(
-                [StepId::Organization.index() as u32, i as u32, 0, 0, 0, 0],
+                [
+                    team_size.step.index() as u32,
+                    team_size.index as u32,
+                    0,
+                    0,
+                    0,
+                    0,
+                ],
                 "organization.team_size".to_owned(),
                 Code::TeamLargerThanCompany,
                 vec![

@@ -212,7 +212,9 @@ fn invitation_emails(
     let step = onboarding_core::normalize_step(StepId::Review, json!({ "invite_emails": emails }));
     let ctx = onboarding_core::Context::new(locale, crate::today(), user.email.as_deref());
     let outcome = onboarding_core::validate::step(StepId::Review, &step, &ctx);
-    let value = outcome.value(StepId::Review, "invite_emails").cloned();
+    let value = outcome
+        .get(onboarding_core::rules::field::INVITE_EMAILS)
+        .cloned();
     let mut report = outcome.report(locale);
     // The review step's other fields (e.g. the required terms) are not part of this request.
     report
