@@ -15,7 +15,7 @@ pub fn normalize(s: &str) -> String {
 }
 
 pub fn is_valid(addr: &str) -> bool {
-    if addr.len() > MAX_LEN || !crate::text::is_ascii(addr) {
+    if addr.len() > MAX_LEN || !addr.is_ascii() {
         return false;
     }
     let Some((local, domain)) = addr.split_once('@') else {
@@ -39,7 +39,7 @@ fn is_local_part(local: &str) -> bool {
 /// A host name of at least two labels: letters, digits and inner hyphens, each label at most
 /// 63 long, the whole at most 253; the last label alphabetic (a TLD), or punycode (`xn--`).
 pub fn is_domain(domain: &str) -> bool {
-    if domain.is_empty() || domain.len() > 253 || !crate::text::is_ascii(domain) {
+    if domain.is_empty() || domain.len() > 253 || !domain.is_ascii() {
         return false;
     }
     let (mut count, mut tld) = (0, "");

@@ -121,7 +121,7 @@ pub fn parse_integer(s: &str) -> Option<i64> {
     for c in digits.bytes() {
         n = n.checked_mul(10)?.checked_sub(i64::from(c - b'0'))?;
     }
-    if crate::text::starts_with_byte(t, b'-') {
+    if t.starts_with('-') {
         Some(n)
     } else {
         n.checked_neg()

@@ -66,7 +66,7 @@ fn timezone_names() -> &'static [String] {
 
 /// The canonical spelling of a tz database name, matched case-insensitively.
 pub fn canonical_timezone(name: &str) -> Option<&'static str> {
-    if !crate::text::is_ascii(name) {
+    if !name.is_ascii() {
         return None;
     }
     let names = timezone_names();

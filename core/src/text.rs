@@ -7,7 +7,7 @@ pub use crate::nfc::nfc;
 /// (the common case), so that callers can skip the copy.
 pub fn is_single_line_normal(s: &str) -> bool {
     let b = s.as_bytes();
-    is_ascii(s)
+    s.is_ascii()
         && !b.first().is_some_and(|c| c.is_ascii_whitespace())
         && !b.last().is_some_and(|c| c.is_ascii_whitespace())
         && !b.windows(2).any(|w| w[0] == b' ' && w[1] == b' ')
@@ -19,7 +19,7 @@ pub fn is_single_line_normal(s: &str) -> bool {
 /// Whether [`multiline`] would return `s` unchanged (plain ASCII text only).
 pub fn is_multiline_normal(s: &str) -> bool {
     let b = s.as_bytes();
-    is_ascii(s)
+    s.is_ascii()
         && !b.contains(&b'\r')
         && !b
             .first()
@@ -91,8 +91,7 @@ pub fn is_letter_or_digit(c: char) -> bool {
     is_letter(c) || c.is_numeric()
 }
 
-/// The value of up to 9 ASCII digits, which the caller has checked (dates, ports, IPv4 octets):
-/// no `str::parse` instantiation in the npm package for them.
+/// The value of up to 9 ASCII digits, which the caller has checked (dates, ports, IPv4 octets).
 pub fn small_number(digits: &str) -> u32 {
     let mut n: u32 = 0;
     for c in digits.bytes().take(9) {
@@ -101,15 +100,7 @@ pub fn small_number(digits: &str) -> u32 {
     n
 }
 
-/// Whether `s` is all ASCII: a plain loop, smaller in the npm package than std's word-at-a-time
-/// `str::is_ascii` (these strings are short).
-pub fn is_ascii(s: &str) -> bool {
-    s.bytes().all(|b| b < 0x80)
-}
-
-/// The index of the first byte of `s` that is in `set` (ASCII bytes). Core's rules find ASCII
-/// delimiters with this and [`strip_sign`], not with `str` patterns of `char` arrays: each of
-/// those is its own searcher in the npm package.
+/// The index of the first byte of `s` that is in `set` (ASCII delimiters).
 pub fn find_ascii(s: &str, set: &[u8]) -> Option<usize> {
     s.bytes().position(|b| set.contains(&b))
 }
@@ -120,11 +111,6 @@ pub fn strip_sign(s: &str) -> &str {
         Some(b'+' | b'-') => &s[1..],
         _ => s,
     }
-}
-
-/// Whether `s` starts with the ASCII byte `b`.
-pub fn starts_with_byte(s: &str, b: u8) -> bool {
-    s.as_bytes().first() == Some(&b)
 }
 
 pub fn char_count(s: &str) -> usize {

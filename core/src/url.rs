@@ -123,7 +123,7 @@ fn is_ipv4(host: &str) -> bool {
         let octet = !p.is_empty()
             && p.len() <= 3
             && p.bytes().all(|c| c.is_ascii_digit())
-            && (p.len() == 1 || !crate::text::starts_with_byte(p, b'0'))
+            && (p.len() == 1 || !p.starts_with('0'))
             && crate::text::small_number(p) <= 255;
         if !octet {
             return false;
