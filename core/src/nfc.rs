@@ -369,7 +369,6 @@ pub fn nfc(s: &str) -> String {
     out
 }
 
-/// `out.extend(chars)` as a loop (one `extend` instantiation fewer in the npm package).
 fn push_all(out: &mut String, chars: &[char]) {
     for &c in chars {
         out.push(c);

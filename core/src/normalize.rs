@@ -8,9 +8,7 @@ use crate::rules::{Field, Kind, StepId};
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 
-// The input is normalized in place: no value is copied, so the npm package carries no
-// `Value::clone` (decision 69).
-
+/// The wizard normalized, in place: the values left alone are not copied.
 pub fn wizard(mut input: Value) -> Value {
     if let Value::Object(obj) = &mut input {
         for (k, v) in obj.iter_mut() {
@@ -113,19 +111,7 @@ pub fn parse_integer(s: &str) -> Option<i64> {
     if !is_integer_syntax(s) {
         return None;
     }
-    let t = s.trim();
-    let digits = crate::text::strip_sign(t);
-    // As `str::parse::<i64>` (which the npm package then need not carry): accumulated on the
-    // negative side, so that i64::MIN fits; None on overflow.
-    let mut n: i64 = 0;
-    for c in digits.bytes() {
-        n = n.checked_mul(10)?.checked_sub(i64::from(c - b'0'))?;
-    }
-    if t.starts_with('-') {
-        Some(n)
-    } else {
-        n.checked_neg()
-    }
+    s.trim().parse().ok()
 }
 
 /// Whether `s` is an optional sign and ASCII digits (with spaces around): an integer string,
