@@ -78,8 +78,9 @@ struct StatusBody {
     rules_version: &'static str,
 }
 
-/// The session as the API shows it, with its status as the client should read it.
-fn session_view(session: &Session, status: SessionStatus) -> StatusBody {
+/// The session as the API shows it, with its status as the client should read it (the session's
+/// draft and steps move into the body).
+fn session_view(session: Session, status: SessionStatus) -> StatusBody {
     let current = current_step(&session.completed_steps);
     let open = status == SessionStatus::InProgress;
     StatusBody {
@@ -89,19 +90,19 @@ fn session_view(session: &Session, status: SessionStatus) -> StatusBody {
             SessionStatus::Completed => Stage::Completed,
             SessionStatus::Expired => Stage::Expired,
         },
-        session_id: Some(session.id.clone()),
+        session_id: Some(session.id),
         version: Some(session.version),
         current_step: current,
-        completed_steps: session.completed_steps.clone(),
         completion_percent: session.completed_steps.len() * 100 / StepId::ALL.len(),
+        completed_steps: session.completed_steps,
         next: match (status, current) {
             (SessionStatus::Completed, _) => "done".to_owned(),
             (SessionStatus::InProgress, Some(step)) => format!("step:{}", step.name()),
             (SessionStatus::InProgress, None) => "complete".to_owned(),
             _ => "start".to_owned(),
         },
-        organization_id: session.organization_id.clone(),
-        draft: open.then(|| session.draft.clone()),
+        organization_id: session.organization_id,
+        draft: open.then_some(session.draft),
         rules_version: onboarding_core::RULES_VERSION,
     }
 }
@@ -148,7 +149,7 @@ async fn status(State(state): State<AppState>, user: AuthUser) -> Result<Respons
     let version = session.version;
     Ok(with_etag(
         StatusCode::OK,
-        session_view(&session, status),
+        session_view(session, status),
         version,
     ))
 }
@@ -206,7 +207,7 @@ async fn start(
             let version = open.version;
             return Ok(with_etag(
                 StatusCode::OK,
-                session_view(&open, SessionStatus::InProgress),
+                session_view(open, SessionStatus::InProgress),
                 version,
             ));
         }
@@ -227,7 +228,7 @@ async fn start(
     let version = session.version;
     Ok(with_etag(
         StatusCode::CREATED,
-        session_view(&session, SessionStatus::InProgress),
+        session_view(session, SessionStatus::InProgress),
         version,
     ))
 }
