@@ -475,6 +475,19 @@ async fn refused_and_exhausted_messages_are_dead_and_shown_to_platform_admins(en
         .all(|(state, body)| state != "dead" || body.is_none()));
     let r = app.get("/api/admin/outbox?state=dead", "ana").await;
     assert_eq!(r.status, 403);
+    // An empty state is not "all": it is no state the outbox has.
+    let admin = app
+        .keys
+        .mint_with("root", "root@example.com", 600, true)
+        .unwrap();
+    let r = app
+        .http
+        .get(format!("{}/api/admin/outbox?state=", app.base))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
     let r = app
         .send(
             reqwest::Method::GET,

@@ -545,6 +545,19 @@ async fn bad_input_is_a_clear_4xx_and_changes_nothing(app: TestApp) {
     )
     .await;
     assert_problem(&r, 400, "bad_request");
+    // A JSON `null` body is no body: the open session is resumed.
+    let r = reply(
+        app.http
+            .post(format!("{}/api/onboarding/start", app.base))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body("null")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         app.get("/api/onboarding/status", "bad").await.body["version"]
             .as_i64()
