@@ -102,9 +102,40 @@ export function go(index) {
   flush();
 }
 
+/**
+ * Fills what the user has not chosen yet with its default — an option's default, the page's
+ * language, the browser's time zone — in `obj` and its list items; whether anything changed.
+ * Rendering then only reads the draft.
+ */
+export function fillDefaults(fields, obj) {
+  let changed = false;
+  for (const field of fields) {
+    const value = obj[field.name];
+    if (field.kind === 'list') {
+      if (!Array.isArray(value)) obj[field.name] = [];
+      for (const item of obj[field.name]) {
+        if (item && typeof item === 'object') changed = fillDefaults(field.item_fields, item) || changed;
+      }
+    } else if (value !== undefined) {
+      continue;
+    } else if ((field.kind === 'enum' || field.kind === 'country') && (field.default !== undefined || field.name === 'language')) {
+      obj[field.name] = field.name === 'language' ? S.locale : field.default;
+      changed = true;
+    } else if (field.kind === 'timezone') {
+      const local = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (field.options.some((o) => o.value === local)) {
+        obj[field.name] = local;
+        changed = true;
+      }
+    }
+  }
+  return changed;
+}
+
 export function renderStep() {
   const meta = stepMeta();
   const data = stepData(meta.id);
+  if (fillDefaults(meta.fields, data)) scheduleSave(meta.id);
   document.title = `${meta.title} · Onboarding`;
   const form = h('form', { novalidate: true, id: 'wizard', 'aria-labelledby': 'step-title', onsubmit: (e) => e.preventDefault() });
   for (const field of meta.fields) {
@@ -197,24 +228,13 @@ export function renderField(step, path, field, obj) {
   switch (field.kind) {
     case 'enum':
     case 'country': {
-      if (value === undefined && field.default !== undefined) obj[field.name] = field.default;
-      if (field.name === 'language' && value === undefined) obj[field.name] = S.locale;
-      const current = obj[field.name];
       const select = h('select', { onchange: onInput((el) => el.value), onblur: onLeave },
         h('option', { value: '', text: '—' }),
-        ...field.options.map((o) => h('option', { value: o.value, selected: o.value === current, text: o.label })),
+        ...field.options.map((o) => h('option', { value: o.value, selected: o.value === value, text: o.label })),
       );
-      if (current !== value) scheduleSave(step);
       return labelled(path, field, select);
     }
     case 'timezone': {
-      if (value === undefined) {
-        const local = Intl.DateTimeFormat().resolvedOptions().timeZone;
-        if (field.options.some((o) => o.value === local)) {
-          obj[field.name] = local;
-          scheduleSave(step);
-        }
-      }
       const listId = `${idFor(path)}-list`;
       const input = h('input', { type: 'text', list: listId, autocomplete: 'off', spellcheck: 'false', value: obj[field.name] ?? '', placeholder: field.placeholder || null, oninput: onInput((el) => el.value), onblur: onLeave });
       return labelled(path, field, input, [h('datalist', { id: listId }, ...field.options.map((o) => h('option', { value: o.value })))]);
@@ -288,7 +308,6 @@ export function newItem(fields) {
 }
 
 export function renderList(step, path, field, obj) {
-  if (!Array.isArray(obj[field.name])) obj[field.name] = [];
   const list = obj[field.name];
   const isKr = field.name === 'key_results';
   const id = idFor(path);
