@@ -158,20 +158,21 @@ async fn suggestions(
     use onboarding_core::rules::{BUSINESS_GOALS, COMPANY_SIZE, INDUSTRY, MATURITY};
     let option = |step: &str, field: &str, options: &[&'static str], default: &'static str| {
         text(draft, step, field)
-            .and_then(|v| options.iter().find(|o| **o == v))
-            .map_or(default, |o| o)
+            .and_then(|v| options.iter().copied().find(|o| *o == v))
+            .unwrap_or(default)
             .to_owned()
     };
+    let chosen_goals = draft
+        .get("organization")
+        .and_then(|s| s.get("business_goals"))
+        .and_then(Value::as_array);
     let business_goals: Vec<String> = BUSINESS_GOALS
         .iter()
+        .copied()
         .filter(|goal| {
-            draft
-                .get("organization")
-                .and_then(|s| s.get("business_goals"))
-                .and_then(Value::as_array)
-                .is_some_and(|chosen| chosen.iter().any(|c| c.as_str() == Some(goal)))
+            chosen_goals.is_some_and(|chosen| chosen.iter().any(|c| c.as_str() == Some(goal)))
         })
-        .map(|goal| (*goal).to_owned())
+        .map(str::to_owned)
         .collect();
     let req = SuggestionRequest {
         industry: option("company", "industry", INDUSTRY, "other"),

@@ -440,16 +440,16 @@ async fn refused_and_exhausted_messages_are_dead_and_shown_to_platform_admins(en
     // A permanent refusal (550) is not retried.
     invite(&app, "ana", &org, &["bounce@x.com".to_owned()]).await;
     sink.wait_for(2).await;
+    let admin = app
+        .keys
+        .mint_with("root", "root@example.com", 600, true)
+        .unwrap();
     let started = Instant::now();
     let dead = loop {
-        let admin = app
-            .keys
-            .mint_with("root", "root@example.com", 600, true)
-            .unwrap();
         let r = app
             .http
             .get(format!("{}/api/admin/outbox?state=dead", app.base))
-            .bearer_auth(admin)
+            .bearer_auth(&admin)
             .send()
             .await
             .unwrap();
@@ -476,10 +476,6 @@ async fn refused_and_exhausted_messages_are_dead_and_shown_to_platform_admins(en
     let r = app.get("/api/admin/outbox?state=dead", "ana").await;
     assert_eq!(r.status, 403);
     // An empty state is not "all": it is no state the outbox has.
-    let admin = app
-        .keys
-        .mint_with("root", "root@example.com", 600, true)
-        .unwrap();
     let r = app
         .http
         .get(format!("{}/api/admin/outbox?state=", app.base))
