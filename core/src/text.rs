@@ -129,10 +129,7 @@ pub fn display_char(c: char) -> String {
         let hex = (0..digits)
             .rev()
             .map(|i| char::from(b"0123456789ABCDEF"[((cp >> (4 * i)) & 0xF) as usize]));
-        std::iter::once('U')
-            .chain(std::iter::once('+'))
-            .chain(hex)
-            .collect()
+        "U+".chars().chain(hex).collect()
     } else {
         c.to_string()
     }
