@@ -166,6 +166,10 @@ def unicode_tables():
         if len(parts) == 2 and unicodedata.normalize("NFC", chr(parts[0]) + chr(parts[1])) == chr(cp):
             compose.append((parts[0], parts[1], cp))
     compose.sort()
+    # NFC_Quick_Check=Maybe (UAX #15): the second characters of primary composites, and the
+    # Hangul vowels and trailing consonants that compose algorithmically.
+    seconds = {b for _, b, _ in compose} | set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    maybe = ranges(lambda cp: cp in seconds)
     ccc = ranges(lambda cp: unicodedata.combining(chr(cp)))
     marks = ranges(lambda cp: unicodedata.category(chr(cp)).startswith("M"))
     composable = {c for _, _, c in compose}
@@ -194,6 +198,10 @@ def unicode_tables():
         "",
         "/// General category M (combining marks), as runs: (gap from the previous run's end, length - 1).",
         f"pub const MARKS: &[u8] = {rust_bytes(varints(run_fields(marks, False)))};",
+        "",
+        "/// NFC_Quick_Check=Maybe: characters that may compose with the one before them, as runs like",
+        "/// the marks'.",
+        f"pub const NFC_QC_MAYBE: &[u8] = {rust_bytes(varints(run_fields(maybe, False)))};",
     ]
     lines += ["", *lowercase_table()]
     write("unicode.rs", lines)

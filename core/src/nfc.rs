@@ -5,7 +5,7 @@
 
 use crate::data::unicode::{
     COMBINING_CLASSES, DECOMPOSITION_CHARS, DECOMPOSITION_COUNT, DECOMPOSITION_FIRSTS,
-    DECOMPOSITION_SECONDS, LOWERCASE, MARKS,
+    DECOMPOSITION_SECONDS, LOWERCASE, MARKS, NFC_QC_MAYBE,
 };
 use std::sync::OnceLock;
 
@@ -85,37 +85,75 @@ fn unzigzag(z: u32) -> i32 {
     }
 }
 
-/// The decompositions, decoded once into the packed form of [`unpack`].
-fn decompositions() -> &'static [u64] {
-    static TABLE: OnceLock<Vec<u64>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut out = Vec::with_capacity(DECOMPOSITION_COUNT);
-        let (mut c, mut first) = (0u32, 0u32);
-        let (mut chars, mut firsts, mut seconds) = (
-            Varints(DECOMPOSITION_CHARS),
-            Varints(DECOMPOSITION_FIRSTS),
-            Varints(DECOMPOSITION_SECONDS),
-        );
-        while let (Some(delta), Some(f), Some(second)) =
-            (chars.next(), firsts.next(), seconds.next())
-        {
-            c += delta;
-            first = first.wrapping_add_signed(unzigzag(f >> 1));
-            let recomposes = u64::from(f & 1) << 63;
-            out.push(recomposes | u64::from(c) << 42 | u64::from(first) << 21 | u64::from(second));
+/// The tables, decoded once from their generated form (`data/unicode.rs`) on first use.
+struct Tables {
+    /// The decompositions, sorted by char, in the packed form of [`unpack`].
+    decompositions: Vec<u64>,
+    /// The primary composites keyed by their pair: `(first, second, composite)`, sorted.
+    compositions: Vec<(u32, u32, char)>,
+    /// Runs `(first, last, class)` of canonical combining classes other than 0.
+    combining_classes: Vec<(u32, u32, u8)>,
+    /// Runs of general category M.
+    marks: Vec<(u32, u32, u8)>,
+    /// Runs of NFC_Quick_Check=Maybe.
+    nfc_maybe: Vec<(u32, u32, u8)>,
+    /// Lowercase runs `(first, count, stride, delta)`.
+    lowercase: Vec<(u32, u32, u32, i32)>,
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let decompositions = decode_decompositions();
+        let mut compositions: Vec<(u32, u32, char)> = decompositions
+            .iter()
+            .map(|&e| unpack(e))
+            .filter(|&(_, _, second, recomposes)| recomposes && second != 0)
+            .filter_map(|(c, first, second, _)| Some((first, second, char::from_u32(c)?)))
+            .collect();
+        compositions.sort();
+        Tables {
+            decompositions,
+            compositions,
+            combining_classes: runs(COMBINING_CLASSES, true),
+            marks: runs(MARKS, false),
+            nfc_maybe: runs(NFC_QC_MAYBE, false),
+            lowercase: decode_lowercase(),
         }
-        out
     })
 }
 
-fn combining_classes() -> &'static [(u32, u32, u8)] {
-    static TABLE: OnceLock<Vec<(u32, u32, u8)>> = OnceLock::new();
-    TABLE.get_or_init(|| runs(COMBINING_CLASSES, true))
+fn decode_decompositions() -> Vec<u64> {
+    let mut out = Vec::with_capacity(DECOMPOSITION_COUNT);
+    let (mut c, mut first) = (0u32, 0u32);
+    let (mut chars, mut firsts, mut seconds) = (
+        Varints(DECOMPOSITION_CHARS),
+        Varints(DECOMPOSITION_FIRSTS),
+        Varints(DECOMPOSITION_SECONDS),
+    );
+    while let (Some(delta), Some(f), Some(second)) = (chars.next(), firsts.next(), seconds.next()) {
+        c += delta;
+        first = first.wrapping_add_signed(unzigzag(f >> 1));
+        let recomposes = u64::from(f & 1) << 63;
+        out.push(recomposes | u64::from(c) << 42 | u64::from(first) << 21 | u64::from(second));
+    }
+    out
 }
 
-fn marks() -> &'static [(u32, u32, u8)] {
-    static TABLE: OnceLock<Vec<(u32, u32, u8)>> = OnceLock::new();
-    TABLE.get_or_init(|| runs(MARKS, false))
+fn decode_lowercase() -> Vec<(u32, u32, u32, i32)> {
+    let mut fields = Varints(LOWERCASE);
+    let mut out = Vec::new();
+    let mut start = 0;
+    while let (Some(gap), Some(count), Some(zigzag)) = (fields.next(), fields.next(), fields.next())
+    {
+        start += gap;
+        out.push((start, count >> 1, 1 + (count & 1), unzigzag(zigzag)));
+    }
+    out
+}
+
+fn in_runs(runs: &[(u32, u32, u8)], cp: u32) -> Option<u8> {
+    find_range(runs, cp, |&(lo, hi, _)| (lo, hi)).map(|i| runs[i].2)
 }
 
 /// The canonical combining class of `c` (0 for starters).
@@ -124,8 +162,7 @@ pub fn combining_class(c: char) -> u8 {
     if cp < 0x300 {
         return 0;
     }
-    let table = combining_classes();
-    find_range(table, cp, |&(lo, hi, _)| (lo, hi)).map_or(0, |i| table[i].2)
+    in_runs(&tables().combining_classes, cp).unwrap_or(0)
 }
 
 /// Lowercase by the same Unicode version as the rest of this module, character by character:
@@ -148,7 +185,7 @@ fn lowercase_char(c: char) -> char {
     if cp < 0x80 {
         return c.to_ascii_lowercase();
     }
-    let runs = lowercase_runs();
+    let runs = &tables().lowercase;
     let run = runs.partition_point(|r| r.0 <= cp);
     let Some(&(start, count, stride, delta)) = run.checked_sub(1).and_then(|i| runs.get(i)) else {
         return c;
@@ -161,27 +198,10 @@ fn lowercase_char(c: char) -> char {
     }
 }
 
-/// The lowercase runs `(first, count, stride, delta)`, decoded once from the table.
-fn lowercase_runs() -> &'static [(u32, u32, u32, i32)] {
-    static TABLE: OnceLock<Vec<(u32, u32, u32, i32)>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut fields = Varints(LOWERCASE);
-        let mut out = Vec::new();
-        let mut start = 0;
-        while let (Some(gap), Some(count), Some(zigzag)) =
-            (fields.next(), fields.next(), fields.next())
-        {
-            start += gap;
-            out.push((start, count >> 1, 1 + (count & 1), unzigzag(zigzag)));
-        }
-        out
-    })
-}
-
 /// General category M (Mn, Mc, Me).
 pub fn is_combining_mark(c: char) -> bool {
     let cp = u32::from(c);
-    cp >= 0x300 && find_range(marks(), cp, |&(lo, hi, _)| (lo, hi)).is_some()
+    cp >= 0x300 && in_runs(&tables().marks, cp).is_some()
 }
 
 fn decompose(c: char, out: &mut Vec<char>) {
@@ -202,7 +222,7 @@ fn decompose(c: char, out: &mut Vec<char>) {
         }
         return;
     }
-    let table = decompositions();
+    let table = &tables().decompositions;
     match table.binary_search_by_key(&cp, |&e| unpack(e).0) {
         Ok(i) => {
             let (_, first, second, _) = unpack(table[i]);
@@ -231,22 +251,6 @@ fn unpack(e: u64) -> (u32, u32, u32, bool) {
     (bits(42), bits(21), bits(0), e >> 63 == 1)
 }
 
-/// The primary composites keyed by their pair, derived once from the decompositions.
-fn compositions() -> &'static [(u32, u32, u32)] {
-    static TABLE: OnceLock<Vec<(u32, u32, u32)>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t: Vec<(u32, u32, u32)> = Vec::new();
-        for &e in decompositions() {
-            let (c, first, second, recomposes) = unpack(e);
-            if recomposes && second != 0 {
-                t.push((first, second, c));
-            }
-        }
-        t.sort();
-        t
-    })
-}
-
 fn compose(a: char, b: char) -> Option<char> {
     let (a, b) = (u32::from(a), u32::from(b));
     if (L_BASE..L_BASE + L_COUNT).contains(&a) && (V_BASE..V_BASE + V_COUNT).contains(&b) {
@@ -258,32 +262,15 @@ fn compose(a: char, b: char) -> Option<char> {
     {
         return char::from_u32(a + (b - T_BASE));
     }
-    let table = compositions();
+    let table = &tables().compositions;
     table
         .binary_search_by_key(&(a, b), |&(x, y, _)| (x, y))
         .ok()
-        .and_then(|i| char::from_u32(table[i].2))
-}
-
-/// Starters that can combine with the character before them (composition "seconds" of class 0,
-/// such as U+0B3E), from the decompositions; Hangul vowels and trailing consonants are separate.
-fn starter_seconds() -> &'static [u32] {
-    static TABLE: OnceLock<Vec<u32>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t: Vec<u32> = Vec::new();
-        for &(_, second, _) in compositions() {
-            if char::from_u32(second).is_some_and(|c| combining_class(c) == 0) {
-                t.push(second);
-            }
-        }
-        t.sort();
-        t.dedup();
-        t
-    })
+        .map(|i| table[i].2)
 }
 
 /// The NFC quick check of UAX #15, with "maybe" counted as "no": true when `s` is certainly in
-/// NFC already (every character is a starter that neither decomposes for good nor combines
+/// NFC already (every character is a starter that neither decomposes for good nor may combine
 /// with the one before it). Most text, accented Spanish included, passes and is not copied twice.
 fn is_quick_nfc(s: &str) -> bool {
     s.chars().all(|c| {
@@ -291,14 +278,10 @@ fn is_quick_nfc(s: &str) -> bool {
         if cp < 0x300 {
             return true;
         }
-        if combining_class(c) != 0
-            || (V_BASE..V_BASE + V_COUNT).contains(&cp)
-            || (T_BASE + 1..T_BASE + T_COUNT).contains(&cp)
-            || starter_seconds().binary_search(&cp).is_ok()
-        {
+        if combining_class(c) != 0 || in_runs(&tables().nfc_maybe, cp).is_some() {
             return false;
         }
-        let table = decompositions();
+        let table = &tables().decompositions;
         match table.binary_search_by_key(&cp, |&e| unpack(e).0) {
             Ok(i) => unpack(table[i]).3,
             Err(_) => true,
@@ -389,6 +372,22 @@ mod tests {
         assert_eq!(nfc("\u{212B}"), "Å"); // singleton decomposition
         assert_eq!(nfc("\u{0301}a"), "\u{0301}a"); // leading non-starter
         assert_eq!(nfc("Café"), "Café");
+    }
+
+    #[test]
+    fn nfc_maybe_lists_the_seconds_of_every_composition() {
+        let t = tables();
+        let mut seconds: Vec<u32> = t.compositions.iter().map(|c| c.1).collect();
+        seconds.extend(V_BASE..V_BASE + V_COUNT);
+        seconds.extend(T_BASE + 1..T_BASE + T_COUNT);
+        seconds.sort_unstable();
+        seconds.dedup();
+        let listed: Vec<u32> = t
+            .nfc_maybe
+            .iter()
+            .flat_map(|&(lo, hi, _)| lo..=hi)
+            .collect();
+        assert_eq!(listed, seconds);
     }
 
     #[test]
