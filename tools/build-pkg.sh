@@ -52,7 +52,7 @@ CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RE
 CARGO_PROFILE_RELEASE_PANIC=abort RUSTUP_TOOLCHAIN="$NIGHTLY" \
 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types" \
   wasm-pack --quiet build wasm --release --target web --mode no-install --no-pack \
-  --out-dir ../pkg --out-name onboarding_wasm -- --locked -Zbuild-std=std,panic_abort
+  --out-dir ../pkg --out-name onboarding_wasm -- --locked -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
 rm -f pkg/.gitignore pkg/README.md
 # -Oz until nothing changes (--converge: 0.2 KB gzip). Before that, the control flow rebuilt by
 # binaryen's relooper (--flatten --rereloop: 0.4 KB), and --low-memory-unused (0.3 KB: offsets
@@ -66,21 +66,29 @@ tests/js/node_modules/.bin/wasm-opt --low-memory-unused -Oz --flatten --rereloop
   pkg/onboarding_wasm_bg.wasm -o pkg/onboarding_wasm_bg.wasm
 
 # The public functions (wasm/npm/exports.txt, also checked against index.d.ts) from api.js.
-exports="export const { $(grep -v '^$' wasm/npm/exports.txt | paste -sd, - | sed 's/,/, /g') } = api(rules, checkReady, readSteps);"
+exports="export const { $(grep -v '^$' wasm/npm/exports.txt | paste -sd, - | sed 's/,/, /g') } = api({ call }, checkReady, readSteps);"
 for entry in index node; do
   awk -v exports="$exports" '{ if ($0 == "/*EXPORTS*/") print exports; else print }' \
     "wasm/npm/$entry.js" > "pkg/$entry.js"
 done
 cp wasm/npm/api.js pkg/api.js
-# The JavaScript minified (1.5 KB gzip less; decision 66), then the declarations and README.
-node tests/js/minify.mjs pkg/onboarding_wasm.js pkg/index.js pkg/node.js pkg/api.js
+# Each entry bundled with the API and the glue into one minified file (decisions 66 and 96). The
+# glue stays in pkg/ for the tests that call the module directly; the package does not ship it.
+node tests/js/bundle.mjs pkg/index.js pkg/node.js
+rm pkg/api.js
 cp wasm/npm/index.d.ts pkg/index.d.ts
 # The JSON Schema is static per rule version: a file beside the module (from the same tables, by
 # the rules CLI), which validation never loads.
 cargo run -q -p onboarding-core --bin onboarding-rules --locked -- schema > pkg/schema.json
-# Likewise the steps' metadata (labels, help, placeholders, options, country names) per locale.
+# Likewise the steps' metadata (labels, help, placeholders, options, country names) per locale,
+# without the time-zone field's options: the module holds those names to validate with, and
+# `loadSteps` adds them from it (5 KB gzip less for a page; decision 96).
 for locale in es en; do
-  cargo run -q -p onboarding-core --bin onboarding-rules --locked -- steps --locale "$locale" > "pkg/steps.$locale.json"
+  cargo run -q -p onboarding-core --bin onboarding-rules --locked -- steps --locale "$locale" \
+    | node -e '
+      const steps = JSON.parse(require("fs").readFileSync(0, "utf8"));
+      for (const f of steps.flatMap((s) => s.fields)) if (f.kind === "timezone") delete f.options;
+      process.stdout.write(JSON.stringify(steps) + "\n");' > "pkg/steps.$locale.json"
 done
 cp wasm/npm/README.md pkg/README.md
 VERSION=$(cargo metadata --no-deps --format-version 1 --locked \
@@ -110,9 +118,8 @@ pkg = {
     },
     # Importing has no effect a bundler must keep (node.js initializes at import, but bundlers never use it).
     "sideEffects": False,
-    "files": ["index.js", "node.js", "api.js", "index.d.ts", "onboarding_wasm.js", "onboarding_wasm.d.ts",
-              "onboarding_wasm_bg.wasm", "onboarding_wasm_bg.wasm.d.ts", "schema.json", "steps.es.json",
-              "steps.en.json", "README.md"],
+    "files": ["index.js", "node.js", "index.d.ts", "onboarding_wasm_bg.wasm", "onboarding_wasm_bg.wasm.d.ts",
+              "schema.json", "steps.es.json", "steps.en.json", "README.md"],
     "engines": {"node": ">=20"},
 }
 json.dump(pkg, open("pkg/package.json", "w"), indent=2)

@@ -2,7 +2,7 @@
 //! help texts and placeholders in one locale, read from the same tables the validator uses.
 
 use crate::context::Locale;
-use crate::rules::{Field, IntMax, Kind, StepId, STEPS};
+use crate::rules::{Field, IntMax, Kind, STEPS};
 use crate::texts::{FieldWords, NONE};
 use serde::Serialize;
 
@@ -76,63 +76,6 @@ pub struct OptionMeta {
     pub label: &'static str,
 }
 
-/// A field's kind and limits, without its texts and options: what a form needs for its HTML
-/// constraint attributes (the npm package's `constraints(step)`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct FieldLimits {
-    pub name: &'static str,
-    pub kind: &'static str,
-    pub required: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max: Option<i64>,
-    /// `"reference_year"` when the maximum is the year of the reference date (`today`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_is: Option<&'static str>,
-}
-
-/// The limits of a step's fields, in order.
-pub fn limits(step: StepId) -> Vec<FieldLimits> {
-    step.spec().fields.iter().map(limits_of).collect()
-}
-
-/// A field's kind and bounds: what both [`limits`] and the full metadata report.
-fn limits_of(f: &Field) -> FieldLimits {
-    let mut l = FieldLimits {
-        name: f.name,
-        kind: f.kind.name(),
-        required: f.required,
-        min_length: None,
-        max_length: None,
-        min: None,
-        max: None,
-        max_is: None,
-    };
-    match f.kind {
-        Kind::Text { min, max, .. } | Kind::Multiline { min, max } => {
-            l.min_length = (min > 0).then_some(min);
-            l.max_length = Some(max);
-        }
-        Kind::Integer { min, max } => {
-            l.min = Some(min);
-            match max {
-                IntMax::Fixed(v) => l.max = Some(v),
-                IntMax::ReferenceYear => l.max_is = Some("reference_year"),
-            }
-        }
-        Kind::Url => l.max_length = Some(crate::url::MAX_LEN),
-        _ => {}
-    }
-    l
-}
-
 /// The steps with their fields' rules and words in `locale`.
 pub fn steps(locale: Locale) -> Vec<StepMeta> {
     STEPS
@@ -173,20 +116,19 @@ fn options(values: &[&'static str], words: Option<&FieldWords>, locale: Locale) 
 }
 
 fn field(f: &Field, words: Option<&'static FieldWords>, locale: Locale) -> FieldMeta {
-    let l = limits_of(f);
     let text = |pick: fn(&FieldWords) -> crate::texts::Tr| words.map_or(NONE, pick).get(locale);
     let mut m = FieldMeta {
-        name: l.name,
-        kind: l.kind,
-        required: l.required,
+        name: f.name,
+        kind: f.kind.name(),
+        required: f.required,
         label: text(|w| w.label),
         help: text(|w| w.help),
         placeholder: text(|w| w.placeholder),
-        min_length: l.min_length,
-        max_length: l.max_length,
-        min: l.min,
-        max: l.max,
-        max_is: l.max_is,
+        min_length: None,
+        max_length: None,
+        min: None,
+        max: None,
+        max_is: None,
         min_items: None,
         max_items: None,
         recommended_max_items: None,
@@ -194,8 +136,19 @@ fn field(f: &Field, words: Option<&'static FieldWords>, locale: Locale) -> Field
         default: f.default.and_then(|d| crate::json::parse(d).ok()),
         item_fields: None,
     };
-    // The bounds came from `limits_of`; the rest of each kind's metadata here.
     match f.kind {
+        Kind::Text { min, max, .. } | Kind::Multiline { min, max } => {
+            m.min_length = (min > 0).then_some(min);
+            m.max_length = Some(max);
+        }
+        Kind::Integer { min, max } => {
+            m.min = Some(min);
+            match max {
+                IntMax::Fixed(v) => m.max = Some(v),
+                IntMax::ReferenceYear => m.max_is = Some("reference_year"),
+            }
+        }
+        Kind::Url => m.max_length = Some(crate::url::MAX_LEN),
         Kind::Enum(values) => m.options = Some(options(values, words, locale)),
         Kind::EnumSet {
             options: values,
@@ -251,12 +204,7 @@ fn field(f: &Field, words: Option<&'static FieldWords>, locale: Locale) -> Field
                 locale,
             ));
         }
-        Kind::Text { .. }
-        | Kind::Multiline { .. }
-        | Kind::Integer { .. }
-        | Kind::Url
-        | Kind::Number
-        | Kind::MustBeTrue => {}
+        Kind::Number | Kind::MustBeTrue => {}
     }
     m
 }

@@ -101,6 +101,9 @@ function constraintsOf(field, year) {
  */
 export function api(rules, ready, readSteps) {
   const loaded = {};
+  // The steps' metadata of the first locale loaded: `constraints` reads the fields' limits from
+  // it (they are the same in every locale).
+  let known = null;
   const call = (fn) => (...args) => {
     ready();
     return fn(...args);
@@ -117,15 +120,32 @@ export function api(rules, ready, readSteps) {
     normalize: call((input) => JSON.parse(run(2, json(input, 'input')))),
     preview: call((input, ctx) => JSON.parse(run(3, json(input, 'input'), context(ctx), today(ctx)))),
     // The steps' metadata is static per rule version: a JSON file per locale beside the module,
-    // read once on demand (validation never needs it).
+    // read once on demand (validation never needs it). The file leaves out the time-zone
+    // field's options, the ~600 zone names the module holds to validate with: they are added
+    // here from the module, so the result is the rules CLI's `steps` output.
     loadSteps: (locale = 'es') => {
       if (locale !== 'es' && locale !== 'en') {
         return Promise.reject(fail(`unsupported locale ${JSON.stringify(locale)}: expected "es" or "en"`));
       }
-      loaded[locale] ??= readSteps(locale).catch((e) => {
-        delete loaded[locale];
-        throw fail(`cannot load the ${locale} metadata: ${e.message}`);
-      });
+      try {
+        ready();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      loaded[locale] ??= readSteps(locale).then(
+        (steps) => {
+          const zones = run(5).split('\n').map((zone) => ({ value: zone, label: zone }));
+          for (const field of steps.flatMap((s) => s.fields)) {
+            if (field.kind === 'timezone') field.options = zones;
+          }
+          known ??= steps;
+          return steps;
+        },
+        (e) => {
+          delete loaded[locale];
+          throw fail(`cannot load the ${locale} metadata: ${e.message}`);
+        },
+      );
       return loaded[locale];
     },
     rulesVersion: call(() => run(6)),
@@ -148,11 +168,16 @@ export function api(rules, ready, readSteps) {
         1,
       );
     },
-    constraints: call((id, ctx) => {
+    // The limits are static per rule version, so they come from the steps' metadata, which
+    // must have been loaded (`loadSteps`, any locale) before.
+    constraints: (id, ctx) => {
+      text(id, 'step');
       context(ctx);
-      const fields = JSON.parse(run(4, text(id, 'step')));
+      if (known === null) throw fail('call `await loadSteps()` before `constraints()`: the limits come from the steps\' metadata');
+      const step = known.find((s) => s.id === id);
+      if (step === undefined) throw fail(`unknown step ${JSON.stringify(id)}`);
       const year = Number((typeof ctx?.today === 'string' ? ctx.today : today(ctx)).slice(0, 4));
-      return Object.fromEntries(fields.map((f) => [f.name, constraintsOf(f, year)]));
-    }),
+      return Object.fromEntries(step.fields.map((f) => [f.name, constraintsOf(f, year)]));
+    },
   };
 }

@@ -239,7 +239,7 @@ export function validateStepJson(step: StepId, json: string, ctx?: ContextInput)
 export function normalize(input: WizardDraft): WizardDraft;
 /** The slug (whenever the company name is valid), the records of a valid wizard, and the report. */
 export function preview(input: WizardDraft, ctx?: ContextInput): Preview;
-/** The wizard's steps and fields, labelled in `locale` (default `es`): read once from the package's `steps.<locale>.json`, which validation never needs. */
+/** The wizard's steps and fields, labelled in `locale` (default `es`): read once from the package's `steps.<locale>.json`, which validation never needs, with the time-zone options added from the module (so call it after `init()`). */
 export function loadSteps(locale?: Locale): Promise<StepMeta[]>;
 /** The rule set's version; the server reports it too. */
 export function rulesVersion(): string;
@@ -247,5 +247,5 @@ export function rulesVersion(): string;
 export function wizardSchema(ctx?: ContextInput): RulesSchema<WizardDraft, WizardInput>;
 /** One step as a Standard Schema v1; issue paths are relative to the step (`['objectives', 1, 'key_results', 0, 'target']`). */
 export function stepSchema<S extends StepId>(step: S, ctx?: ContextInput): RulesSchema<StepDraftOf<S>, StepOutput<S>>;
-/** The rules' limits of a step's fields as HTML constraint attributes (`required`, `minLength`, `maxLength`, `min`, `max`, `step`), so a form gets native checks before JavaScript loads. Lengths count characters after normalization; the browser counts UTF-16 units. */
+/** The rules' limits of a step's fields as HTML constraint attributes (`required`, `minLength`, `maxLength`, `min`, `max`, `step`), so a form gets native checks before JavaScript loads. Lengths count characters after normalization; the browser counts UTF-16 units. The limits come from the steps' metadata: call it after `await loadSteps()` (any locale). */
 export function constraints<S extends StepId>(step: S, ctx?: ContextInput): Record<keyof StepOutput<S> & string, FieldConstraints>;

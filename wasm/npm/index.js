@@ -1,5 +1,5 @@
 // Browser (and bundler) entry: `await init()` once, then call the rules synchronously.
-import initWasm, * as rules from './onboarding_wasm.js';
+import initWasm, { call } from './onboarding_wasm.js';
 import { api } from './api.js';
 
 let ready = null;

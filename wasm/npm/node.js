@@ -1,10 +1,10 @@
 // Node.js entry: the module is compiled synchronously at import, so the rules can be called at once.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import * as rules from './onboarding_wasm.js';
+import { initSync, call } from './onboarding_wasm.js';
 import { api } from './api.js';
 
-rules.initSync({ module: readFileSync(new URL('./onboarding_wasm_bg.wasm', import.meta.url)) });
+initSync({ module: readFileSync(new URL('./onboarding_wasm_bg.wasm', import.meta.url)) });
 
 /** Already initialized in Node.js; kept so that code shared with browsers can `await init()`. */
 export default function init() {

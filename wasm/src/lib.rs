@@ -87,24 +87,15 @@ fn preview(json: &str, ctx: &str, today: &str) -> String {
     })())
 }
 
-// The wizard's steps and fields in `locale` (`api.js` passes `es` when the caller gave none).
-/// The limits of a step's fields (for `constraints(step)`); the texts of the metadata ship as
-/// `steps.es.json` / `steps.en.json` beside the module instead.
-fn limits(step: &str) -> String {
-    match StepId::parse(step) {
-        Some(id) => core::to_json(&core::metadata::limits(id)),
-        None => error(&["unknown step \"", step, "\""].concat()),
-    }
-}
-
 // The module's one export (decision 65): `op` picks the function, `a`–`d` are its text
 // arguments in order (empty when it takes fewer). One export instead of seven: wasm-bindgen
 // writes the string passing once, not per function. The operations, as `api.js` numbers them:
 // 0 validateWizard(json, ctx, today), 1 validateStep(step, json, ctx, today), 2 normalize(json),
-// 3 preview(json, ctx, today), 4 limits(step), 6 rulesVersion(). The static data per rule
+// 3 preview(json, ctx, today), 5 the time zones, 6 rulesVersion(). The static data per rule
 // version ships beside the module as JSON, so validation does not load it: the steps' metadata
-// (`steps.es.json`, `steps.en.json`; op 4 was `steps(locale)`) and the JSON Schema
-// (`schema.json`; op 5 was `schema()`). `ctx` is the context as JSON (`null` for none), `today`
+// (`steps.es.json`, `steps.en.json`, without the time-zone options, which the module holds
+// anyway; `constraints(step)` reads the fields' limits from it: op 4 was `limits(step)`) and the
+// JSON Schema (`schema.json`). `ctx` is the context as JSON (`null` for none), `today`
 // the caller's local date.
 #[wasm_bindgen]
 pub fn call(op: u32, a: &str, b: &str, c: &str, d: &str) -> String {
@@ -113,7 +104,9 @@ pub fn call(op: u32, a: &str, b: &str, c: &str, d: &str) -> String {
         1 => validate_step(a, b, c, d),
         2 => normalize(a),
         3 => preview(a, b, c),
-        4 => limits(a),
+        // The time zones the rules accept, one per line: `loadSteps` fills the time-zone field's
+        // options from them, so `steps.<locale>.json` does not carry the list a second time.
+        5 => core::reference::timezones().collect::<Vec<_>>().join("\n"),
         // The rule set's version; the server reports it too, so a stale client can be detected.
         6 => core::RULES_VERSION.to_owned(),
         _ => error("unknown operation"),

@@ -166,7 +166,7 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
     (
         "loadSteps",
         "(locale?: Locale): Promise<StepMeta[]>",
-        "The wizard's steps and fields, labelled in `locale` (default `es`): read once from the package's `steps.<locale>.json`, which validation never needs.",
+        "The wizard's steps and fields, labelled in `locale` (default `es`): read once from the package's `steps.<locale>.json`, which validation never needs, with the time-zone options added from the module (so call it after `init()`).",
     ),
     ("rulesVersion", "(): string", "The rule set's version; the server reports it too."),
     (
@@ -182,7 +182,7 @@ const FUNCTIONS: &[(&str, &str, &str)] = &[
     (
         "constraints",
         "<S extends StepId>(step: S, ctx?: ContextInput): Record<keyof StepOutput<S> & string, FieldConstraints>",
-        "The rules' limits of a step's fields as HTML constraint attributes (`required`, `minLength`, `maxLength`, `min`, `max`, `step`), so a form gets native checks before JavaScript loads. Lengths count characters after normalization; the browser counts UTF-16 units.",
+        "The rules' limits of a step's fields as HTML constraint attributes (`required`, `minLength`, `maxLength`, `min`, `max`, `step`), so a form gets native checks before JavaScript loads. Lengths count characters after normalization; the browser counts UTF-16 units. The limits come from the steps' metadata: call it after `await loadSteps()` (any locale).",
     ),
 ];
 

@@ -29,10 +29,8 @@ const MODULES: [(&str, &str); 7] = [
 ];
 
 /// The package files the page loads, with their media types.
-const PKG_FILES: [(&str, &str); 6] = [
+const PKG_FILES: [(&str, &str); 4] = [
     ("index.js", "text/javascript; charset=utf-8"),
-    ("api.js", "text/javascript; charset=utf-8"),
-    ("onboarding_wasm.js", "text/javascript; charset=utf-8"),
     ("onboarding_wasm_bg.wasm", "application/wasm"),
     ("steps.es.json", "application/json"),
     ("steps.en.json", "application/json"),

@@ -25,8 +25,7 @@ function project(name) {
 
 test('the tarball is a proper package', () => {
   const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
-  assert.deepEqual(files, ['README.md', 'api.js', 'index.d.ts', 'index.js', 'node.js', 'onboarding_wasm.d.ts', 'onboarding_wasm.js',
-    'onboarding_wasm_bg.wasm', 'onboarding_wasm_bg.wasm.d.ts', 'package.json', 'schema.json', 'steps.en.json', 'steps.es.json'].map((f) => `package/${f}`));
+  assert.deepEqual(files, ['README.md', 'index.d.ts', 'index.js', 'node.js', 'onboarding_wasm_bg.wasm', 'onboarding_wasm_bg.wasm.d.ts', 'package.json', 'schema.json', 'steps.en.json', 'steps.es.json'].map((f) => `package/${f}`));
   const pkg = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
   const cargo = readFileSync(path.join(root, 'Cargo.toml'), 'utf8').match(/^version = "(.+)"$/m)[1];
   assert.equal(pkg.version, cargo);
