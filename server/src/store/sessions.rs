@@ -1,7 +1,8 @@
 //! Onboarding sessions: the status reads, start and end, step saves (the draft one row per
 //! step, migration 0007), expiry, and the idempotency keys' purge.
 
-use super::{event, gate, new_id, Engine, Store};
+use super::saves::StepSave;
+use super::{event, new_id, Engine, Store};
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -237,10 +238,10 @@ impl Store {
     /// is refused as expired; with `expected`, the session must match it. Returns the new
     /// version and the completed steps.
     ///
-    /// A save waits for the session once and never retries: on PostgreSQL one statement
-    /// (`onboarding_save_step`, migration 0007) that locks the session row, checks and writes;
-    /// on SQLite one write transaction on the writer connection, which holds the write lock from
-    /// its start. Either way concurrent saves of one user queue on the session and each lands
+    /// A save waits for the session once and never retries: on PostgreSQL one
+    /// `onboarding_save_step` (migration 0007) that locks the session row, checks and writes,
+    /// group-committed with the other saves waiting in this process (`saves.rs`); on SQLite one
+    /// write transaction on the writer connection, which holds the write lock from its start. Either way concurrent saves of one user queue on the session and each lands
     /// exactly once.
     pub async fn save_step(
         &self,
@@ -261,27 +262,31 @@ impl Store {
                         v.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
                     }
                 });
-                let mut conn = self.writer.acquire().await?;
-                // One statement commits by itself: it passes the request's gate first.
-                gate::pass()?;
-                let row = sqlx::query("select outcome, version, completed_steps from onboarding_save_step($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                    .bind(user)
-                    .bind(step)
-                    .bind(data)
-                    .bind(step_valid)
-                    .bind(now)
-                    .bind(ttl_ms)
-                    .bind(expected)
-                    .bind(new_id())
-                    .bind(step_valid.then(new_id))
-                    .fetch_one(&mut *conn)
-                    .await?;
-                conn.release();
-                let outcome: String = row.try_get("outcome")?;
-                let version: Option<i64> = row.try_get("version")?;
-                match (outcome.as_str(), version) {
+                let save = StepSave::new(
+                    user,
+                    step,
+                    data,
+                    step_valid,
+                    now,
+                    ttl_ms,
+                    expected,
+                    new_id(),
+                    step_valid.then(new_id),
+                );
+                // Group-committed with the other saves waiting (`saves.rs`), which passes this
+                // request's gate before it commits.
+                let queue = self.saves.as_ref().ok_or(sqlx::Error::PoolClosed)?;
+                let saved = queue.save(save).await?;
+                match (saved.outcome.as_str(), saved.version) {
                     ("saved", Some(v)) => {
-                        Ok((v, in_wizard_order(json_column(&row, "completed_steps")?)))
+                        let completed = saved.completed_steps.unwrap_or_default();
+                        let completed = serde_json::from_str(&completed).map_err(|e| {
+                            sqlx::Error::ColumnDecode {
+                                index: "completed_steps".into(),
+                                source: Box::new(e),
+                            }
+                        })?;
+                        Ok((v, in_wizard_order(completed)))
                     }
                     ("no_session", _) => Err(SaveError::NoSession),
                     ("expired", _) => Err(SaveError::Expired),

@@ -7,7 +7,10 @@ use serde_json::json;
 use sqlx::Row;
 
 crate::both_engines!(sixty_four_concurrent_saves_of_one_user_each_land_once);
-crate::each_engine!(drafts_move_into_step_rows_unchanged);
+crate::each_engine!(
+    drafts_move_into_step_rows_unchanged,
+    saves_that_time_out_while_queued_write_nothing
+);
 
 /// 64 saves of one user at once (tabs and devices autosaving): all 200, each written exactly
 /// once, each answered with its own version (the versions strictly increase, none repeats), no
@@ -151,4 +154,69 @@ async fn drafts_move_into_step_rows_unchanged(engine: Engine) {
     );
     assert_eq!(session.completed_steps, ["company"]);
     assert_eq!(session.version, 4);
+}
+
+/// Saves queued behind a blocked writer past the request timeout: each answer is the truth.
+/// On PostgreSQL the group-commit workers each take a save, which waits for the session's row
+/// lock; the saves behind them (and another user's) wait in the queue, time out and are
+/// answered 503, and must not be written when a worker finally takes them. On SQLite the
+/// saves wait for the one writer. Either way: the version moved by the 200s alone, one event
+/// per 200, nothing of the other user's 503.
+async fn saves_that_time_out_while_queued_write_nothing(engine: Engine) {
+    let app = crate::helpers::spawn_app_with_timeout(engine, std::time::Duration::from_millis(300))
+        .await
+        .unwrap();
+    app.post("/api/onboarding/start", "slow", None).await;
+    app.post("/api/onboarding/start", "late", None).await;
+    let mut blocker = app.store.pool.begin().await.unwrap();
+    let block = match engine {
+        Engine::Sqlite => "update onboarding_sessions set updated_at = updated_at",
+        Engine::Postgres => "select id from onboarding_sessions where user_id = 'slow' for update",
+    };
+    sqlx::query(block).execute(&mut *blocker).await.unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        blocker.commit().await.unwrap();
+    });
+    let welcome = valid_wizard()["welcome"].clone();
+    let saves = (0..8u64).map(|i| {
+        let (app, welcome) = (&app, &welcome);
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(30 * i)).await;
+            app.put_step("slow", "welcome", welcome, None).await.status
+        }
+    });
+    let late = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.put_step("late", "welcome", &welcome, None).await.status
+    };
+    let (answers, late) = tokio::join!(join_all(saves), late);
+    release.await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert!(
+        answers.iter().all(|s| *s == 200 || *s == 503),
+        "{answers:?}"
+    );
+    assert!(
+        answers.contains(&503),
+        "no save timed out while queued: {answers:?}"
+    );
+    let ok = answers.iter().filter(|s| **s == 200).count() as i64;
+    let written = |user: &'static str| {
+        let pool = app.store.pool.clone();
+        async move {
+            let row = sqlx::query("select s.version, (select count(*) from onboarding_events e where e.user_id = s.user_id and e.kind = 'step_saved') as n from onboarding_sessions s where s.user_id = $1")
+                .bind(user)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            (row.get::<i64, _>("version"), row.get::<i64, _>("n"))
+        }
+    };
+    assert_eq!(written("slow").await, (1 + ok, ok), "answers {answers:?}");
+    match late {
+        503 => assert_eq!(written("late").await, (1, 0), "answered 503 but written"),
+        200 => assert_eq!(written("late").await, (2, 1)),
+        other => panic!("answered {other}"),
+    }
 }
