@@ -22,8 +22,11 @@ use sqlx::Row;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-/// Workers, so batches are sent while others wait for their commit.
-const WORKERS: usize = 4;
+/// Batches in flight at once: while one waits for its commit, the next fills. Two measured best
+/// (BENCHMARKS.md, session 13: one user's saves 1 worker 6.1k/s, 2 5.3k, 4 4.9k, 8 3.7k; a
+/// thousand users' 5.5k, 5.9k, 5.6k, 5.3k); more than one, so that a batch waiting for a
+/// session another transaction holds (a completion) does not hold up every save.
+const WORKERS: usize = 2;
 /// Saves in one batch at most (one statement's JSON argument).
 const MAX_BATCH: usize = 64;
 /// Saves queued before `save` waits for room.
