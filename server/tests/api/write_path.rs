@@ -6,7 +6,10 @@ use futures::future::join_all;
 use serde_json::json;
 use sqlx::Row;
 
-crate::both_engines!(sixty_four_concurrent_saves_of_one_user_each_land_once);
+crate::both_engines!(
+    sixty_four_concurrent_saves_of_one_user_each_land_once,
+    a_saved_step_comes_back_as_it_was_sent
+);
 crate::each_engine!(
     drafts_move_into_step_rows_unchanged,
     saves_that_time_out_while_queued_write_nothing
@@ -219,4 +222,23 @@ async fn saves_that_time_out_while_queued_write_nothing(engine: Engine) {
         200 => assert_eq!(written("late").await, (2, 1)),
         other => panic!("answered {other}"),
     }
+}
+
+/// A draft with what escaping could change on its way through the batch's JSON (a NUL, quotes,
+/// backslashes, an escaped slash, line breaks, characters outside the BMP, numbers of every
+/// form): saved, then read back by status, it is the value that was sent.
+async fn a_saved_step_comes_back_as_it_was_sent(app: TestApp) {
+    app.post("/api/onboarding/start", "esc", None).await;
+    let data = json!({
+        "company_name": "Nul \u{0} \"quoted\" back\\slash \\u0041 /slash/ \r\n tab\t",
+        "description": "😀 𝔘 ﬁ e\u{301} \u{2028}\u{2029} \u{7f}",
+        "employee_count": 12,
+        "founded_year": 1999.5,
+        "website": null,
+        "tags": [-0.0, 1e300, 0.1, -7, true, false, {"nested": ["\u{1}"]}]
+    });
+    let r = app.put_step("esc", "company", &data, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let status = app.get("/api/onboarding/status", "esc").await;
+    assert_eq!(status.body["draft"]["company"], data);
 }
