@@ -171,8 +171,14 @@ async fn work(pool: ConnPool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>) {
                     let _ = p.reply.send(outcome.map_err(SaveError::Db));
                 }
             }
+            // One save: its error as it is (a transient one is a 503, as before the batch).
+            Err(e) if batch.len() == 1 => {
+                if let Some(p) = batch.pop() {
+                    let _ = p.reply.send(Err(SaveError::Db(e)));
+                }
+            }
             // Rolled back by the database: each save again, alone.
-            Err(sqlx::Error::Database(_)) if batch.len() > 1 => {
+            Err(sqlx::Error::Database(_)) => {
                 for mut p in batch {
                     let outcome = send(&pool, std::slice::from_mut(&mut p))
                         .await
@@ -185,10 +191,25 @@ async fn work(pool: ConnPool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>) {
                     let _ = p.reply.send(outcome.map_err(SaveError::Db));
                 }
             }
+            // The connection failed (each save answered 503, as a single save would be), or a
+            // row could not be read after the batch committed (each answered 500).
             Err(e) => {
+                let unavailable = matches!(
+                    e,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::Protocol(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                );
                 let message = e.to_string();
                 for p in batch {
-                    let error = sqlx::Error::Protocol(message.clone());
+                    let error = if unavailable {
+                        sqlx::Error::Protocol(message.clone())
+                    } else {
+                        sqlx::Error::Decode(message.clone().into())
+                    };
                     let _ = p.reply.send(Err(SaveError::Db(error)));
                 }
             }
