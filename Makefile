@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench bench-side-by-side pkg lint rust-test contract-test js-test fuzz toolchain venv vectors parity-long soak fault-restart
+.PHONY: run test bench bench-side-by-side bench-sqlite pkg lint rust-test contract-test js-test fuzz toolchain venv vectors parity-long soak fault-restart
 
 ## run: the server on SQLite (./data/onboarding.db) in development mode on 127.0.0.1:3000,
 ## with the wizard page at / (it loads the npm package, hence `pkg` first)
@@ -62,6 +62,7 @@ bench: pkg
 	python3 tools/bench-server.py target/bench-server.md
 	python3 tools/bench_report.py server target/bench-server.md
 	$(MAKE) bench-side-by-side
+	$(MAKE) bench-sqlite
 
 ## bench-side-by-side: the release server beside the plain Node peer (../shared/bench/side-by-side,
 ## 2 rounds, ~8 min) and PostgreSQL's own ceilings (../shared/bench/limits); the issue-18 budgets are
@@ -70,6 +71,12 @@ bench-side-by-side:
 	$(CARGO) build --release -p onboarding-server --locked
 	bash ../shared/bench/limits/run.sh | tee target/limits.txt
 	ROUNDS=2 bash ../shared/bench/side-by-side/run.sh | tee target/side-by-side.txt
+
+## bench-sqlite: the side-by-side parts on SQLite, the embedded default (tools/bench-parts.sh,
+## which also A/Bs server builds on PostgreSQL: tools/bench-parts.sh BIN BIN)
+bench-sqlite:
+	$(CARGO) build --release -p onboarding-server --locked
+	ENGINE=sqlite bash tools/bench-parts.sh | tee target/bench-sqlite.txt
 
 ## parity-long: 1,000,000 generated inputs through the native rules and the npm package
 ## (20 batches of 50,000 with consecutive seeds); any byte difference fails
