@@ -87,8 +87,8 @@ pub struct Store {
     /// the process instead of polling SQLite's lock (its busy handler sleeps up to 100 ms a turn,
     /// which made the write tail latency); on PostgreSQL the same pool as reads.
     writer: ConnPool,
-    /// PostgreSQL's step saves, group-committed (`saves.rs`); `None` on SQLite.
-    saves: Option<saves::SaveQueue>,
+    /// The step saves, group-committed (`saves.rs`).
+    saves: saves::SaveQueue,
     pub engine: Engine,
     /// Every timestamp the store writes comes from here (tests move it forward).
     pub clock: Arc<Clock>,
@@ -147,7 +147,7 @@ impl Store {
                 ConnPool::new(options, 1, setup, acquire_timeout),
             ),
         };
-        let saves = (engine == Engine::Postgres).then(|| saves::SaveQueue::start(writer.clone()));
+        let saves = saves::SaveQueue::start(engine, writer.clone());
         Ok(Store {
             pool,
             requests,

@@ -1,10 +1,11 @@
-//! Group commit of step saves on PostgreSQL (issue 18, decision 97). A save waits for its
-//! session's row lock and then for its commit's WAL flush; one at a time, a user's concurrent
-//! saves (two tabs autosaving) could go no faster than one flush each, and many users' saves
-//! paid one flush each. Here the saves waiting in this process are taken together by one of a
-//! few workers and sent as one statement (`onboarding_save_steps`, migration 0010): one
-//! transaction, one commit for all of them. Each save in it is still `onboarding_save_step`
-//! with its own lock, checks against the version the saves before it left, writes and outcome.
+//! Group commit of step saves (issue 18, decision 97). A save waits for its session and then
+//! for its commit; one at a time, a user's concurrent saves (two tabs autosaving) could go no
+//! faster than one commit each, and many users' saves paid one commit each. Here the saves
+//! waiting in this process are taken together by a worker and written in one transaction: on
+//! PostgreSQL as one statement (`onboarding_save_steps`, migration 0010, which runs 0007's
+//! `onboarding_save_step` for each), on SQLite as each save's statements in turn on the one
+//! writer connection. Each save in a batch still has its own lock, its checks against the
+//! version the saves before it left, its writes and its outcome.
 //!
 //! What a request sees does not change: its save lands exactly once or not at all, and a 503
 //! still means nothing was written — the worker passes each save's commit gate before it sends
@@ -15,10 +16,11 @@
 //! another's.
 
 use super::gate::{self, CommitGate};
-use super::pool::ConnPool;
+use super::pool::{ConnPool, Tx};
 use super::sessions::SaveError;
+use super::{event, Engine};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
@@ -27,6 +29,8 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 /// thousand users' 5.5k, 5.9k, 5.6k, 5.3k); more than one, so that a batch waiting for a
 /// session another transaction holds (a completion) does not hold up every save.
 const WORKERS: usize = 2;
+/// SQLite has one writer connection: one batch at a time.
+const SQLITE_WORKERS: usize = 1;
 /// Saves in one batch at most (one statement's JSON argument).
 const MAX_BATCH: usize = 64;
 /// Saves queued before `save` waits for room.
@@ -109,12 +113,17 @@ impl std::fmt::Debug for Pending {
 }
 
 impl SaveQueue {
-    /// Starts the workers on `pool`; they stop when the last clone of the queue is dropped.
-    pub(super) fn start(pool: ConnPool) -> SaveQueue {
+    /// Starts the workers on `pool` (the writer's); they stop when the last clone of the queue
+    /// is dropped.
+    pub(super) fn start(engine: Engine, pool: ConnPool) -> SaveQueue {
         let (sender, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..WORKERS {
-            tokio::spawn(work(pool.clone(), Arc::clone(&receiver)));
+        let workers = match engine {
+            Engine::Postgres => WORKERS,
+            Engine::Sqlite => SQLITE_WORKERS,
+        };
+        for _ in 0..workers {
+            tokio::spawn(work(engine, pool.clone(), Arc::clone(&receiver)));
         }
         SaveQueue { sender }
     }
@@ -136,7 +145,7 @@ impl SaveQueue {
     }
 }
 
-async fn work(pool: ConnPool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>) {
+async fn work(engine: Engine, pool: ConnPool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>) {
     loop {
         let mut batch = Vec::new();
         {
@@ -152,6 +161,19 @@ async fn work(pool: ConnPool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>) {
                 }
             }
         }
+        // On SQLite the write lock first (`begin immediate`), so that a save whose request
+        // times out while another writer holds the lock is answered 503 and left out, as a
+        // lone save would be. On PostgreSQL the locks are taken inside the batch's statement.
+        let tx = match engine {
+            Engine::Sqlite => match pool.begin(Some("begin immediate".into())).await {
+                Ok(tx) => Some(tx),
+                Err(e) => {
+                    fail_all(batch, e);
+                    continue;
+                }
+            },
+            Engine::Postgres => None,
+        };
         // A request that timed out while its save waited was answered 503: it writes nothing.
         let (mut batch, timed_out): (Vec<_>, Vec<_>) = batch
             .into_iter()
@@ -160,27 +182,24 @@ async fn work(pool: ConnPool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>) {
             let _ = p.reply.send(Err(SaveError::Db(gate::timed_out())));
         }
         if batch.is_empty() {
+            if let Some(tx) = tx {
+                let _ = tx.rollback().await;
+            }
             continue;
         }
         // Sessions locked in user order (stable: one user's saves keep their queue order).
         batch.sort_by(|a, b| a.save.u.cmp(&b.save.u));
-        match send(&pool, &mut batch).await {
+        match send(engine, &pool, tx, &mut batch).await {
             Ok(mut outcomes) => {
                 for (n, p) in batch.into_iter().enumerate() {
                     let outcome = outcomes[n].take().ok_or(sqlx::Error::RowNotFound);
                     let _ = p.reply.send(outcome.map_err(SaveError::Db));
                 }
             }
-            // One save: its error as it is (a transient one is a 503, as before the batch).
-            Err(e) if batch.len() == 1 => {
-                if let Some(p) = batch.pop() {
-                    let _ = p.reply.send(Err(SaveError::Db(e)));
-                }
-            }
             // Rolled back by the database: each save again, alone.
-            Err(sqlx::Error::Database(_)) => {
+            Err(sqlx::Error::Database(_)) if batch.len() > 1 => {
                 for mut p in batch {
-                    let outcome = send(&pool, std::slice::from_mut(&mut p))
+                    let outcome = send(engine, &pool, None, std::slice::from_mut(&mut p))
                         .await
                         .and_then(|o| {
                             o.into_iter()
@@ -191,37 +210,74 @@ async fn work(pool: ConnPool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>) {
                     let _ = p.reply.send(outcome.map_err(SaveError::Db));
                 }
             }
-            // The connection failed (each save answered 503, as a single save would be), or a
-            // row could not be read after the batch committed (each answered 500).
-            Err(e) => {
-                let unavailable = matches!(
-                    e,
-                    sqlx::Error::Io(_)
-                        | sqlx::Error::Tls(_)
-                        | sqlx::Error::Protocol(_)
-                        | sqlx::Error::PoolTimedOut
-                        | sqlx::Error::PoolClosed
-                        | sqlx::Error::WorkerCrashed
-                );
-                let message = e.to_string();
-                for p in batch {
-                    let error = if unavailable {
-                        sqlx::Error::Protocol(message.clone())
-                    } else {
-                        sqlx::Error::Decode(message.clone().into())
-                    };
-                    let _ = p.reply.send(Err(SaveError::Db(error)));
-                }
-            }
+            Err(e) => fail_all(batch, e),
         }
     }
 }
 
-/// Sends `batch` as one statement; the outcomes in the batch's order.
-async fn send(pool: &ConnPool, batch: &mut [Pending]) -> Result<Vec<Option<Outcome>>, sqlx::Error> {
+/// Answers every save of `batch` with `e`: a lone save with the error as it is (a transient one
+/// is a 503, as before the batch); several with a copy, 503 for a lost connection or pool, 500
+/// for anything else (a row unreadable after the commit).
+fn fail_all(mut batch: Vec<Pending>, e: sqlx::Error) {
+    if batch.len() == 1 {
+        if let Some(p) = batch.pop() {
+            let _ = p.reply.send(Err(SaveError::Db(e)));
+        }
+        return;
+    }
+    let unavailable = matches!(
+        e,
+        sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+    );
+    let message = e.to_string();
+    for p in batch {
+        let error = if unavailable {
+            sqlx::Error::Protocol(message.clone())
+        } else {
+            sqlx::Error::Decode(message.clone().into())
+        };
+        let _ = p.reply.send(Err(SaveError::Db(error)));
+    }
+}
+
+/// Writes `batch` in one transaction; the outcomes in the batch's order.
+async fn send(
+    engine: Engine,
+    pool: &ConnPool,
+    tx: Option<Tx>,
+    batch: &mut [Pending],
+) -> Result<Vec<Option<Outcome>>, sqlx::Error> {
     for (n, p) in batch.iter_mut().enumerate() {
         p.save.n = n;
     }
+    match engine {
+        Engine::Postgres => send_postgres(pool, batch).await,
+        Engine::Sqlite => {
+            // The write lock from the start (`begin immediate`), each save in turn, one commit.
+            let mut tx = match tx {
+                Some(tx) => tx,
+                None => pool.begin(Some("begin immediate".into())).await?,
+            };
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for p in batch.iter() {
+                outcomes.push(Some(save_on_sqlite(&mut tx, &p.save).await?));
+            }
+            tx.commit().await?;
+            Ok(outcomes)
+        }
+    }
+}
+
+/// One statement, `onboarding_save_steps`, for the whole batch.
+async fn send_postgres(
+    pool: &ConnPool,
+    batch: &[Pending],
+) -> Result<Vec<Option<Outcome>>, sqlx::Error> {
     let saves: Vec<&StepSave> = batch.iter().map(|p| &p.save).collect();
     let json = serde_json::to_string(&saves).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let mut conn = pool.acquire().await?;
@@ -246,4 +302,58 @@ async fn send(pool: &ConnPool, batch: &mut [Pending]) -> Result<Vec<Option<Outco
         });
     }
     Ok(outcomes)
+}
+
+/// One save on SQLite inside the writer's transaction, as `onboarding_save_step` does it on
+/// PostgreSQL: the open session, the expiry and If-Match checks (nothing written when one
+/// refuses), version + 1, the step's row, the events, and the completed steps.
+async fn save_on_sqlite(conn: &mut AnyConnection, save: &StepSave) -> Result<Outcome, sqlx::Error> {
+    let refused = |outcome: &str, version: Option<i64>| Outcome {
+        outcome: outcome.to_owned(),
+        version,
+        completed_steps: None,
+    };
+    let open = sqlx::query("select id, version, last_activity_at from onboarding_sessions where user_id = $1 and status = 'in_progress'")
+        .bind(&save.u)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(open) = open else {
+        return Ok(refused("no_session", None));
+    };
+    let (id, version): (String, i64) = (open.try_get("id")?, open.try_get("version")?);
+    if save.a.saturating_sub(open.try_get("last_activity_at")?) > save.t {
+        return Ok(refused("expired", Some(version)));
+    }
+    let matches =
+        |expected: &str| expected == "*" || expected.split(',').any(|v| v.parse() == Ok(version));
+    if save.e.as_deref().is_some_and(|e| !matches(e)) {
+        return Ok(refused("stale", Some(version)));
+    }
+    sqlx::query("update onboarding_sessions set version = version + 1, last_activity_at = $1, updated_at = $1 where id = $2")
+        .bind(save.a)
+        .bind(&id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("insert into onboarding_steps (session_id, user_id, step, data, completed, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6) on conflict (session_id, step) do update set data = excluded.data, completed = excluded.completed, updated_at = excluded.updated_at")
+        .bind(&id)
+        .bind(&save.u)
+        .bind(&save.s)
+        .bind(&save.d)
+        .bind(i64::from(save.v))
+        .bind(save.a)
+        .execute(&mut *conn)
+        .await?;
+    event(conn, &id, &save.u, "step_saved", Some(&save.s), save.a).await?;
+    if save.v {
+        event(conn, &id, &save.u, "step_completed", Some(&save.s), save.a).await?;
+    }
+    let completed = sqlx::query("select json_group_array(step) as steps from onboarding_steps where session_id = $1 and completed = 1")
+        .bind(&id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Outcome {
+        outcome: "saved".to_owned(),
+        version: Some(version + 1),
+        completed_steps: completed.try_get("steps")?,
+    })
 }

@@ -238,10 +238,11 @@ impl Store {
     /// is refused as expired; with `expected`, the session must match it. Returns the new
     /// version and the completed steps.
     ///
-    /// A save waits for the session once and never retries: on PostgreSQL one
-    /// `onboarding_save_step` (migration 0007) that locks the session row, checks and writes,
-    /// group-committed with the other saves waiting in this process (`saves.rs`); on SQLite one
-    /// write transaction on the writer connection, which holds the write lock from its start. Either way concurrent saves of one user queue on the session and each lands
+    /// A save waits for the session once and never retries, and is group-committed with the
+    /// other saves waiting in this process (`saves.rs`): on PostgreSQL each is one
+    /// `onboarding_save_step` (migration 0007) that locks the session row, checks and writes; on
+    /// SQLite the same statements in the writer's transaction, which holds the write lock from
+    /// its start. Either way concurrent saves of one user queue on the session and each lands
     /// exactly once.
     pub async fn save_step(
         &self,
@@ -252,100 +253,36 @@ impl Store {
         data: &Value,
         step_valid: bool,
     ) -> Result<(i64, Vec<String>), SaveError> {
-        let data = data.to_string();
-        let now = self.clock.now_ms();
-        match self.engine {
-            Engine::Postgres => {
-                let expected = expected.map(|e| match e {
-                    IfMatch::Any => "*".to_owned(),
-                    IfMatch::Versions(v) => {
-                        v.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-                    }
-                });
-                let save = StepSave::new(
-                    user,
-                    step,
-                    data,
-                    step_valid,
-                    now,
-                    ttl_ms,
-                    expected,
-                    new_id(),
-                    step_valid.then(new_id),
-                );
-                // Group-committed with the other saves waiting (`saves.rs`), which passes this
-                // request's gate before it commits.
-                let queue = self.saves.as_ref().ok_or(sqlx::Error::PoolClosed)?;
-                let saved = queue.save(save).await?;
-                match (saved.outcome.as_str(), saved.version) {
-                    ("saved", Some(v)) => {
-                        let completed = saved.completed_steps.unwrap_or_default();
-                        let completed = serde_json::from_str(&completed).map_err(|e| {
-                            sqlx::Error::ColumnDecode {
-                                index: "completed_steps".into(),
-                                source: Box::new(e),
-                            }
-                        })?;
-                        Ok((v, in_wizard_order(completed)))
-                    }
-                    ("no_session", _) => Err(SaveError::NoSession),
-                    ("expired", _) => Err(SaveError::Expired),
-                    ("stale", current) => Err(SaveError::Stale(current)),
-                    _ => Err(SaveError::Db(sqlx::Error::RowNotFound)),
-                }
+        let expected = expected.map(|e| match e {
+            IfMatch::Any => "*".to_owned(),
+            IfMatch::Versions(v) => v.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
+        });
+        let save = StepSave::new(
+            user,
+            step,
+            data.to_string(),
+            step_valid,
+            self.clock.now_ms(),
+            ttl_ms,
+            expected,
+            new_id(),
+            step_valid.then(new_id),
+        );
+        let saved = self.saves.save(save).await?;
+        match (saved.outcome.as_str(), saved.version) {
+            ("saved", Some(v)) => {
+                let completed = saved.completed_steps.unwrap_or_default();
+                let completed =
+                    serde_json::from_str(&completed).map_err(|e| sqlx::Error::ColumnDecode {
+                        index: "completed_steps".into(),
+                        source: Box::new(e),
+                    })?;
+                Ok((v, in_wizard_order(completed)))
             }
-            Engine::Sqlite => {
-                let mut tx = self.begin_write(user).await?;
-                let open = sqlx::query("select id, version, last_activity_at from onboarding_sessions where user_id = $1 and status = 'in_progress'")
-                    .bind(user)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let refused = match &open {
-                    None => Some(SaveError::NoSession),
-                    Some(s) if now.saturating_sub(s.try_get("last_activity_at")?) > ttl_ms => {
-                        Some(SaveError::Expired)
-                    }
-                    Some(s) => {
-                        let version: i64 = s.try_get("version")?;
-                        expected
-                            .is_some_and(|e| !e.matches(version))
-                            .then_some(SaveError::Stale(Some(version)))
-                    }
-                };
-                let open = match (open, refused) {
-                    (Some(open), None) => open,
-                    (_, refused) => {
-                        tx.rollback().await?;
-                        return Err(refused.unwrap_or(SaveError::NoSession));
-                    }
-                };
-                let (id, version): (String, i64) = (open.try_get("id")?, open.try_get("version")?);
-                sqlx::query("update onboarding_sessions set version = version + 1, last_activity_at = $1, updated_at = $1 where id = $2")
-                    .bind(now)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("insert into onboarding_steps (session_id, user_id, step, data, completed, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6) on conflict (session_id, step) do update set data = excluded.data, completed = excluded.completed, updated_at = excluded.updated_at")
-                    .bind(&id)
-                    .bind(user)
-                    .bind(step)
-                    .bind(data)
-                    .bind(i64::from(step_valid))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                event(&mut tx, &id, user, "step_saved", Some(step), now).await?;
-                if step_valid {
-                    event(&mut tx, &id, user, "step_completed", Some(step), now).await?;
-                }
-                let completed = sqlx::query("select json_group_array(step) as steps from onboarding_steps where session_id = $1 and completed = 1")
-                    .bind(&id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let completed = in_wizard_order(json_column(&completed, "steps")?);
-                tx.commit().await?;
-                Ok((version + 1, completed))
-            }
+            ("no_session", _) => Err(SaveError::NoSession),
+            ("expired", _) => Err(SaveError::Expired),
+            ("stale", current) => Err(SaveError::Stale(current)),
+            _ => Err(SaveError::Db(sqlx::Error::RowNotFound)),
         }
     }
 

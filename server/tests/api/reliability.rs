@@ -197,7 +197,13 @@ async fn assert_completions_whole(app: &TestApp, expected: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_backends_terminated_under_load_recover_by_themselves() {
-    let (Some(app), Some(admin)) = (spawn_app(Engine::Postgres).await, admin_pool().await) else {
+    // No write limits: the writers save as fast as the server answers (group-committed saves
+    // outrun the per-user allowance within the run), and what is tested is the recovery.
+    let unlimited = spawn_app_with(Engine::Postgres, |s| {
+        s.writes_per_user_per_minute = 0;
+        s.writes_per_ip_per_minute = 0;
+    });
+    let (Some(app), Some(admin)) = (unlimited.await, admin_pool().await) else {
         eprintln!("skipped: TEST_DATABASE_URL is not set");
         return;
     };
@@ -283,7 +289,8 @@ async fn postgres_backends_terminated_under_load_recover_by_themselves() {
         writes
             .iter()
             .all(|(s, retry)| *s == 200 || (*s == 503 && *retry)),
-        "{writes:?}"
+        "{:?}",
+        writes.iter().filter(|(s, _)| *s != 200).collect::<Vec<_>>()
     );
     assert!(writes.iter().filter(|(s, _)| *s == 200).count() > 0);
 
