@@ -17,7 +17,7 @@
 
 use super::gate::{self, CommitGate};
 use super::pool::{ConnPool, Tx};
-use super::sessions::SaveError;
+use super::sessions::{IfMatch, SaveError};
 use super::{event, Engine};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -47,10 +47,12 @@ pub(super) struct StepSave {
     s: String,
     d: String,
     v: bool,
-    /// When (ms), the session TTL (ms), and `If-Match` (`*` or comma-separated versions).
+    /// When (ms), the session TTL (ms), and `If-Match` (`*` or comma-separated versions in
+    /// the batch's JSON).
     a: i64,
     t: i64,
-    e: Option<String>,
+    #[serde(serialize_with = "if_match_text")]
+    e: Option<IfMatch>,
     /// The ids of the `step_saved` and (when valid) `step_completed` events.
     i: String,
     c: Option<String>,
@@ -65,7 +67,7 @@ impl StepSave {
         valid: bool,
         at: i64,
         ttl_ms: i64,
-        expected: Option<String>,
+        expected: Option<IfMatch>,
         saved_event: String,
         completed_event: Option<String>,
     ) -> StepSave {
@@ -84,12 +86,48 @@ impl StepSave {
     }
 }
 
-/// What `onboarding_save_step` answered for one save.
+/// `If-Match` as `onboarding_save_step` takes it: `*`, or the versions separated by commas.
+fn if_match_text<S: serde::Serializer>(e: &Option<IfMatch>, s: S) -> Result<S::Ok, S::Error> {
+    match e {
+        None => s.serialize_none(),
+        Some(IfMatch::Any) => s.serialize_str("*"),
+        Some(IfMatch::Versions(v)) => {
+            s.serialize_str(&v.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+        }
+    }
+}
+
+/// What became of one save.
 #[derive(Debug)]
-pub(super) struct Outcome {
-    pub outcome: String,
-    pub version: Option<i64>,
-    pub completed_steps: Option<String>,
+pub(super) enum Outcome {
+    /// Written: the session's new version and its completed steps (a JSON array of names).
+    Saved {
+        version: i64,
+        completed_steps: String,
+    },
+    NoSession,
+    Expired,
+    /// `If-Match` did not match the session's current version.
+    Stale(Option<i64>),
+}
+
+impl Outcome {
+    /// `onboarding_save_step`'s answer (`outcome`, `version`, `completed_steps`).
+    fn from_row(row: &sqlx::any::AnyRow) -> Result<Outcome, sqlx::Error> {
+        let outcome: String = row.try_get("outcome")?;
+        let version: Option<i64> = row.try_get("version")?;
+        let completed_steps: Option<String> = row.try_get("completed_steps")?;
+        match (outcome.as_str(), version) {
+            ("saved", Some(version)) => Ok(Outcome::Saved {
+                version,
+                completed_steps: completed_steps.unwrap_or_default(),
+            }),
+            ("no_session", _) => Ok(Outcome::NoSession),
+            ("expired", _) => Ok(Outcome::Expired),
+            ("stale", current) => Ok(Outcome::Stale(current)),
+            _ => Err(sqlx::Error::RowNotFound),
+        }
+    }
 }
 
 type Reply = oneshot::Sender<Result<Outcome, SaveError>>;
@@ -295,11 +333,7 @@ async fn send_postgres(
             .ok()
             .and_then(|n| outcomes.get_mut(n))
             .ok_or(sqlx::Error::RowNotFound)?;
-        *slot = Some(Outcome {
-            outcome: row.try_get("outcome")?,
-            version: row.try_get("version")?,
-            completed_steps: row.try_get("completed_steps")?,
-        });
+        *slot = Some(Outcome::from_row(&row)?);
     }
     Ok(outcomes)
 }
@@ -308,26 +342,19 @@ async fn send_postgres(
 /// PostgreSQL: the open session, the expiry and If-Match checks (nothing written when one
 /// refuses), version + 1, the step's row, the events, and the completed steps.
 async fn save_on_sqlite(conn: &mut AnyConnection, save: &StepSave) -> Result<Outcome, sqlx::Error> {
-    let refused = |outcome: &str, version: Option<i64>| Outcome {
-        outcome: outcome.to_owned(),
-        version,
-        completed_steps: None,
-    };
     let open = sqlx::query("select id, version, last_activity_at from onboarding_sessions where user_id = $1 and status = 'in_progress'")
         .bind(&save.u)
         .fetch_optional(&mut *conn)
         .await?;
     let Some(open) = open else {
-        return Ok(refused("no_session", None));
+        return Ok(Outcome::NoSession);
     };
     let (id, version): (String, i64) = (open.try_get("id")?, open.try_get("version")?);
     if save.a.saturating_sub(open.try_get("last_activity_at")?) > save.t {
-        return Ok(refused("expired", Some(version)));
+        return Ok(Outcome::Expired);
     }
-    let matches =
-        |expected: &str| expected == "*" || expected.split(',').any(|v| v.parse() == Ok(version));
-    if save.e.as_deref().is_some_and(|e| !matches(e)) {
-        return Ok(refused("stale", Some(version)));
+    if save.e.as_ref().is_some_and(|e| !e.matches(version)) {
+        return Ok(Outcome::Stale(Some(version)));
     }
     sqlx::query("update onboarding_sessions set version = version + 1, last_activity_at = $1, updated_at = $1 where id = $2")
         .bind(save.a)
@@ -351,9 +378,8 @@ async fn save_on_sqlite(conn: &mut AnyConnection, save: &StepSave) -> Result<Out
         .bind(&id)
         .fetch_one(&mut *conn)
         .await?;
-    Ok(Outcome {
-        outcome: "saved".to_owned(),
-        version: Some(version + 1),
+    Ok(Outcome::Saved {
+        version: version + 1,
         completed_steps: completed.try_get("steps")?,
     })
 }

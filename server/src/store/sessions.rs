@@ -1,7 +1,7 @@
 //! Onboarding sessions: the status reads, start and end, step saves (the draft one row per
 //! step, migration 0007), expiry, and the idempotency keys' purge.
 
-use super::saves::StepSave;
+use super::saves::{Outcome, StepSave};
 use super::{event, new_id, Engine, Store};
 use serde_json::Value;
 use sqlx::any::AnyRow;
@@ -99,7 +99,15 @@ pub(super) fn open(latest: Option<Session>) -> Option<Session> {
 /// A JSON column: one that cannot be read is an error (a 500, logged), never an empty value
 /// (an empty draft shown to the user would be a lie, and saved back, a loss).
 fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, name: &str) -> Result<T, sqlx::Error> {
-    serde_json::from_str(&row.try_get::<String, _>(name)?).map_err(|e| sqlx::Error::ColumnDecode {
+    parse_json_column(name, &row.try_get::<String, _>(name)?)
+}
+
+/// The text of JSON column `name`, parsed (an unreadable one is an error, as above).
+fn parse_json_column<T: serde::de::DeserializeOwned>(
+    name: &str,
+    text: &str,
+) -> Result<T, sqlx::Error> {
+    serde_json::from_str(text).map_err(|e| sqlx::Error::ColumnDecode {
         index: name.to_owned(),
         source: Box::new(e),
     })
@@ -253,10 +261,6 @@ impl Store {
         data: &Value,
         step_valid: bool,
     ) -> Result<(i64, Vec<String>), SaveError> {
-        let expected = expected.map(|e| match e {
-            IfMatch::Any => "*".to_owned(),
-            IfMatch::Versions(v) => v.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
-        });
         let save = StepSave::new(
             user,
             step,
@@ -264,25 +268,21 @@ impl Store {
             step_valid,
             self.clock.now_ms(),
             ttl_ms,
-            expected,
+            expected.cloned(),
             new_id(),
             step_valid.then(new_id),
         );
-        let saved = self.saves.save(save).await?;
-        match (saved.outcome.as_str(), saved.version) {
-            ("saved", Some(v)) => {
-                let completed = saved.completed_steps.unwrap_or_default();
-                let completed =
-                    serde_json::from_str(&completed).map_err(|e| sqlx::Error::ColumnDecode {
-                        index: "completed_steps".into(),
-                        source: Box::new(e),
-                    })?;
-                Ok((v, in_wizard_order(completed)))
+        match self.saves.save(save).await? {
+            Outcome::Saved {
+                version,
+                completed_steps,
+            } => {
+                let completed = parse_json_column("completed_steps", &completed_steps)?;
+                Ok((version, in_wizard_order(completed)))
             }
-            ("no_session", _) => Err(SaveError::NoSession),
-            ("expired", _) => Err(SaveError::Expired),
-            ("stale", current) => Err(SaveError::Stale(current)),
-            _ => Err(SaveError::Db(sqlx::Error::RowNotFound)),
+            Outcome::NoSession => Err(SaveError::NoSession),
+            Outcome::Expired => Err(SaveError::Expired),
+            Outcome::Stale(current) => Err(SaveError::Stale(current)),
         }
     }
 
