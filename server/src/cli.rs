@@ -85,6 +85,14 @@ struct ServeArgs {
     /// Seconds between runs of the expiry purge.
     #[arg(long, env = "PURGE_INTERVAL_SECS", default_value_t = 3600)]
     purge_interval_secs: u64,
+    /// Megabytes of sessions the status read's cache keeps (PostgreSQL; 0: no cache, every
+    /// status read goes to the database).
+    #[arg(long, env = "STATUS_CACHE_MB", default_value_t = 32)]
+    status_cache_mb: u64,
+    /// Seconds a cached status may be served at most (the bound on a stale status when a
+    /// replica's change notification is lost).
+    #[arg(long, env = "STATUS_CACHE_TTL_SECS", default_value_t = 30)]
+    status_cache_ttl_secs: u64,
     /// Seconds a request may take before it is answered 503.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 10)]
     request_timeout_secs: u64,
@@ -352,6 +360,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         smtp: args.mail.settings()?,
         redis_url: args.redis_url,
         redis_key_prefix: args.redis_key_prefix,
+        status_cache: crate::store::StatusCacheSettings {
+            max_bytes: args.status_cache_mb.saturating_mul(1 << 20),
+            ttl: Duration::from_secs(args.status_cache_ttl_secs.max(1)),
+        },
     };
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.local_addr(), engine = ?app.store.engine, "listening");

@@ -103,6 +103,11 @@ pub struct Metrics {
     /// limits (and when no Redis is configured); calls that failed.
     pub redis_up: Gauge,
     pub redis_errors: Counter,
+    /// The status read's cache (PostgreSQL): reads it answered, reads that went to the database
+    /// while it was on, and 1 while it is subscribed to the other replicas' changes.
+    pub status_cache_hits: Counter,
+    pub status_cache_misses: Counter,
+    pub status_cache_live: Gauge,
 }
 
 impl Default for Metrics {
@@ -116,6 +121,8 @@ impl Default for Metrics {
         let (mail_sent, mail_retried, mail_dead) = Default::default();
         let (outbox_pending, outbox_dead, redis_up) = Default::default();
         let redis_errors = Counter::default();
+        let (status_cache_hits, status_cache_misses) = Default::default();
+        let status_cache_live = Gauge::default();
         registry.register(
             "http_requests",
             "HTTP requests by method, route template and status class",
@@ -181,6 +188,21 @@ impl Default for Metrics {
             "Redis calls that failed (the server fell back to in-process state)",
             Counter::clone(&redis_errors),
         );
+        registry.register(
+            "status_cache_hits",
+            "Status reads answered by this instance's cache (PostgreSQL)",
+            Counter::clone(&status_cache_hits),
+        );
+        registry.register(
+            "status_cache_misses",
+            "Status reads that went to the database while the cache was on",
+            Counter::clone(&status_cache_misses),
+        );
+        registry.register(
+            "status_cache_live",
+            "1 while the status cache hears other replicas' changes (LISTEN); 0: not in use",
+            Gauge::clone(&status_cache_live),
+        );
         Metrics {
             registry,
             requests,
@@ -196,6 +218,9 @@ impl Default for Metrics {
             outbox_dead,
             redis_up,
             redis_errors,
+            status_cache_hits,
+            status_cache_misses,
+            status_cache_live,
         }
     }
 }

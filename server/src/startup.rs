@@ -64,6 +64,9 @@ pub struct Settings {
     /// prefix of its keys (`REDIS_KEY_PREFIX`).
     pub redis_url: Option<String>,
     pub redis_key_prefix: String,
+    /// The status read's cache on PostgreSQL (`STATUS_CACHE_MB`, 0: off;
+    /// `STATUS_CACHE_TTL_SECS`).
+    pub status_cache: crate::store::StatusCacheSettings,
 }
 
 /// Without secrets: the database password and the AI key are redacted.
@@ -77,6 +80,7 @@ impl std::fmt::Debug for Settings {
             )
             .field("keys", &self.keys)
             .field("session_ttl", &self.session_ttl)
+            .field("status_cache", &self.status_cache)
             .field("request_timeout", &self.request_timeout)
             .field("dev", &self.dev)
             .field("ai", &self.ai)
@@ -124,7 +128,13 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, String> {
-        let store = Store::connect(&settings.database_url).await?;
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let mut store = Store::connect(&settings.database_url).await?;
+        store.cache_status(
+            &settings.database_url,
+            settings.status_cache,
+            metrics.clone(),
+        );
         store.migrate().await?;
         let listener = tokio::net::TcpListener::bind(settings.bind)
             .await
@@ -156,7 +166,6 @@ impl Application {
             .ai
             .map(|ai| OpenAi::new(&ai.base_url, ai.api_key, ai.model, ai.timeout))
             .transpose()?;
-        let metrics = Arc::new(crate::metrics::Metrics::default());
         let redis = settings
             .redis_url
             .as_deref()

@@ -56,31 +56,30 @@ enum Stage {
 
 /// The onboarding as `status` and `start` show it.
 #[derive(Debug, Serialize, ToSchema)]
-struct StatusBody {
+struct StatusBody<'a> {
     status: Stage,
     /// Absent before the first session.
     #[serde(skip_serializing_if = "Option::is_none")]
-    session_id: Option<String>,
+    session_id: Option<&'a str>,
     /// The session's version (also its ETag); absent before the first session.
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<i64>,
     /// The first step not yet completed, in wizard order.
     current_step: Option<StepId>,
-    completed_steps: Vec<String>,
+    completed_steps: &'a [String],
     completion_percent: usize,
     /// `start`, `step:<name>`, `complete` or `done`.
     next: String,
     /// Set once completed.
-    organization_id: Option<String>,
+    organization_id: Option<&'a str>,
     /// `{step: data}` as saved, while the session is open.
     #[schema(value_type = Option<std::collections::HashMap<String, Value>>)]
-    draft: Option<Value>,
+    draft: Option<&'a Value>,
     rules_version: &'static str,
 }
 
-/// The session as the API shows it, with its status as the client should read it (the session's
-/// draft and steps move into the body).
-fn session_view(session: Session, status: SessionStatus) -> StatusBody {
+/// The session as the API shows it, with its status as the client should read it.
+fn session_view(session: &Session, status: SessionStatus) -> StatusBody<'_> {
     let current = current_step(&session.completed_steps);
     let open = status == SessionStatus::InProgress;
     StatusBody {
@@ -90,19 +89,19 @@ fn session_view(session: Session, status: SessionStatus) -> StatusBody {
             SessionStatus::Completed => Stage::Completed,
             SessionStatus::Expired => Stage::Expired,
         },
-        session_id: Some(session.id),
+        session_id: Some(&session.id),
         version: Some(session.version),
         current_step: current,
         completion_percent: session.completed_steps.len() * 100 / StepId::ALL.len(),
-        completed_steps: session.completed_steps,
+        completed_steps: &session.completed_steps,
         next: match (status, current) {
             (SessionStatus::Completed, _) => "done".to_owned(),
             (SessionStatus::InProgress, Some(step)) => format!("step:{}", step.name()),
             (SessionStatus::InProgress, None) => "complete".to_owned(),
             _ => "start".to_owned(),
         },
-        organization_id: session.organization_id,
-        draft: open.then_some(session.draft),
+        organization_id: session.organization_id.as_deref(),
+        draft: open.then_some(&session.draft),
         rules_version: onboarding_core::RULES_VERSION,
     }
 }
@@ -127,13 +126,13 @@ fn with_etag(status: StatusCode, body: impl Serialize, version: i64) -> Response
     security(("bearer" = [])),
 )]
 async fn status(State(state): State<AppState>, user: AuthUser) -> Result<Response, ApiError> {
-    let Some(session) = state.store.latest_session(&user.id).await? else {
+    let Some(session) = state.store.status_session(&user.id).await? else {
         return Ok(axum::Json(StatusBody {
             status: Stage::NotStarted,
             session_id: None,
             version: None,
             current_step: None,
-            completed_steps: Vec::new(),
+            completed_steps: &[],
             completion_percent: 0,
             next: "start".to_owned(),
             organization_id: None,
@@ -149,7 +148,7 @@ async fn status(State(state): State<AppState>, user: AuthUser) -> Result<Respons
     let version = session.version;
     Ok(with_etag(
         StatusCode::OK,
-        session_view(session, status),
+        session_view(&session, status),
         version,
     ))
 }
@@ -207,7 +206,7 @@ async fn start(
             let version = open.version;
             return Ok(with_etag(
                 StatusCode::OK,
-                session_view(open, SessionStatus::InProgress),
+                session_view(&open, SessionStatus::InProgress),
                 version,
             ));
         }
@@ -228,7 +227,7 @@ async fn start(
     let version = session.version;
     Ok(with_etag(
         StatusCode::CREATED,
-        session_view(session, SessionStatus::InProgress),
+        session_view(&session, SessionStatus::InProgress),
         version,
     ))
 }

@@ -59,6 +59,7 @@ impl Store {
     ) -> Result<Completion<E>, sqlx::Error> {
         let now = self.clock.now_ms();
         let org_id = new_id();
+        let _changing = self.changing(user);
         let mut tx = self.begin_write(user).await?;
         // On PostgreSQL the session row is locked first, so concurrent saves and completes queue
         // behind this one; the draft is read by the next statement, whose snapshot (read

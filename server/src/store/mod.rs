@@ -17,6 +17,7 @@ mod outbox;
 mod pool;
 mod saves;
 mod sessions;
+mod status_cache;
 
 use crate::clock::Clock;
 pub use completion::{suffixed, Completion, Prepared};
@@ -33,6 +34,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::AnyConnection;
 use sqlx::AnyPool;
 use sqlx::Row;
+pub use status_cache::{Latest, StatusCacheSettings};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,6 +91,8 @@ pub struct Store {
     writer: ConnPool,
     /// The step saves, group-committed (`saves.rs`).
     saves: saves::SaveQueue,
+    /// The status read's cache (`status_cache.rs`; PostgreSQL, when started).
+    status: Option<Arc<status_cache::StatusCache>>,
     pub engine: Engine,
     /// Every timestamp the store writes comes from here (tests move it forward).
     pub clock: Arc<Clock>,
@@ -153,6 +157,7 @@ impl Store {
             requests,
             writer,
             saves,
+            status: None,
             engine,
             clock: Arc::default(),
         })

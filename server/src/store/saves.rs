@@ -18,6 +18,7 @@
 use super::gate::{self, CommitGate};
 use super::pool::{ConnPool, Tx};
 use super::sessions::{IfMatch, SaveError};
+use super::status_cache::Changed;
 use super::{event, Engine};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -136,6 +137,16 @@ struct Pending {
     save: StepSave,
     gate: Option<Arc<CommitGate>>,
     reply: Reply,
+    /// Forgets the user's cached status when the save is answered (after its commit, even when
+    /// its request has gone).
+    changed: Changed,
+}
+
+impl Pending {
+    fn answer(self, outcome: Result<Outcome, SaveError>) {
+        drop(self.changed);
+        let _ = self.reply.send(outcome);
+    }
 }
 
 /// The queue the workers take batches from.
@@ -166,13 +177,19 @@ impl SaveQueue {
         SaveQueue { sender }
     }
 
-    /// Queues a save and waits for its outcome (the current request's gate goes with it).
-    pub(super) async fn save(&self, save: StepSave) -> Result<Outcome, SaveError> {
+    /// Queues a save and waits for its outcome (the current request's gate goes with it;
+    /// `changed` is dropped once the save is answered).
+    pub(super) async fn save(
+        &self,
+        save: StepSave,
+        changed: Changed,
+    ) -> Result<Outcome, SaveError> {
         let (reply, outcome) = oneshot::channel();
         let pending = Pending {
             save,
             gate: gate::current(),
             reply,
+            changed,
         };
         if self.sender.send(pending).await.is_err() {
             return Err(SaveError::Db(sqlx::Error::PoolClosed));
@@ -217,7 +234,7 @@ async fn work(engine: Engine, pool: ConnPool, queue: Arc<Mutex<mpsc::Receiver<Pe
             .into_iter()
             .partition(|p| p.gate.as_ref().is_none_or(|g| g.pass()));
         for p in timed_out {
-            let _ = p.reply.send(Err(SaveError::Db(gate::timed_out())));
+            p.answer(Err(SaveError::Db(gate::timed_out())));
         }
         if batch.is_empty() {
             if let Some(tx) = tx {
@@ -231,7 +248,7 @@ async fn work(engine: Engine, pool: ConnPool, queue: Arc<Mutex<mpsc::Receiver<Pe
             Ok(mut outcomes) => {
                 for (n, p) in batch.into_iter().enumerate() {
                     let outcome = outcomes[n].take().ok_or(sqlx::Error::RowNotFound);
-                    let _ = p.reply.send(outcome.map_err(SaveError::Db));
+                    p.answer(outcome.map_err(SaveError::Db));
                 }
             }
             // Rolled back by the database: each save again, alone.
@@ -245,7 +262,7 @@ async fn work(engine: Engine, pool: ConnPool, queue: Arc<Mutex<mpsc::Receiver<Pe
                                 .next()
                                 .ok_or(sqlx::Error::RowNotFound)
                         });
-                    let _ = p.reply.send(outcome.map_err(SaveError::Db));
+                    p.answer(outcome.map_err(SaveError::Db));
                 }
             }
             Err(e) => fail_all(batch, e),
@@ -259,7 +276,7 @@ async fn work(engine: Engine, pool: ConnPool, queue: Arc<Mutex<mpsc::Receiver<Pe
 fn fail_all(mut batch: Vec<Pending>, e: sqlx::Error) {
     if batch.len() == 1 {
         if let Some(p) = batch.pop() {
-            let _ = p.reply.send(Err(SaveError::Db(e)));
+            p.answer(Err(SaveError::Db(e)));
         }
         return;
     }
@@ -279,7 +296,7 @@ fn fail_all(mut batch: Vec<Pending>, e: sqlx::Error) {
         } else {
             sqlx::Error::Decode(message.clone().into())
         };
-        let _ = p.reply.send(Err(SaveError::Db(error)));
+        p.answer(Err(SaveError::Db(error)));
     }
 }
 

@@ -2,10 +2,12 @@
 //! step, migration 0007), expiry, and the idempotency keys' purge.
 
 use super::saves::{Outcome, StepSave};
+use super::status_cache::{Changed, Latest, StatusCache, StatusCacheSettings};
 use super::{event, new_id, Engine, Store};
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use std::sync::Arc;
 
 /// Where a session stands (the `status` column; the SQL text keeps its literal spellings).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,6 +193,45 @@ impl Store {
         Ok(latest)
     }
 
+    /// The user's latest session for the status read: from the status cache when it is on and
+    /// holds the user (`status_cache.rs`), else from the database (and then kept).
+    pub async fn status_session(&self, user: &str) -> Result<Latest, sqlx::Error> {
+        let Some(cache) = &self.status else {
+            return Ok(self.latest_session(user).await?.map(Arc::new));
+        };
+        if let Some(hit) = cache.get(user) {
+            return Ok(hit);
+        }
+        let ticket = cache.ticket(user);
+        let latest = self.latest_session(user).await?.map(Arc::new);
+        cache.put(user, ticket, latest.clone());
+        Ok(latest)
+    }
+
+    /// Starts the status read's cache (PostgreSQL only; SQLite reads in the process already).
+    /// `url` is the database's, for the listener's own connection.
+    pub fn cache_status(
+        &mut self,
+        url: &str,
+        settings: StatusCacheSettings,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) {
+        if self.engine == Engine::Postgres && settings.max_bytes > 0 {
+            self.status = Some(StatusCache::start(
+                url,
+                self.pool.clone(),
+                settings,
+                metrics,
+            ));
+        }
+    }
+
+    /// Held while `user`'s session is written: when dropped — the write committed, failed or
+    /// was abandoned with its request — the user's cached status is forgotten everywhere.
+    pub(super) fn changing(&self, user: &str) -> Changed {
+        Changed::new(self.status.as_ref(), user)
+    }
+
     /// The user's session in progress.
     pub async fn open_session(&self, user: &str) -> Result<Option<Session>, sqlx::Error> {
         Ok(open(self.latest_session(user).await?))
@@ -201,6 +242,7 @@ impl Store {
     pub async fn end_session(&self, session: &Session, end: SessionEnd) -> Result<(), sqlx::Error> {
         let status = end.status().as_str();
         let now = self.clock.now_ms();
+        let _changing = self.changing(&session.user_id);
         let mut tx = self.begin_write(&session.user_id).await?;
         let done = sqlx::query("update onboarding_sessions set status = $1, version = version + 1, updated_at = $2 where id = $3 and status = 'in_progress'")
             .bind(status)
@@ -219,6 +261,7 @@ impl Store {
     pub async fn create_session(&self, user: &str) -> Result<Session, sqlx::Error> {
         let now = self.clock.now_ms();
         let id = new_id();
+        let _changing = self.changing(user);
         let mut tx = self.begin_write(user).await?;
         sqlx::query("insert into onboarding_sessions (id, user_id, status, version, organization_id, last_activity_at, created_at, updated_at) values ($1, $2, 'in_progress', 1, null, $3, $3, $3)")
             .bind(&id)
@@ -261,6 +304,7 @@ impl Store {
         data: &Value,
         step_valid: bool,
     ) -> Result<(i64, Vec<String>), SaveError> {
+        let changed = self.changing(user);
         let save = StepSave::new(
             user,
             step,
@@ -272,7 +316,7 @@ impl Store {
             new_id(),
             step_valid.then(new_id),
         );
-        match self.saves.save(save).await? {
+        match self.saves.save(save, changed).await? {
             Outcome::Saved {
                 version,
                 completed_steps,
@@ -341,6 +385,13 @@ impl Store {
             event(&mut tx, &id, &user, expired, None, now).await?;
         }
         tx.commit().await?;
+        // (Had the commit failed after all, a cached status would still read as expired: the
+        // status read ends a session past the TTL by its last activity, as this did.)
+        if let Some(cache) = &self.status {
+            for row in &rows {
+                cache.changed(&row.try_get::<String, _>("user_id")?);
+            }
+        }
         Ok(rows.len() as u64)
     }
 }

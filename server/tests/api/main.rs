@@ -14,5 +14,6 @@ mod migrations;
 mod onboarding;
 mod reliability;
 mod shared;
+mod status_cache;
 mod tenancy;
 mod write_path;
