@@ -48,6 +48,11 @@ impl<'q> Batch<'q> {
         self
     }
 
+    /// A whole statement (e.g. an update), its arguments already [`Batch::param`]s.
+    pub fn statement(&mut self, sql: &str) -> &mut Self {
+        self.insert(sql).end("")
+    }
+
     /// Starts the next row of values.
     pub fn row(&mut self) -> &mut Self {
         self.sql

@@ -2,7 +2,7 @@
 //! `prepare`), claims it and creates the organization with everything in it.
 
 use super::outbox::Outgoing;
-use super::sessions::{latest_on, open};
+use super::sessions::locked_open_on;
 use super::{batch, new_id, Engine, Session, Store};
 use onboarding_core::Records;
 use sqlx::{AnyConnection, Row};
@@ -41,6 +41,31 @@ pub fn suffixed(slug: &str, n: u32) -> String {
     format!("{}{suffix}", slug[..keep].trim_end_matches('-'))
 }
 
+/// A new organization's row: its columns, and their names as the JSON keys
+/// `onboarding_found_organization` reads.
+#[derive(serde::Serialize)]
+struct OrganizationRow<'a> {
+    id: &'a str,
+    slug: &'a str,
+    name: &'a str,
+    industry: &'a str,
+    size: &'a str,
+    employee_count: Option<i64>,
+    country: &'a str,
+    website: Option<&'a str>,
+    description: &'a str,
+    founded_year: Option<i64>,
+    okr_maturity: &'a str,
+    /// JSON texts (the columns are text on both engines).
+    challenges: String,
+    goals: String,
+    timezone: &'a str,
+    okr_cycle: &'a str,
+    language: &'a str,
+    created_at: i64,
+    updated_at: i64,
+}
+
 impl Store {
     /// In one transaction: locks the user's open session, lets `prepare` validate its draft and
     /// build the records from it, claims it (only one request can), creates the organization
@@ -61,19 +86,10 @@ impl Store {
         let org_id = new_id();
         let _changing = self.changing(user);
         let mut tx = self.begin_write(user).await?;
-        // On PostgreSQL the session row is locked first, so concurrent saves and completes queue
-        // behind this one; the draft is read by the next statement, whose snapshot (read
-        // committed) includes whatever the save that held the lock wrote. (One statement would
-        // not do: `for update` re-reads the locked row after the wait, but its subqueries keep
-        // the statement's older snapshot of the step rows.) On SQLite the write transaction
-        // (`begin immediate`) already excludes every writer.
-        if self.engine == Engine::Postgres {
-            sqlx::query("select id from onboarding_sessions where user_id = $1 and status = 'in_progress' for update")
-                .bind(user)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let Some(session) = open(latest_on(self.engine, &mut tx, user).await?) else {
+        // The open session locked first, so concurrent saves and completes queue behind this
+        // one, and its draft read after the lock (`locked_open_on`): the organization is built
+        // from exactly what the save that held the lock wrote.
+        let Some(session) = locked_open_on(self.engine, &mut tx, user).await? else {
             tx.rollback().await?;
             return Ok(Completion::NoSession);
         };
@@ -85,77 +101,63 @@ impl Store {
             }
         };
         let records = &prepared.records;
-        sqlx::query("update onboarding_sessions set status = 'completed', organization_id = $1, version = version + 1, last_activity_at = $2, updated_at = $2 where id = $3")
-            .bind(&org_id)
-            .bind(now)
-            .bind(&session.id)
-            .execute(&mut *tx)
-            .await?;
         let o = &records.organization;
         // The slug, then (if taken) the one after the highest numbered suffix in use, found by
         // one query, then random suffixes: a bounded number of round trips however many slugs
-        // are taken. Each attempt in a savepoint: a taken slug is a unique violation that rolls
-        // back only the attempt. (Not `on conflict do nothing`: under PostgreSQL's row-level
-        // security that also checks the read policy on the new row, which its owner's
-        // membership does not yet pass.)
+        // are taken. Each attempt rolls back alone when its slug is taken (`found`).
         let mut slug = o.slug.clone();
         for attempt_no in 0..SLUG_ATTEMPTS {
-            let mut attempt = sqlx::Connection::begin(&mut *tx).await?;
-            let inserted = sqlx::query("insert into organizations (id, slug, name, industry, size, employee_count, country, website, description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)")
-                .bind(&org_id)
-                .bind(&slug)
-                .bind(&o.name)
-                .bind(o.industry)
-                .bind(o.size)
-                .bind(o.employee_count)
-                .bind(&o.country)
-                .bind(o.website.as_deref())
-                .bind(&o.description)
-                .bind(o.founded_year)
-                .bind(o.okr_maturity)
-                .bind(serde_json::to_string(&o.challenges).unwrap_or_default())
-                .bind(serde_json::to_string(&o.goals).unwrap_or_default())
-                .bind(&o.timezone)
-                .bind(o.okr_cycle)
-                .bind(o.language)
-                .bind(now)
-                .execute(&mut *attempt)
-                .await;
-            match inserted {
-                Ok(_) => {
-                    attempt.commit().await?;
-                    break;
-                }
-                Err(sqlx::Error::Database(e))
-                    if e.is_unique_violation() && attempt_no + 1 < SLUG_ATTEMPTS =>
-                {
-                    attempt.rollback().await?;
-                    slug = if attempt_no == 0 {
-                        let highest = self.highest_slug_suffix(&mut tx, &o.slug).await?;
-                        suffixed(&o.slug, highest.saturating_add(1))
-                    } else {
-                        // Taken meanwhile, or a 60-character slug whose suffixed form cuts
-                        // into it: a random suffix, which is free all but surely.
-                        suffixed(&o.slug, rand::random::<u32>() % 900_000 + 100_000)
-                    };
-                }
-                Err(e) => return Err(e),
+            let row = OrganizationRow {
+                id: &org_id,
+                slug: &slug,
+                name: &o.name,
+                industry: o.industry,
+                size: o.size,
+                employee_count: o.employee_count,
+                country: &o.country,
+                website: o.website.as_deref(),
+                description: &o.description,
+                founded_year: o.founded_year,
+                okr_maturity: o.okr_maturity,
+                challenges: serde_json::to_string(&o.challenges).unwrap_or_default(),
+                goals: serde_json::to_string(&o.goals).unwrap_or_default(),
+                timezone: &o.timezone,
+                okr_cycle: o.okr_cycle,
+                language: o.language,
+                created_at: now,
+                updated_at: now,
+            };
+            if self
+                .found(&mut tx, &row, user, records.membership.role)
+                .await?
+            {
+                break;
             }
+            if attempt_no + 1 == SLUG_ATTEMPTS {
+                // All but impossible (the last attempts' suffixes are random); a 503: a retry
+                // draws new ones.
+                return Err(sqlx::Error::Protocol(format!(
+                    "no free slug for {:?} after {SLUG_ATTEMPTS} attempts",
+                    o.slug
+                )));
+            }
+            slug = if attempt_no == 0 {
+                let highest = self.highest_slug_suffix(&mut tx, &o.slug).await?;
+                suffixed(&o.slug, highest.saturating_add(1))
+            } else {
+                // Taken meanwhile, or a 60-character slug whose suffixed form cuts into it: a
+                // random suffix, which is free all but surely.
+                suffixed(&o.slug, rand::random::<u32>() % 900_000 + 100_000)
+            };
         }
-        sqlx::query("insert into memberships (id, organization_id, user_id, role, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)")
-            .bind(new_id())
-            .bind(&org_id)
-            .bind(user)
-            .bind(records.membership.role)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
         // The rest in one statement (one round trip): it comes after the membership because
         // PostgreSQL's policies on the organization's rows look the membership up, and a
         // statement does not see its own writes.
         let mut rows = batch::Batch::new(self.engine);
         let now_param = rows.param(now);
         let org_param = rows.param(org_id.as_str());
+        let session_param = rows.param(session.id.as_str());
+        rows.statement(&format!("update onboarding_sessions set status = 'completed', organization_id = {org_param}, version = version + 1, last_activity_at = {now_param}, updated_at = {now_param} where id = {session_param}"));
         let p = &records.profile;
         rows.insert("insert into profiles (user_id, full_name, job_title, department, team_size, experience_with_okr, primary_goal, urgency_level, preferences, setup_demo, additional_notes, created_at, updated_at) values")
             .row()
@@ -276,6 +278,71 @@ impl Store {
         rows.execute(&mut tx).await?;
         tx.commit().await?;
         Ok(Completion::Created(body))
+    }
+
+    /// Inserts the organization and its creator's membership, or returns `false` with nothing
+    /// written when the slug is taken: on PostgreSQL one statement,
+    /// `onboarding_found_organization` (migration 0011, whose exception block is the attempt's
+    /// subtransaction); on SQLite the insert in a savepoint, then the membership.
+    async fn found(
+        &self,
+        tx: &mut AnyConnection,
+        org: &OrganizationRow<'_>,
+        user: &str,
+        role: &str,
+    ) -> Result<bool, sqlx::Error> {
+        if self.engine == Engine::Postgres {
+            let org = serde_json::to_string(org).map_err(|e| sqlx::Error::Encode(e.into()))?;
+            return sqlx::query(
+                "select onboarding_found_organization($1::json, $2, $3, $4) as done",
+            )
+            .bind(org)
+            .bind(new_id())
+            .bind(user)
+            .bind(role)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("done");
+        }
+        let mut attempt = sqlx::Connection::begin(&mut *tx).await?;
+        let inserted = sqlx::query("insert into organizations (id, slug, name, industry, size, employee_count, country, website, description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)")
+            .bind(org.id)
+            .bind(org.slug)
+            .bind(org.name)
+            .bind(org.industry)
+            .bind(org.size)
+            .bind(org.employee_count)
+            .bind(org.country)
+            .bind(org.website)
+            .bind(org.description)
+            .bind(org.founded_year)
+            .bind(org.okr_maturity)
+            .bind(&org.challenges)
+            .bind(&org.goals)
+            .bind(org.timezone)
+            .bind(org.okr_cycle)
+            .bind(org.language)
+            .bind(org.created_at)
+            .bind(org.updated_at)
+            .execute(&mut *attempt)
+            .await;
+        match inserted {
+            Ok(_) => attempt.commit().await?,
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                attempt.rollback().await?;
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        }
+        sqlx::query("insert into memberships (id, organization_id, user_id, role, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)")
+            .bind(new_id())
+            .bind(org.id)
+            .bind(user)
+            .bind(role)
+            .bind(org.created_at)
+            .execute(&mut *tx)
+            .await?;
+        Ok(true)
     }
 
     /// The highest `n` of the taken slugs `base-n` (1 when there is none): one indexed range

@@ -93,6 +93,25 @@ pub(super) async fn latest_on(
     row.as_ref().map(session).transpose()
 }
 
+/// The user's open session, its row locked for the rest of the transaction on `conn`, read after
+/// the lock: on PostgreSQL through `onboarding_lock_open_session` (migration 0011), which reads
+/// the draft with a snapshot taken after the wait for the lock; on SQLite the write transaction
+/// (`begin immediate`) already excludes every other writer.
+pub(super) async fn locked_open_on(
+    engine: Engine,
+    conn: &mut AnyConnection,
+    user: &str,
+) -> Result<Option<Session>, sqlx::Error> {
+    if engine == Engine::Sqlite {
+        return Ok(open(latest_on(engine, conn, user).await?));
+    }
+    let row = sqlx::query("select * from onboarding_lock_open_session($1)")
+        .bind(user)
+        .fetch_optional(conn)
+        .await?;
+    Ok(open(row.as_ref().map(session).transpose()?))
+}
+
 /// The open session is always the latest: a new one starts only when none is open.
 pub(super) fn open(latest: Option<Session>) -> Option<Session> {
     latest.filter(|s| s.status == SessionStatus::InProgress)

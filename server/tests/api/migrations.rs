@@ -44,7 +44,7 @@ async fn schema(store: &Store) -> Vec<String> {
 fn latest_version(engine: Engine) -> i64 {
     match engine {
         Engine::Sqlite => 9,
-        Engine::Postgres => 10,
+        Engine::Postgres => 11,
     }
 }
 
