@@ -3,12 +3,13 @@
 # builds (is a piece of machinery still paying?), or the four parts on SQLite, which
 # ../shared/bench/side-by-side/run.sh does not drive. Uses that folder's drivers (drive.mjs:
 # token signer, prefill, autocannon) and oha; run from the project root.
-#   tools/bench-parts.sh BIN...                 PostgreSQL: (a) (b) (d) for each binary, a fresh database each
-#   ENGINE=sqlite tools/bench-parts.sh [BIN]    SQLite: (a) (b) (c) (d), a fresh file each round
+#   tools/bench-parts.sh BIN...                 PostgreSQL: the parts for each binary, a fresh database each
+#   ENGINE=sqlite tools/bench-parts.sh [BIN]    SQLite: the parts, a fresh file each round
 # (a) GET status, 64 connections, one user (oha); (b) PUT steps/company, the same user (oha);
-# (c) POST complete, N users pre-filled, each once (SQLite only); (d) PUT steps/company over
-# 1,000 users (autocannon). Prints each part's line and the server's resident memory after (d).
-# Env: ROUNDS=2 DUR=10s N=3000 ENGINE=postgres|sqlite; PostgreSQL at 127.0.0.1:5432 as postgres.
+# (c) POST complete, N users pre-filled, each once; (d) PUT steps/company over 1,000 users
+# (autocannon). Prints each part's line and the server's resident memory after (d).
+# Env: ROUNDS=2 DUR=10s N=3000 ENGINE=postgres|sqlite PARTS="a b c d" (a subset to run fewer);
+# PostgreSQL at 127.0.0.1:5432 as postgres.
 set -euo pipefail
 ROOT=$(pwd)
 [ -f "$ROOT/Cargo.toml" ] || { echo "run this from the project's root" >&2; exit 2; }
@@ -25,7 +26,8 @@ command -v oha >/dev/null || cargo install oha --locked
 export PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres WIZARD="$SBS/../node-server/wizard.json"
 export AUTH_JWT_SECRET="bench-parts-$(od -An -tx8 -N16 /dev/urandom | tr -d ' \n')"
 export RESULTS="$WORK/results.tsv"; : >"$RESULTS"
-DUR=${DUR:-10s} ROUNDS=${ROUNDS:-2} N=${N:-3000} ENGINE=${ENGINE:-postgres}
+DUR=${DUR:-10s} ROUNDS=${ROUNDS:-2} N=${N:-3000} ENGINE=${ENGINE:-postgres} PARTS=" ${PARTS:-a b c d} "
+part() { [[ $PARTS == *" $1 "* ]]; }
 node -e "process.stdout.write(JSON.stringify(require(process.env.WIZARD).company))" >company.json
 PID= DB= DIR=
 cleanup() {
@@ -52,20 +54,26 @@ for round in $(seq "$ROUNDS"); do
     tag="r$round $SERVER"
     QUIET=1 node drive.mjs prefill "$BASE" ab 1 1 welcome,company,organization
     auth="Authorization: Bearer $(node drive.mjs token ab-1 ab-1@example.com)"
-    oha_json -z 3s -H "$auth" "$BASE/api/onboarding/status" >/dev/null
-    oha_json -z "$DUR" -H "$auth" "$BASE/api/onboarding/status" | PART=a LABEL="$tag (a) GET status, 1 user" node drive.mjs oha
+    if part a; then
+      oha_json -z 3s -H "$auth" "$BASE/api/onboarding/status" >/dev/null
+      oha_json -z "$DUR" -H "$auth" "$BASE/api/onboarding/status" | PART=a LABEL="$tag (a) GET status, 1 user" node drive.mjs oha
+    fi
     put=(-m PUT -H "$auth" -T application/json -D company.json "$BASE/api/onboarding/steps/company")
-    oha_json -z 3s "${put[@]}" >/dev/null
-    oha_json -z "$DUR" "${put[@]}" | PART=b LABEL="$tag (b) PUT step, 1 user" node drive.mjs oha
-    if [ "$ENGINE" = sqlite ]; then
+    if part b; then
+      oha_json -z 3s "${put[@]}" >/dev/null
+      oha_json -z "$DUR" "${put[@]}" | PART=b LABEL="$tag (b) PUT step, 1 user" node drive.mjs oha
+    fi
+    if part c; then
       warm=$((N / 10))
       QUIET=1 node drive.mjs prefill "$BASE" c 1 $((N + warm)) welcome,company,organization,objectives,preferences,review
       QUIET=1 PART=c node drive.mjs complete "$BASE" c 1 "$warm" 64
       PART=c LABEL="$tag (c) POST complete, n=$N" node drive.mjs complete "$BASE" c $((warm + 1)) $((N + warm)) 64
     fi
-    QUIET=1 node drive.mjs prefill "$BASE" d 1 1000 welcome,company,organization
-    QUIET=1 PART=d node drive.mjs put "$BASE" d 1 1000 64 3s
-    PART=d LABEL="$tag (d) PUT step, 1,000 users" node drive.mjs put "$BASE" d 1 1000 64 "$DUR"
+    if part d; then
+      QUIET=1 node drive.mjs prefill "$BASE" d 1 1000 welcome,company,organization
+      QUIET=1 PART=d node drive.mjs put "$BASE" d 1 1000 64 3s
+      PART=d LABEL="$tag (d) PUT step, 1,000 users" node drive.mjs put "$BASE" d 1 1000 64 "$DUR"
+    fi
     echo "$tag resident memory after (d): $(( $(ps -o rss= -p "$PID") / 1024 )) MB"
     kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
     if grep -iE 'error|panic' server.log | grep -qv 'wizard page'; then grep -iE 'error|panic' server.log | tail -3; fi

@@ -93,6 +93,10 @@ struct ServeArgs {
     /// replica's change notification is lost).
     #[arg(long, env = "STATUS_CACHE_TTL_SECS", default_value_t = 30)]
     status_cache_ttl_secs: u64,
+    /// Where the status cache's listener connects (`LISTEN`), when DATABASE_URL goes through a
+    /// pooler in transaction mode: a direct URL of the same database.
+    #[arg(long, env = "STATUS_CACHE_LISTEN_URL", hide_env_values = true)]
+    status_cache_listen_url: Option<String>,
     /// Seconds a request may take before it is answered 503.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 10)]
     request_timeout_secs: u64,
@@ -363,6 +367,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         status_cache: crate::store::StatusCacheSettings {
             max_bytes: args.status_cache_mb.saturating_mul(1 << 20),
             ttl: Duration::from_secs(args.status_cache_ttl_secs.max(1)),
+            listen_url: args.status_cache_listen_url,
         },
     };
     let app = Application::build(settings).await?;

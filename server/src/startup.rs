@@ -80,7 +80,8 @@ impl std::fmt::Debug for Settings {
             )
             .field("keys", &self.keys)
             .field("session_ttl", &self.session_ttl)
-            .field("status_cache", &self.status_cache)
+            .field("status_cache_mb", &(self.status_cache.max_bytes >> 20))
+            .field("status_cache_ttl", &self.status_cache.ttl)
             .field("request_timeout", &self.request_timeout)
             .field("dev", &self.dev)
             .field("ai", &self.ai)
@@ -132,7 +133,7 @@ impl Application {
         let mut store = Store::connect(&settings.database_url).await?;
         store.cache_status(
             &settings.database_url,
-            settings.status_cache,
+            &settings.status_cache,
             metrics.clone(),
         );
         store.migrate().await?;

@@ -232,7 +232,7 @@ impl Store {
     pub fn cache_status(
         &mut self,
         url: &str,
-        settings: StatusCacheSettings,
+        settings: &StatusCacheSettings,
         metrics: Arc<crate::metrics::Metrics>,
     ) {
         if self.engine == Engine::Postgres && settings.max_bytes > 0 {

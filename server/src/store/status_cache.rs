@@ -8,7 +8,8 @@
 //! still have happened). That removes the local entry at once — a user's next read in this process
 //! sees their write — and queues the user id for the notifier task, which sends the queued ids
 //! as one `pg_notify('onboarding_status', …)` (ids separated by newlines, which user ids cannot
-//! hold; committed with `synchronous_commit` off, so no WAL flush is waited for). Every replica's
+//! hold; at most one notification per 5 ms, committed with `synchronous_commit` off, so no WAL
+//! flush is waited for). Every replica's
 //! listener task (`LISTEN onboarding_status` on a connection of its own) removes the entries it
 //! is told about. The notification is sent after the write's own commit, not inside it: a
 //! `NOTIFY` in the write's transaction would serialize every commit that carries one on
@@ -16,7 +17,7 @@
 //! 5.3k/s without, 1.9k/s with one in each transaction).
 //!
 //! What that allows: another replica may serve the old status for the moment between the write's
-//! commit and the notification's arrival (a millisecond or so on one network), and — if a server
+//! commit and the notification's arrival (5 to 10 ms on one network), and — if a server
 //! dies between its commit and its notification, or an operator edits rows by hand — until the
 //! entry's time to live ends (`STATUS_CACHE_TTL_SECS`). A stale status never loses a write: saves
 //! and completions read and lock the session in the database, and a save sent with the old ETag
@@ -44,14 +45,30 @@ const CHANNEL: &str = "onboarding_status";
 const SLOTS: usize = 1024;
 /// Bytes of user ids in one notification (PostgreSQL's limit is 8,000).
 const PAYLOAD: usize = 7_500;
+/// How long the notifier gathers ids before it sends them (what it adds to the delay before
+/// other replicas forget an entry).
+const LINGER: Duration = Duration::from_millis(5);
 
-/// `STATUS_CACHE_MB` (0: off) and `STATUS_CACHE_TTL_SECS`.
-#[derive(Clone, Copy, Debug)]
+/// `STATUS_CACHE_MB` (0: off), `STATUS_CACHE_TTL_SECS`, `STATUS_CACHE_LISTEN_URL`.
+#[derive(Clone, Debug)]
 pub struct StatusCacheSettings {
     /// Bytes of sessions kept at most (their drafts as JSON text, roughly).
     pub max_bytes: u64,
     /// How long an entry may be served at most.
     pub ttl: Duration,
+    /// Where the listener connects, when not the database URL: `LISTEN` needs a session of its
+    /// own, which a pooler in transaction mode (PgBouncer) does not give.
+    pub listen_url: Option<String>,
+}
+
+impl Default for StatusCacheSettings {
+    fn default() -> StatusCacheSettings {
+        StatusCacheSettings {
+            max_bytes: 32 << 20,
+            ttl: Duration::from_secs(30),
+            listen_url: None,
+        }
+    }
 }
 
 /// A user's latest session as read (`None`: the user never started).
@@ -87,12 +104,13 @@ impl std::fmt::Debug for StatusCache {
 }
 
 impl StatusCache {
-    /// Starts the notifier (on `pool`) and the listener (its own connection to `url`); both stop
+    /// Starts the notifier (on `pool`) and the listener (its own connection to `url`, or to
+    /// `settings.listen_url`); both stop
     /// when the cache is dropped (the last clone of the store).
     pub(super) fn start(
         url: &str,
         pool: sqlx::AnyPool,
-        settings: StatusCacheSettings,
+        settings: &StatusCacheSettings,
         metrics: Arc<Metrics>,
     ) -> Arc<StatusCache> {
         let (outgoing, queued) = mpsc::unbounded_channel();
@@ -111,7 +129,8 @@ impl StatusCache {
             _stop: stop,
         });
         tokio::spawn(notify(pool, queued));
-        tokio::spawn(listen(url.to_owned(), Arc::downgrade(&cache), stopped));
+        let listen_url = settings.listen_url.as_deref().unwrap_or(url).to_owned();
+        tokio::spawn(listen(listen_url, Arc::downgrade(&cache), stopped));
         cache
     }
 
@@ -207,19 +226,26 @@ fn weight(user: &str, latest: &Latest) -> u32 {
     u32::try_from(user.len() + 64 + session).unwrap_or(u32::MAX)
 }
 
-/// Sends the user ids this process changed, as few notifications as they fit in.
+/// Sends the user ids this process changed, as few notifications as they fit in: after the
+/// first id it waits `LINGER` for more, so that a busy server sends at most one notification per
+/// `LINGER` (each is a transaction, and wakes every listener), not one per write.
 async fn notify(pool: sqlx::AnyPool, mut queued: mpsc::UnboundedReceiver<String>) {
     while let Some(first) = queued.recv().await {
-        let mut payload = first;
-        while payload.len() < PAYLOAD {
+        tokio::time::sleep(LINGER).await;
+        let mut users = vec![first];
+        let mut bytes = users[0].len();
+        while bytes < PAYLOAD {
             match queued.try_recv() {
                 Ok(user) => {
-                    payload.push('\n');
-                    payload.push_str(&user);
+                    bytes += user.len() + 1;
+                    users.push(user);
                 }
                 Err(_) => break,
             }
         }
+        users.sort_unstable();
+        users.dedup();
+        let payload = users.join("\n");
         for attempt in 1..=3 {
             let sent = sqlx::query(
                 "select set_config('synchronous_commit', 'off', true), pg_notify($1, $2)",

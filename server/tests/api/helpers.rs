@@ -132,10 +132,7 @@ fn settings(url: String, keys: Arc<Keys>) -> Settings {
         smtp: None,
         redis_url: None,
         redis_key_prefix: "onboarding:".into(),
-        status_cache: onboarding_server::store::StatusCacheSettings {
-            max_bytes: 32 << 20,
-            ttl: Duration::from_secs(30),
-        },
+        status_cache: Default::default(),
     }
 }
 
