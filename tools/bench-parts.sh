@@ -8,7 +8,8 @@
 # (a) GET status, 64 connections, one user (oha); (b) PUT steps/company, the same user (oha);
 # (c) POST complete, N users pre-filled, each once; (d) PUT steps/company over 1,000 users
 # (autocannon). Prints each part's line and the server's resident memory after (d).
-# Env: ROUNDS=2 DUR=10s N=3000 ENGINE=postgres|sqlite PARTS="a b c d" (a subset to run fewer);
+# Env: ROUNDS=2 DUR=10s N=3000 ENGINE=postgres|sqlite PARTS="a b c d" (a subset to run fewer)
+# VACUUM=1 (0: no VACUUM ANALYZE before (c) on PostgreSQL);
 # PostgreSQL at 127.0.0.1:5432 as postgres.
 set -euo pipefail
 ROOT=$(pwd)
@@ -66,6 +67,8 @@ for round in $(seq "$ROUNDS"); do
     if part c; then
       warm=$((N / 10))
       QUIET=1 node drive.mjs prefill "$BASE" c 1 $((N + warm)) welcome,company,organization,objectives,preferences,review
+      # As side-by-side/run.sh does before (c) (VACUUM=0 leaves it out).
+      [ "$ENGINE" = sqlite ] || [ "${VACUUM:-1}" = 0 ] || psql -q -d "$DB" -c 'VACUUM ANALYZE'
       QUIET=1 PART=c node drive.mjs complete "$BASE" c 1 "$warm" 64
       PART=c LABEL="$tag (c) POST complete, n=$N" node drive.mjs complete "$BASE" c $((warm + 1)) $((N + warm)) 64
     fi
