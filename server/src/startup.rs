@@ -265,11 +265,12 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signalled = stopping.clone();
+        let store = self.store.clone();
         let server = self.serve(async move {
             shutdown_signal().await;
             signalled.notify_one();
         });
-        tokio::select! {
+        let result = tokio::select! {
             result = server => result,
             () = async {
                 stopping.notified().await;
@@ -278,7 +279,10 @@ impl Application {
                 tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still open after the grace period; exiting");
                 Ok(())
             }
-        }
+        };
+        // The other replicas forget the users whose sessions were written last (status cache).
+        store.flush_status_changes(Duration::from_secs(1)).await;
+        result
     }
 
     /// Serves until the process ends (tests).

@@ -245,6 +245,14 @@ impl Store {
         }
     }
 
+    /// Sends the status cache's queued change notifications now (waiting at most `limit`): the
+    /// last thing a stopping server does, so that other replicas forget its last writes' users.
+    pub async fn flush_status_changes(&self, limit: std::time::Duration) {
+        if let Some(cache) = &self.status {
+            cache.flush(limit).await;
+        }
+    }
+
     /// Held while `user`'s session is written: when dropped — the write committed, failed or
     /// was abandoned with its request — the user's cached status is forgotten everywhere.
     pub(super) fn changing(&self, user: &str) -> Changed {

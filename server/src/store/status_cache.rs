@@ -6,15 +6,16 @@
 //! How a change reaches every replica: the store calls [`StatusCache::changed`] when a write to a
 //! user's session ends (committed, refused or failed alike: a commit whose answer was lost may
 //! still have happened). That removes the local entry at once — a user's next read in this process
-//! sees their write — and queues the user id for the notifier task, which sends the queued ids
-//! as one `pg_notify('onboarding_status', …)` (ids separated by newlines, which user ids cannot
-//! hold; at most one notification per 5 ms, committed with `synchronous_commit` off, so no WAL
-//! flush is waited for). Every replica's
-//! listener task (`LISTEN onboarding_status` on a connection of its own) removes the entries it
-//! is told about. The notification is sent after the write's own commit, not inside it: a
-//! `NOTIFY` in the write's transaction would serialize every commit that carries one on
-//! PostgreSQL's notify queue lock, held through the WAL flush (pgbench on this machine: saves
-//! 5.3k/s without, 1.9k/s with one in each transaction).
+//! sees their write — and queues the user id for the notifier task. The notifier gathers ids for
+//! 5 ms and sends them as one `pg_notify('onboarding_status', …)`: a first line naming this
+//! process, then the ids, one per line (user ids hold no control characters), committed with
+//! `synchronous_commit` off, so no WAL flush is waited for. Every replica's listener task
+//! (`LISTEN onboarding_status` on a connection of its own) removes the entries it is told about,
+//! except in its own process's notifications (those users were forgotten when written). A
+//! stopping server flushes the notifier last. The notification is sent after the write's own
+//! commit, not inside it: a `NOTIFY` in the write's transaction would serialize every commit
+//! that carries one on PostgreSQL's notify queue lock, held through the WAL flush (pgbench on
+//! this machine: saves 5.3k/s without, 1.9k/s with one in each transaction).
 //!
 //! What that allows: another replica may serve the old status for the moment between the write's
 //! commit and the notification's arrival (5 to 10 ms on one network), and — if a server
@@ -37,7 +38,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// The channel every replica listens on.
 const CHANNEL: &str = "onboarding_status";
@@ -74,6 +75,13 @@ impl Default for StatusCacheSettings {
 /// A user's latest session as read (`None`: the user never started).
 pub type Latest = Option<Arc<Session>>;
 
+/// What the notifier is asked: to tell the other replicas about a user, or to send what it
+/// holds now and say when it has (at shutdown).
+enum Note {
+    Changed(String),
+    Flush(oneshot::Sender<()>),
+}
+
 /// Taken before a read that missed: the user's slot and its counter then.
 pub(super) struct Ticket {
     slot: usize,
@@ -87,8 +95,11 @@ pub(super) struct StatusCache {
     hasher: RandomState,
     /// The listener is subscribed: notifications are arriving, the cache may be used.
     live: AtomicBool,
-    /// User ids changed by this process, for the notifier.
-    outgoing: mpsc::UnboundedSender<String>,
+    /// This process's name in its notifications (their first line), so that its listener skips
+    /// them: it forgot those users when it wrote.
+    origin: String,
+    /// User ids changed by this process (and flush requests), for the notifier.
+    outgoing: mpsc::UnboundedSender<Note>,
     metrics: Arc<Metrics>,
     /// Dropped with the cache: the listener stops.
     _stop: watch::Sender<()>,
@@ -115,6 +126,7 @@ impl StatusCache {
     ) -> Arc<StatusCache> {
         let (outgoing, queued) = mpsc::unbounded_channel();
         let (stop, stopped) = watch::channel(());
+        let origin = super::new_id();
         let cache = Arc::new(StatusCache {
             entries: moka::sync::Cache::builder()
                 .max_capacity(settings.max_bytes)
@@ -124,11 +136,12 @@ impl StatusCache {
             changes: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
             hasher: RandomState::new(),
             live: AtomicBool::new(false),
+            origin: origin.clone(),
             outgoing,
             metrics,
             _stop: stop,
         });
-        tokio::spawn(notify(pool, queued));
+        tokio::spawn(notify(pool, origin, queued));
         let listen_url = settings.listen_url.as_deref().unwrap_or(url).to_owned();
         tokio::spawn(listen(listen_url, Arc::downgrade(&cache), stopped));
         cache
@@ -178,7 +191,17 @@ impl StatusCache {
     pub(super) fn changed(&self, user: &str) {
         self.forget(user);
         // Only fails when the notifier has stopped, with the store.
-        let _ = self.outgoing.send(user.to_owned());
+        let _ = self.outgoing.send(Note::Changed(user.to_owned()));
+    }
+
+    /// Waits (at most `limit`) until the changes queued so far have been sent: a stopping server
+    /// calls it last, so that the other replicas do not keep its last writes' entries until
+    /// their time to live ends.
+    pub(super) async fn flush(&self, limit: Duration) {
+        let (done, sent) = oneshot::channel();
+        if self.outgoing.send(Note::Flush(done)).is_ok() {
+            let _ = tokio::time::timeout(limit, sent).await;
+        }
     }
 
     /// Forgets `user`'s entry (the slot's counter first, so that a read in flight does not keep
@@ -228,40 +251,58 @@ fn weight(user: &str, latest: &Latest) -> u32 {
 
 /// Sends the user ids this process changed, as few notifications as they fit in: after the
 /// first id it waits `LINGER` for more, so that a busy server sends at most one notification per
-/// `LINGER` (each is a transaction, and wakes every listener), not one per write.
-async fn notify(pool: sqlx::AnyPool, mut queued: mpsc::UnboundedReceiver<String>) {
+/// `LINGER` (each is a transaction, and wakes every listener), not one per write. Answers each
+/// flush once what was queued before it has been sent.
+async fn notify(pool: sqlx::AnyPool, origin: String, mut queued: mpsc::UnboundedReceiver<Note>) {
     while let Some(first) = queued.recv().await {
-        tokio::time::sleep(LINGER).await;
-        let mut users = vec![first];
-        let mut bytes = users[0].len();
-        while bytes < PAYLOAD {
-            match queued.try_recv() {
-                Ok(user) => {
+        // The first id: gather more for a while (a flush is sent at once).
+        if matches!(first, Note::Changed(_)) {
+            tokio::time::sleep(LINGER).await;
+        }
+        let (mut users, mut flushes) = (Vec::new(), Vec::new());
+        let mut bytes = origin.len();
+        let mut next = Some(first);
+        while let Some(note) = next {
+            match note {
+                Note::Changed(user) => {
                     bytes += user.len() + 1;
                     users.push(user);
                 }
-                Err(_) => break,
+                Note::Flush(done) => flushes.push(done),
             }
+            next = match bytes < PAYLOAD {
+                true => queued.try_recv().ok(),
+                false => None,
+            };
         }
         users.sort_unstable();
         users.dedup();
-        let payload = users.join("\n");
-        for attempt in 1..=3 {
-            let sent = sqlx::query(
-                "select set_config('synchronous_commit', 'off', true), pg_notify($1, $2)",
-            )
-            .bind(CHANNEL)
-            .bind(&payload)
-            .execute(&pool)
-            .await;
-            match sent {
-                Ok(_) => break,
-                Err(e) if attempt == 3 => {
-                    // The other replicas keep these entries until their time to live ends.
-                    tracing::warn!(error = %e, "status cache: a change notification was not sent");
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(100 * attempt)).await,
+        if !users.is_empty() {
+            send(&pool, &format!("{origin}\n{}", users.join("\n"))).await;
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// One notification, tried three times (a lost one leaves the other replicas' entries of these
+/// users to their time to live).
+async fn send(pool: &sqlx::AnyPool, payload: &str) {
+    for attempt in 1..=3 {
+        let sent =
+            sqlx::query("select set_config('synchronous_commit', 'off', true), pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(payload)
+                .execute(pool)
+                .await;
+        match sent {
+            Ok(_) => break,
+            Err(e) if attempt == 3 => {
+                // The other replicas keep these entries until their time to live ends.
+                tracing::warn!(error = %e, "status cache: a change notification was not sent");
             }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100 * attempt)).await,
         }
     }
 }
@@ -307,8 +348,9 @@ async fn listen(url: String, cache: Weak<StatusCache>, mut stop: watch::Receiver
             let Some(cache) = cache.upgrade() else { return };
             match received {
                 Ok(Some(notification)) => {
-                    for user in notification.payload().split('\n') {
-                        cache.forget(user);
+                    let mut lines = notification.payload().split('\n');
+                    if lines.next() != Some(cache.origin.as_str()) {
+                        lines.for_each(|user| cache.forget(user));
                     }
                 }
                 // The connection was lost: notifications may be missed until subscribed again.
