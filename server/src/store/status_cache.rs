@@ -116,8 +116,7 @@ impl std::fmt::Debug for StatusCache {
 
 impl StatusCache {
     /// Starts the notifier (on `pool`) and the listener (its own connection to `url`, or to
-    /// `settings.listen_url`); both stop
-    /// when the cache is dropped (the last clone of the store).
+    /// `settings.listen_url`); both stop when the cache is dropped (the last clone of the store).
     pub(super) fn start(
         url: &str,
         pool: sqlx::AnyPool,
