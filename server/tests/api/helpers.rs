@@ -269,6 +269,18 @@ impl TestApp {
         reply(req.send().await.unwrap()).await
     }
 
+    /// The text a GET of `path` answers, without a token (`/metrics`, `/readyz`).
+    pub async fn text(&self, path: &str) -> String {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str, user: &str) -> Reply {
         self.send(Method::GET, path, Some(user), None, &[]).await
     }

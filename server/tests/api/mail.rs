@@ -276,15 +276,7 @@ async fn invitations_are_delivered_after_completion(engine: Engine) {
             .unwrap(),
         2
     );
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.text("/metrics").await;
     assert!(metrics.contains("mail_sent_total 2"), "{metrics}");
 }
 

@@ -294,15 +294,7 @@ async fn the_whole_flow_creates_everything(app: TestApp) {
         .get("token_hash");
     assert_eq!(hash.len(), 64);
     // Metrics count it, per route template.
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.text("/metrics").await;
     assert!(
         metrics.contains("onboarding_completions_total 1"),
         "{metrics}"

@@ -83,17 +83,6 @@ fn refills(started: Instant) -> usize {
     (started.elapsed().as_secs_f64() / 3.0).floor() as usize
 }
 
-async fn text(app: &TestApp, path: &str) -> String {
-    app.http
-        .get(format!("{}{path}", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 async fn two_instances_share_the_write_limit(engine: Engine) {
     let Some(url) = machine_redis() else {
         return;
@@ -108,7 +97,7 @@ async fn two_instances_share_the_write_limit(engine: Engine) {
     // Another user has an allowance of their own.
     let (ok, limited, _, _) = alternate(&a, &b, "dos", 4).await;
     assert_eq!((ok, limited), (4, 0));
-    assert!(text(&a, "/readyz").await.contains("redis: up"));
+    assert!(a.text("/readyz").await.contains("redis: up"));
 }
 
 async fn the_suggestion_cache_filled_through_one_is_hit_through_the_other(engine: Engine) {
@@ -201,7 +190,7 @@ async fn two_server_processes_share_the_write_limit() {
 
 /// Whether `/metrics` has this sample line.
 async fn metric(app: &TestApp, line: &str) -> bool {
-    text(app, "/metrics").await.lines().any(|l| l == line)
+    app.text("/metrics").await.lines().any(|l| l == line)
 }
 
 /// A `redis-server` of the test's own on `port` (nothing kept on disk); killed on drop.
@@ -265,7 +254,7 @@ async fn redis_stopped_mid_run_then_started(engine: Engine) {
         (30, 0),
         "each instance counts 15 of its own 20"
     );
-    assert!(text(&a, "/readyz").await.contains("redis: unavailable"));
+    assert!(a.text("/readyz").await.contains("redis: unavailable"));
     assert!(metric(&a, "redis_up 0").await);
     assert!(!metric(&b, "redis_errors_total 0").await);
 
@@ -285,5 +274,5 @@ async fn redis_stopped_mid_run_then_started(engine: Engine) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_shared_limit(alternate(&a, &b, "after", 30).await);
-    assert!(text(&b, "/readyz").await.contains("redis: up"));
+    assert!(b.text("/readyz").await.contains("redis: up"));
 }

@@ -7,12 +7,7 @@ use std::time::{Duration, Instant};
 
 /// A counter or gauge of the instance's `/metrics`.
 async fn metric(app: &TestApp, name: &str) -> f64 {
-    let text = reqwest::get(format!("{}/metrics", app.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.text("/metrics").await;
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("no {name} in the metrics:\n{text}"))
