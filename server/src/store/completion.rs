@@ -46,7 +46,8 @@ pub fn suffixed(slug: &str, n: u32) -> String {
 #[derive(serde::Serialize)]
 struct OrganizationRow<'a> {
     id: &'a str,
-    slug: &'a str,
+    /// The attempt's slug (the next one when it is taken).
+    slug: String,
     name: &'a str,
     industry: &'a str,
     size: &'a str,
@@ -105,28 +106,27 @@ impl Store {
         // The slug, then (if taken) the one after the highest numbered suffix in use, found by
         // one query, then random suffixes: a bounded number of round trips however many slugs
         // are taken. Each attempt rolls back alone when its slug is taken (`found`).
-        let mut slug = o.slug.clone();
+        let mut row = OrganizationRow {
+            id: &org_id,
+            slug: o.slug.clone(),
+            name: &o.name,
+            industry: o.industry,
+            size: o.size,
+            employee_count: o.employee_count,
+            country: &o.country,
+            website: o.website.as_deref(),
+            description: &o.description,
+            founded_year: o.founded_year,
+            okr_maturity: o.okr_maturity,
+            challenges: serde_json::to_string(&o.challenges).unwrap_or_default(),
+            goals: serde_json::to_string(&o.goals).unwrap_or_default(),
+            timezone: &o.timezone,
+            okr_cycle: o.okr_cycle,
+            language: o.language,
+            created_at: now,
+            updated_at: now,
+        };
         for attempt_no in 0..SLUG_ATTEMPTS {
-            let row = OrganizationRow {
-                id: &org_id,
-                slug: &slug,
-                name: &o.name,
-                industry: o.industry,
-                size: o.size,
-                employee_count: o.employee_count,
-                country: &o.country,
-                website: o.website.as_deref(),
-                description: &o.description,
-                founded_year: o.founded_year,
-                okr_maturity: o.okr_maturity,
-                challenges: serde_json::to_string(&o.challenges).unwrap_or_default(),
-                goals: serde_json::to_string(&o.goals).unwrap_or_default(),
-                timezone: &o.timezone,
-                okr_cycle: o.okr_cycle,
-                language: o.language,
-                created_at: now,
-                updated_at: now,
-            };
             if self
                 .found(&mut tx, &row, user, records.membership.role)
                 .await?
@@ -141,7 +141,7 @@ impl Store {
                     o.slug
                 )));
             }
-            slug = if attempt_no == 0 {
+            row.slug = if attempt_no == 0 {
                 let highest = self.highest_slug_suffix(&mut tx, &o.slug).await?;
                 suffixed(&o.slug, highest.saturating_add(1))
             } else {
@@ -261,7 +261,7 @@ impl Store {
             .value(&now_param)
             .value(&now_param)
             .end("");
-        let body = respond(&prepared, &session, &org_id, &slug);
+        let body = respond(&prepared, &session, &org_id, &row.slug);
         if let Some(key) = idempotency_key {
             // A key is tied to its session: one last used in an earlier session is taken over.
             rows.insert("insert into idempotency_keys (user_id, key, session_id, status, body, created_at, updated_at) values")
@@ -307,7 +307,7 @@ impl Store {
         let mut attempt = sqlx::Connection::begin(&mut *tx).await?;
         let inserted = sqlx::query("insert into organizations (id, slug, name, industry, size, employee_count, country, website, description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)")
             .bind(org.id)
-            .bind(org.slug)
+            .bind(org.slug.as_str())
             .bind(org.name)
             .bind(org.industry)
             .bind(org.size)

@@ -405,19 +405,19 @@ impl Store {
             .bind(now.saturating_sub(ttl_ms))
             .fetch_all(&mut *tx)
             .await?;
+        let mut users = Vec::with_capacity(rows.len());
         for row in &rows {
             let (id, user): (String, String) = (row.try_get("id")?, row.try_get("user_id")?);
             discard_draft(&mut tx, &id).await?;
             let expired = SessionStatus::Expired.as_str();
             event(&mut tx, &id, &user, expired, None, now).await?;
+            users.push(user);
         }
         tx.commit().await?;
         // (Had the commit failed after all, a cached status would still read as expired: the
         // status read ends a session past the TTL by its last activity, as this did.)
         if let Some(cache) = &self.status {
-            for row in &rows {
-                cache.changed(&row.try_get::<String, _>("user_id")?);
-            }
+            users.iter().for_each(|user| cache.changed(user));
         }
         Ok(rows.len() as u64)
     }
