@@ -87,11 +87,11 @@ struct ServeArgs {
     purge_interval_secs: u64,
     /// Megabytes of sessions the status read's cache keeps (PostgreSQL; 0: no cache, every
     /// status read goes to the database).
-    #[arg(long, env = "STATUS_CACHE_MB", default_value_t = 32)]
+    #[arg(long, env = "STATUS_CACHE_MB", default_value_t = crate::store::StatusCacheSettings::DEFAULT_MB)]
     status_cache_mb: u64,
     /// Seconds a cached status may be served at most (the bound on a stale status when a
     /// replica's change notification is lost).
-    #[arg(long, env = "STATUS_CACHE_TTL_SECS", default_value_t = 30)]
+    #[arg(long, env = "STATUS_CACHE_TTL_SECS", default_value_t = crate::store::StatusCacheSettings::DEFAULT_TTL_SECS)]
     status_cache_ttl_secs: u64,
     /// Where the status cache's listener connects (`LISTEN`), when DATABASE_URL goes through a
     /// pooler in transaction mode: a direct URL of the same database.

@@ -62,11 +62,17 @@ pub struct StatusCacheSettings {
     pub listen_url: Option<String>,
 }
 
+impl StatusCacheSettings {
+    /// `STATUS_CACHE_MB`'s and `STATUS_CACHE_TTL_SECS`'s defaults.
+    pub const DEFAULT_MB: u64 = 32;
+    pub const DEFAULT_TTL_SECS: u64 = 30;
+}
+
 impl Default for StatusCacheSettings {
     fn default() -> StatusCacheSettings {
         StatusCacheSettings {
-            max_bytes: 32 << 20,
-            ttl: Duration::from_secs(30),
+            max_bytes: StatusCacheSettings::DEFAULT_MB << 20,
+            ttl: Duration::from_secs(StatusCacheSettings::DEFAULT_TTL_SECS),
             listen_url: None,
         }
     }
