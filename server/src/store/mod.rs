@@ -278,10 +278,18 @@ impl Store {
         // One round trip for BEGIN, the role and the user id: a custom BEGIN goes out as a simple
         // query, which may hold several statements (`set_config('role', …, true)` is `SET LOCAL
         // ROLE`). Simple queries take no parameters, so the user id is an E'' literal.
+        //
+        // Each statement is also planned for the tables as they are now (`plan_cache_mode`,
+        // local to the transaction): otherwise a connection keeps a statement's generic plan —
+        // and each foreign-key check and policy lookup of the rows it inserts keeps its own —
+        // made once from the statistics, which for a table analyzed while empty is a
+        // sequential scan, kept while the table grows (decision 100). Step saves, the hot
+        // write, do not come here (`saves.rs`).
         pool.begin(Some(
             format!(
                 "begin; select set_config('role', 'onboarding_app', true), \
-                 set_config('app.user_id', {}, true)",
+                 set_config('app.user_id', {}, true), \
+                 set_config('plan_cache_mode', 'force_custom_plan', true)",
                 pg_literal(user)
             )
             .into(),

@@ -322,12 +322,17 @@ impl TestApp {
 
     /// Starts a session and saves every step of the valid fixture (company name replaced).
     pub async fn fill_wizard(&self, user: &str, company_name: &str) {
+        let mut wizard = valid_wizard();
+        wizard["company"]["company_name"] = Value::String(company_name.into());
+        self.fill_wizard_with(user, &wizard).await;
+    }
+
+    /// Starts a session and saves every step of `wizard` (each valid).
+    pub async fn fill_wizard_with(&self, user: &str, wizard: &Value) {
         assert!(matches!(
             self.post("/api/onboarding/start", user, None).await.status,
             200 | 201
         ));
-        let mut wizard = valid_wizard();
-        wizard["company"]["company_name"] = Value::String(company_name.into());
         for step in onboarding_core::StepId::ALL.map(onboarding_core::StepId::name) {
             let r = self.put_step(user, step, &wizard[step], None).await;
             assert_eq!(r.status, 200, "{step}: {}", r.body);

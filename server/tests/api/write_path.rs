@@ -1,10 +1,12 @@
 //! The write path (issue 18): saves that queue on the session instead of retrying, and the
 //! draft stored one row per step.
 
-use crate::helpers::{valid_wizard, Engine, TestApp};
+use crate::helpers::{spawn_app, valid_wizard, Engine, TestApp};
 use futures::future::join_all;
+use futures::stream::{self, StreamExt};
 use serde_json::json;
 use sqlx::Row;
+use std::time::{Duration, Instant};
 
 crate::both_engines!(
     sixty_four_concurrent_saves_of_one_user_each_land_once,
@@ -14,6 +16,11 @@ crate::each_engine!(
     drafts_move_into_step_rows_unchanged,
     saves_that_time_out_while_queued_write_nothing
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_completions_after_an_analyze_of_empty_tables_read_by_index() {
+    completions_after_an_analyze_of_empty_tables_read_by_index().await;
+}
 
 /// 64 saves of one user at once (tabs and devices autosaving): all 200, each written exactly
 /// once, each answered with its own version (the versions strictly increase, none repeats), no
@@ -241,4 +248,102 @@ async fn a_saved_step_comes_back_as_it_was_sent(app: TestApp) {
     assert_eq!(r.status, 200, "{}", r.body);
     let status = app.get("/api/onboarding/status", "esc").await;
     assert_eq!(status.body["draft"]["company"], data);
+}
+
+/// PostgreSQL, decision 100: a database analyzed while its organizations' tables were empty (a
+/// fresh deployment's `VACUUM ANALYZE`), then 200 completions. Once the tables have grown past
+/// their first pages (the first 100), each completion's foreign-key checks and policy lookups
+/// find the organization, objective and invitation by index; a connection that kept the generic
+/// plans made from the empty statistics would scan the tables whole (some 8 x 150 rows read per
+/// completion; 120,000 in all). Autovacuum is off for these tables here: its analyze would replace those plans.
+async fn completions_after_an_analyze_of_empty_tables_read_by_index() {
+    const USERS: usize = 200;
+    let Some(app) = spawn_app(Engine::Postgres).await else {
+        return;
+    };
+    // Long descriptions: rows of about a kilobyte, so that the organizations and objectives
+    // span more pages than a sequential scan could be the cheaper read of.
+    let long = "Tostamos y servimos café de especialidad. ".repeat(23);
+    let users: Vec<String> = (0..USERS).map(|i| format!("grow-{i}")).collect();
+    stream::iter(&users)
+        .for_each_concurrent(8, |u| {
+            let (app, long) = (&app, &long);
+            async move {
+                let mut wizard = valid_wizard();
+                wizard["company"]["company_name"] = json!(format!("Grow {u}"));
+                wizard["company"]["description"] = json!(long);
+                for objective in wizard["objectives"]["objectives"].as_array_mut().unwrap() {
+                    objective["description"] = json!(long);
+                }
+                app.fill_wizard_with(u, &wizard).await;
+            }
+        })
+        .await;
+    sqlx::raw_sql(
+        "do $$ declare t text; begin \
+         foreach t in array array['organizations', 'objectives', 'invitations', 'memberships', 'key_results', 'mail_outbox'] loop \
+         execute format('alter table %I set (autovacuum_enabled = false)', t); end loop; end $$",
+    )
+    .execute(&app.store.pool)
+    .await
+    .unwrap();
+    sqlx::raw_sql("vacuum analyze")
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    let (first, second) = users.split_at(USERS / 2);
+    complete_each(&app, first).await;
+    let before = grown_rows(&app).await;
+    until_counted(&app, before).await;
+    sqlx::query("select pg_stat_reset()")
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    complete_each(&app, second).await;
+    until_counted(&app, grown_rows(&app).await - before).await;
+    let scans: Vec<(String, i64, i64)> = sqlx::query_as("select relname::text, seq_scan, seq_tup_read from pg_stat_user_tables where relname in ('organizations', 'objectives', 'invitations') and seq_tup_read > 0 order by relname")
+        .fetch_all(&app.store.pool)
+        .await
+        .unwrap();
+    let read: i64 = scans.iter().map(|(_, _, n)| n).sum();
+    assert!(
+        read < 2_000,
+        "{read} rows read by sequential scans (table, scans, rows): {scans:?}"
+    );
+}
+
+async fn complete_each(app: &TestApp, users: &[String]) {
+    stream::iter(users)
+        .for_each_concurrent(4, |u| async move {
+            let r = app.complete(u, &[]).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        })
+        .await;
+}
+
+/// The rows of the three tables the completions grow.
+async fn grown_rows(app: &TestApp) -> i64 {
+    app.count("organizations").await
+        + app.count("objectives").await
+        + app.count("invitations").await
+}
+
+/// Waits until PostgreSQL's statistics have counted `n` inserts into the three tables (the
+/// server's connections report theirs within a second or so of going idle).
+async fn until_counted(app: &TestApp, n: i64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let inserted: i64 = sqlx::query_scalar("select sum(n_tup_ins)::bigint from pg_stat_user_tables where relname in ('organizations', 'objectives', 'invitations')")
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap();
+        if inserted >= n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "statistics counted {inserted} of {n} inserts"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
