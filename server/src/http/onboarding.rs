@@ -506,17 +506,23 @@ async fn complete(
             }
         },
     };
-    if let Some(k) = &key {
-        if let Some((status, body)) = state.store.idempotent_response(&user.id, k).await? {
-            return Ok(replay(status, body));
+    // A key replays only the response stored with the user's latest session, and only a
+    // completion stores one, with the session it completed: while a session is open there is
+    // nothing to replay. So the stored response is looked up only when the completion finds
+    // no open session (below; a retry waits there for the first request's lock), or before a
+    // malformed header's 400, which a replay answers first.
+    let headers_read = if_match(&headers)
+        .and_then(|expected| Ok((expected, locale(q.locale.as_deref(), &headers)?)));
+    let (expected, locale) = match headers_read {
+        Ok(read) => read,
+        Err(e) => {
+            return match already_replied(&state, &user, key.as_deref()).await? {
+                Some(replayed) => Ok(replayed),
+                None => Err(e),
+            }
         }
-    }
-    let expected = if_match(&headers)?;
-    let ctx = Context::new(
-        locale(q.locale.as_deref(), &headers)?,
-        crate::today(),
-        user.email.as_deref(),
-    );
+    };
+    let ctx = Context::new(locale, crate::today(), user.email.as_deref());
     // Validated under the session's lock (see `Store::complete`): the organization is built
     // from exactly the draft checked here.
     let prepare = |session: &Session| -> Result<Prepared, ApiError> {
@@ -586,6 +592,19 @@ async fn complete(
     }
 }
 
+/// The response stored under `key` with the user's latest session, replayed.
+async fn already_replied(
+    state: &AppState,
+    user: &AuthUser,
+    key: Option<&str>,
+) -> Result<Option<Response>, ApiError> {
+    let Some(k) = key else {
+        return Ok(None);
+    };
+    let stored = state.store.idempotent_response(&user.id, k).await?;
+    Ok(stored.map(|(status, body)| replay(status, body)))
+}
+
 /// The answer for a session that another request completed: the stored idempotent response, or
 /// the organization.
 async fn already_completed(
@@ -593,10 +612,8 @@ async fn already_completed(
     user: &AuthUser,
     key: Option<&str>,
 ) -> Result<Option<Response>, ApiError> {
-    if let Some(k) = key {
-        if let Some((status, body)) = state.store.idempotent_response(&user.id, k).await? {
-            return Ok(Some(replay(status, body)));
-        }
+    if let Some(replayed) = already_replied(state, user, key).await? {
+        return Ok(Some(replayed));
     }
     let Some(session) = state.store.latest_session(&user.id).await? else {
         return Ok(None);

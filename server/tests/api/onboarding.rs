@@ -424,6 +424,35 @@ async fn idempotency_key_replays_the_first_response(app: TestApp) {
         .await;
     assert_eq!(second.status, 201);
     assert_eq!(second.body, first.body);
+    // A retry replays before it is read further: a malformed If-Match or locale is not a 400.
+    let malformed = [
+        (
+            "/api/onboarding/complete",
+            vec![headers[0], ("if-match", "latest")],
+        ),
+        ("/api/onboarding/complete?locale=xx", vec![headers[0]]),
+    ];
+    for (path, with) in malformed {
+        let third = app
+            .send(Method::POST, path, Some("ines"), None, &with)
+            .await;
+        assert_eq!(
+            (third.status, &third.body),
+            (201, &first.body),
+            "{path} {with:?}"
+        );
+    }
+    // Another key has nothing to replay: the malformed header is the answer.
+    let other = app
+        .send(
+            Method::POST,
+            "/api/onboarding/complete",
+            Some("ines"),
+            None,
+            &[("idempotency-key", "key-2"), ("if-match", "latest")],
+        )
+        .await;
+    assert_problem(&other, 400, "bad_request");
     assert_eq!(app.count("organizations").await, 1);
 }
 
