@@ -279,17 +279,21 @@ impl Store {
         // query, which may hold several statements (`set_config('role', …, true)` is `SET LOCAL
         // ROLE`). Simple queries take no parameters, so the user id is an E'' literal.
         //
-        // Each statement is also planned for the tables as they are now (`plan_cache_mode`,
-        // local to the transaction): otherwise a connection keeps a statement's generic plan —
-        // and each foreign-key check and policy lookup of the rows it inserts keeps its own —
-        // made once from the statistics, which for a table analyzed while empty is a
-        // sequential scan, kept while the table grows (decision 100). Step saves, the hot
-        // write, do not come here (`saves.rs`).
+        // A write transaction also reads by index (`enable_seqscan` off, local to it): its
+        // statements, the foreign-key checks of the rows it inserts and the policies' lookups
+        // all find rows by key. Otherwise a connection keeps the generic plan it made for each
+        // of them after five runs, from the statistics: for a table analyzed while empty and
+        // still small, a sequential scan, then kept while the table grows (decision 100). Step
+        // saves, the hot write, do not come here (`saves.rs`).
+        let reads = if write {
+            ", set_config('enable_seqscan', 'off', true)"
+        } else {
+            ""
+        };
         pool.begin(Some(
             format!(
                 "begin; select set_config('role', 'onboarding_app', true), \
-                 set_config('app.user_id', {}, true), \
-                 set_config('plan_cache_mode', 'force_custom_plan', true)",
+                 set_config('app.user_id', {}, true){reads}",
                 pg_literal(user)
             )
             .into(),
