@@ -77,7 +77,8 @@ for round in $(seq "$ROUNDS"); do
       QUIET=1 PART=d node drive.mjs put "$BASE" d 1 1000 64 3s
       PART=d LABEL="$tag (d) PUT step, 1,000 users" node drive.mjs put "$BASE" d 1 1000 64 "$DUR"
     fi
-    echo "$tag resident memory after (d): $(( $(ps -o rss= -p "$PID") / 1024 )) MB"
+    if part d; then when="after (d)"; else when="at the end"; fi
+    echo "$tag resident memory $when: $(( $(ps -o rss= -p "$PID") / 1024 )) MB"
     kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
     if grep -iE 'error|panic' server.log | grep -qv 'wizard page'; then grep -iE 'error|panic' server.log | tail -3; fi
     cleanup; DB= DIR=

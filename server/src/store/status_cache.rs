@@ -275,9 +275,10 @@ async fn notify(pool: sqlx::AnyPool, origin: String, mut queued: mpsc::Unbounded
                 }
                 Note::Flush(done) => flushes.push(done),
             }
-            next = match bytes < PAYLOAD {
-                true => queued.try_recv().ok(),
-                false => None,
+            next = if bytes < PAYLOAD {
+                queued.try_recv().ok()
+            } else {
+                None
             };
         }
         users.sort_unstable();
