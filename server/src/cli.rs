@@ -51,11 +51,12 @@ enum Command {
         /// Lifetime: seconds, or with a unit: 90s, 30m, 1h, 7d.
         #[arg(long, default_value = "1h")]
         ttl: String,
-        /// Adds the platform-admin claim (reads `/api/admin/…`).
+        /// Adds the claim `platform_admin: true` (reads `/api/admin/…` where the server runs with
+        /// AUTH_ADMIN_CLAIM=platform_admin=true).
         #[arg(long)]
         platform_admin: bool,
         #[command(flatten)]
-        auth: AuthArgs,
+        auth: Box<AuthArgs>,
     },
     /// Print the API's OpenAPI document (what `GET /api/openapi.json` serves), e.g. for a
     /// client generator.
@@ -221,10 +222,37 @@ struct AuthArgs {
     /// cannot accept invitations, and the self-invitation check is skipped).
     #[arg(long, env = "AUTH_EMAIL_CLAIM", default_value = "email")]
     email_claim: String,
+    /// The claim saying whether that address is verified; when the token carries it and it is
+    /// not true, the address is not trusted (no invitation can be accepted with it).
+    #[arg(
+        long,
+        env = "AUTH_EMAIL_VERIFIED_CLAIM",
+        default_value = "email_verified"
+    )]
+    email_verified_claim: String,
+    /// The tokens' issuer (`iss`); required with AUTH_JWKS_URL.
     #[arg(long, env = "AUTH_JWT_ISSUER")]
     jwt_issuer: Option<String>,
+    /// The tokens' audience (`aud`), this API's identifier at the provider; required with
+    /// AUTH_JWKS_URL.
     #[arg(long, env = "AUTH_JWT_AUDIENCE")]
     jwt_audience: Option<String>,
+    /// Development only: accept any issuer and audience of the AUTH_JWKS_URL provider (tokens
+    /// minted for any of its applications or tenants sign in). Logged loudly at start-up.
+    #[arg(long, env = "AUTH_JWT_INSECURE_ANY_AUDIENCE")]
+    jwt_insecure_any_audience: bool,
+    /// Seconds the JWKS keys stay usable past their max-age while the provider cannot be
+    /// reached; then every token is refused until a fetch succeeds.
+    #[arg(long, env = "AUTH_JWKS_MAX_STALE_SECS", default_value_t = crate::jwks::DEFAULT_MAX_STALE.as_secs())]
+    jwks_max_stale_secs: u64,
+    /// Platform admins (the `/api/admin/…` routes): tokens whose claim NAME holds VALUE
+    /// (`NAME=VALUE`, e.g. `roles=okr-admin`; an array claim may hold it among others). Nobody
+    /// without this or AUTH_ADMIN_SUBJECTS.
+    #[arg(long, env = "AUTH_ADMIN_CLAIM")]
+    admin_claim: Option<String>,
+    /// Platform admins by subject (`sub`), comma-separated.
+    #[arg(long, env = "AUTH_ADMIN_SUBJECTS", default_value = "")]
+    admin_subjects: String,
 }
 
 impl AuthArgs {
@@ -237,13 +265,35 @@ impl AuthArgs {
             }
             (Some(s), None, None) => Keys::hs256(s.as_bytes(), iss, aud),
             (None, Some(pem), None) => Keys::public_pem(pem, iss, aud)?,
-            (None, None, Some(url)) => Keys::jwks(url, iss, aud, crate::jwks::MIN_REFRESH)?,
+            (None, None, Some(url)) => {
+                let settings = crate::jwks::JwksSettings {
+                    max_stale: Duration::from_secs(self.jwks_max_stale_secs),
+                    ..Default::default()
+                };
+                match (iss, aud, self.jwt_insecure_any_audience) {
+                    (Some(iss), Some(aud), _) => {
+                        Keys::jwks(url, iss, aud, settings)?
+                    }
+                    (_, _, true) => {
+                        tracing::warn!("AUTH_JWT_INSECURE_ANY_AUDIENCE: tokens the identity provider signed for ANY of its applications or tenants sign in here; never in production");
+                        eprintln!("\n  ************************************************************\n  *  AUTH_JWT_INSECURE_ANY_AUDIENCE: any token of the         *\n  *  identity provider signs in, whatever it was minted for.  *\n  *  Development only.                                        *\n  ************************************************************\n");
+                        Keys::jwks_unchecked(url, iss, aud, settings)?
+                    }
+                    _ => return Err("AUTH_JWKS_URL requires AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE (the provider signs tokens for all its applications and tenants: these say which are for this API); AUTH_JWT_INSECURE_ANY_AUDIENCE=true skips them in development".into()),
+                }
+            }
             _ => return Err(
                 "set one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY and AUTH_JWKS_URL, not several"
                     .into(),
             ),
         };
-        Ok(Some(keys.with_email_claim(&self.email_claim)))
+        let admin =
+            crate::auth::AdminRule::parse(self.admin_claim.as_deref(), &self.admin_subjects)?;
+        Ok(Some(
+            keys.with_email_claim(&self.email_claim)
+                .with_email_verified_claim(&self.email_verified_claim)
+                .with_admin(admin),
+        ))
     }
 }
 

@@ -70,6 +70,8 @@ class Server:
                 "DATABASE_URL": f"sqlite://{self.db}?mode=rwc",
                 "BIND": f"127.0.0.1:{self.port}",
                 "AUTH_JWT_SECRET": SECRET,
+                # The admin routes for the tokens `token --platform-admin` mints.
+                "AUTH_ADMIN_CLAIM": "platform_admin=true",
                 # Thousands of requests from one user and address: the limits would answer
                 # most of them 429 (documented, but it would hide the routes behind it).
                 "RATE_LIMIT_USER_PER_MIN": "1000000",

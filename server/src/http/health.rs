@@ -25,32 +25,45 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers. With `REDIS_URL`, a second line says whether Redis answers;
-/// the server stays ready without it (limits then count per instance).
+/// Ready when the database answers and, with `AUTH_JWKS_URL`, the identity provider's keys are
+/// usable (a line says whether they are fresh or served stale while fetches fail). With
+/// `REDIS_URL`, a line says whether Redis answers; the server stays ready without it (limits
+/// then count per instance).
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "ops",
     summary = "Readiness: the database answers",
     responses(
-        (status = 200, description = "Ready (`ready`, then `redis: up` or `redis: unavailable` when Redis is configured)", body = String, content_type = "text/plain"),
-        (status = 503, description = "Database unreachable"),
+        (status = 200, description = "Ready (`ready`, then `jwks: up` or `jwks: stale (…)` with AUTH_JWKS_URL, and `redis: up` or `redis: unavailable` when Redis is configured)", body = String, content_type = "text/plain"),
+        (status = 503, description = "Database unreachable, or no usable signing key from the identity provider"),
     ),
 )]
-async fn readyz(State(state): State<AppState>) -> Result<String, ApiError> {
+async fn readyz(
+    State(state): State<AppState>,
+) -> Result<(axum::http::StatusCode, String), ApiError> {
     state
         .store
         .ping()
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(match &state.redis {
-        None => "ready".to_owned(),
-        Some(redis) if redis.is_up() => "ready\nredis: up".to_owned(),
-        Some(_) => {
-            "ready\nredis: unavailable (limits count per instance, the suggestion cache is skipped)"
-                .to_owned()
+    let mut lines = vec!["ready".to_owned()];
+    match state.keys.readiness() {
+        None => {}
+        Some(Ok(line)) => lines.push(line),
+        Some(Err(line)) => {
+            return Ok((axum::http::StatusCode::SERVICE_UNAVAILABLE, line));
         }
-    })
+    }
+    match &state.redis {
+        None => {}
+        Some(redis) if redis.is_up() => lines.push("redis: up".to_owned()),
+        Some(_) => lines.push(
+            "redis: unavailable (limits count per instance, the suggestion cache is skipped)"
+                .to_owned(),
+        ),
+    }
+    Ok((axum::http::StatusCode::OK, lines.join("\n")))
 }
 
 #[utoipa::path(

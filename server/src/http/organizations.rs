@@ -346,7 +346,7 @@ struct AcceptRequest {
     responses(
         (status = 200, description = "Joined: the organization and the role", body = Joined),
         (status = 400, description = "Malformed token"),
-        (status = 403, description = "The token carries no e-mail address, or the invitation is for another address (`invitation_for_another_address`)"),
+        (status = 403, description = "The token carries no e-mail address (`email_unknown`), one it says is not verified (`email_unverified`), or the invitation is for another address (`invitation_for_another_address`)"),
         (status = 404, description = "Unknown token (never issued, or replaced by a resend)"),
         (status = 409, description = "Already accepted (`invitation_used`)"),
         (status = 410, description = "Revoked (`invitation_revoked`) or expired (`invitation_expired`)"),
@@ -363,6 +363,14 @@ async fn accept(
         .filter(|b| b.len() == 32)
         .ok_or_else(|| ApiError::BadRequest("token must be 64 hexadecimal characters".into()))?;
     // The invitation is for an address: a token without one cannot show it is the invitee's.
+    if user.unverified_email {
+        return Err(problem(
+            StatusCode::FORBIDDEN,
+            "email_unverified",
+            "E-mail address not verified",
+            "your identity provider says your e-mail address is not verified, so the invitation cannot be matched to you; verify the address with your provider and sign in again",
+        ));
+    }
     let Some(email) = user.email.as_deref() else {
         return Err(problem(
             StatusCode::FORBIDDEN,

@@ -99,10 +99,19 @@ pub async fn spawn_app_with(
         }
         Engine::Postgres => (fresh_postgres_database().await?, None),
     };
-    let keys = Arc::new(Keys::hs256(SECRET.as_bytes(), None, None));
+    let keys = Arc::new(test_keys());
     let mut settings = settings(url.clone(), keys.clone());
     configure(&mut settings);
     Some(start(settings, keys, dir).await)
+}
+
+/// The tests' HS256 keys, with `platform_admin: true` configured as the admin claim (as
+/// `AUTH_ADMIN_CLAIM=platform_admin=true` does).
+pub fn test_keys() -> Keys {
+    Keys::hs256(SECRET.as_bytes(), None, None).with_admin(onboarding_server::auth::AdminRule {
+        claim: Some(("platform_admin".into(), "true".into())),
+        subjects: Vec::new(),
+    })
 }
 
 /// The settings every test app starts from.

@@ -232,10 +232,38 @@ async fn tokens_are_checked(app: TestApp) {
     let r = status(Some(format!("Bearer {expired}"))).await;
     assert_problem(&r, 401, "unauthorized");
     assert!(
-        r.body["detail"].as_str().unwrap().contains("Expired"),
+        r.body["detail"].as_str().unwrap().contains("expired"),
         "{}",
         r.body
     );
+    // Hardening II, item 14: the detail says what was wrong in the product's words, never the
+    // JWT library's internals ("unknown variant `none`, expected one of …", "InvalidSignature").
+    let none = format!(
+        "{}.{}.",
+        base64url(br#"{"alg":"none","typ":"JWT"}"#),
+        base64url(br#"{"sub":"u","exp":9999999999}"#)
+    );
+    for (token, says) in [
+        (none, "algorithm is not accepted"),
+        (
+            other.mint("u", "u@x.com", 60).unwrap(),
+            "signature does not verify",
+        ),
+        ("not.a.jwt".to_owned(), "header is not"),
+    ] {
+        let r = status(Some(format!("Bearer {token}"))).await;
+        let detail = r.body["detail"].as_str().unwrap();
+        assert!(detail.contains(says), "{detail}");
+        for internal in [
+            "variant",
+            "expected one of",
+            "InvalidSignature",
+            "Base64",
+            "Json(",
+        ] {
+            assert!(!detail.contains(internal), "{detail}");
+        }
+    }
     assert_eq!(
         status(Some(format!("Bearer {}", app.token("u"))))
             .await
@@ -796,4 +824,10 @@ async fn concurrent_saves_without_if_match_lose_no_step(app: TestApp) {
     for step in steps {
         assert_eq!(status.body["draft"][step], wizard[step], "{step}");
     }
+}
+
+/// base64url without padding (test tokens built by hand).
+fn base64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
