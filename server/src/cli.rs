@@ -145,6 +145,10 @@ struct ServeArgs {
     /// Invitation e-mails (new and resent) an organization may send per 24 hours; 0 = no cap.
     #[arg(long, env = "INVITATIONS_PER_DAY", default_value_t = 200)]
     invitations_per_day: u32,
+    /// Invitation e-mails (new, resent, and the completion's) a user may send per 24 hours,
+    /// across every organization they manage or found; 0 = no cap.
+    #[arg(long, env = "INVITATIONS_PER_USER_PER_DAY", default_value_t = 200)]
+    invitations_per_user_per_day: u32,
     /// Where users reach this server (e.g. https://okr.example.com), for the links in
     /// invitation e-mails; required with SMTP_URL.
     #[arg(long, env = "PUBLIC_BASE_URL")]
@@ -410,6 +414,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         cors_allowed_origins: crate::http::cors::parse_origins(&args.cors_allowed_origins)?,
         invitation_ttl_days: args.invitation_ttl_days,
         invitations_per_day: args.invitations_per_day,
+        invitations_per_user_per_day: args.invitations_per_user_per_day,
         public_base_url: args.public_base_url,
         smtp: args.mail.settings()?,
         redis_url: args.redis_url,

@@ -55,6 +55,8 @@ pub struct Settings {
     /// Invitation e-mails (new and resent) an organization may send per 24 hours
     /// (`INVITATIONS_PER_DAY`; 0: no cap).
     pub invitations_per_day: u32,
+    /// Invitation e-mails a user may send per 24 hours, across organizations (0: no cap).
+    pub invitations_per_user_per_day: u32,
     /// Where users reach the server (`PUBLIC_BASE_URL`), for the links in e-mails; required with
     /// `smtp`. Without it, the server's own address.
     pub public_base_url: Option<String>,
@@ -199,7 +201,10 @@ impl Application {
             ),
             composer,
             invitation_ttl_ms: i64::from(settings.invitation_ttl_days) * 86_400_000,
-            invitations_per_day: settings.invitations_per_day,
+            invitation_caps: crate::store::InvitationCaps {
+                per_organization: settings.invitations_per_day,
+                per_user: settings.invitations_per_user_per_day,
+            },
             redis,
         });
         if let (Some(sender), Some(smtp)) = (sender, settings.smtp) {

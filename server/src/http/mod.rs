@@ -54,8 +54,8 @@ pub struct Shared {
     /// Invitation e-mails: the accept link's base and how long links last.
     pub composer: crate::mail::Composer,
     pub invitation_ttl_ms: i64,
-    /// Invitation e-mails an organization may send per 24 hours (0: no cap).
-    pub invitations_per_day: u32,
+    /// The daily caps on invitation e-mails.
+    pub invitation_caps: crate::store::InvitationCaps,
     /// Shared limits and cache across replicas (`REDIS_URL`), when configured.
     pub redis: Option<Arc<crate::shared::Redis>>,
 }

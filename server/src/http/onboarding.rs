@@ -561,6 +561,7 @@ async fn complete(
             invitations,
             records,
             invitation_ttl_ms: state.invitation_ttl_ms,
+            invitation_caps: state.invitation_caps,
         })
     };
     let outcome = state
@@ -580,6 +581,9 @@ async fn complete(
             Ok(replay(201, body))
         }
         Completion::Refused(e) => Err(e),
+        Completion::OverDailyCap { retry_after_secs } => {
+            Err(super::organizations::over_cap(retry_after_secs))
+        }
         Completion::NoSession => {
             if let Some(done) = already_completed(&state, &user, key.as_deref()).await? {
                 return Ok(done);

@@ -165,7 +165,7 @@ async fn invite(
             &emails,
             role,
             state.invitation_ttl_ms,
-            state.invitations_per_day,
+            state.invitation_caps,
             |letter| composer.invitation(letter),
         )
         .await?;
@@ -186,11 +186,12 @@ async fn invite(
     }
 }
 
-/// 429: the organization's invitation e-mails of the last 24 hours are at the cap.
-fn over_cap(retry_after_secs: u64) -> ApiError {
+/// 429: the invitation e-mails of the last 24 hours, of the organization or of the inviting
+/// user, are at the cap.
+pub(super) fn over_cap(retry_after_secs: u64) -> ApiError {
     ApiError::TooManyRequests {
         retry_after_secs,
-        detail: format!("this organization has sent as many invitation e-mails as it may in 24 hours (INVITATIONS_PER_DAY); retry in {retry_after_secs} s"),
+        detail: format!("as many invitation e-mails have been sent as may be in 24 hours (INVITATIONS_PER_DAY per organization, INVITATIONS_PER_USER_PER_DAY per user); nothing was sent; retry in {retry_after_secs} s"),
     }
 }
 
@@ -321,7 +322,7 @@ async fn resend(
             &id,
             &invitation,
             state.invitation_ttl_ms,
-            state.invitations_per_day,
+            state.invitation_caps,
             |letter| composer.invitation(letter),
         )
         .await?;

@@ -1,6 +1,7 @@
 //! The completion: one transaction that locks the session, validates its draft (the caller's
 //! `prepare`), claims it and creates the organization with everything in it.
 
+use super::invitations::{over_daily_cap, InvitationCaps};
 use super::outbox::Outgoing;
 use super::sessions::locked_open_on;
 use super::{batch, new_id, Engine, Session, Store};
@@ -16,6 +17,8 @@ pub struct Prepared {
     pub invitations: Vec<(String, Outgoing)>,
     /// How long the invitations are valid.
     pub invitation_ttl_ms: i64,
+    /// The caps the invitations' e-mails must fit.
+    pub invitation_caps: InvitationCaps,
 }
 
 /// The outcome of `complete`.
@@ -27,6 +30,8 @@ pub enum Completion<E> {
     NoSession,
     /// `prepare` refused the draft (invalid, stale `If-Match`, expired): nothing was written.
     Refused(E),
+    /// The invitations' e-mails would pass a daily cap: nothing was written.
+    OverDailyCap { retry_after_secs: u64 },
 }
 
 /// How many slugs a completion tries: the slug, the next numbered one, then random ones.
@@ -101,6 +106,22 @@ impl Store {
                 return Ok(Completion::Refused(e));
             }
         };
+        if !prepared.invitations.is_empty() {
+            let over = over_daily_cap(
+                &mut tx,
+                self.engine,
+                None,
+                user,
+                now,
+                prepared.invitations.len(),
+                prepared.invitation_caps,
+            )
+            .await?;
+            if let Some(retry_after_secs) = over {
+                tx.rollback().await?;
+                return Ok(Completion::OverDailyCap { retry_after_secs });
+            }
+        }
         let records = &prepared.records;
         let o = &records.organization;
         // The slug, then (if taken) the one after the highest numbered suffix in use, found by
@@ -234,7 +255,7 @@ impl Store {
             }
             rows.end("");
             // Their e-mails, in the same transaction (the outbox; see `outbox.rs`).
-            rows.insert("insert into mail_outbox (id, organization_id, invitation_id, recipient, subject, body, state, attempts, next_attempt_at, created_at, updated_at) values");
+            rows.insert("insert into mail_outbox (id, organization_id, invitation_id, recipient, subject, body, state, attempts, next_attempt_at, created_at, updated_at, sent_by) values");
             for ((_, mail), id) in prepared.invitations.iter().zip(&invitation_ids) {
                 rows.row()
                     .arg(new_id())
@@ -247,7 +268,8 @@ impl Store {
                     .value("0")
                     .value(&now_param)
                     .value(&now_param)
-                    .value(&now_param);
+                    .value(&now_param)
+                    .arg(user);
             }
             rows.end("");
         }

@@ -250,36 +250,75 @@ async fn lock_organization(tx: &mut Tx, engine: Engine, org: &str) -> Result<(),
     Ok(())
 }
 
-/// A day, in ms: the window of the daily cap on invitation e-mails.
+/// A day, in ms: the window of the daily caps on invitation e-mails.
 const DAY_MS: i64 = 86_400_000;
 
-/// `None` when `adding` more e-mails fit the organization's cap of the last 24 hours (0: no
-/// cap); else the seconds until the oldest of them leaves the window. The organization's row is
-/// locked first (PostgreSQL; SQLite has the one writer), so concurrent requests count in turn.
-async fn over_daily_cap(
+/// The caps on invitation e-mails (new and resent) per 24 hours: per organization
+/// (`INVITATIONS_PER_DAY`) and per inviting user across all their organizations
+/// (`INVITATIONS_PER_USER_PER_DAY`); 0 is no cap. The completion's invitations count.
+#[derive(Clone, Copy, Debug)]
+pub struct InvitationCaps {
+    pub per_organization: u32,
+    pub per_user: u32,
+}
+
+/// `None` when `adding` more e-mails from `user` for `org` (`None`: an organization being
+/// founded, which has sent none) fit both caps of the last 24 hours; else the seconds until
+/// enough of them leave the window. The organization's row and the user's lock are taken first
+/// (PostgreSQL; SQLite has the one writer), so concurrent requests count in turn.
+pub(super) async fn over_daily_cap(
     tx: &mut Tx,
     engine: Engine,
-    org: &str,
+    org: Option<&str>,
+    user: &str,
     now: i64,
     adding: usize,
-    cap: u32,
+    caps: InvitationCaps,
 ) -> Result<Option<u64>, sqlx::Error> {
-    if cap == 0 {
-        return Ok(None);
+    let adding = i64::try_from(adding).unwrap_or(i64::MAX);
+    let mut wait_ms: Option<i64> = None;
+    if caps.per_organization > 0 {
+        if let Some(org) = org {
+            lock_organization(tx, engine, org).await?;
+        }
+        let (sent, oldest) = match org {
+            Some(org) => sent_since(tx, "organization_id", org, now - DAY_MS).await?,
+            None => (0, now),
+        };
+        if sent.saturating_add(adding) > i64::from(caps.per_organization) {
+            wait_ms = Some(oldest + DAY_MS - now);
+        }
     }
-    lock_organization(tx, engine, org).await?;
-    let row = sqlx::query("select count(*) as n, coalesce(min(created_at), 0) as oldest from mail_outbox where organization_id = $1 and created_at > $2")
-        .bind(org)
-        .bind(now - DAY_MS)
+    if caps.per_user > 0 {
+        if engine == Engine::Postgres {
+            sqlx::query("select pg_advisory_xact_lock(hashtextextended('onboarding.invitations:' || $1, 0))")
+                .bind(user)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let (sent, oldest) = sent_since(tx, "sent_by", user, now - DAY_MS).await?;
+        if sent.saturating_add(adding) > i64::from(caps.per_user) {
+            wait_ms = Some(wait_ms.unwrap_or(0).max(oldest + DAY_MS - now));
+        }
+    }
+    Ok(wait_ms.map(|ms| u64::try_from(ms.max(1000)).unwrap_or(0).div_ceil(1000)))
+}
+
+/// The e-mails whose `column` (`organization_id` or `sent_by`) is `value`, written after
+/// `since`, and the oldest one's time.
+async fn sent_since(
+    tx: &mut Tx,
+    column: &str,
+    value: &str,
+    since: i64,
+) -> Result<(i64, i64), sqlx::Error> {
+    let sql = format!("select count(*) as n, coalesce(min(created_at), 0) as oldest from mail_outbox where {column} = $1 and created_at > $2");
+    let row = sqlx::query(&sql)
+        .bind(value)
+        .bind(since)
         .fetch_one(&mut **tx)
         .await?;
-    let (sent, oldest): (i64, i64) = (row.try_get("n")?, row.try_get("oldest")?);
-    let adding = i64::try_from(adding).unwrap_or(i64::MAX);
-    if sent.saturating_add(adding) <= i64::from(cap) {
-        return Ok(None);
-    }
-    let wait_ms = (oldest + DAY_MS - now).max(1000);
-    Ok(Some(u64::try_from(wait_ms).unwrap_or(0).div_ceil(1000)))
+    Ok((row.try_get("n")?, row.try_get("oldest")?))
 }
 
 impl Store {
@@ -339,13 +378,21 @@ impl Store {
         emails: &[String],
         role: Role,
         ttl_ms: i64,
-        daily_cap: u32,
+        caps: InvitationCaps,
         compose: impl Fn(&Letter) -> Outgoing,
     ) -> Result<Invited, sqlx::Error> {
         let now = self.clock.now_ms();
         let mut tx = self.begin_write(user).await?;
-        if let Some(retry_after_secs) =
-            over_daily_cap(&mut tx, self.engine, org, now, emails.len(), daily_cap).await?
+        if let Some(retry_after_secs) = over_daily_cap(
+            &mut tx,
+            self.engine,
+            Some(org),
+            user,
+            now,
+            emails.len(),
+            caps,
+        )
+        .await?
         {
             tx.rollback().await?;
             return Ok(Invited::OverDailyCap { retry_after_secs });
@@ -400,7 +447,7 @@ impl Store {
                 Err(e) => return Err(e),
             }
             let mail = compose(&sender.letter(email, &token));
-            enqueue(&mut tx, org, Some(&id), &mail, now).await?;
+            enqueue(&mut tx, org, Some(&id), user, &mail, now).await?;
             ids.push(id);
         }
         let mut created = Vec::with_capacity(ids.len());
@@ -448,14 +495,14 @@ impl Store {
         org: &str,
         invitation: &str,
         ttl_ms: i64,
-        daily_cap: u32,
+        caps: InvitationCaps,
         compose: impl Fn(&Letter) -> Outgoing,
     ) -> Result<InvitationChange, sqlx::Error> {
         let now = self.clock.now_ms();
         let (token, hash) = new_invitation_token();
         let mut tx = self.begin_write(user).await?;
         if let Some(retry_after_secs) =
-            over_daily_cap(&mut tx, self.engine, org, now, 1, daily_cap).await?
+            over_daily_cap(&mut tx, self.engine, Some(org), user, now, 1, caps).await?
         {
             tx.rollback().await?;
             return Ok(InvitationChange::OverDailyCap { retry_after_secs });
@@ -484,7 +531,7 @@ impl Store {
         cancel_mail(&mut tx, invitation, now).await?;
         let sender = Self::sender(&mut tx, user, org).await?;
         let mail = compose(&sender.letter(&email, &token));
-        enqueue(&mut tx, org, Some(invitation), &mail, now).await?;
+        enqueue(&mut tx, org, Some(invitation), user, &mail, now).await?;
         let invitation = Self::invitation_on(&mut tx, now, org, invitation).await?;
         tx.commit().await?;
         Ok(invitation.map_or(InvitationChange::NotFound, InvitationChange::Done))
@@ -516,7 +563,7 @@ impl Store {
         let claim = match self.engine {
             // (The function records the user from the transaction's `app.user_id`.)
             Engine::Postgres => sqlx::query("select organization_id, role from onboarding_claim_invitation($1, $2, $3)"),
-            Engine::Sqlite => sqlx::query("update invitations set state = 'accepted', accepted_at = $3, accepted_by = $4, updated_at = $3 where token_hash = $1 and state = 'pending' and expires_at > $3 and lower(email) = lower($2) returning organization_id, role"),
+            Engine::Sqlite => sqlx::query("update invitations set state = 'accepted', accepted_at = $3, accepted_by = $4, updated_at = $3 where token_hash = $1 and state = 'pending' and expires_at > $3 and email = $2 returning organization_id, role"),
         }
         .bind(token_hash)
         .bind(email)
@@ -543,7 +590,9 @@ impl Store {
                 return Ok(Acceptance::Unknown);
             };
             let (state, invited): (String, String) = (row.try_get("state")?, row.try_get("email")?);
-            if !invited.eq_ignore_ascii_case(email) {
+            // Both addresses are as the rules normalize them (the caller's, and every stored
+            // one): compared exactly, on both engines.
+            if invited != email {
                 return Ok(Acceptance::ForAnotherAddress);
             }
             return Ok(match InvitationState::try_from(state) {

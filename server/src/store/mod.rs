@@ -23,8 +23,8 @@ use crate::clock::Clock;
 pub use completion::{suffixed, Completion, Prepared};
 pub use insights::Funnel;
 pub use invitations::{
-    new_invitation_token, token_hash, Acceptance, Delivery, Invitation, InvitationChange,
-    InvitationState, Invited, MemberChange, Role,
+    new_invitation_token, token_hash, Acceptance, Delivery, Invitation, InvitationCaps,
+    InvitationChange, InvitationState, Invited, MemberChange, Role,
 };
 pub use organizations::{KeyResult, Member, Objective, Organization};
 pub use outbox::{Claimed, DevMessage, Letter, OutboxCounts, OutboxMessage, Outgoing};

@@ -79,10 +79,11 @@ pub async fn enqueue(
     tx: &mut Tx,
     org: &str,
     invitation: Option<&str>,
+    sent_by: &str,
     mail: &Outgoing,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("insert into mail_outbox (id, organization_id, invitation_id, recipient, subject, body, state, attempts, next_attempt_at, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7)")
+    sqlx::query("insert into mail_outbox (id, organization_id, invitation_id, recipient, subject, body, state, attempts, next_attempt_at, created_at, updated_at, sent_by) values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7, $8)")
         .bind(new_id())
         .bind(org)
         .bind(invitation)
@@ -90,6 +91,7 @@ pub async fn enqueue(
         .bind(&mail.subject)
         .bind(&mail.body)
         .bind(now)
+        .bind(sent_by)
         .execute(&mut **tx)
         .await?;
     Ok(())

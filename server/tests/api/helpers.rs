@@ -137,6 +137,7 @@ fn settings(url: String, keys: Arc<Keys>) -> Settings {
         cors_allowed_origins: Vec::new(),
         invitation_ttl_days: 7,
         invitations_per_day: 200,
+        invitations_per_user_per_day: 200,
         public_base_url: None,
         smtp: None,
         redis_url: None,

@@ -15,8 +15,12 @@ crate::both_engines!(
     expired_invitations_are_refused_and_can_be_sent_again,
     owners_change_roles_and_an_owner_always_remains,
     two_owners_demoting_each_other_at_once_leave_one,
+    unverified_and_lookalike_addresses_cannot_accept,
 );
-crate::each_engine!(an_organization_sends_at_most_its_daily_cap);
+crate::each_engine!(
+    an_organization_sends_at_most_its_daily_cap,
+    a_user_sends_at_most_the_cap_across_completions_and_organizations,
+);
 
 async fn send_as(
     app: &TestApp,
@@ -589,4 +593,151 @@ async fn an_organization_sends_at_most_its_daily_cap(engine: Engine) {
         .post(&path, "alice", Some(&json!({"emails": ["d@x.com"]})))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
+}
+
+/// A token with exactly these claims (HS256 with the tests' secret).
+fn token_with(claims: Value) -> String {
+    let now = onboarding_server::now_ms() / 1000;
+    let mut all = json!({"exp": now + 600});
+    all.as_object_mut()
+        .unwrap()
+        .extend(claims.as_object().unwrap().clone());
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &all,
+        &jsonwebtoken::EncodingKey::from_secret(crate::helpers::SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+async fn accept_with(app: &TestApp, jwt: &str, token: &str) -> Reply {
+    reply(
+        app.http
+            .post(format!("{}/api/invitations/accept", app.base))
+            .bearer_auth(jwt)
+            .json(&json!({ "token": token }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Hardening II, items 5 and 6: an address the token says is unverified is not trusted
+/// (`email_unverified`, and the self-invitation check does not use it); an address is compared
+/// as the rules normalize it, so `İvan@…` (whose Unicode lower case is `i̇van@…`, and which
+/// PostgreSQL's `lower()` folded) is not `ivan@…`.
+async fn unverified_and_lookalike_addresses_cannot_accept(app: TestApp) {
+    let org = completed_org(&app, "alice", "Alice Co").await;
+    let path = format!("/api/organizations/{org}/invitations");
+    let r = app
+        .post(&path, "alice", Some(&json!({"emails": ["ivan@x.com"]})))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let luis = mailed_token(&app, "luis@cafenino.mx").await.unwrap();
+    let ivan = mailed_token(&app, "ivan@x.com").await.unwrap();
+    let members = app.count("memberships").await;
+
+    for verified in [json!(false), json!("false"), json!(null)] {
+        let jwt = token_with(
+            json!({"sub": "luis", "email": "luis@cafenino.mx", "email_verified": verified}),
+        );
+        let r = accept_with(&app, &jwt, &luis).await;
+        assert_problem(&r, 403, "email_unverified");
+    }
+    // The self-invitation check does not take an unverified address as the user's.
+    let jwt = token_with(json!({"sub": "eve", "email": "boss@acme.com", "email_verified": false}));
+    let r = reply(
+        app.http
+            .post(format!("{}/api/onboarding/validate?step=review", app.base))
+            .bearer_auth(&jwt)
+            .json(&json!({"confirmed": true, "terms_accepted": true, "invite_emails": ["boss@acme.com"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        !r.body.to_string().contains("cannot_invite_self"),
+        "{}",
+        r.body
+    );
+
+    for lookalike in [
+        "İvan@x.com",
+        "ıvan@x.com",
+        "ivan@x.com\u{200b}",
+        "ＩＶＡＮ@x.com",
+    ] {
+        let jwt = token_with(json!({"sub": "ivan", "email": lookalike}));
+        let r = accept_with(&app, &jwt, &ivan).await;
+        assert_problem(&r, 403, "invitation_for_another_address");
+    }
+    assert_eq!(app.count("memberships").await, members, "nobody joined");
+
+    // The real invitees, verified (or with no such claim), join; ASCII case still folds.
+    let jwt = token_with(json!({"sub": "ivan", "email": "IVAN@x.com"}));
+    assert_eq!(accept_with(&app, &jwt, &ivan).await.status, 200);
+    let jwt =
+        token_with(json!({"sub": "luis", "email": "luis@cafenino.mx", "email_verified": true}));
+    assert_eq!(accept_with(&app, &jwt, &luis).await.status, 200);
+}
+
+/// Hardening II, item 7: a user's invitation e-mails are capped per 24 hours across every
+/// organization (`INVITATIONS_PER_USER_PER_DAY`), the completion's included: restarting and
+/// completing again founds a new organization but not a fresh allowance. Over a cap the
+/// request is a 429 and nothing is written.
+async fn a_user_sends_at_most_the_cap_across_completions_and_organizations(engine: Engine) {
+    let Some(app) = spawn_app_with(engine, |s| {
+        s.invitations_per_day = 3;
+        s.invitations_per_user_per_day = 3;
+    })
+    .await
+    else {
+        return;
+    };
+    // One completion with more invitees than an organization may send: refused, nothing kept.
+    let mut wizard = crate::helpers::valid_wizard();
+    wizard["review"]["invite_emails"] = json!(["a@x.com", "b@x.com", "c@x.com", "d@x.com"]);
+    app.fill_wizard_with("bob", &wizard).await;
+    let r = app.post("/api/onboarding/complete", "bob", None).await;
+    assert_problem(&r, 429, "rate_limited");
+    assert!(r.headers.contains_key("retry-after"));
+    assert_eq!(app.count("organizations").await, 0);
+    assert_eq!(app.count("mail_outbox").await, 0);
+    assert_eq!(app.count("invitations").await, 0);
+
+    // Alice completes with two invitees, then restarts and completes again with two more: the
+    // second organization's e-mails would make four.
+    let first = completed_org(&app, "alice", "Alice Co").await;
+    assert_eq!(app.count("mail_outbox").await, 2);
+    let mut again = crate::helpers::valid_wizard();
+    again["company"]["company_name"] = json!("Alice Two");
+    again["review"]["invite_emails"] = json!(["e@x.com", "f@x.com"]);
+    app.fill_wizard_with("alice", &again).await;
+    let r = app.post("/api/onboarding/complete", "alice", None).await;
+    assert_problem(&r, 429, "rate_limited");
+    assert_eq!(
+        app.count("organizations").await,
+        1,
+        "no second organization"
+    );
+    assert_eq!(app.count("mail_outbox").await, 2);
+    // One more fits (three in all), then none, in either organization.
+    let path = format!("/api/organizations/{first}/invitations");
+    let r = app
+        .post(&path, "alice", Some(&json!({"emails": ["g@x.com"]})))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = app
+        .post(&path, "alice", Some(&json!({"emails": ["h@x.com"]})))
+        .await;
+    assert_problem(&r, 429, "rate_limited");
+    assert_eq!(app.count("mail_outbox").await, 3);
+    // A day later the window has moved on: the second completion goes through.
+    app.clock.advance(Duration::from_secs(86_401));
+    let r = app.post("/api/onboarding/complete", "alice", None).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(app.count("mail_outbox").await, 5);
 }

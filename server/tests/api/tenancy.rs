@@ -272,3 +272,111 @@ async fn assert_nothing_left(conn: &mut sqlx::AnyConnection) {
     assert_ne!(row.get::<String, _>("r"), "onboarding_app");
     assert_eq!(row.get::<String, _>("u"), "");
 }
+
+/// Hardening II, items 10 and 11, under the app role on PostgreSQL: a temporary table named
+/// like a real one (`memberships`, `invitations`) does not shadow it inside the
+/// security-definer functions (their search_path ends with pg_temp); and owners read their
+/// outbox's delivery state but never a body (which carries a raw token).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_definer_functions_ignore_temp_tables_and_bodies_stay_hidden() {
+    let Some(app) = crate::helpers::spawn_app(Engine::Postgres).await else {
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    app.fill_wizard("alice", "Alice Co").await;
+    let created = app.post("/api/onboarding/complete", "alice", None).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let org = created.body["organization"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Every function that pins a search_path puts pg_temp last.
+    let pinned: Vec<String> = sqlx::query(
+        "select p.proname::text as name, array_to_string(p.proconfig, ',') as c from pg_proc p \
+         where p.pronamespace = 'public'::regnamespace and array_to_string(p.proconfig, ',') like '%search_path=%'",
+    )
+    .fetch_all(&app.store.pool)
+    .await
+    .unwrap()
+    .iter()
+    .filter(|r| !r.get::<String, _>("c").contains("search_path=pg_catalog, public, pg_temp"))
+    .map(|r| r.get("name"))
+    .collect();
+    assert!(pinned.is_empty(), "without pg_temp last: {pinned:?}");
+
+    let mut tx = app.store.begin("mallory").await.unwrap();
+    for sql in [
+        "create temp table memberships (id text, organization_id text, user_id text, role text, created_at bigint, updated_at bigint)",
+        "create temp table invitations (organization_id text, role text, accepted_by text, email text, token_hash text, state text, expires_at bigint)",
+    ] {
+        sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    }
+    sqlx::query("insert into pg_temp.memberships values ('m', $1, 'mallory', 'owner', 0, 0)")
+        .bind(&org)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("insert into pg_temp.invitations values ($1, 'owner', 'mallory', 'm@x.com', 'h', 'pending', 9999999999999)")
+        .bind(&org)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let role: Option<String> = sqlx::query("select onboarding_role_in($1) as r")
+        .bind(&org)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+        .get("r");
+    assert_eq!(role, None, "the temporary memberships table answered");
+    let member: bool = sqlx::query("select onboarding_is_member($1) as m")
+        .bind(&org)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+        .get("m");
+    assert!(!member);
+    let invited: bool = sqlx::query("select onboarding_invited_as($1, 'owner') as i")
+        .bind(&org)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+        .get("i");
+    assert!(!invited);
+    let seen: i64 =
+        sqlx::query("select count(*) as n from public.invitations where organization_id = $1")
+            .bind(&org)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap()
+            .get("n");
+    assert_eq!(seen, 0, "another organization's invitations");
+    tx.rollback().await.unwrap();
+
+    // The owner sees the delivery state of the organization's e-mails, not their bodies.
+    let mut tx = app.store.begin("alice").await.unwrap();
+    let states: i64 =
+        sqlx::query("select count(state) as n from mail_outbox where organization_id = $1")
+            .bind(&org)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap()
+            .get("n");
+    assert_eq!(states, 2);
+    let body = sqlx::query("select body from mail_outbox where organization_id = $1")
+        .bind(&org)
+        .fetch_all(&mut *tx)
+        .await;
+    let Err(e) = body else {
+        panic!("the app role read e-mail bodies");
+    };
+    assert!(e.to_string().contains("permission denied"), "{e}");
+    tx.rollback().await.unwrap();
+    // The delivery worker (the owner, system work) still reads them.
+    let bodies: i64 = sqlx::query("select count(body) as n from mail_outbox")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap()
+        .get("n");
+    assert_eq!(bodies, 2);
+}
