@@ -73,6 +73,13 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
     }
 }
 
+/// Which limit refused a write, and the seconds to wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    Client(u64),
+    User(u64),
+}
+
 /// The limits on writes (every method but GET/HEAD/OPTIONS); `None` = off.
 #[derive(Debug)]
 pub struct WriteLimits {
@@ -105,33 +112,41 @@ impl WriteLimits {
         self
     }
 
-    /// Counts a write of `user`: in Redis when it answers, else in this instance.
-    pub async fn admit_user(&self, user: &str) -> Result<(), u64> {
-        let Some(local) = &self.per_user else {
-            return Ok(());
+    /// Counts a write from `client` (its key, see [`client_key`]) and of `user` (when the
+    /// request is signed in): in Redis when it answers, both in one round trip; else in this
+    /// instance. The in-process limiters count every write all along, so when Redis stops
+    /// answering they go on from this instance's real counts, not from a fresh allowance.
+    pub async fn admit(&self, client: Option<IpAddr>, user: Option<&str>) -> Result<(), Refused> {
+        let client = client.filter(|_| self.per_client.is_some());
+        let user = user.filter(|_| self.per_user.is_some());
+        let local_client = match (&self.per_client, client) {
+            (Some(l), Some(c)) => l.admit(&c).map_err(|secs| Refused::Client(secs)),
+            _ => Ok(()),
+        };
+        let local_user = match (&self.per_user, user) {
+            (Some(l), Some(u)) => l.admit(&u.to_owned()).map_err(|secs| Refused::User(secs)),
+            _ => Ok(()),
         };
         if let Some(redis) = &self.redis {
-            if let Some(outcome) = redis.admit("user", user, self.user_limit).await {
-                return outcome;
+            let client_text = client.map(|c| c.to_string());
+            let mut limits = Vec::with_capacity(2);
+            if let Some(c) = &client_text {
+                limits.push(("client", c.as_str(), self.client_limit));
+            }
+            if let Some(u) = user {
+                limits.push(("user", u, self.user_limit));
+            }
+            if limits.is_empty() {
+                return Ok(());
+            }
+            if let Some(outcome) = redis.admit_all(&limits).await {
+                return outcome.map_err(|(index, secs)| match limits[index].0 {
+                    "client" => Refused::Client(secs),
+                    _ => Refused::User(secs),
+                });
             }
         }
-        local.admit(&user.to_owned())
-    }
-
-    /// Counts a write from a client (its key, see [`client_key`]).
-    pub async fn admit_client(&self, client: IpAddr) -> Result<(), u64> {
-        let Some(local) = &self.per_client else {
-            return Ok(());
-        };
-        if let Some(redis) = &self.redis {
-            if let Some(outcome) = redis
-                .admit("client", &client.to_string(), self.client_limit)
-                .await
-            {
-                return outcome;
-            }
-        }
-        local.admit(&client)
+        local_client.and(local_user)
     }
 
     pub fn retain_recent(&self) {
@@ -143,33 +158,46 @@ impl WriteLimits {
         }
     }
 
-    /// The client a request comes from, as keyed by the per-client limit.
-    pub fn client_key(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        client_key(client_address(peer, headers, &self.trusted_proxies))
+    /// The client a request comes from, as keyed by the per-client limit; `Err` (a 400) when a
+    /// trusted proxy names it by something that is not an address.
+    pub fn client_key(&self, peer: IpAddr, headers: &HeaderMap) -> Result<IpAddr, String> {
+        client_address(peer, headers, &self.trusted_proxies).map(client_key)
     }
 }
 
 /// The client's address: the peer's, or when the peer is a trusted proxy, the right-most
 /// `X-Forwarded-For` entry that is not a trusted proxy (entries to its left are the client's
-/// own say and can be forged).
-pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+/// own say and can be forged; an address with a port is read without it). When that entry is
+/// not an address, the request is refused (`Err`): keying it by the proxy would let the client
+/// out of its bucket and into one every such client shares.
+pub fn client_address(
+    peer: IpAddr,
+    headers: &HeaderMap,
+    trusted: &[IpNet],
+) -> Result<IpAddr, String> {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
-        return peer;
+        return Ok(peer);
     }
-    let forwarded: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|entry| entry.trim().parse::<IpAddr>())
-        .collect::<Result<_, _>>()
-        .unwrap_or_default();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|ip| !is_trusted(ip))
-        .unwrap_or(peer)
+    let mut entries: Vec<&str> = Vec::new();
+    for value in headers.get_all("x-forwarded-for") {
+        let value = value
+            .to_str()
+            .map_err(|_| "X-Forwarded-For is not visible ASCII".to_owned())?;
+        entries.extend(value.split(',').map(str::trim));
+    }
+    for entry in entries.into_iter().rev() {
+        let ip = entry
+            .parse::<IpAddr>()
+            .or_else(|_| entry.parse::<SocketAddr>().map(|s| s.ip()))
+            .map_err(|_| {
+                format!("X-Forwarded-For names the client by {entry:?}, which is not an address")
+            })?;
+        if !is_trusted(&ip) {
+            return Ok(ip);
+        }
+    }
+    Ok(peer)
 }
 
 /// The key of a client address: IPv4 as is (and IPv4-mapped IPv6 as IPv4), IPv6 by its /64.
@@ -209,29 +237,37 @@ pub async fn limit_writes(
         return Ok(next.run(req).await);
     }
     let limits = &state.write_limits;
+    let client = match (
+        &limits.per_client,
+        req.extensions().get::<ConnectInfo<SocketAddr>>(),
+    ) {
+        (Some(_), Some(ConnectInfo(addr))) => Some(
+            limits
+                .client_key(addr.ip(), req.headers())
+                .map_err(ApiError::BadRequest)?,
+        ),
+        _ => None,
+    };
+    // Checked once: the handler's `AuthUser` extractor takes the user from the extensions.
+    let user = match limits.per_user {
+        Some(_) => AuthUser::from_headers(req.headers(), &state.keys)
+            .await
+            .ok(),
+        None => None,
+    };
     let refuse = |secs: u64, whom: &str| ApiError::TooManyRequests {
         retry_after_secs: secs,
         detail: format!("too many write requests from this {whom}; retry in {secs} s"),
     };
-    if let (Some(_), Some(ConnectInfo(addr))) = (
-        &limits.per_client,
-        req.extensions().get::<ConnectInfo<SocketAddr>>(),
-    ) {
-        let client = limits.client_key(addr.ip(), req.headers());
-        limits
-            .admit_client(client)
-            .await
-            .map_err(|secs| refuse(secs, "address"))?;
-    }
-    if limits.per_user.is_some() {
-        // Checked once: the handler's `AuthUser` extractor takes the user from the extensions.
-        if let Ok(user) = AuthUser::from_headers(req.headers(), &state.keys).await {
-            limits
-                .admit_user(&user.id)
-                .await
-                .map_err(|secs| refuse(secs, "user"))?;
-            req.extensions_mut().insert(user);
-        }
+    limits
+        .admit(client, user.as_ref().map(|u| u.id.as_str()))
+        .await
+        .map_err(|refused| match refused {
+            Refused::Client(secs) => refuse(secs, "address"),
+            Refused::User(secs) => refuse(secs, "user"),
+        })?;
+    if let Some(user) = user {
+        req.extensions_mut().insert(user);
     }
     Ok(next.run(req).await)
 }
@@ -278,14 +314,36 @@ mod tests {
         // Through the trusted proxies: the right-most untrusted entry (the forged left one is ignored).
         assert_eq!(
             client_address(proxy, &headers, &trusted),
-            "198.51.100.4".parse::<IpAddr>().unwrap()
+            Ok("198.51.100.4".parse::<IpAddr>().unwrap())
         );
         // From anyone else the header is the client's own say: ignored.
-        assert_eq!(client_address(stranger, &headers, &trusted), stranger);
-        // A trusted peer without the header, or with garbage in it: the peer itself.
-        assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy);
-        headers.insert("x-forwarded-for", "not an address".parse().unwrap());
-        assert_eq!(client_address(proxy, &headers, &trusted), proxy);
+        assert_eq!(client_address(stranger, &headers, &trusted), Ok(stranger));
+        // A trusted peer without the header: the peer itself.
+        assert_eq!(
+            client_address(proxy, &HeaderMap::new(), &trusted),
+            Ok(proxy)
+        );
+        // Garbage the client wrote to the left of what the proxy appended: ignored.
+        headers.insert(
+            "x-forwarded-for",
+            "not an address, 203.0.113.9:4711".parse().unwrap(),
+        );
+        assert_eq!(
+            client_address(proxy, &headers, &trusted),
+            Ok("203.0.113.9".parse::<IpAddr>().unwrap())
+        );
+        // Garbage where the client should be: refused, never keyed by the proxy.
+        for garbage in [
+            "not an address",
+            "203.0.113.9, unknown",
+            "203.0.113.9, , 10.1.1.1",
+        ] {
+            headers.insert("x-forwarded-for", garbage.parse().unwrap());
+            assert!(
+                client_address(proxy, &headers, &trusted).is_err(),
+                "{garbage}"
+            );
+        }
         assert!(parse_trusted_proxies("10.0.0.0/33").is_err());
     }
 

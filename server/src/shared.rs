@@ -21,22 +21,29 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// The longest a Redis call may take before the caller falls back.
 const TIMEOUT: Duration = Duration::from_millis(250);
 
-/// GCRA in Redis: `KEYS[1]` holds the theoretical arrival time (ms, Redis's clock). `ARGV[1]` is
-/// the emission interval in ms (a minute / the limit), `ARGV[2]` the burst window in ms (a
-/// minute). Returns 0 when admitted, else the ms to wait.
+/// GCRA in Redis over several keys at once (a write counts against its client address and its
+/// user in one round trip): `KEYS[i]` holds key i's theoretical arrival time (ms, Redis's clock),
+/// `ARGV[i]` its emission interval in ms (a minute / its limit); the burst window is a minute.
+/// Either every key admits the request and each is counted, or none is counted. Returns
+/// `{0, 0}` when admitted, else `{the refusing key's index (1-based), the ms to wait}`.
 const GCRA: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local next_tat = tat + interval
-if next_tat - now > burst then
-  return math.ceil(next_tat - burst - now)
+local burst = 60000
+local next_tats = {}
+for i, key in ipairs(KEYS) do
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local next_tat = tat + tonumber(ARGV[i])
+  if next_tat - now > burst then
+    return {i, math.ceil(next_tat - burst - now)}
+  end
+  next_tats[i] = next_tat
 end
-redis.call('SET', KEYS[1], tostring(next_tat), 'PX', math.ceil(next_tat - now))
-return 0
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, tostring(next_tats[i]), 'PX', math.ceil(next_tats[i] - now))
+end
+return {0, 0}
 ";
 
 pub struct Redis {
@@ -135,15 +142,32 @@ impl Redis {
     /// Counts one request of `key` against `limit` per minute in `bucket`, for every replica:
     /// `Some(Ok(()))` admitted, `Some(Err(seconds))` over the limit, `None` Redis unavailable.
     pub async fn admit(&self, bucket: &str, key: &str, limit: u32) -> Option<Result<(), u64>> {
-        let interval = 60_000.0 / f64::from(limit.max(1));
+        self.admit_all(&[(bucket, key, limit)])
+            .await
+            .map(|outcome| outcome.map_err(|(_, secs)| secs))
+    }
+
+    /// Counts one request against each `(bucket, key, limit per minute)` in one round trip, all
+    /// or none: `Some(Ok(()))` admitted by every one, `Some(Err((index, seconds)))` refused by
+    /// the one at `index`, `None` Redis unavailable.
+    pub async fn admit_all(
+        &self,
+        limits: &[(&str, &str, u32)],
+    ) -> Option<Result<(), (usize, u64)>> {
         let mut conn = self.conn.clone();
-        let mut invocation = self.gcra.key(format!("{}rl:{bucket}:{key}", self.prefix));
-        invocation.arg(interval).arg(60_000);
-        let wait_ms: i64 = self.call(invocation.invoke_async(&mut conn)).await?;
-        Some(if wait_ms <= 0 {
-            Ok(())
-        } else {
-            Err(u64::try_from(wait_ms).unwrap_or(0).div_ceil(1000).max(1))
+        let mut invocation = self.gcra.prepare_invoke();
+        for (bucket, key, limit) in limits {
+            invocation
+                .key(format!("{}rl:{bucket}:{key}", self.prefix))
+                .arg(60_000.0 / f64::from((*limit).max(1)));
+        }
+        let (index, wait_ms): (i64, i64) = self.call(invocation.invoke_async(&mut conn)).await?;
+        Some(match usize::try_from(index) {
+            Ok(i) if i > 0 => Err((
+                i - 1,
+                u64::try_from(wait_ms).unwrap_or(0).div_ceil(1000).max(1),
+            )),
+            _ => Ok(()),
         })
     }
 

@@ -442,6 +442,32 @@ async fn forwarded_clients_are_limited_apart_only_behind_trusted_proxies() {
             "trusted: {trusted}"
         );
         assert_problem(&start("cai", "203.0.113.1").await, 429, "rate_limited");
+        // Hardening II, item 13: an entry that is not an address where the client should be
+        // is refused (400) behind a trusted proxy, not keyed by the proxy's address (which
+        // every such client would share, each escaping its own bucket); garbage the client
+        // wrote to the left of its real address is ignored, and that address stays limited.
+        if trusted {
+            for garbage in ["not-an-ip", "203.0.113.9, unknown", "203.0.113.9,"] {
+                let r = start("dan", garbage).await;
+                assert_problem(&r, 400, "bad_request");
+                assert!(
+                    r.body["detail"]
+                        .as_str()
+                        .unwrap()
+                        .contains("X-Forwarded-For"),
+                    "{}",
+                    r.body
+                );
+            }
+            assert_problem(
+                &start("eli", "forged, 203.0.113.1").await,
+                429,
+                "rate_limited",
+            );
+        } else {
+            // Untrusted peers' headers are not read at all.
+            assert_problem(&start("dan", "not-an-ip").await, 429, "rate_limited");
+        }
     }
 }
 

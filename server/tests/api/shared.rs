@@ -276,3 +276,95 @@ async fn redis_stopped_mid_run_then_started(engine: Engine) {
     assert_shared_limit(alternate(&a, &b, "after", 30).await);
     assert!(b.text("/readyz").await.contains("redis: up"));
 }
+
+/// A TCP proxy in front of the machine's Redis that holds each chunk the server sends for a
+/// configurable delay, and counts them (one chunk per command the server waits on).
+struct SlowProxy {
+    url: String,
+    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    chunks: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SlowProxy {
+    async fn start() -> SlowProxy {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("redis://{}", listener.local_addr().unwrap());
+        let delay_ms = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let chunks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (delay, count) = (delay_ms.clone(), chunks.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let upstream = tokio::net::TcpStream::connect("127.0.0.1:6379")
+                    .await
+                    .unwrap();
+                let (mut from_client, mut to_client) = client.into_split();
+                let (mut from_redis, mut to_redis) = upstream.into_split();
+                let (delay, count) = (delay.clone(), count.clone());
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = from_client.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        count.fetch_add(1, Ordering::SeqCst);
+                        let ms = delay.load(Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                        if to_redis.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut from_redis, &mut to_client).await;
+                });
+            }
+        });
+        SlowProxy {
+            url,
+            delay_ms,
+            chunks,
+        }
+    }
+}
+
+/// Hardening II, item 12: a write costs one Redis round trip for both its limits (the client's
+/// address and the user), however slow Redis is; and when Redis stops answering in time, the
+/// in-process limiter goes on from the writes it counted all along instead of a fresh allowance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_redis_costs_one_round_trip_and_its_fallback_keeps_counting() {
+    if machine_redis().is_none() {
+        return;
+    }
+    let proxy = SlowProxy::start().await;
+    let prefix = unique_prefix();
+    let url = proxy.url.clone();
+    let app = spawn_app_with(Engine::Sqlite, move |s| {
+        s.redis_url = Some(url);
+        s.redis_key_prefix = prefix;
+        s.writes_per_user_per_minute = 6;
+        s.writes_per_ip_per_minute = 1000;
+    })
+    .await
+    .unwrap();
+    // The first write loads the script (and connects); later ones run it by its hash.
+    assert!(app.post("/api/onboarding/start", "ana", None).await.status < 300);
+    proxy.delay_ms.store(150, Ordering::SeqCst);
+    for _ in 0..2 {
+        let before = proxy.chunks.load(Ordering::SeqCst);
+        let r = app.post("/api/onboarding/start", "ana", None).await;
+        assert!(r.status < 300, "{}", r.body);
+        let sent = proxy.chunks.load(Ordering::SeqCst) - before;
+        assert_eq!(sent, 1, "Redis commands for one write");
+    }
+    // Three writes counted (in Redis and here). Redis now answers too late: the fallback
+    // admits the three left of the six, not six more.
+    proxy.delay_ms.store(1500, Ordering::SeqCst);
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(app.post("/api/onboarding/start", "ana", None).await.status);
+    }
+    let passed = statuses.iter().filter(|s| **s < 300).count();
+    assert_eq!(passed, 3, "{statuses:?}");
+    assert!(statuses[3..].iter().all(|s| *s == 429), "{statuses:?}");
+}
