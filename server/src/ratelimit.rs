@@ -120,11 +120,11 @@ impl WriteLimits {
         let client = client.filter(|_| self.per_client.is_some());
         let user = user.filter(|_| self.per_user.is_some());
         let local_client = match (&self.per_client, client) {
-            (Some(l), Some(c)) => l.admit(&c).map_err(|secs| Refused::Client(secs)),
+            (Some(l), Some(c)) => l.admit(&c).map_err(Refused::Client),
             _ => Ok(()),
         };
         let local_user = match (&self.per_user, user) {
-            (Some(l), Some(u)) => l.admit(&u.to_owned()).map_err(|secs| Refused::User(secs)),
+            (Some(l), Some(u)) => l.admit(&u.to_owned()).map_err(Refused::User),
             _ => Ok(()),
         };
         if let Some(redis) = &self.redis {
