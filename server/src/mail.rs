@@ -33,30 +33,54 @@ impl Composer {
     }
 
     /// The invitation message, in the organization's language (Spanish unless it is `en`).
+    ///
+    /// The sender is the platform's, and the organization's name is whatever its founder typed:
+    /// it appears only as a quoted name («…», after the inviter's verified address when there
+    /// is one), cut to [`MAX_NAME_CHARS`], with anything a mail client would turn into a link
+    /// (`acme-payroll.example/login`, `https://…`, `x@y.example`) defanged (`[.]`, `[:]`,
+    /// `[@]`). The only link is the accept link, on `PUBLIC_BASE_URL`.
     pub fn invitation(&self, letter: &Letter) -> Outgoing {
         let link = self.link(letter.token);
-        let org = letter.organization;
+        let org = format!("«{}»", as_name(letter.organization));
         let days = self.ttl_days;
+        let by = match (letter.inviter, letter.inviter_email) {
+            (Some(name), Some(email)) => Some(format!("{} ({email})", as_name(name))),
+            (None, Some(email)) => Some(email.to_owned()),
+            (Some(name), None) => Some(as_name(name)),
+            (None, None) => None,
+        };
         let (subject, body) = if letter.language == "en" {
-            let who = match letter.inviter {
-                Some(name) => format!("{name} has invited you to join {org}."),
-                None => format!("You have been invited to join {org}."),
+            let subject = match letter.inviter_email {
+                Some(email) => format!("{email} invites you to the organization {org}"),
+                None => format!("Invitation to the organization {org}"),
+            };
+            let who = match &by {
+                Some(by) => format!(
+                    "{by} has invited you to join the organization {org} on our OKR platform."
+                ),
+                None => format!(
+                    "You have been invited to join the organization {org} on our OKR platform."
+                ),
             };
             (
-                format!("Invitation to join {org}"),
+                subject,
                 format!(
-                    "Hello,\n\n{who}\n\nAccept the invitation here (the link works for {days} days, once):\n{link}\n\nIf you did not expect this invitation, you can ignore this message.\n"
+                    "Hello,\n\n{who}\n\nAccept the invitation here (the link works for {days} days, once):\n{link}\n\nIf you did not expect this invitation, you can ignore this message. We never ask for passwords or payments by e-mail.\n"
                 ),
             )
         } else {
-            let who = match letter.inviter {
-                Some(name) => format!("{name} te ha invitado a unirte a {org}."),
-                None => format!("Te han invitado a unirte a {org}."),
+            let subject = match letter.inviter_email {
+                Some(email) => format!("{email} te invita a la organización {org}"),
+                None => format!("Invitación a la organización {org}"),
+            };
+            let who = match &by {
+                Some(by) => format!("{by} te ha invitado a unirte a la organización {org} en nuestra plataforma de OKR."),
+                None => format!("Te han invitado a unirte a la organización {org} en nuestra plataforma de OKR."),
             };
             (
-                format!("Invitación para unirte a {org}"),
+                subject,
                 format!(
-                    "Hola:\n\n{who}\n\nAcepta la invitación aquí (el enlace vale {days} días, una sola vez):\n{link}\n\nSi no esperabas esta invitación, puedes ignorar este mensaje.\n"
+                    "Hola:\n\n{who}\n\nAcepta la invitación aquí (el enlace vale {days} días, una sola vez):\n{link}\n\nSi no esperabas esta invitación, puedes ignorar este mensaje. Nunca pedimos contraseñas ni pagos por correo.\n"
                 ),
             )
         };
@@ -66,6 +90,60 @@ impl Composer {
             body,
         }
     }
+}
+
+/// The longest organization or inviter name a message shows.
+pub const MAX_NAME_CHARS: usize = 60;
+
+/// A name as a message shows it: on one line, at most [`MAX_NAME_CHARS`] characters (then
+/// `…`), with every word a mail client could turn into a link defanged.
+fn as_name(name: &str) -> String {
+    let one_line: String = name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut shown: String = one_line
+        .split_whitespace()
+        .map(defang)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if shown.chars().count() > MAX_NAME_CHARS {
+        shown = shown.chars().take(MAX_NAME_CHARS - 1).collect::<String>() + "…";
+    }
+    shown
+}
+
+/// A word as text, never a link: `://` becomes `[:]//`, `@` `[@]`, and when the word names
+/// a host (its part before any `/` ends in a dot and a label of two or more letters, as in
+/// `acme.example` or `www.x.com`) each dot between letters or digits `[.]`. Abbreviations such
+/// as `S.L.` are left alone.
+fn defang(word: &str) -> String {
+    let word = word.replace("://", "[:]//").replace('@', "[@]");
+    let host = word
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(|c: char| !c.is_alphanumeric());
+    let names_a_host = host.rsplit_once('.').is_some_and(|(_, tld)| {
+        tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic)
+    });
+    if !names_a_host {
+        return word;
+    }
+    let chars: Vec<char> = word.chars().collect();
+    let mut out = String::with_capacity(word.len() + 8);
+    for (i, c) in chars.iter().enumerate() {
+        let inner = *c == '.'
+            && i > 0
+            && chars[i - 1].is_alphanumeric()
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        if inner {
+            out.push_str("[.]");
+        } else {
+            out.push(*c);
+        }
+    }
+    out
 }
 
 /// The delivery settings (`SMTP_URL`, `MAIL_FROM`, `MAIL_MAX_ATTEMPTS`…).
@@ -333,22 +411,76 @@ mod tests {
             organization: "Café Niño",
             language: "es",
             inviter: Some("Ana Pérez"),
+            inviter_email: Some("ana@cafenino.mx"),
         };
         let es = c.invitation(&letter);
-        assert_eq!(es.subject, "Invitación para unirte a Café Niño");
-        assert!(es
-            .body
-            .contains("Ana Pérez te ha invitado a unirte a Café Niño."));
+        assert_eq!(
+            es.subject,
+            "ana@cafenino.mx te invita a la organización «Café Niño»"
+        );
+        assert!(es.body.contains(
+            "Ana Pérez (ana@cafenino.mx) te ha invitado a unirte a la organización «Café Niño» en nuestra plataforma de OKR."
+        ));
         assert!(es
             .body
             .contains("https://okr.example/invitations/accept#token=ab12"));
         let en = c.invitation(&Letter {
             language: "en",
             inviter: None,
+            inviter_email: None,
             ..letter
         });
-        assert!(en.body.contains("You have been invited to join Café Niño."));
+        assert_eq!(en.subject, "Invitation to the organization «Café Niño»");
+        assert!(en.body.contains(
+            "You have been invited to join the organization «Café Niño» on our OKR platform."
+        ));
         assert!(en.body.contains("7 days"));
+    }
+
+    /// Hardening II, item 8: an organization named like a phishing lure stays a quoted name,
+    /// after the inviter's address; nothing in it reads as a link, and the only link in the
+    /// message is the accept link on `PUBLIC_BASE_URL`.
+    #[test]
+    fn a_lure_for_a_name_stays_a_name() {
+        let c = Composer {
+            base_url: "https://okr.example".into(),
+            ttl_days: 7,
+        };
+        let lure = "URGENT - payroll frozen - unlock at acme-payroll-verify.example/login";
+        let mail = c.invitation(&Letter {
+            to: "luis@x.mx",
+            token: "ab12",
+            organization: lure,
+            language: "en",
+            inviter: Some("Payroll http://evil.example"),
+            inviter_email: Some("mallory@acme.com"),
+        });
+        assert!(
+            mail.subject.starts_with("mallory@acme.com invites you to the organization «URGENT - payroll frozen - unlock at acme-payroll-verify[.]"),
+            "{}",
+            mail.subject
+        );
+        assert!(mail.subject.chars().count() < 130, "{}", mail.subject);
+        for text in [&mail.subject, &mail.body] {
+            assert!(!text.contains("acme-payroll-verify.example"), "{text}");
+            assert!(!text.contains("http://evil"), "{text}");
+        }
+        let links: Vec<&str> = mail
+            .body
+            .split_whitespace()
+            .filter(|w| w.contains("://") || w.contains("www."))
+            .collect();
+        assert_eq!(
+            links,
+            ["https://okr.example/invitations/accept#token=ab12"],
+            "{}",
+            mail.body
+        );
+        assert_eq!(as_name("Acme S.L."), "Acme S.L.");
+        assert_eq!(as_name("Café Niño"), "Café Niño");
+        assert_eq!(as_name("go to www.x.com"), "go to www[.]x[.]com");
+        assert_eq!(as_name("write a@b.io\nnow"), "write a[@]b[.]io now");
+        assert_eq!(as_name(&"a".repeat(100)).chars().count(), MAX_NAME_CHARS);
     }
 
     /// (In a runtime: the transport's connection pool starts a task.)

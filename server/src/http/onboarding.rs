@@ -553,6 +553,7 @@ async fn complete(
                     organization: &o.name,
                     language: o.language,
                     inviter: Some(&records.profile.full_name),
+                    inviter_email: user.email.as_deref(),
                 });
                 (hash, mail)
             })

@@ -166,7 +166,12 @@ async fn invite(
             role,
             state.invitation_ttl_ms,
             state.invitation_caps,
-            |letter| composer.invitation(letter),
+            |letter| {
+                composer.invitation(&crate::store::Letter {
+                    inviter_email: user.email.as_deref(),
+                    ..*letter
+                })
+            },
         )
         .await?;
     match invited {
@@ -323,7 +328,12 @@ async fn resend(
             &invitation,
             state.invitation_ttl_ms,
             state.invitation_caps,
-            |letter| composer.invitation(letter),
+            |letter| {
+                composer.invitation(&crate::store::Letter {
+                    inviter_email: user.email.as_deref(),
+                    ..*letter
+                })
+            },
         )
         .await?;
     changed(change, "resent")

@@ -234,6 +234,8 @@ impl Sender {
             organization: &self.organization,
             language: &self.language,
             inviter: self.inviter.as_deref(),
+            // (The caller's `compose` adds the address, from the request's token.)
+            inviter_email: None,
         }
     }
 }

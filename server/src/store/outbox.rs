@@ -11,7 +11,7 @@ use serde::Serialize;
 use sqlx::{FromRow, Row};
 
 /// What an invitation's message is made from.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Letter<'a> {
     pub to: &'a str,
     pub token: &'a str,
@@ -20,6 +20,8 @@ pub struct Letter<'a> {
     pub language: &'a str,
     /// The inviter's full name, when they have a profile.
     pub inviter: Option<&'a str>,
+    /// The inviter's verified e-mail address, when their token carries one.
+    pub inviter_email: Option<&'a str>,
 }
 
 /// A rendered message, ready for the outbox.

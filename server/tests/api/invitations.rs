@@ -120,9 +120,12 @@ async fn completion_invitations_are_single_use_and_for_the_invitee_only(app: Tes
             .await
             .unwrap();
     let (subject, body): (String, String) = (row.get("subject"), row.get("body"));
-    assert_eq!(subject, "Invitación para unirte a Alice Co");
+    assert_eq!(
+        subject,
+        "alice@example.com te invita a la organización «Alice Co»"
+    );
     assert!(
-        body.contains("te ha invitado a unirte a Alice Co."),
+        body.contains("(alice@example.com) te ha invitado a unirte a la organización «Alice Co»"),
         "{body}"
     );
     let token = token_in(&body).unwrap();

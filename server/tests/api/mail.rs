@@ -233,7 +233,10 @@ async fn invitations_are_delivered_after_completion(engine: Engine) {
         .find(|m| m["rcpt_tos"][0] == "luis@cafenino.mx")
         .unwrap();
     assert_eq!(luis["mail_from"], "no-reply@okr.example");
-    assert_eq!(luis["subject"], "Invitación para unirte a Café Niño");
+    assert_eq!(
+        luis["subject"],
+        "ana@example.com te invita a la organización «Café Niño»"
+    );
     let id = luis["message_id"].as_str().unwrap();
     assert!(id.starts_with('<') && id.ends_with("@okr.example>"), "{id}");
     let body = luis["body"].as_str().unwrap();
