@@ -168,11 +168,15 @@ struct ServeArgs {
 
 #[derive(Args, Clone)]
 struct MailArgs {
-    /// The SMTP server for invitation e-mails: smtp://host[:587] (STARTTLS when offered) or
+    /// The SMTP server for invitation e-mails: smtp://host[:587] (STARTTLS, see SMTP_TLS) or
     /// smtps://host[:465], optionally with user:password@ (percent-encoded). Without it the
     /// messages wait in the outbox.
     #[arg(long, env = "SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
+    /// `required` (STARTTLS always) or `opportunistic` (only when the server offers it, which a
+    /// man in the middle can strip). Unset: required for every host but loopback ones.
+    #[arg(long, env = "SMTP_TLS")]
+    smtp_tls: Option<String>,
     /// The sender, e.g. "Equipo OKR <no-reply@okr.example.com>"; required with SMTP_URL.
     #[arg(long, env = "MAIL_FROM")]
     mail_from: Option<String>,
@@ -206,6 +210,7 @@ impl MailArgs {
             max_attempts: self.mail_max_attempts.max(1),
             retry_base: Duration::from_millis(self.mail_retry_base_ms.max(1)),
             poll_interval: Duration::from_millis(self.mail_poll_ms.max(10)),
+            tls: crate::mail::SmtpTls::parse(self.smtp_tls.as_deref())?,
         }))
     }
 }

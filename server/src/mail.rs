@@ -124,9 +124,9 @@ fn defang(word: &str) -> String {
         .next()
         .unwrap_or_default()
         .trim_end_matches(|c: char| !c.is_alphanumeric());
-    let names_a_host = host.rsplit_once('.').is_some_and(|(_, tld)| {
-        tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic)
-    });
+    let names_a_host = host
+        .rsplit_once('.')
+        .is_some_and(|(_, tld)| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
     if !names_a_host {
         return word;
     }
@@ -156,6 +156,8 @@ pub struct SmtpSettings {
     pub retry_base: Duration,
     /// How often the worker looks for due messages.
     pub poll_interval: Duration,
+    /// When `smtp://` must use TLS.
+    pub tls: SmtpTls,
 }
 
 impl std::fmt::Debug for SmtpSettings {
@@ -200,13 +202,16 @@ impl Sender {
             TlsParameters::new(host.to_owned())
                 .map_err(|e| format!("SMTP_URL: cannot set up TLS for {host}: {e}"))
         };
+        if url.scheme() == "smtp" && settings.tls == SmtpTls::Opportunistic {
+            tracing::warn!("SMTP_TLS=opportunistic: invitation e-mails (and their tokens) go in clear when the server (or a man in the middle) offers no STARTTLS");
+        }
         let mut builder = match url.scheme() {
             "smtps" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host)
                 .port(url.port().unwrap_or(465))
                 .tls(Tls::Wrapper(tls(&host)?)),
             "smtp" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host)
                 .port(url.port().unwrap_or(587))
-                .tls(if starttls_required(&url) {
+                .tls(if starttls_required(&url, settings.tls) {
                     Tls::Required(tls(&host)?)
                 } else {
                     Tls::Opportunistic(tls(&host)?)
@@ -261,10 +266,16 @@ impl Sender {
     }
 }
 
-/// Whether an `smtp://` URL must upgrade to TLS: when it carries credentials for a server that
-/// is not on this machine (they never go over the network in clear; a relay on loopback that
-/// offers no STARTTLS still works). Otherwise STARTTLS is used when the server offers it.
-fn starttls_required(url: &url::Url) -> bool {
+/// Whether an `smtp://` URL must upgrade to TLS (STARTTLS), by `SMTP_TLS`: by default, for
+/// every server that is not on this machine (a man in the middle could otherwise strip the
+/// STARTTLS offer and read the invitation tokens; a relay on loopback that offers no STARTTLS
+/// still works); `required` everywhere; `opportunistic` only when offered, everywhere.
+fn starttls_required(url: &url::Url, policy: SmtpTls) -> bool {
+    match policy {
+        SmtpTls::Required => return true,
+        SmtpTls::Opportunistic => return false,
+        SmtpTls::Default => {}
+    }
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -279,7 +290,31 @@ fn starttls_required(url: &url::Url) -> bool {
         }
         None => false,
     };
-    !url.username().is_empty() && !loopback
+    !loopback
+}
+
+/// `SMTP_TLS`: when an `smtp://` connection must be upgraded to TLS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Required for every host but loopback ones.
+    #[default]
+    Default,
+    Required,
+    /// STARTTLS only when the server offers it (explicit: a man in the middle can strip it).
+    Opportunistic,
+}
+
+impl SmtpTls {
+    pub fn parse(text: Option<&str>) -> Result<SmtpTls, String> {
+        match text.map(str::trim) {
+            None | Some("") => Ok(SmtpTls::Default),
+            Some(t) if t.eq_ignore_ascii_case("required") => Ok(SmtpTls::Required),
+            Some(t) if t.eq_ignore_ascii_case("opportunistic") => Ok(SmtpTls::Opportunistic),
+            Some(t) => Err(format!(
+                "SMTP_TLS {t:?} must be `required` or `opportunistic` (unset: required except on loopback)"
+            )),
+        }
+    }
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -492,6 +527,7 @@ mod tests {
             max_attempts: 8,
             retry_base: Duration::from_secs(1),
             poll_interval: Duration::from_secs(1),
+            tls: SmtpTls::Default,
         };
         assert!(Sender::new(&s("smtp://127.0.0.1:2525")).is_ok());
         assert!(Sender::new(&s("smtps://user:p%40ss@mail.example")).is_ok());
@@ -500,13 +536,20 @@ mod tests {
             .unwrap()
             .contains("smtp://"));
         assert_eq!(percent_decode("p%40ss").as_deref(), Some("p@ss"));
-        let required = |u: &str| starttls_required(&url::Url::parse(u).unwrap());
+        let required = |u: &str| starttls_required(&url::Url::parse(u).unwrap(), SmtpTls::Default);
         assert!(required("smtp://user:pw@mail.example"));
-        assert!(!required("smtp://mail.example"));
+        assert!(required("smtp://mail.example"));
         assert!(!required("smtp://user:pw@127.0.0.1:2525"));
         assert!(!required("smtp://user:pw@localhost"));
         assert!(!required("smtp://user:pw@[::1]:2525"));
         assert!(required("smtp://user:pw@192.0.2.7"));
+        assert!(required("smtp://192.0.2.7"));
+        let url = url::Url::parse("smtp://mail.example").unwrap();
+        assert!(!starttls_required(&url, SmtpTls::Opportunistic));
+        let local = url::Url::parse("smtp://127.0.0.1:25").unwrap();
+        assert!(starttls_required(&local, SmtpTls::Required));
+        assert_eq!(SmtpTls::parse(Some("REQUIRED")), Ok(SmtpTls::Required));
+        assert!(SmtpTls::parse(Some("maybe")).is_err());
         assert_eq!(percent_decode("%FF"), None);
     }
 }

@@ -64,6 +64,7 @@ fn free_port() -> u16 {
 struct SmtpSink {
     python: PathBuf,
     child: Option<Child>,
+    host: String,
     port: u16,
     dir: TempDir,
 }
@@ -71,7 +72,13 @@ struct SmtpSink {
 impl SmtpSink {
     /// On a fresh port; `None` (skip) when aiosmtpd is not installed outside CI.
     fn start() -> Option<SmtpSink> {
+        SmtpSink::start_at("127.0.0.1")
+    }
+
+    /// On a fresh port of `host` (an address of this machine).
+    fn start_at(host: &str) -> Option<SmtpSink> {
         SmtpSink::on(free_port()).map(|mut s| {
+            s.host = host.to_owned();
             s.up();
             s
         })
@@ -82,6 +89,7 @@ impl SmtpSink {
         Some(SmtpSink {
             python: python()?,
             child: None,
+            host: "127.0.0.1".into(),
             port,
             dir: TempDir::new(),
         })
@@ -91,7 +99,7 @@ impl SmtpSink {
         assert!(self.child.is_none());
         let child = Command::new(&self.python)
             .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{}", self.port))
+            .arg(format!("{}:{}", self.host, self.port))
             .args(["-c", "smtp_sink.Sink"])
             .arg(&self.dir.0)
             .env(
@@ -104,7 +112,7 @@ impl SmtpSink {
             .expect("aiosmtpd starts");
         self.child = Some(child);
         let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while std::net::TcpStream::connect((self.host.as_str(), self.port)).is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(15),
                 "aiosmtpd does not listen"
@@ -121,7 +129,7 @@ impl SmtpSink {
     }
 
     fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        format!("smtp://{}:{}", self.host, self.port)
     }
 
     /// The messages accepted so far.
@@ -166,6 +174,7 @@ fn smtp(url: &str, max_attempts: u32) -> SmtpSettings {
         max_attempts,
         retry_base: Duration::from_millis(100),
         poll_interval: Duration::from_millis(50),
+        tls: onboarding_server::mail::SmtpTls::Default,
     }
 }
 
@@ -535,4 +544,66 @@ async fn two_instances_send_each_message_once(engine: Engine) {
     let mut recipients = vec!["luis@cafenino.mx", "marta@cafenino.mx"];
     recipients.extend(many.iter().map(String::as_str));
     each_once(&messages, &recipients);
+}
+
+/// This machine's address on its network (not loopback), from the route a UDP socket would
+/// take (nothing is sent).
+fn network_address() -> String {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    socket.connect("198.51.100.1:9").unwrap();
+    let ip = socket.local_addr().unwrap().ip();
+    assert!(!ip.is_loopback(), "no network address on this machine");
+    ip.to_string()
+}
+
+/// Hardening II, item 9: a real SMTP server that offers no STARTTLS, on this machine's network
+/// address (not loopback): by default nothing is sent to it in clear (the attempt fails and the
+/// message stays undelivered); with SMTP_TLS=opportunistic, explicitly, it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_starttls_nothing_goes_in_clear_off_loopback() {
+    let Some(sink) = SmtpSink::start_at(&network_address()) else {
+        return;
+    };
+    let app = spawn_app_with(Engine::Sqlite, mailing(sink.url(), 8))
+        .await
+        .unwrap();
+    completed_org(&app, "ana").await;
+    let started = Instant::now();
+    loop {
+        let failed: i64 = sqlx::query(
+            "select count(*) as n from mail_outbox where attempts >= 1 and last_error is not null",
+        )
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap()
+        .get("n");
+        if failed == 2 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{failed} of 2 attempts failed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let error: String = sqlx::query("select last_error from mail_outbox limit 1")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap()
+        .get("last_error");
+    assert!(error.to_lowercase().contains("tls"), "{error}");
+    assert_eq!(sink.messages().len(), 0, "sent in clear");
+
+    let url = sink.url();
+    let explicit = spawn_app_with(Engine::Sqlite, move |s| {
+        s.public_base_url = Some("https://okr.example/".into());
+        s.smtp = Some(SmtpSettings {
+            tls: onboarding_server::mail::SmtpTls::Opportunistic,
+            ..smtp(&url, 8)
+        });
+    })
+    .await
+    .unwrap();
+    completed_org(&explicit, "bea").await;
+    assert_eq!(sink.wait_for(2).await.len(), 2);
 }
