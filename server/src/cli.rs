@@ -70,6 +70,10 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BIND", default_value = "127.0.0.1:3000")]
     bind: SocketAddr,
+    /// A second listener (e.g. 127.0.0.1:9090) for `/metrics`, which the API listener then no
+    /// longer serves; unset: `/metrics` on the API listener.
+    #[arg(long, env = "METRICS_BIND")]
+    metrics_bind: Option<SocketAddr>,
     /// `sqlite://…` (default) or `postgres://…`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DB)]
     database_url: String,
@@ -395,6 +399,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     let settings = Settings {
         bind: args.bind,
+        metrics_bind: args.metrics_bind,
         database_url: args.database_url,
         keys: Arc::new(keys),
         session_ttl: Duration::from_secs(args.session_ttl_days * 86_400),

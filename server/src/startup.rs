@@ -20,6 +20,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 #[derive(Clone)]
 pub struct Settings {
     pub bind: SocketAddr,
+    /// A listener of its own for `/metrics` (which the API listener then does not serve).
+    pub metrics_bind: Option<SocketAddr>,
     pub database_url: String,
     pub keys: Arc<Keys>,
     pub session_ttl: Duration,
@@ -121,6 +123,8 @@ impl std::fmt::Debug for AiSettings {
 #[derive(Debug)]
 pub struct Application {
     listener: tokio::net::TcpListener,
+    /// `METRICS_BIND`'s listener and its one route, when configured.
+    metrics_server: Option<(tokio::net::TcpListener, axum::Router)>,
     router: axum::Router,
     header_read_timeout: Duration,
     max_connections: usize,
@@ -142,6 +146,14 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(settings.bind)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let metrics_listener = match settings.metrics_bind {
+            None => None,
+            Some(addr) => Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| format!("cannot listen on METRICS_BIND {addr}: {e}"))?,
+            ),
+        };
         let clock = store.clock.clone();
         if !(1..=30).contains(&settings.invitation_ttl_days) {
             return Err(format!(
@@ -206,6 +218,20 @@ impl Application {
                 per_user: settings.invitations_per_user_per_day,
             },
             redis,
+            metrics_on_api: metrics_listener.is_none(),
+        });
+        let metrics_server = metrics_listener.map(|listener| {
+            let router = axum::Router::new()
+                .route(
+                    "/metrics",
+                    axum::routing::get(
+                        |axum::extract::State(state): axum::extract::State<AppState>| async move {
+                            http::health::render_metrics(&state)
+                        },
+                    ),
+                )
+                .with_state(state.clone());
+            (listener, router)
         });
         if let (Some(sender), Some(smtp)) = (sender, settings.smtp) {
             crate::mail::spawn_delivery(
@@ -249,6 +275,7 @@ impl Application {
             .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
         Ok(Application {
             listener,
+            metrics_server,
             router,
             header_read_timeout: settings.header_read_timeout,
             max_connections: settings.max_connections.max(1),
@@ -256,6 +283,13 @@ impl Application {
             store,
             clock,
         })
+    }
+
+    /// Where `/metrics` is served when `METRICS_BIND` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_server
+            .as_ref()
+            .and_then(|(l, _)| l.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -301,9 +335,19 @@ impl Application {
     /// send a request head, or idles that long between requests, is closed: a slow or idle
     /// client holds a connection slot for a bounded time. Each request knows its peer's address
     /// (`ConnectInfo`, for the per-client limit).
-    async fn serve(self, shutdown: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+    async fn serve(
+        mut self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
         use hyper_util::rt::{TokioIo, TokioTimer};
         use tower::ServiceExt;
+        if let Some((listener, router)) = self.metrics_server.take() {
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+        }
         let permits = Arc::new(tokio::sync::Semaphore::new(self.max_connections));
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut http1 = hyper::server::conn::http1::Builder::new();

@@ -73,9 +73,19 @@ async fn readyz(
     summary = "Prometheus metrics",
     responses(
         (status = 200, description = "OpenMetrics text exposition format", body = String, content_type = "application/openmetrics-text"),
+        (status = 404, description = "Served on the METRICS_BIND listener instead"),
     ),
 )]
-async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+async fn metrics(State(state): State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !state.metrics_on_api {
+        return ApiError::NotFound("no such route".into()).into_response();
+    }
+    render_metrics(&state).into_response()
+}
+
+/// The metrics in the OpenMetrics text format.
+pub fn render_metrics(state: &AppState) -> impl axum::response::IntoResponse {
     (
         [(
             axum::http::header::CONTENT_TYPE,

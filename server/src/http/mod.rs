@@ -2,7 +2,7 @@
 
 mod admin;
 pub mod cors;
-mod health;
+pub(crate) mod health;
 mod meta;
 mod onboarding;
 mod organizations;
@@ -58,6 +58,8 @@ pub struct Shared {
     pub invitation_caps: crate::store::InvitationCaps,
     /// Shared limits and cache across replicas (`REDIS_URL`), when configured.
     pub redis: Option<Arc<crate::shared::Redis>>,
+    /// Whether `/metrics` is served here (not when `METRICS_BIND` gives it a listener of its own).
+    pub metrics_on_api: bool,
 }
 
 impl HasKeys for AppState {

@@ -16,6 +16,8 @@ pub enum Engine {
 
 pub struct TestApp {
     pub base: String,
+    /// The `METRICS_BIND` listener's base URL, when the settings gave one.
+    pub metrics_base: Option<String>,
     /// The database URL (a second instance can share it).
     pub url: String,
     pub store: Store,
@@ -118,6 +120,7 @@ pub fn test_keys() -> Keys {
 fn settings(url: String, keys: Arc<Keys>) -> Settings {
     Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
+        metrics_bind: None,
         database_url: url,
         keys,
         session_ttl: Duration::from_secs(7 * 86_400),
@@ -150,11 +153,13 @@ async fn start(settings: Settings, keys: Arc<Keys>, dir: Option<tempdir::TempDir
     let url = settings.database_url.clone();
     let app = Application::build(settings).await.expect("app builds");
     let base = format!("http://{}", app.local_addr());
+    let metrics_base = app.metrics_addr().map(|a| format!("http://{a}"));
     let store = app.store.clone();
     let clock = app.clock.clone();
     tokio::spawn(app.run());
     TestApp {
         base,
+        metrics_base,
         url,
         store,
         clock,

@@ -725,3 +725,33 @@ async fn small_ones() {
         "{refused}"
     );
 }
+
+/// Hardening II, item 14: with `METRICS_BIND` the metrics are served on that listener only;
+/// the API listener answers 404 for `/metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_move_to_their_own_listener() {
+    let app = spawn_app_with(Engine::Sqlite, |s| {
+        s.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await
+    .unwrap();
+    let api = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    let own = app
+        .http
+        .get(format!("{}/metrics", app.metrics_base.as_ref().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.unwrap().contains("http_requests"));
+    // Without it, the API listener serves them (the default).
+    let plain = spawn_app_with(Engine::Sqlite, |_| {}).await.unwrap();
+    assert!(plain.metrics_base.is_none());
+    assert!(plain.text("/metrics").await.contains("# EOF"));
+}
