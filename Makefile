@@ -19,6 +19,7 @@ toolchain:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 lint: toolchain
+	@! git ls-files | grep -E '(^|/)(\.schemathesis|node_modules|target)/' || (echo "a tool's cache is tracked by git (see above): git rm --cached it" && false)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) clippy -p onboarding-wasm --target wasm32-unknown-unknown --locked -- -D warnings
