@@ -1149,7 +1149,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token carries no e-mail address, or the invitation is for another address (`invitation_for_another_address`) */
+            /** @description The token carries no e-mail address (`email_unknown`), one it says is not verified (`email_unverified`), or the invitation is for another address (`invitation_for_another_address`) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2743,6 +2743,15 @@ export interface operations {
                     "application/openmetrics-text": string;
                 };
             };
+            /** @description Served on the METRICS_BIND listener instead */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     readyz: {
@@ -2754,7 +2763,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Ready (`ready`, then `redis: up` or `redis: unavailable` when Redis is configured) */
+            /** @description Ready (`ready`, then `jwks: up` or `jwks: stale (…)` with AUTH_JWKS_URL, and `redis: up` or `redis: unavailable` when Redis is configured) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2763,7 +2772,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Database unreachable */
+            /** @description Database unreachable, or no usable signing key from the identity provider */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
