@@ -44,23 +44,6 @@ pub enum Engine {
     Postgres,
 }
 
-/// `s` as a PostgreSQL escape-string literal: inside `E'…'` only `\` and `'` are special, whatever
-/// `standard_conforming_strings` says. (User ids cannot hold NUL or other control characters:
-/// the token check refuses them.)
-fn pg_literal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 4);
-    out.push_str("E'");
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("''"),
-            _ => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
-}
-
 /// Creates the RLS-bound request role if it is missing and lets the connecting role use it; a
 /// concurrent creator in another database of the same cluster is not an error.
 pub const ENSURE_APP_ROLE: &str = "do $$ begin
@@ -275,9 +258,9 @@ impl Store {
             // can fail with "database is locked" whatever the busy timeout.
             return pool.begin(write.then_some("begin immediate".into())).await;
         }
-        // One round trip for BEGIN, the role and the user id: a custom BEGIN goes out as a simple
-        // query, which may hold several statements (`set_config('role', …, true)` is `SET LOCAL
-        // ROLE`). Simple queries take no parameters, so the user id is an E'' literal.
+        // BEGIN, then the role and the user id as bound parameters of one statement
+        // (`set_config('role', …, true)` is `SET LOCAL ROLE`): nothing user-supplied reaches
+        // SQL text (issue 33; the second round trip is measured in BENCHMARKS.md).
         //
         // A write transaction also reads by index (`enable_seqscan` off, local to it): its
         // statements, the foreign-key checks of the rows it inserts and the policies' lookups
@@ -285,20 +268,15 @@ impl Store {
         // of them after five runs, from the statistics: for a table analyzed while empty and
         // still small, a sequential scan, then kept while the table grows (decision 100). Step
         // saves, the hot write, do not come here (`saves.rs`).
-        let reads = if write {
-            ", set_config('enable_seqscan', 'off', true)"
+        let mut tx = pool.begin(None).await?;
+        let context = if write {
+            "select set_config('role', 'onboarding_app', true), set_config('app.user_id', $1, true), \
+             set_config('enable_seqscan', 'off', true)"
         } else {
-            ""
+            "select set_config('role', 'onboarding_app', true), set_config('app.user_id', $1, true)"
         };
-        pool.begin(Some(
-            format!(
-                "begin; select set_config('role', 'onboarding_app', true), \
-                 set_config('app.user_id', {}, true){reads}",
-                pg_literal(user)
-            )
-            .into(),
-        ))
-        .await
+        sqlx::query(context).bind(user).execute(&mut *tx).await?;
+        Ok(tx)
     }
 
     /// One read statement on behalf of `user`: on PostgreSQL inside a transaction under the

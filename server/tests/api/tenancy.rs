@@ -59,9 +59,10 @@ async fn members_only_over_http(app: TestApp) {
     assert_problem(&r, 409, "conflict");
 }
 
-/// On PostgreSQL the user id reaches the database as a literal in the transaction's first
-/// statement (see `Store::begin_on`): quotes, backslashes and `E'` tricks must stay data, and
-/// users whose ids differ only there must stay apart.
+/// On PostgreSQL the user id reaches the database as a bound parameter of the transaction's
+/// first statement (see `Store::begin_on`; an escaped literal before issue 33): quotes,
+/// backslashes and `E'` tricks must stay data, and users whose ids differ only there must stay
+/// apart.
 async fn user_ids_are_data_not_sql(app: TestApp) {
     let users = [
         "o'brien",
