@@ -173,6 +173,8 @@ struct TokenHeader {
     alg: String,
     kid: Option<String>,
     typ: Option<String>,
+    /// Extensions the token says must be understood (RFC 7515 §4.1.11): none are.
+    crit: Option<Value>,
 }
 
 impl Keys {
@@ -309,6 +311,11 @@ impl Keys {
         };
         let header: TokenHeader = decode_part(header)
             .ok_or_else(|| invalid("its header is not base64url-encoded JSON with an `alg`"))?;
+        if header.crit.is_some() {
+            return Err(invalid(
+                "it lists critical header extensions (`crit`) this server does not support",
+            ));
+        }
         if let Some(typ) = &header.typ {
             let typ = typ.to_ascii_lowercase();
             if !matches!(typ.as_str(), "jwt" | "at+jwt" | "application/at+jwt") {

@@ -618,6 +618,15 @@ async fn every_algorithm_of_a_key_type_and_tokens_without_kid() {
         assert_eq!(r.status, code, "typ {typ}: {}", r.body);
     }
 
+    // A critical extension the server does not know: refused (RFC 7515 §4.1.11).
+    let crit = raw_token(
+        "r1",
+        Algorithm::RS256,
+        &json!({"alg": "RS256", "kid": "r1", "crit": ["exp-ext"], "exp-ext": 1}),
+        &good,
+    );
+    assert_problem(&status(&app, &crit).await, 401, "unauthorized");
+
     // With more than five keys a token must name its kid.
     let many: Vec<Value> = (0..6)
         .map(|i| {
