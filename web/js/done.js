@@ -132,7 +132,9 @@ export async function acceptInvitation() {
     if (e instanceof HttpError && e.status === 401) return;
     const code = e instanceof HttpError ? e.problem?.code : null;
     const known = code && t().acceptRefused[code];
-    if (known && code !== 'invitation_for_another_address') sessionStorage.removeItem('onboarding:invitation');
+    // Kept when signing in otherwise (another address, a verified one) can still accept it.
+    const retry = ['invitation_for_another_address', 'email_unverified', 'email_unknown'];
+    if (known && !retry.includes(code)) sessionStorage.removeItem('onboarding:invitation');
     main.replaceChildren(h('div', { class: 'card', id: 'accept-refused', 'data-code': code ?? '' },
       h('h1', { text: t().acceptTitle }),
       h('p', { role: 'alert', text: known ?? e.message }),
