@@ -456,10 +456,8 @@ async fn a_slow_or_failing_provider_never_stalls_requests_and_stale_keys_expire(
         let started = std::time::Instant::now();
         assert_eq!(status(&app, &t).await.status, 200);
         let took = started.elapsed();
-        assert!(
-            took < Duration::from_millis(800),
-            "a request waited {took:?}"
-        );
+        // (The old refresh held every request for the provider's 4 s.)
+        assert!(took < Duration::from_secs(2), "a request waited {took:?}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 
@@ -510,16 +508,14 @@ async fn redirects_huge_documents_and_key_floods_are_refused() {
     wait_until_signed_in(&direct, &t).await;
     for path in ["/redirect", "/big"] {
         let app = app_at(&provider.at(path), JwksSettings::default()).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        assert_problem(&status(&app, &t).await, 401, "unauthorized");
-        let (code, text) = readyz(&app).await;
-        assert_eq!(code, 503, "{path}: {text}");
         let why = if path == "/big" {
             "larger than"
         } else {
             "redirect"
         };
-        assert!(text.contains(why), "{path}: {text}");
+        let (code, text) = readyz_saying(&app, why).await;
+        assert_eq!(code, 503, "{path}: {text}");
+        assert_problem(&status(&app, &t).await, 401, "unauthorized");
     }
     let mut many = keys(&["r1"]);
     let filler = jwk("r2");
@@ -530,9 +526,21 @@ async fn redirects_huge_documents_and_key_floods_are_refused() {
     }
     provider.set(|s| s.body = many);
     let app = app_at(&provider.url, JwksSettings::default()).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (code, text) = readyz_saying(&app, "more than 100 keys").await;
+    assert_eq!(code, 503, "{text}");
     assert_problem(&status(&app, &t).await, 401, "unauthorized");
-    assert!(readyz(&app).await.1.contains("more than 100 keys"));
+}
+
+/// `/readyz` once it says `why` (the first fetch runs in the background), within 10 s.
+async fn readyz_saying(app: &TestApp, why: &str) -> (u16, String) {
+    for _ in 0..200 {
+        let (code, text) = readyz(app).await;
+        if text.contains(why) {
+            return (code, text);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("/readyz never said {why:?}: {:?}", readyz(app).await);
 }
 
 /// Hardening II, item 4: real providers' keys and tokens. An RSA key without `alg` verifies the
