@@ -187,13 +187,17 @@ impl Jwks {
     /// fetch; an unknown one prompts one (if none was attempted within the minimum interval).
     pub async fn keys_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<Vec<Key>, NoKey> {
         let Some(kid) = kid else {
-            let keys = self.usable().ok_or(NoKey::Unavailable)?;
-            let matching: Vec<Key> = keys.iter().filter(|k| k.verifies(alg)).cloned().collect();
-            return if keys.len() <= MAX_KEYS_WITHOUT_KID && !matching.is_empty() {
-                Ok(matching)
-            } else {
-                Err(NoKey::KidRequired)
-            };
+            let matching = self
+                .with_usable(|keys| {
+                    (keys.len() <= MAX_KEYS_WITHOUT_KID).then(|| {
+                        keys.iter()
+                            .filter(|k| k.verifies(alg))
+                            .cloned()
+                            .collect::<Vec<Key>>()
+                    })
+                })
+                .ok_or(NoKey::Unavailable)?;
+            return matching.filter(|m| !m.is_empty()).ok_or(NoKey::KidRequired);
         };
         if let Some(key) = self.cached(kid) {
             return Ok(vec![key]);
@@ -213,7 +217,7 @@ impl Jwks {
         }
         match self.cached(kid) {
             Some(key) => Ok(vec![key]),
-            None if self.usable().is_none() => Err(NoKey::Unavailable),
+            None if self.with_usable(|_| ()).is_none() => Err(NoKey::Unavailable),
             None => Err(NoKey::UnknownKid(kid.to_owned())),
         }
     }
@@ -235,17 +239,18 @@ impl Jwks {
         }
     }
 
-    /// The cached keys, unless they are stale past the bound.
-    fn usable(&self) -> Option<Vec<Key>> {
+    /// `f` of the cached keys (read in place, under the lock), unless they are stale past the
+    /// bound.
+    fn with_usable<T>(&self, f: impl FnOnce(&[Key]) -> T) -> Option<T> {
         let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
         let until = cache.fresh_until? + self.settings.max_stale;
-        (Instant::now() < until).then(|| cache.keys.clone())
+        (Instant::now() < until).then(|| f(&cache.keys))
     }
 
+    /// The usable key named `kid`.
     fn cached(&self, kid: &str) -> Option<Key> {
-        self.usable()?
-            .into_iter()
-            .find(|k| k.kid.as_deref() == Some(kid))
+        self.with_usable(|keys| keys.iter().find(|k| k.kid.as_deref() == Some(kid)).cloned())
+            .flatten()
     }
 
     async fn fetch(&self) -> Result<(usize, Duration), String> {

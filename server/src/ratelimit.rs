@@ -129,21 +129,22 @@ impl WriteLimits {
         };
         if let Some(redis) = &self.redis {
             let client_text = client.map(|c| c.to_string());
+            // Each limit, and the refusal it gives.
             let mut limits = Vec::with_capacity(2);
+            let mut refusals: Vec<fn(u64) -> Refused> = Vec::with_capacity(2);
             if let Some(c) = &client_text {
                 limits.push(("client", c.as_str(), self.client_limit));
+                refusals.push(Refused::Client);
             }
             if let Some(u) = user {
                 limits.push(("user", u, self.user_limit));
+                refusals.push(Refused::User);
             }
             if limits.is_empty() {
                 return Ok(());
             }
             if let Some(outcome) = redis.admit_all(&limits).await {
-                return outcome.map_err(|(index, secs)| match limits[index].0 {
-                    "client" => Refused::Client(secs),
-                    _ => Refused::User(secs),
-                });
+                return outcome.map_err(|(index, secs)| refusals[index](secs));
             }
         }
         local_client.and(local_user)

@@ -166,12 +166,7 @@ async fn invite(
             role,
             state.invitation_ttl_ms,
             state.invitation_caps,
-            |letter| {
-                composer.invitation(&crate::store::Letter {
-                    inviter_email: user.email.as_deref(),
-                    ..*letter
-                })
-            },
+            compose_as(composer, &user),
         )
         .await?;
     match invited {
@@ -188,6 +183,19 @@ async fn invite(
             ),
         )),
         Invited::OverDailyCap { retry_after_secs } => Err(over_cap(retry_after_secs)),
+    }
+}
+
+/// The invitation messages `user` sends: the composer's, signed with the user's verified address.
+fn compose_as<'a>(
+    composer: &'a crate::mail::Composer,
+    user: &'a AuthUser,
+) -> impl Fn(&crate::store::Letter) -> crate::store::Outgoing + 'a {
+    move |letter| {
+        composer.invitation(&crate::store::Letter {
+            inviter_email: user.email.as_deref(),
+            ..*letter
+        })
     }
 }
 
@@ -328,12 +336,7 @@ async fn resend(
             &invitation,
             state.invitation_ttl_ms,
             state.invitation_caps,
-            |letter| {
-                composer.invitation(&crate::store::Letter {
-                    inviter_email: user.email.as_deref(),
-                    ..*letter
-                })
-            },
+            compose_as(composer, &user),
         )
         .await?;
     changed(change, "resent")

@@ -280,11 +280,11 @@ pub(super) async fn over_daily_cap(
     let adding = i64::try_from(adding).unwrap_or(i64::MAX);
     let mut wait_ms: Option<i64> = None;
     if caps.per_organization > 0 {
-        if let Some(org) = org {
-            lock_organization(tx, engine, org).await?;
-        }
         let (sent, oldest) = match org {
-            Some(org) => sent_since(tx, "organization_id", org, now - DAY_MS).await?,
+            Some(org) => {
+                lock_organization(tx, engine, org).await?;
+                sent_since(tx, "organization_id", org, now - DAY_MS).await?
+            }
             None => (0, now),
         };
         if sent.saturating_add(adding) > i64::from(caps.per_organization) {
