@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 
-.PHONY: run test bench bench-side-by-side bench-sqlite pkg lint rust-test contract-test js-test fuzz toolchain venv vectors parity-long soak fault-restart
+.PHONY: run test bench bench-side-by-side bench-sqlite pkg lint rust-test contract-test js-test fuzz toolchain venv vectors parity-long soak fault-restart sqlx-cli sqlx-prepare sqlx-check
 
 ## run: the server on SQLite (./data/onboarding.db) in development mode on 127.0.0.1:3000,
 ## with the wizard page at / (it loads the npm package, hence `pkg` first)
@@ -18,7 +18,23 @@ test: lint rust-test contract-test js-test fuzz
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
-lint: toolchain
+## sqlx-cli: the pinned sqlx-cli (`cargo sqlx`), which checks and regenerates the store's offline
+## query data (server/store-pg/.sqlx, server/store-sqlite/.sqlx)
+SQLX_CLI_VERSION := 0.8.6
+sqlx-cli:
+	@cargo sqlx --version 2>/dev/null | grep -qx 'sqlx-cli-sqlx $(SQLX_CLI_VERSION)' \
+	  || $(CARGO) install sqlx-cli --version $(SQLX_CLI_VERSION) --locked --no-default-features --features postgres,sqlite,rustls
+
+## sqlx-prepare: regenerate the offline query data after changing a query or a migration
+## (needs PostgreSQL at 127.0.0.1:5432, or SQLX_PG_URL)
+sqlx-prepare: sqlx-cli
+	bash tools/sqlx.sh prepare
+
+## sqlx-check: fail when the committed offline query data is not what the queries need
+sqlx-check: sqlx-cli
+	bash tools/sqlx.sh check
+
+lint: toolchain sqlx-check
 	@! git ls-files | grep -E '(^|/)(\.schemathesis|node_modules|target)/' || (echo "a tool's cache is tracked by git (see above): git rm --cached it" && false)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings

@@ -6,144 +6,29 @@
 
 use super::outbox::{enqueue, Letter, Outgoing};
 use super::{new_id, Engine, Store, Tx};
-use serde::Serialize;
+use onboarding_store::{Delivery, Invitation, InvitationState, Role};
 use sqlx::any::AnyRow;
-use sqlx::{FromRow, Row};
+use sqlx::Row;
 
-/// Where an invitation stands. `Expired` is reported for a pending invitation past its expiry
-/// (and written when a new one replaces it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum InvitationState {
-    Pending,
-    Accepted,
-    Revoked,
-    Expired,
-}
-
-impl InvitationState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InvitationState::Pending => "pending",
-            InvitationState::Accepted => "accepted",
-            InvitationState::Revoked => "revoked",
-            InvitationState::Expired => "expired",
-        }
-    }
-}
-
-impl TryFrom<String> for InvitationState {
-    type Error = String;
-    fn try_from(s: String) -> Result<InvitationState, String> {
-        Ok(match s.as_str() {
-            "pending" => InvitationState::Pending,
-            "accepted" => InvitationState::Accepted,
-            "revoked" => InvitationState::Revoked,
-            "expired" => InvitationState::Expired,
-            _ => return Err(format!("unknown invitation state {s:?}")),
-        })
-    }
-}
-
-/// A member's role. The creator of an organization is its `owner`; invitations are for `admin`
-/// or `member`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Owner,
-    Admin,
-    Member,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
-
-    /// Owners and admins manage invitations.
-    pub fn manages_invitations(self) -> bool {
-        matches!(self, Role::Owner | Role::Admin)
-    }
-}
-
-impl TryFrom<String> for Role {
-    type Error = String;
-    fn try_from(s: String) -> Result<Role, String> {
-        Ok(match s.as_str() {
-            "owner" => Role::Owner,
-            "admin" => Role::Admin,
-            "member" => Role::Member,
-            _ => return Err(format!("unknown role {s:?}")),
-        })
-    }
-}
-
-/// Where an invitation's e-mail stands (its latest outbox message).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Delivery {
-    /// Waiting for the delivery worker (or for `SMTP_URL` to be configured).
-    Queued,
-    Sent,
-    /// Given up after `MAIL_MAX_ATTEMPTS`.
-    Failed,
-    /// Replaced by a resend, or the invitation was revoked before it went out.
-    Cancelled,
-}
-
-impl TryFrom<String> for Delivery {
-    type Error = String;
-    fn try_from(s: String) -> Result<Delivery, String> {
-        Ok(match s.as_str() {
-            "pending" => Delivery::Queued,
-            "sent" => Delivery::Sent,
-            "dead" => Delivery::Failed,
-            "cancelled" => Delivery::Cancelled,
-            _ => return Err(format!("unknown outbox state {s:?}")),
-        })
-    }
-}
-
-/// An invitation as its organization's owners and admins see it (never its token).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Invitation {
-    pub id: String,
-    pub email: String,
-    pub role: Role,
-    pub state: InvitationState,
-    pub invited_by: Option<String>,
-    pub expires_at: i64,
-    pub created_at: i64,
-    pub accepted_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-    /// Where its latest e-mail stands; `None` for invitations made before the outbox existed.
-    pub delivery: Option<Delivery>,
-}
-
-impl<'r> FromRow<'r, AnyRow> for Invitation {
-    fn from_row(row: &'r AnyRow) -> Result<Invitation, sqlx::Error> {
-        let decode = |e: String| sqlx::Error::Decode(e.into());
-        Ok(Invitation {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
-            role: Role::try_from(row.try_get::<String, _>("role")?).map_err(decode)?,
-            state: InvitationState::try_from(row.try_get::<String, _>("state")?).map_err(decode)?,
-            invited_by: row.try_get("invited_by")?,
-            expires_at: row.try_get("expires_at")?,
-            created_at: row.try_get("created_at")?,
-            accepted_at: row.try_get("accepted_at")?,
-            revoked_at: row.try_get("revoked_at")?,
-            delivery: row
-                .try_get::<Option<String>, _>("delivery")?
-                .map(Delivery::try_from)
-                .transpose()
-                .map_err(decode)?,
-        })
-    }
+/// An invitation row read by the `Any` driver.
+fn invitation_from_row(row: &AnyRow) -> Result<Invitation, sqlx::Error> {
+    let decode = |e: String| sqlx::Error::Decode(e.into());
+    Ok(Invitation {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        role: Role::try_from(row.try_get::<String, _>("role")?).map_err(decode)?,
+        state: InvitationState::try_from(row.try_get::<String, _>("state")?).map_err(decode)?,
+        invited_by: row.try_get("invited_by")?,
+        expires_at: row.try_get("expires_at")?,
+        created_at: row.try_get("created_at")?,
+        accepted_at: row.try_get("accepted_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+        delivery: row
+            .try_get::<Option<String>, _>("delivery")?
+            .map(Delivery::try_from)
+            .transpose()
+            .map_err(decode)?,
+    })
 }
 
 /// The columns of [`Invitation`], its state as of `$now` (the statement's first parameter).
@@ -330,7 +215,7 @@ impl Store {
         let rows = self
             .read_all(user, sqlx::query(&sql).bind(self.clock.now_ms()).bind(org))
             .await?;
-        rows.iter().map(Invitation::from_row).collect()
+        rows.iter().map(invitation_from_row).collect()
     }
 
     async fn invitation_on(
@@ -346,7 +231,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&mut **tx)
             .await?;
-        row.as_ref().map(Invitation::from_row).transpose()
+        row.as_ref().map(invitation_from_row).transpose()
     }
 
     /// The organization's name and language and the inviter's name, for the message.

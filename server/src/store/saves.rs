@@ -16,10 +16,10 @@
 //! another's.
 
 use super::gate::{self, CommitGate};
-use super::pool::{ConnPool, Tx};
 use super::sessions::{IfMatch, SaveError};
 use super::status_cache::Changed;
 use super::{event, Engine};
+use super::{ConnPool, Tx};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use std::sync::Arc;

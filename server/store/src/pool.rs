@@ -1,39 +1,56 @@
-//! The connection pool requests run on (decision 60). sqlx 0.8's `Pool` pings every connection
-//! when it comes back (a round trip on PostgreSQL, a hop to the worker thread on SQLite; not
-//! configurable), which kept SQLite's one writer connection busy for a fifth of every save. Here
-//! a connection goes straight back to the pool when its work finished — a read that returned, a
-//! transaction committed or rolled back. Any other drop (an error, a cancelled request future, a
-//! transaction left open) leaves it in an unknown state: a background task rolls back whatever
-//! may be open and gives it back only if that round trip succeeds, else closes it; its permit is
-//! held until then, so the next request never gets it half-repaired. sqlx's own pool stays for
-//! the migrations and the system work (`Store::pool`).
+//! The connection pool requests run on (decisions 60 and 105), for either engine's typed
+//! connection. sqlx 0.8's `Pool` pings every connection when it comes back (a round trip on
+//! PostgreSQL, a hop to the worker thread on SQLite; not configurable), and gives back a
+//! connection whose statements began a transaction still inside it. Here a connection goes
+//! straight back to the pool when its work finished — a read that returned, a transaction
+//! committed or rolled back. Any other drop (an error, a cancelled request future, a transaction
+//! left open) leaves it in an unknown state: a background task rolls back whatever may be open
+//! and gives it back only if that round trip succeeds, else closes it; its permit is held until
+//! then, so the next request never gets it half-repaired. sqlx's own pools serve the migrations
+//! and the system work.
 
-use sqlx::{any::AnyConnectOptions, AnyConnection};
-use sqlx::{Any, ConnectOptions, Connection, Database, TransactionManager};
+use futures_core::future::BoxFuture;
+use sqlx::{ConnectOptions, Connection, Database, Executor, TransactionManager};
 use std::borrow::Cow;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-type Manager = <Any as Database>::TransactionManager;
+/// Runs a new connection's setup statements.
+type SetUp<DB> = for<'c> fn(
+    &'c mut <DB as Database>::Connection,
+    &'static [&'static str],
+) -> BoxFuture<'c, Result<(), sqlx::Error>>;
 
-#[derive(Clone)]
-pub struct ConnPool {
-    inner: Arc<Inner>,
+pub struct ConnPool<DB: Database> {
+    inner: Arc<Inner<DB>>,
 }
 
-struct Inner {
-    options: AnyConnectOptions,
+impl<DB: Database> Clone for ConnPool<DB> {
+    fn clone(&self) -> Self {
+        ConnPool {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+struct Inner<DB: Database> {
+    options: <DB::Connection as Connection>::Options,
     /// Statements run on every new connection (SQLite's pragmas).
     setup: &'static [&'static str],
-    idle: Mutex<Vec<AnyConnection>>,
+    idle: Mutex<Vec<DB::Connection>>,
     /// One permit per connection, idle or in use.
     permits: Arc<Semaphore>,
     acquire_timeout: Duration,
+    /// [`reset`] and [`set_up`] for this engine, made in [`ConnPool::new`] where its connection
+    /// is known to run statements, so that the pool's other methods need no such bound (a
+    /// higher-ranked one makes their futures' `Send` unprovable to the compiler).
+    reset: for<'c> fn(&'c mut DB::Connection) -> BoxFuture<'c, Result<(), sqlx::Error>>,
+    set_up: SetUp<DB>,
 }
 
-impl std::fmt::Debug for ConnPool {
+impl<DB: Database> std::fmt::Debug for ConnPool<DB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConnPool")
             .field("available", &self.inner.permits.available_permits())
@@ -41,13 +58,16 @@ impl std::fmt::Debug for ConnPool {
     }
 }
 
-impl ConnPool {
+impl<DB: Database> ConnPool<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
     pub fn new(
-        options: AnyConnectOptions,
+        options: <DB::Connection as Connection>::Options,
         max: usize,
         setup: &'static [&'static str],
         acquire_timeout: Duration,
-    ) -> ConnPool {
+    ) -> ConnPool<DB> {
         ConnPool {
             inner: Arc::new(Inner {
                 options,
@@ -55,13 +75,17 @@ impl ConnPool {
                 idle: Mutex::new(Vec::with_capacity(max)),
                 permits: Arc::new(Semaphore::new(max)),
                 acquire_timeout,
+                reset: |raw| Box::pin(reset::<DB>(raw)),
+                set_up: |raw, statements| Box::pin(set_up::<DB>(raw, statements)),
             }),
         }
     }
+}
 
+impl<DB: Database> ConnPool<DB> {
     /// An idle connection, or a new one; waits (in order) while all are in use, up to the
     /// acquire timeout (then `PoolTimedOut`, which answers 503).
-    pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
+    pub async fn acquire(&self) -> Result<Conn<DB>, sqlx::Error> {
         let inner = &self.inner;
         let permit = tokio::time::timeout(inner.acquire_timeout, async {
             let permit = inner
@@ -89,21 +113,21 @@ impl ConnPool {
     }
 
     /// A transaction on a pooled connection; `statement` replaces the plain `BEGIN`.
-    pub async fn begin(&self, statement: Option<Cow<'static, str>>) -> Result<Tx, sqlx::Error> {
+    pub async fn begin(&self, statement: Option<Cow<'static, str>>) -> Result<Tx<DB>, sqlx::Error> {
         let mut conn = self.acquire().await?;
-        Manager::begin(&mut conn, statement).await?;
+        DB::TransactionManager::begin(&mut conn, statement).await?;
         Ok(Tx { conn })
     }
 }
 
-impl Inner {
-    async fn open(&self) -> Result<AnyConnection, sqlx::Error> {
+impl<DB: Database> Inner<DB> {
+    async fn open(&self) -> Result<DB::Connection, sqlx::Error> {
         let mut raw = self.options.connect().await?;
-        set_up(&mut raw, self.setup).await?;
+        (self.set_up)(&mut raw, self.setup).await?;
         Ok(raw)
     }
 
-    fn put_back(&self, raw: AnyConnection) {
+    fn put_back(&self, raw: DB::Connection) {
         self.idle
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -111,57 +135,63 @@ impl Inner {
     }
 }
 
-/// Runs a new connection's setup statements (SQLite's pragmas), for this pool and sqlx's.
-pub async fn set_up(conn: &mut AnyConnection, statements: &[&str]) -> Result<(), sqlx::Error> {
+/// Runs a new connection's setup statements, for this pool and sqlx's.
+pub async fn set_up<DB: Database>(
+    conn: &mut DB::Connection,
+    statements: &[&str],
+) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
     for statement in statements {
-        sqlx::query(statement).execute(&mut *conn).await?;
+        conn.execute(sqlx::raw_sql(statement)).await?;
     }
     Ok(())
 }
 
 /// A connection out of the pool. [`Conn::release`] gives it back; dropped otherwise, it is
 /// repaired or closed in the background.
-pub struct Conn {
-    raw: Option<AnyConnection>,
-    pool: Arc<Inner>,
+pub struct Conn<DB: Database> {
+    raw: Option<DB::Connection>,
+    pool: Arc<Inner<DB>>,
     finished: bool,
     /// Released after the connection is back (or closed), so a waiter finds it idle.
     permit: Option<OwnedSemaphorePermit>,
 }
 
-impl Conn {
+impl<DB: Database> Conn<DB> {
     /// Its work finished: back to the pool.
     pub fn release(mut self) {
         self.finished = true;
     }
 }
 
-impl std::fmt::Debug for Conn {
+impl<DB: Database> std::fmt::Debug for Conn<DB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Conn").finish_non_exhaustive()
     }
 }
 
-impl Deref for Conn {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
+impl<DB: Database> Deref for Conn<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
         self.raw.as_ref().expect("a connection until dropped")
     }
 }
 
-impl DerefMut for Conn {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
+impl<DB: Database> DerefMut for Conn<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
         self.raw.as_mut().expect("a connection until dropped")
     }
 }
 
-impl Drop for Conn {
+impl<DB: Database> Drop for Conn<DB> {
     fn drop(&mut self) {
         let Some(mut raw) = self.raw.take() else {
             return;
         };
         let permit = self.permit.take();
-        if self.finished && Manager::get_transaction_depth(&raw) == 0 {
+        if self.finished && DB::TransactionManager::get_transaction_depth(&raw) == 0 {
             self.pool.put_back(raw);
             drop(permit);
             return;
@@ -171,7 +201,7 @@ impl Drop for Conn {
         };
         let pool = self.pool.clone();
         runtime.spawn(async move {
-            match tokio::time::timeout(Duration::from_secs(5), reset(&mut raw)).await {
+            match tokio::time::timeout(Duration::from_secs(5), (pool.reset)(&mut raw)).await {
                 Ok(Ok(())) => pool.put_back(raw),
                 _ => {
                     let _ = tokio::time::timeout(Duration::from_secs(5), raw.close()).await;
@@ -188,64 +218,63 @@ impl Drop for Conn {
 /// open, that `rollback` is refused by the database
 /// (SQLite) or only warned about (PostgreSQL), which still proves the connection answers. sqlx
 /// drains what a cancelled statement left unread before it sends the next one.
-fn reset(
-    raw: &mut AnyConnection,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + '_>> {
-    Box::pin(async move {
-        if Manager::get_transaction_depth(raw) > 0 {
-            while Manager::get_transaction_depth(raw) > 0 {
-                Manager::rollback(raw).await?;
-            }
-            return Ok(());
+async fn reset<DB: Database>(raw: &mut DB::Connection) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    if DB::TransactionManager::get_transaction_depth(raw) > 0 {
+        while DB::TransactionManager::get_transaction_depth(raw) > 0 {
+            DB::TransactionManager::rollback(raw).await?;
         }
-        match sqlx::query("rollback").execute(&mut *raw).await {
-            Ok(_) | Err(sqlx::Error::Database(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
-    })
+        return Ok(());
+    }
+    match raw.execute(sqlx::raw_sql("rollback")).await {
+        Ok(_) | Err(sqlx::Error::Database(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// A transaction on a pooled connection. `commit` or `rollback` ends it and gives the connection
 /// back; dropped without either, it is rolled back in the background (see [`Conn`]).
-pub struct Tx {
-    conn: Conn,
+pub struct Tx<DB: Database> {
+    conn: Conn<DB>,
 }
 
-impl Tx {
+impl<DB: Database> Tx<DB> {
     /// Commits, unless the request it belongs to has timed out (`gate.rs`): then it rolls back
     /// and fails, so a request answered 503 has written nothing.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        if let Err(e) = super::gate::pass() {
+        if let Err(e) = crate::gate::pass() {
             self.rollback().await?;
             return Err(e);
         }
-        Manager::commit(&mut self.conn).await?;
+        DB::TransactionManager::commit(&mut self.conn).await?;
         self.conn.finished = true;
         Ok(())
     }
 
     pub async fn rollback(mut self) -> Result<(), sqlx::Error> {
-        Manager::rollback(&mut self.conn).await?;
+        DB::TransactionManager::rollback(&mut self.conn).await?;
         self.conn.finished = true;
         Ok(())
     }
 }
 
-impl std::fmt::Debug for Tx {
+impl<DB: Database> std::fmt::Debug for Tx<DB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tx").finish_non_exhaustive()
     }
 }
 
-impl Deref for Tx {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
+impl<DB: Database> Deref for Tx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
         &self.conn
     }
 }
 
-impl DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
+impl<DB: Database> DerefMut for Tx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
         &mut self.conn
     }
 }

@@ -1,0 +1,364 @@
+//! The store on SQLite, the embedded default: each [`Backend`] method as typed statements
+//! (`query!`, checked at compile time against the schema of `migrations/sqlite`, offline data
+//! in `.sqlx/`). Reads run on a pool of connections beside one writer connection: writes
+//! queue in order inside the process instead of polling SQLite's lock (its busy handler sleeps
+//! up to 100 ms a turn), and each takes the write lock at its start (`begin immediate`; a read
+//! lock upgraded later can fail with "database is locked" whatever the busy timeout). There is
+//! no row-level security: the operations' own checks are the tenancy.
+
+use onboarding_store::insights::Durations;
+use onboarding_store::organizations::JsonList;
+use onboarding_store::pool::ConnPool;
+use onboarding_store::{
+    Backend, Claimed, DevMessage, FunnelFigures, KeyResult, Member, Objective, Organization,
+    OutboxCounts, OutboxMessage, Result, Role, Tx,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::Sqlite;
+use std::time::Duration;
+
+/// Read connections at most (idle ones are kept; opened when needed).
+const READ_CONNECTIONS: usize = 8;
+
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    reads: ConnPool<Sqlite>,
+    writer: ConnPool<Sqlite>,
+}
+
+impl SqliteStore {
+    /// Connects lazily. WAL lets readers run beside the one writer; the busy timeout covers
+    /// other processes (the migrations, an operator's sqlite3 shell).
+    pub fn connect(options: SqliteConnectOptions, acquire_timeout: Duration) -> SqliteStore {
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .synchronous(SqliteSynchronous::Normal);
+        SqliteStore {
+            reads: ConnPool::new(options.clone(), READ_CONNECTIONS, &[], acquire_timeout),
+            writer: ConnPool::new(options, 1, &[], acquire_timeout),
+        }
+    }
+
+    /// A write transaction on the writer, holding the write lock from its start.
+    pub async fn begin_write(&self) -> Result<Tx<Sqlite>> {
+        self.writer.begin(Some("begin immediate".into())).await
+    }
+}
+
+impl Backend for SqliteStore {
+    async fn organization(&self, _user: &str, id: &str) -> Result<Option<Organization>> {
+        let mut conn = self.reads.acquire().await?;
+        let organization = sqlx::query_as!(
+            Organization,
+            r#"select id as "id!", slug, name, industry, size, employee_count, country, website,
+                 description, founded_year, okr_maturity, challenges as "challenges: JsonList",
+                 goals as "goals: JsonList", timezone, okr_cycle, language, created_at
+               from organizations where id = $1"#,
+            id
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        conn.release();
+        Ok(organization)
+    }
+
+    async fn role_in(&self, user: &str, org: &str) -> Result<Option<Role>> {
+        let mut conn = self.reads.acquire().await?;
+        let role = sqlx::query_scalar!(
+            r#"select role as "role: Role" from memberships
+               where organization_id = $1 and user_id = $2"#,
+            org,
+            user
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        conn.release();
+        Ok(role)
+    }
+
+    async fn members(&self, _user: &str, org: &str) -> Result<Vec<Member>> {
+        let mut conn = self.reads.acquire().await?;
+        let members = sqlx::query_as!(
+            Member,
+            r#"select user_id, role as "role: Role", created_at as joined_at from memberships
+               where organization_id = $1 order by created_at, user_id"#,
+            org
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        conn.release();
+        Ok(members)
+    }
+
+    async fn objectives(&self, _user: &str, org: &str) -> Result<(Vec<Objective>, Vec<KeyResult>)> {
+        let mut tx = self.reads.begin(None).await?;
+        let objectives = sqlx::query!(
+            r#"select id as "id!", position, title, description from objectives where organization_id = $1 
+             order by position"#,
+            org
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let key_results = sqlx::query_as!(
+            KeyResult,
+            "select objective_id, position, title, metric_type, baseline, target, unit \
+             from key_results where organization_id = $1 order by objective_id, position",
+            org
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let objectives = objectives
+            .into_iter()
+            .map(|r| Objective {
+                id: r.id,
+                position: r.position,
+                title: r.title,
+                description: r.description,
+                key_results: Vec::new(),
+            })
+            .collect();
+        Ok((objectives, key_results))
+    }
+
+    async fn record_feedback(
+        &self,
+        user: &str,
+        suggestion: &str,
+        action: &str,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query!(
+            "insert into suggestion_feedback (user_id, suggestion_id, action, created_at, updated_at) \
+             values ($1, $2, $3, $4, $4) on conflict (user_id, suggestion_id) \
+             do update set action = excluded.action, updated_at = excluded.updated_at",
+            user,
+            suggestion,
+            action,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    async fn dismissed_suggestions(&self, user: &str) -> Result<Vec<String>> {
+        let mut conn = self.reads.acquire().await?;
+        let ids = sqlx::query_scalar!(
+            "select suggestion_id from suggestion_feedback where user_id = $1 and action = 'dismissed'",
+            user
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        conn.release();
+        Ok(ids)
+    }
+
+    async fn funnel_figures(&self, from: i64, to: i64) -> Result<FunnelFigures> {
+        let mut tx = self.reads.begin(None).await?;
+        let sessions_by_kind = sqlx::query!(
+            r#"select kind, count(*) as "n!: i64" from onboarding_events
+               where created_at >= $1 and created_at < $2
+                 and kind in ('started', 'completed', 'abandoned', 'expired')
+               group by kind"#,
+            from,
+            to
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.kind, r.n))
+        .collect();
+        let cohort = sqlx::query_scalar!(
+            r#"select count(*) as "n!: i64" from onboarding_events
+               where kind = 'started' and created_at >= $1 and created_at < $2"#,
+            from,
+            to
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let reach = sqlx::query!(
+            r#"select coalesce(step, '') as "step!", kind, count(distinct session_id) as "n!: i64"
+               from onboarding_events
+               where kind in ('step_saved', 'step_completed') and session_id in
+                 (select session_id from onboarding_events
+                  where kind = 'started' and created_at >= $1 and created_at < $2)
+               group by step, kind"#,
+            from,
+            to
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.step, r.kind, r.n))
+        .collect();
+        let completed = sqlx::query_scalar!(
+            r#"select count(*) as "n!: i64" from onboarding_events c
+               join onboarding_events s on s.session_id = c.session_id and s.kind = 'started'
+               where c.kind = 'completed' and c.created_at >= $1 and c.created_at < $2"#,
+            from,
+            to
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut durations_at_ranks = Vec::new();
+        for rank in Durations::ranks(completed) {
+            durations_at_ranks.push(
+                sqlx::query_scalar!(
+                    r#"select c.created_at - s.created_at as "d!: i64" from onboarding_events c
+                       join onboarding_events s on s.session_id = c.session_id and s.kind = 'started'
+                       where c.kind = 'completed' and c.created_at >= $1 and c.created_at < $2
+                       order by 1 limit 1 offset $3"#,
+                    from,
+                    to,
+                    rank
+                )
+                .fetch_one(&mut *tx)
+                .await?,
+            );
+        }
+        let feedback_by_action = sqlx::query!(
+            r#"select action, count(*) as "n!: i64" from suggestion_feedback
+               where updated_at >= $1 and updated_at < $2 group by action"#,
+            from,
+            to
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.action, r.n))
+        .collect();
+        tx.commit().await?;
+        Ok(FunnelFigures {
+            sessions_by_kind,
+            cohort,
+            reach,
+            completed,
+            durations_at_ranks,
+            feedback_by_action,
+        })
+    }
+
+    async fn claim_mail(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>> {
+        let mut tx = self.begin_write().await?;
+        let claimed = sqlx::query_as!(
+            Claimed,
+            r#"update mail_outbox set lease_until = $1, attempts = attempts + 1, updated_at = $2
+               where id in (select id from mail_outbox
+                            where state = 'pending' and next_attempt_at <= $2
+                              and (lease_until is null or lease_until <= $2)
+                            order by next_attempt_at, id limit $3)
+               returning id as "id!", recipient, subject, body as "body!", attempts"#,
+            lease_until,
+            now,
+            limit
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn mail_sent(&self, id: &str, now: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query!(
+            "update mail_outbox set state = 'sent', body = null, lease_until = null, last_error = null, \
+             sent_at = $1, updated_at = $1 where id = $2 and state = 'pending'",
+            now,
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    async fn mail_retry(&self, id: &str, error: &str, at: i64, now: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query!(
+            "update mail_outbox set next_attempt_at = $1, lease_until = null, last_error = $2, \
+             updated_at = $3 where id = $4 and state = 'pending'",
+            at,
+            error,
+            now,
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    async fn mail_dead(&self, id: &str, error: &str, now: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query!(
+            "update mail_outbox set state = 'dead', body = null, lease_until = null, last_error = $1, \
+             updated_at = $2 where id = $3 and state = 'pending'",
+            error,
+            now,
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    async fn outbox(&self, state: Option<&str>, limit: i64) -> Result<Vec<OutboxMessage>> {
+        let mut conn = self.reads.acquire().await?;
+        let messages = sqlx::query_as!(
+            OutboxMessage,
+            r#"select id as "id!", organization_id, invitation_id, recipient, subject, state, attempts,
+               last_error, created_at, updated_at, sent_at from mail_outbox
+               where ($1 is null or state = $1) order by updated_at desc, id limit $2"#,
+            state,
+            limit
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        conn.release();
+        Ok(messages)
+    }
+
+    async fn pending_mail(&self, limit: i64) -> Result<Vec<DevMessage>> {
+        let mut conn = self.reads.acquire().await?;
+        let messages = sqlx::query_as!(
+            DevMessage,
+            r#"select id as "id!", recipient, subject, body as "body!", created_at from mail_outbox
+               where state = 'pending' order by created_at desc, id limit $1"#,
+            limit
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        conn.release();
+        Ok(messages)
+    }
+
+    async fn purge_outbox(&self, before: i64) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query!(
+            "delete from mail_outbox where state in ('sent', 'dead', 'cancelled') and updated_at < $1",
+            before
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn outbox_counts(&self) -> Result<OutboxCounts> {
+        let mut conn = self.reads.acquire().await?;
+        let row = sqlx::query!(
+            r#"select coalesce(sum(state = 'pending'), 0) as "pending!: i64",
+                      coalesce(sum(state = 'dead'), 0) as "dead!: i64"
+               from mail_outbox where state in ('pending', 'dead')"#
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        conn.release();
+        Ok(OutboxCounts {
+            pending: row.pending,
+            dead: row.dead,
+        })
+    }
+}

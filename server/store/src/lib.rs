@@ -1,0 +1,124 @@
+//! The store's interface, written once for both engines (issue 33, `docs/store.md`): the rows
+//! the API shows, the [`Backend`] trait each engine implements with typed, compile-time-checked
+//! SQL (`onboarding-store-pg`, `onboarding-store-sqlite`), and what an operation decides from
+//! the rows it read (the rules), as plain functions that know nothing of SQL. The server's
+//! `store` module picks the engine by URL and calls through this interface. Also here: the
+//! requests' connection pool (`pool`) and the commit gate (`gate`), which both engines use.
+
+pub mod gate;
+pub mod insights;
+pub mod invitations;
+pub mod organizations;
+pub mod outbox;
+pub mod pool;
+
+pub use insights::{Funnel, FunnelFigures};
+pub use invitations::{Delivery, Invitation, InvitationState, Role};
+pub use organizations::{KeyResult, Member, Objective, Organization};
+pub use outbox::{Claimed, DevMessage, OutboxCounts, OutboxMessage};
+pub use pool::{Conn, ConnPool, Tx};
+
+use std::future::Future;
+
+pub type Result<T> = std::result::Result<T, sqlx::Error>;
+
+/// What each engine implements: reads, locks and writes of typed rows, nothing decided. Every
+/// method that acts for a user runs as that user (on PostgreSQL: the row-level-security role
+/// with the user's id, both bound parameters local to the transaction).
+pub trait Backend: Send + Sync {
+    // Organizations as their members see them.
+    fn organization(
+        &self,
+        user: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Organization>>> + Send;
+    fn role_in(&self, user: &str, org: &str) -> impl Future<Output = Result<Option<Role>>> + Send;
+    fn members(&self, user: &str, org: &str) -> impl Future<Output = Result<Vec<Member>>> + Send;
+    /// The objectives in order, and every key result of the organization (by objective, in
+    /// order): [`Objective::with_key_results`] puts them together.
+    fn objectives(
+        &self,
+        user: &str,
+        org: &str,
+    ) -> impl Future<Output = Result<(Vec<Objective>, Vec<KeyResult>)>> + Send;
+
+    // Suggestion feedback and the funnel.
+    fn record_feedback(
+        &self,
+        user: &str,
+        suggestion: &str,
+        action: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn dismissed_suggestions(&self, user: &str)
+        -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// The funnel's counts over `[from, to)`, platform-wide (as the connecting role).
+    fn funnel_figures(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> impl Future<Output = Result<FunnelFigures>> + Send;
+
+    // The mail outbox's delivery side (system work, as the connecting role).
+    /// Claims up to `limit` messages due at `now` that no lease holds, leased until
+    /// `lease_until`; counts the attempt.
+    fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Claimed>>> + Send;
+    fn mail_sent(&self, id: &str, now: i64) -> impl Future<Output = Result<()>> + Send;
+    fn mail_retry(
+        &self,
+        id: &str,
+        error: &str,
+        at: i64,
+        now: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn mail_dead(&self, id: &str, error: &str, now: i64)
+        -> impl Future<Output = Result<()>> + Send;
+    /// Messages in `state` (all for `None`), newest first.
+    fn outbox(
+        &self,
+        state: Option<&str>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<OutboxMessage>>> + Send;
+    fn pending_mail(&self, limit: i64) -> impl Future<Output = Result<Vec<DevMessage>>> + Send;
+    /// Deletes the messages done (sent, dead, cancelled) and last changed before `before`.
+    fn purge_outbox(&self, before: i64) -> impl Future<Output = Result<u64>> + Send;
+    fn outbox_counts(&self) -> impl Future<Output = Result<OutboxCounts>> + Send;
+}
+
+/// Lets a type stored as text be read straight from its column (`query_as!`'s
+/// `col as "col: Type"`) on either engine, by its `TryFrom<String>`: an unknown spelling is a
+/// decode error (a 500, logged), never a default.
+macro_rules! decoded_from_text {
+    ($($t:ty),*) => {$(
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $t
+        where
+            String: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as sqlx::Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $t
+        where
+            String: sqlx::Decode<'r, DB>,
+        {
+            fn decode(
+                value: <DB as sqlx::Database>::ValueRef<'r>,
+            ) -> std::result::Result<$t, sqlx::error::BoxDynError> {
+                let text = <String as sqlx::Decode<'r, DB>>::decode(value)?;
+                Ok(<$t>::try_from(text)?)
+            }
+        }
+    )*};
+}
+
+decoded_from_text!(Role, InvitationState, Delivery, organizations::JsonList);
