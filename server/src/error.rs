@@ -116,18 +116,26 @@ fn is_transient(code: Option<&str>) -> bool {
     code.is_some_and(|c| c.starts_with("08") || c.starts_with("57") || c == "5" || c == "6")
 }
 
+/// Whether a database error means "not now" (a 503 with `Retry-After`) rather than a fault.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => is_transient(db.code().as_deref()),
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> ApiError {
-        match &e {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::WorkerCrashed => ApiError::Unavailable(e.to_string()),
-            sqlx::Error::Database(db) if is_transient(db.code().as_deref()) => {
-                ApiError::Unavailable(e.to_string())
-            }
-            _ => ApiError::Internal(e.to_string()),
+        if is_unavailable(&e) {
+            ApiError::Unavailable(e.to_string())
+        } else {
+            ApiError::Internal(e.to_string())
         }
     }
 }

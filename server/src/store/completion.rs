@@ -3,10 +3,49 @@
 
 use super::invitations::{over_daily_cap, InvitationCaps};
 use super::outbox::Outgoing;
-use super::sessions::locked_open_on;
+use super::sessions::open;
 use super::{batch, new_id, Engine, Session, Store};
 use onboarding_core::Records;
+use onboarding_store::{SessionRow, SessionStatus};
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+
+/// The user's open session, its row locked for the rest of the transaction on `conn`, read after
+/// the lock: on PostgreSQL through `onboarding_lock_open_session` (migration 0011), which reads
+/// the draft with a snapshot taken after the wait for the lock; on SQLite the write transaction
+/// (`begin immediate`) already excludes every other writer. (On the `Any` driver until the
+/// completion moves to the typed engines, issue 33.)
+async fn locked_open_on(
+    engine: Engine,
+    conn: &mut AnyConnection,
+    user: &str,
+) -> Result<Option<Session>, sqlx::Error> {
+    let sql = match engine {
+        Engine::Postgres => "select * from onboarding_lock_open_session($1)",
+        Engine::Sqlite => "select s.id, s.user_id, s.status, s.version, \
+            '{' || coalesce((select group_concat(json_quote(x.step) || ':' || x.data, ',') from onboarding_steps x where x.session_id = s.id), '') || '}' as draft, \
+            '[' || coalesce((select group_concat(json_quote(x.step), ',') from onboarding_steps x where x.session_id = s.id and x.completed = 1), '') || ']' as completed_steps, \
+            s.organization_id, s.last_activity_at, s.created_at from onboarding_sessions s \
+            where s.user_id = $1 order by s.created_at desc, s.id desc limit 1",
+    };
+    let row = sqlx::query(sql).bind(user).fetch_optional(conn).await?;
+    Ok(open(row.as_ref().map(session).transpose()?))
+}
+
+fn session(row: &AnyRow) -> Result<Session, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    Session::try_from(SessionRow {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        status: SessionStatus::try_from(status).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        version: row.try_get("version")?,
+        draft: row.try_get("draft")?,
+        completed_steps: row.try_get("completed_steps")?,
+        organization_id: row.try_get("organization_id")?,
+        last_activity_at: row.try_get("last_activity_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
 
 /// What a completion writes, prepared from the session's draft under the lock.
 #[derive(Debug)]

@@ -28,12 +28,13 @@ pub use onboarding_store::{
     gate, Claimed, Delivery, DevMessage, Funnel, Invitation, InvitationState, KeyResult, Member,
     Objective, Organization, OutboxCounts, OutboxMessage, Role,
 };
+pub use onboarding_store::{IfMatch, Session, SessionEnd, SessionStatus};
 use onboarding_store_pg::PgStore;
 use onboarding_store_sqlite::SqliteStore;
 pub use outbox::{Letter, Outgoing};
-pub use sessions::{IfMatch, SaveError, Session, SessionEnd, SessionStatus};
+pub use sessions::SaveError;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyConnection, AnyPool, Row};
+use sqlx::{Any, AnyPool, Row};
 pub use status_cache::{Latest, StatusCacheSettings};
 use std::sync::Arc;
 use std::time::Duration;
@@ -159,7 +160,6 @@ impl Store {
                 ConnPool::new(options, 1, setup, acquire_timeout),
             ),
         };
-        let saves = saves::SaveQueue::start(engine, writer.clone());
         let db = match engine {
             Engine::Postgres => Db::Postgres(PgStore::connect(
                 url.parse()
@@ -172,6 +172,7 @@ impl Store {
                 acquire_timeout,
             )),
         };
+        let saves = sessions::save_queue(&db);
         Ok(Store {
             db,
             pool,
@@ -320,24 +321,6 @@ impl Store {
     /// One read statement on behalf of `user`: on PostgreSQL inside a transaction under the
     /// app role (RLS needs it); on SQLite straight on the pool, since a transaction there only
     /// adds two hops to the connection's worker thread and protects nothing for one statement.
-    async fn read_optional<'q>(
-        &self,
-        user: &str,
-        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ) -> Result<Option<AnyRow>, sqlx::Error> {
-        if self.engine == Engine::Sqlite {
-            let mut conn = self.requests.acquire().await?;
-            let row = query.fetch_optional(&mut *conn).await?;
-            conn.release();
-            return Ok(row);
-        }
-        let mut tx = self.begin(user).await?;
-        let row = query.fetch_optional(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(row)
-    }
-
-    /// [`Store::read_optional`] for a statement returning many rows.
     async fn read_all<'q>(
         &self,
         user: &str,
@@ -361,26 +344,6 @@ impl Store {
             .await
             .map(|_| ())
     }
-}
-
-async fn event(
-    conn: &mut AnyConnection,
-    session: &str,
-    user: &str,
-    kind: &str,
-    step: Option<&str>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6)")
-        .bind(new_id())
-        .bind(session)
-        .bind(user)
-        .bind(kind)
-        .bind(step)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
 }
 
 /// `url` with the password of its user-info (`scheme://user:password@host…`) replaced by `***`,

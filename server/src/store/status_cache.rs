@@ -31,8 +31,8 @@
 //! lost, when notifications may have been missed) every read goes to the database, and the
 //! cache is emptied when the subscription is back.
 
-use super::sessions::Session;
 use crate::metrics::Metrics;
+use onboarding_store::Session;
 use sqlx::postgres::PgListener;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

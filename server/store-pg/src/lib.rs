@@ -9,8 +9,9 @@ use onboarding_store::insights::Durations;
 use onboarding_store::organizations::JsonList;
 use onboarding_store::pool::ConnPool;
 use onboarding_store::{
-    Backend, Claimed, DevMessage, FunnelFigures, KeyResult, Member, Objective, Organization,
-    OutboxCounts, OutboxMessage, Result, Role, Tx,
+    Backend, Claimed, DevMessage, FunnelFigures, KeyResult, Locked, Member, Objective, OpenSession,
+    Organization, OutboxCounts, OutboxMessage, Result, Role, SaveWrites, SessionEnd, SessionRow,
+    SessionStatus, Tx,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::Postgres;
@@ -53,9 +54,223 @@ impl PgStore {
         .await?;
         Ok(tx)
     }
+
+    /// [`PgStore::begin`] for a write: it also reads by index (`enable_seqscan` off, local to
+    /// it; decision 100): its statements, the foreign-key checks of the rows it inserts and
+    /// the policies' lookups all find rows by key, but a connection keeps the generic plan it
+    /// made for each after five runs, from statistics taken while a table was empty.
+    pub async fn begin_write(&self, user: &str) -> Result<Tx<Postgres>> {
+        let mut tx = self.requests.begin(None).await?;
+        sqlx::query!(
+            "select set_config('role', 'onboarding_app', true) as role, \
+             set_config('app.user_id', $1, true) as user_id, \
+             set_config('enable_seqscan', 'off', true) as seqscan",
+            user
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        Ok(tx)
+    }
 }
 
 impl Backend for PgStore {
+    type Db = Postgres;
+
+    async fn latest_session(&self, user: &str) -> Result<Option<SessionRow>> {
+        // One statement: `onboarding_latest_session` (migration 0007) sets the user's id and
+        // runs as the row-level-security role itself, so the status read needs no transaction.
+        let mut conn = self.requests.acquire().await?;
+        let row = sqlx::query_as!(
+            SessionRow,
+            r#"select id as "id!", user_id as "user_id!", status as "status!: SessionStatus",
+                 version as "version!", draft as "draft!", completed_steps as "completed_steps!",
+                 organization_id, last_activity_at as "last_activity_at!", created_at as "created_at!"
+               from onboarding_latest_session($1)"#,
+            user
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        conn.release();
+        Ok(row)
+    }
+
+    async fn create_session(
+        &self,
+        user: &str,
+        id: &str,
+        started_event: &str,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write(user).await?;
+        sqlx::query!(
+            "insert into onboarding_sessions (id, user_id, status, version, organization_id, \
+             last_activity_at, created_at, updated_at) values ($1, $2, 'in_progress', 1, null, $3, $3, $3)",
+            id,
+            user,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at) \
+             values ($1, $2, $3, 'started', null, $4, $4)",
+            started_event,
+            id,
+            user,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    async fn end_session(
+        &self,
+        user: &str,
+        id: &str,
+        end: SessionEnd,
+        event_id: &str,
+        now: i64,
+    ) -> Result<()> {
+        let status = end.status().as_str();
+        let mut tx = self.begin_write(user).await?;
+        let ended = sqlx::query!(
+            "update onboarding_sessions set status = $1, version = version + 1, updated_at = $2 \
+             where id = $3 and status = 'in_progress'",
+            status,
+            now,
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+        if ended.rows_affected() == 1 {
+            sqlx::query!("delete from onboarding_steps where session_id = $1", id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query!(
+                "insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at) \
+                 values ($1, $2, $3, $4, null, $5, $5)",
+                event_id,
+                id,
+                user,
+                status,
+                now
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    async fn expire_sessions(&self, now: i64, before: i64) -> Result<Vec<String>> {
+        // One statement: the sessions, their drafts and their events.
+        sqlx::query_scalar!(
+            r#"with expired as (
+                 update onboarding_sessions set status = 'expired', version = version + 1, updated_at = $1
+                 where status = 'in_progress' and last_activity_at < $2 returning id, user_id),
+               drafts as (
+                 delete from onboarding_steps where session_id in (select id from expired)),
+               events as (
+                 insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at)
+                 select gen_random_uuid()::text, id, user_id, 'expired', null, $1, $1 from expired)
+               select user_id as "user_id!" from expired"#,
+            now,
+            before
+        )
+        .fetch_all(&self.system)
+        .await
+    }
+
+    async fn idempotent_response(&self, user: &str, key: &str) -> Result<Option<(i64, String)>> {
+        let mut tx = self.begin(user).await?;
+        // Only a key used in the user's latest session replays.
+        let row = sqlx::query!(
+            "select k.status, k.body from idempotency_keys k where k.user_id = $1 and k.key = $2 \
+             and k.session_id = (select s.id from onboarding_sessions s where s.user_id = $1 \
+             order by s.created_at desc, s.id desc limit 1)",
+            user,
+            key
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row.map(|r| (r.status, r.body)))
+    }
+
+    async fn purge_idempotency_keys(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query!("delete from idempotency_keys where created_at < $1", before)
+            .execute(&self.system)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn begin_saves(&self) -> Result<Tx<Postgres>> {
+        self.requests.begin(None).await
+    }
+
+    async fn lock_open_sessions(&self, tx: &mut Tx<Postgres>, users: &[String]) -> Result<Locked> {
+        let open = sqlx::query_as!(
+            OpenSession,
+            "select id, user_id, version, last_activity_at from onboarding_sessions \
+             where user_id = any($1) and status = 'in_progress' order by user_id for update",
+            users
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+        // A statement of its own: it reads with a snapshot taken after the locks' waits.
+        let ids: Vec<String> = open.iter().map(|s| s.id.clone()).collect();
+        let completed = sqlx::query!(
+            "select session_id, step from onboarding_steps where session_id = any($1) and completed = 1",
+            &ids
+        )
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.session_id, r.step))
+        .collect();
+        Ok((open, completed))
+    }
+
+    async fn write_saves(&self, tx: &mut Tx<Postgres>, writes: &SaveWrites) -> Result<()> {
+        let sessions = &writes.sessions;
+        let steps = &writes.steps;
+        let events = &writes.events;
+        sqlx::query!(
+            r#"with bumped as (
+                 update onboarding_sessions s set version = b.version, last_activity_at = b.at, updated_at = b.at
+                 from unnest($1::text[], $2::bigint[], $3::bigint[]) as b(id, version, at)
+                 where s.id = b.id),
+               steps as (
+                 insert into onboarding_steps (session_id, user_id, step, data, completed, created_at, updated_at)
+                 select * from unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[])
+                 on conflict (session_id, step) do update
+                   set data = excluded.data, completed = excluded.completed, updated_at = excluded.updated_at)
+               insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at)
+               select e.id, e.session_id, e.user_id, e.kind, nullif(e.step, ''), e.at, e.at
+               from unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[])
+                 as e(id, session_id, user_id, kind, step, at)"#,
+            &sessions.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+            &sessions.iter().map(|s| s.version).collect::<Vec<_>>(),
+            &sessions.iter().map(|s| s.at).collect::<Vec<_>>(),
+            &steps.iter().map(|r| r.session_id.clone()).collect::<Vec<_>>(),
+            &steps.iter().map(|r| r.user_id.clone()).collect::<Vec<_>>(),
+            &steps.iter().map(|r| r.step.clone()).collect::<Vec<_>>(),
+            &steps.iter().map(|r| r.data.clone()).collect::<Vec<_>>(),
+            &steps.iter().map(|r| i64::from(r.completed)).collect::<Vec<_>>(),
+            &steps.iter().map(|r| r.created_at).collect::<Vec<_>>(),
+            &steps.iter().map(|r| r.updated_at).collect::<Vec<_>>(),
+            &events.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+            &events.iter().map(|e| e.session_id.clone()).collect::<Vec<_>>(),
+            &events.iter().map(|e| e.user_id.clone()).collect::<Vec<_>>(),
+            &events.iter().map(|e| e.kind.to_owned()).collect::<Vec<_>>(),
+            &events.iter().map(|e| e.step.clone().unwrap_or_default()).collect::<Vec<_>>(),
+            &events.iter().map(|e| e.at).collect::<Vec<_>>(),
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
     async fn organization(&self, user: &str, id: &str) -> Result<Option<Organization>> {
         let mut tx = self.begin(user).await?;
         let organization = sqlx::query_as!(

@@ -10,11 +10,12 @@ use onboarding_store::insights::Durations;
 use onboarding_store::organizations::JsonList;
 use onboarding_store::pool::ConnPool;
 use onboarding_store::{
-    Backend, Claimed, DevMessage, FunnelFigures, KeyResult, Member, Objective, Organization,
-    OutboxCounts, OutboxMessage, Result, Role, Tx,
+    new_id, Backend, Claimed, DevMessage, FunnelFigures, KeyResult, Locked, Member, Objective,
+    OpenSession, Organization, OutboxCounts, OutboxMessage, Result, Role, SaveWrites, SessionEnd,
+    SessionRow, SessionStatus, Tx,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sqlx::Sqlite;
+use sqlx::{Sqlite, SqliteConnection};
 use std::time::Duration;
 
 /// Read connections at most (idle ones are kept; opened when needed).
@@ -47,7 +48,241 @@ impl SqliteStore {
     }
 }
 
+/// Records an event of session `session` (`started`, `abandoned`, …).
+async fn event(
+    conn: &mut SqliteConnection,
+    id: &str,
+    session: &str,
+    user: &str,
+    kind: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query!(
+        "insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at)
+         values ($1, $2, $3, $4, null, $5, $5)",
+        id,
+        session,
+        user,
+        kind,
+        now
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Deletes a session's draft (its step rows): an abandoned or expired draft is not kept.
+async fn discard_draft(conn: &mut SqliteConnection, session: &str) -> Result<()> {
+    sqlx::query!(
+        "delete from onboarding_steps where session_id = $1",
+        session
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 impl Backend for SqliteStore {
+    type Db = Sqlite;
+
+    async fn latest_session(&self, user: &str) -> Result<Option<SessionRow>> {
+        let mut conn = self.reads.acquire().await?;
+        let row = sqlx::query_as!(
+            SessionRow,
+            r#"select s.id as "id!", s.user_id, s.status as "status: SessionStatus", s.version,
+                 '{' || coalesce((select group_concat(json_quote(x.step) || ':' || x.data, ',')
+                                  from onboarding_steps x where x.session_id = s.id), '') || '}' as "draft!: String",
+                 '[' || coalesce((select group_concat(json_quote(x.step), ',')
+                                  from onboarding_steps x where x.session_id = s.id and x.completed = 1), '') || ']'
+                   as "completed_steps!: String",
+                 s.organization_id, s.last_activity_at, s.created_at
+               from onboarding_sessions s where s.user_id = $1
+               order by s.created_at desc, s.id desc limit 1"#,
+            user
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        conn.release();
+        Ok(row)
+    }
+
+    async fn create_session(
+        &self,
+        user: &str,
+        id: &str,
+        started_event: &str,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query!(
+            "insert into onboarding_sessions (id, user_id, status, version, organization_id,
+               last_activity_at, created_at, updated_at) values ($1, $2, 'in_progress', 1, null, $3, $3, $3)",
+            id,
+            user,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+        event(&mut tx, started_event, id, user, "started", now).await?;
+        tx.commit().await
+    }
+
+    async fn end_session(
+        &self,
+        user: &str,
+        id: &str,
+        end: SessionEnd,
+        event_id: &str,
+        now: i64,
+    ) -> Result<()> {
+        let status = end.status().as_str();
+        let mut tx = self.begin_write().await?;
+        let ended = sqlx::query!(
+            "update onboarding_sessions set status = $1, version = version + 1, updated_at = $2
+             where id = $3 and status = 'in_progress'",
+            status,
+            now,
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+        if ended.rows_affected() == 1 {
+            discard_draft(&mut tx, id).await?;
+            event(&mut tx, event_id, id, user, status, now).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn expire_sessions(&self, now: i64, before: i64) -> Result<Vec<String>> {
+        let mut tx = self.begin_write().await?;
+        let expired = sqlx::query!(
+            r#"update onboarding_sessions set status = 'expired', version = version + 1, updated_at = $1
+               where status = 'in_progress' and last_activity_at < $2 returning id as "id!", user_id"#,
+            now,
+            before
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut users = Vec::with_capacity(expired.len());
+        for session in expired {
+            discard_draft(&mut tx, &session.id).await?;
+            event(
+                &mut tx,
+                &new_id(),
+                &session.id,
+                &session.user_id,
+                "expired",
+                now,
+            )
+            .await?;
+            users.push(session.user_id);
+        }
+        tx.commit().await?;
+        Ok(users)
+    }
+
+    async fn idempotent_response(&self, user: &str, key: &str) -> Result<Option<(i64, String)>> {
+        let mut conn = self.reads.acquire().await?;
+        // Only a key used in the user's latest session replays.
+        let row = sqlx::query!(
+            "select k.status, k.body from idempotency_keys k where k.user_id = $1 and k.key = $2
+             and k.session_id = (select s.id from onboarding_sessions s where s.user_id = $1
+             order by s.created_at desc, s.id desc limit 1)",
+            user,
+            key
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        conn.release();
+        Ok(row.map(|r| (r.status, r.body)))
+    }
+
+    async fn purge_idempotency_keys(&self, before: i64) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query!("delete from idempotency_keys where created_at < $1", before)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn begin_saves(&self) -> Result<Tx<Sqlite>> {
+        self.begin_write().await
+    }
+
+    async fn lock_open_sessions(&self, tx: &mut Tx<Sqlite>, users: &[String]) -> Result<Locked> {
+        // The write transaction already excludes every other writer: reading is locking.
+        let mut open = Vec::with_capacity(users.len());
+        let mut completed = Vec::new();
+        for user in users {
+            let Some(session) = sqlx::query_as!(
+                OpenSession,
+                r#"select id as "id!", user_id, version, last_activity_at from onboarding_sessions
+                   where user_id = $1 and status = 'in_progress'"#,
+                user
+            )
+            .fetch_optional(&mut **tx)
+            .await?
+            else {
+                continue;
+            };
+            let steps = sqlx::query_scalar!(
+                "select step from onboarding_steps where session_id = $1 and completed = 1",
+                session.id
+            )
+            .fetch_all(&mut **tx)
+            .await?;
+            completed.extend(steps.into_iter().map(|step| (session.id.clone(), step)));
+            open.push(session);
+        }
+        Ok((open, completed))
+    }
+
+    async fn write_saves(&self, tx: &mut Tx<Sqlite>, writes: &SaveWrites) -> Result<()> {
+        for session in &writes.sessions {
+            sqlx::query!(
+                "update onboarding_sessions set version = $1, last_activity_at = $2, updated_at = $2 where id = $3",
+                session.version,
+                session.at,
+                session.id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        for row in &writes.steps {
+            let completed = i64::from(row.completed);
+            sqlx::query!(
+                "insert into onboarding_steps (session_id, user_id, step, data, completed, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $7) on conflict (session_id, step) do update
+                 set data = excluded.data, completed = excluded.completed, updated_at = excluded.updated_at",
+                row.session_id,
+                row.user_id,
+                row.step,
+                row.data,
+                completed,
+                row.created_at,
+                row.updated_at
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        for e in &writes.events {
+            sqlx::query!(
+                "insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $6)",
+                e.id,
+                e.session_id,
+                e.user_id,
+                e.kind,
+                e.step,
+                e.at
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn organization(&self, _user: &str, id: &str) -> Result<Option<Organization>> {
         let mut conn = self.reads.acquire().await?;
         let organization = sqlx::query_as!(

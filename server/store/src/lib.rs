@@ -11,21 +11,93 @@ pub mod invitations;
 pub mod organizations;
 pub mod outbox;
 pub mod pool;
+pub mod sessions;
 
 pub use insights::{Funnel, FunnelFigures};
 pub use invitations::{Delivery, Invitation, InvitationState, Role};
 pub use organizations::{KeyResult, Member, Objective, Organization};
 pub use outbox::{Claimed, DevMessage, OutboxCounts, OutboxMessage};
 pub use pool::{Conn, ConnPool, Tx};
+pub use sessions::{
+    decide_saves, IfMatch, OpenSession, Outcome, SaveWrites, Session, SessionEnd, SessionRow,
+    SessionStatus, StepSave,
+};
 
 use std::future::Future;
 
 pub type Result<T> = std::result::Result<T, sqlx::Error>;
 
+/// The open sessions a batch of saves locked, and their completed steps as
+/// `(session id, step)`.
+pub type Locked = (Vec<OpenSession>, Vec<(String, String)>);
+
+/// A new row id (a random UUID, as text on both engines).
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// What each engine implements: reads, locks and writes of typed rows, nothing decided. Every
 /// method that acts for a user runs as that user (on PostgreSQL: the row-level-security role
 /// with the user's id, both bound parameters local to the transaction).
-pub trait Backend: Send + Sync {
+pub trait Backend: Clone + Send + Sync + 'static {
+    /// The engine's database: its transactions ([`Tx`]) carry the batches of step saves.
+    type Db: sqlx::Database;
+
+    // Sessions.
+    /// The user's most recent session, whatever its status (the status read: one statement).
+    fn latest_session(&self, user: &str)
+        -> impl Future<Output = Result<Option<SessionRow>>> + Send;
+    /// Creates an open session `id` with its `started` event.
+    fn create_session(
+        &self,
+        user: &str,
+        id: &str,
+        started_event: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Ends the user's session `id` if it is still open: its status, version + 1, its draft
+    /// deleted, the event. Nothing when it is not open any more.
+    fn end_session(
+        &self,
+        user: &str,
+        id: &str,
+        end: SessionEnd,
+        event_id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Expires every open session last active before `before`, each as `end_session` does
+    /// (system work, on every user's sessions); returns their users.
+    fn expire_sessions(
+        &self,
+        now: i64,
+        before: i64,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// The stored response (status, body) of the user's idempotency key, if it was used in the
+    /// user's latest session.
+    fn idempotent_response(
+        &self,
+        user: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<(i64, String)>>> + Send;
+    fn purge_idempotency_keys(&self, before: i64) -> impl Future<Output = Result<u64>> + Send;
+
+    // Step saves, in batches (the server's group commit; `decide_saves` decides).
+    /// The transaction of one batch (system work: it writes several users' rows; on SQLite on
+    /// the writer, holding the write lock from its start).
+    fn begin_saves(&self) -> impl Future<Output = Result<Tx<Self::Db>>> + Send;
+    /// The open sessions of `users` (sorted, distinct), their rows locked in that order, and
+    /// their completed steps as `(session id, step)`, read after the locks.
+    fn lock_open_sessions(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        users: &[String],
+    ) -> impl Future<Output = Result<Locked>> + Send;
+    fn write_saves(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        writes: &SaveWrites,
+    ) -> impl Future<Output = Result<()>> + Send;
+
     // Organizations as their members see them.
     fn organization(
         &self,
@@ -121,4 +193,10 @@ macro_rules! decoded_from_text {
     )*};
 }
 
-decoded_from_text!(Role, InvitationState, Delivery, organizations::JsonList);
+decoded_from_text!(
+    Role,
+    InvitationState,
+    Delivery,
+    SessionStatus,
+    organizations::JsonList
+);

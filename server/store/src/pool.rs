@@ -42,6 +42,7 @@ struct Inner<DB: Database> {
     idle: Mutex<Vec<DB::Connection>>,
     /// One permit per connection, idle or in use.
     permits: Arc<Semaphore>,
+    permits_total: usize,
     acquire_timeout: Duration,
     /// [`reset`] and [`set_up`] for this engine, made in [`ConnPool::new`] where its connection
     /// is known to run statements, so that the pool's other methods need no such bound (a
@@ -74,6 +75,7 @@ where
                 setup,
                 idle: Mutex::new(Vec::with_capacity(max)),
                 permits: Arc::new(Semaphore::new(max)),
+                permits_total: max,
                 acquire_timeout,
                 reset: |raw| Box::pin(reset::<DB>(raw)),
                 set_up: |raw, statements| Box::pin(set_up::<DB>(raw, statements)),
@@ -113,10 +115,22 @@ impl<DB: Database> ConnPool<DB> {
     }
 
     /// A transaction on a pooled connection; `statement` replaces the plain `BEGIN`.
+    ///
+    /// An idle connection can have died meanwhile (the database restarted, or an operator
+    /// terminated its backend); that shows only when it is used. Nothing has been done when its
+    /// `BEGIN` fails, so the transaction is begun again on another connection (the dead one is
+    /// closed when dropped), up to one more time than the pool has connections, as Go's
+    /// `database/sql` does with a bad connection.
     pub async fn begin(&self, statement: Option<Cow<'static, str>>) -> Result<Tx<DB>, sqlx::Error> {
-        let mut conn = self.acquire().await?;
-        DB::TransactionManager::begin(&mut conn, statement).await?;
-        Ok(Tx { conn })
+        let mut attempts = self.inner.permits_total;
+        loop {
+            let mut conn = self.acquire().await?;
+            match DB::TransactionManager::begin(&mut conn, statement.clone()).await {
+                Ok(()) => return Ok(Tx { conn }),
+                Err(e) if attempts > 0 && is_dead_connection(&e) => attempts -= 1,
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 
@@ -147,6 +161,18 @@ where
         conn.execute(sqlx::raw_sql(statement)).await?;
     }
     Ok(())
+}
+
+/// An error that says the connection is gone: its socket (`Io`), or the server ended its
+/// session (PostgreSQL's connection exceptions, 08…, and operator intervention, 57P…).
+fn is_dead_connection(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
 }
 
 /// A connection out of the pool. [`Conn::release`] gives it back; dropped otherwise, it is
