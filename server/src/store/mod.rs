@@ -7,7 +7,6 @@
 //! connections, the migrations and system work on sqlx's pool. Every multi-row write is one
 //! transaction (or one statement).
 
-mod batch;
 mod completion;
 mod insights;
 mod invitations;
@@ -18,20 +17,20 @@ mod sessions;
 mod status_cache;
 
 use crate::clock::Clock;
-pub use completion::{suffixed, Completion, Prepared};
 pub use invitations::{
-    new_invitation_token, token_hash, Acceptance, InvitationCaps, InvitationChange, Invited,
-    MemberChange,
+    new_invitation_token, token_hash, Acceptance, InvitationChange, Invited, MemberChange,
 };
+pub use onboarding_store::completion::suffixed;
 use onboarding_store::pool::set_up;
 pub use onboarding_store::{
     gate, Claimed, Delivery, DevMessage, Funnel, Invitation, InvitationState, KeyResult, Member,
     Objective, Organization, OutboxCounts, OutboxMessage, Role,
 };
+pub use onboarding_store::{Completion, InvitationCaps, Outgoing, Prepared};
 pub use onboarding_store::{IfMatch, Session, SessionEnd, SessionStatus};
 use onboarding_store_pg::PgStore;
 use onboarding_store_sqlite::SqliteStore;
-pub use outbox::{Letter, Outgoing};
+pub use outbox::Letter;
 pub use sessions::SaveError;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Row};

@@ -7,7 +7,7 @@
 //! cancelled.
 
 use super::{new_id, on_engine, Db, Store, Tx};
-use onboarding_store::{Backend, Claimed, DevMessage, OutboxCounts, OutboxMessage};
+use onboarding_store::{Backend, Claimed, DevMessage, OutboxCounts, OutboxMessage, Outgoing};
 
 /// What an invitation's message is made from.
 #[derive(Clone, Copy, Debug)]
@@ -21,14 +21,6 @@ pub struct Letter<'a> {
     pub inviter: Option<&'a str>,
     /// The inviter's verified e-mail address, when their token carries one.
     pub inviter_email: Option<&'a str>,
-}
-
-/// A rendered message, ready for the outbox.
-#[derive(Clone, Debug)]
-pub struct Outgoing {
-    pub to: String,
-    pub subject: String,
-    pub body: String,
 }
 
 /// Writes a message to the outbox inside the caller's transaction, due now.

@@ -9,9 +9,9 @@ use onboarding_store::insights::Durations;
 use onboarding_store::organizations::JsonList;
 use onboarding_store::pool::ConnPool;
 use onboarding_store::{
-    Backend, Claimed, DevMessage, FunnelFigures, KeyResult, Locked, Member, Objective, OpenSession,
-    Organization, OutboxCounts, OutboxMessage, Result, Role, SaveWrites, SessionEnd, SessionRow,
-    SessionStatus, Tx,
+    Backend, Claimed, CompletionWrites, DevMessage, FunnelFigures, KeyResult, Locked, Member,
+    NewOrganization, Objective, OpenSession, Organization, OutboxCounts, OutboxMessage, Result,
+    Role, SaveWrites, SentBy, SessionEnd, SessionRow, SessionStatus, Tx,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::Postgres;
@@ -71,6 +71,11 @@ impl PgStore {
         .await?;
         Ok(tx)
     }
+}
+
+/// A position in a list, as stored.
+fn position(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 impl Backend for PgStore {
@@ -202,6 +207,268 @@ impl Backend for PgStore {
             .execute(&self.system)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn begin_write(&self, user: &str) -> Result<Tx<Postgres>> {
+        PgStore::begin_write(self, user).await
+    }
+
+    async fn lock_open_session(
+        &self,
+        tx: &mut Tx<Postgres>,
+        user: &str,
+    ) -> Result<Option<SessionRow>> {
+        let locked = sqlx::query_scalar!(
+            "select id from onboarding_sessions where user_id = $1 and status = 'in_progress' for update",
+            user
+        )
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(id) = locked else {
+            return Ok(None);
+        };
+        // A statement of its own: it reads the draft with a snapshot taken after the lock's
+        // wait, so a save that held the lock is in it.
+        sqlx::query_as!(
+            SessionRow,
+            r#"select s.id, s.user_id, s.status as "status: SessionStatus", s.version,
+                 '{' || coalesce(d.fields, '') || '}' as "draft!", '[' || coalesce(d.done, '') || ']' as "completed_steps!",
+                 s.organization_id, s.last_activity_at, s.created_at
+               from onboarding_sessions s
+               left join lateral (
+                 select string_agg(to_json(x.step)::text || ':' || x.data, ',') as fields,
+                        string_agg(to_json(x.step)::text, ',') filter (where x.completed = 1) as done
+                 from onboarding_steps x where x.session_id = s.id) d on true
+               where s.id = $1"#,
+            id
+        )
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn lock_organization(&self, tx: &mut Tx<Postgres>, org: &str) -> Result<()> {
+        sqlx::query_scalar!("select id from organizations where id = $1 for update", org)
+            .fetch_optional(&mut **tx)
+            .await
+            .map(|_| ())
+    }
+
+    async fn lock_user_sends(&self, tx: &mut Tx<Postgres>, user: &str) -> Result<()> {
+        sqlx::query!(
+            "select pg_advisory_xact_lock(hashtextextended('onboarding.invitations:' || $1, 0)) as locked",
+            user
+        )
+        .fetch_one(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn mail_sent_since(
+        &self,
+        tx: &mut Tx<Postgres>,
+        by: SentBy<'_>,
+        since: i64,
+    ) -> Result<(i64, i64)> {
+        let row = match by {
+            SentBy::Organization(org) => sqlx::query!(
+                r#"select count(*) as "n!", coalesce(min(created_at), 0) as "oldest!"
+                   from mail_outbox where organization_id = $1 and created_at > $2"#,
+                org,
+                since
+            )
+            .fetch_one(&mut **tx)
+            .await
+            .map(|r| (r.n, r.oldest))?,
+            SentBy::User(user) => sqlx::query!(
+                r#"select count(*) as "n!", coalesce(min(created_at), 0) as "oldest!"
+                   from mail_outbox where sent_by = $1 and created_at > $2"#,
+                user,
+                since
+            )
+            .fetch_one(&mut **tx)
+            .await
+            .map(|r| (r.n, r.oldest))?,
+        };
+        Ok(row)
+    }
+
+    async fn found_organization(
+        &self,
+        tx: &mut Tx<Postgres>,
+        org: &NewOrganization,
+    ) -> Result<bool> {
+        // In a savepoint of its own, which a taken slug rolls back: `on conflict do nothing`
+        // would have row-level security check the new row against the members-only read
+        // policy, and it has no member yet.
+        let mut attempt = sqlx::Connection::begin(&mut **tx).await?;
+        let inserted = sqlx::query!(
+            "insert into organizations (id, slug, name, industry, size, employee_count, country, website, \
+             description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language, \
+             created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17, $17)",
+            org.id,
+            org.slug,
+            org.name,
+            org.industry,
+            org.size,
+            org.employee_count,
+            org.country,
+            org.website,
+            org.description,
+            org.founded_year,
+            org.okr_maturity,
+            org.challenges,
+            org.goals,
+            org.timezone,
+            org.okr_cycle,
+            org.language,
+            org.created_at
+        )
+        .execute(&mut *attempt)
+        .await;
+        match inserted {
+            Ok(_) => attempt.commit().await?,
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                attempt.rollback().await?;
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        }
+        sqlx::query!(
+            "insert into memberships (id, organization_id, user_id, role, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $5)",
+            org.membership_id,
+            org.id,
+            org.owner,
+            org.owner_role,
+            org.created_at
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(true)
+    }
+
+    async fn highest_slug_suffix(&self, tx: &mut Tx<Postgres>, base: &str) -> Result<u32> {
+        // Row-level security hides other tenants' organizations: a security-definer function
+        // (migration 0006) reads the one number across them.
+        let n = sqlx::query_scalar!(r#"select onboarding_highest_slug_suffix($1) as "n!""#, base)
+            .fetch_one(&mut **tx)
+            .await?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX - 1))
+    }
+
+    async fn write_completion(
+        &self,
+        tx: &mut Tx<Postgres>,
+        w: &CompletionWrites<'_>,
+    ) -> Result<()> {
+        let r = w.records;
+        let p = &r.profile;
+        let key_results: Vec<(&String, &String, &onboarding_core::transform::KeyResult)> = r
+            .objectives
+            .iter()
+            .zip(&w.objective_ids)
+            .zip(&w.key_result_ids)
+            .flat_map(|((o, objective), ids)| {
+                o.key_results
+                    .iter()
+                    .zip(ids)
+                    .map(move |(kr, id)| (id, objective, kr))
+            })
+            .collect();
+        let invitations = &w.invitations;
+        let (key, body) = w.idempotency.unzip();
+        // One statement: it comes after the membership because the policies on the
+        // organization's rows look the membership up, and a statement does not see its own
+        // writes.
+        sqlx::query!(
+            r#"with session as (
+                 update onboarding_sessions set status = 'completed', organization_id = $2,
+                   version = version + 1, last_activity_at = $3, updated_at = $3 where id = $1),
+               profile as (
+                 insert into profiles (user_id, full_name, job_title, department, team_size,
+                   experience_with_okr, primary_goal, urgency_level, preferences, setup_demo,
+                   additional_notes, created_at, updated_at)
+                 values ($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $3, $3)
+                 on conflict (user_id) do update set full_name = excluded.full_name,
+                   job_title = excluded.job_title, department = excluded.department,
+                   team_size = excluded.team_size, experience_with_okr = excluded.experience_with_okr,
+                   primary_goal = excluded.primary_goal, urgency_level = excluded.urgency_level,
+                   preferences = excluded.preferences, setup_demo = excluded.setup_demo,
+                   additional_notes = excluded.additional_notes, updated_at = excluded.updated_at),
+               objectives as (
+                 insert into objectives (id, organization_id, position, title, description, created_at, updated_at)
+                 select o.id, $2, o.position, o.title, o.description, $3, $3
+                 from unnest($15::text[], $16::bigint[], $17::text[], $18::text[]) as o(id, position, title, description)),
+               key_results as (
+                 insert into key_results (id, objective_id, organization_id, position, title, metric_type,
+                   baseline, target, unit, created_at, updated_at)
+                 select k.id, k.objective_id, $2, k.position, k.title, k.metric_type, k.baseline, k.target, k.unit, $3, $3
+                 from unnest($19::text[], $20::text[], $21::bigint[], $22::text[], $23::text[],
+                             $24::float8[], $25::float8[], $26::text[])
+                   as k(id, objective_id, position, title, metric_type, baseline, target, unit)),
+               invitations as (
+                 insert into invitations (id, organization_id, email, role, token_hash, expires_at, state,
+                   invited_by, created_at, updated_at)
+                 select i.id, $2, i.email, i.role, i.token_hash, $30, 'pending', $4, $3, $3
+                 from unnest($27::text[], $28::text[], $29::text[], $31::text[]) as i(id, email, role, token_hash)),
+               mails as (
+                 insert into mail_outbox (id, organization_id, invitation_id, recipient, subject, body, state,
+                   attempts, next_attempt_at, created_at, updated_at, sent_by)
+                 select m.id, $2, m.invitation_id, m.recipient, m.subject, m.body, 'pending', 0, $3, $3, $3, $4
+                 from unnest($32::text[], $33::text[], $34::text[], $35::text[], $36::text[])
+                   as m(id, invitation_id, recipient, subject, body)),
+               keys as (
+                 insert into idempotency_keys (user_id, key, session_id, status, body, created_at, updated_at)
+                 select $4, $38, $1, 201, $39, $3, $3 where $38::text is not null
+                 on conflict (user_id, key) do update set session_id = excluded.session_id,
+                   status = excluded.status, body = excluded.body, created_at = excluded.created_at,
+                   updated_at = excluded.updated_at)
+               insert into onboarding_events (id, session_id, user_id, kind, step, created_at, updated_at)
+               values ($37, $1, $4, 'completed', null, $3, $3)"#,
+            w.session_id,
+            w.organization_id,
+            w.at,
+            w.user,
+            p.full_name,
+            p.job_title,
+            p.department,
+            p.team_size,
+            p.experience_with_okr,
+            p.primary_goal,
+            p.urgency_level,
+            w.preferences,
+            p.setup_demo,
+            p.additional_notes,
+            &w.objective_ids,
+            &r.objectives.iter().map(|o| position(o.position)).collect::<Vec<_>>(),
+            &r.objectives.iter().map(|o| o.title.clone()).collect::<Vec<_>>(),
+            &r.objectives.iter().map(|o| o.description.clone()).collect::<Vec<_>>() as _,
+            &key_results.iter().map(|(id, _, _)| (*id).clone()).collect::<Vec<_>>(),
+            &key_results.iter().map(|(_, o, _)| (*o).clone()).collect::<Vec<_>>(),
+            &key_results.iter().map(|(_, _, k)| position(k.position)).collect::<Vec<_>>(),
+            &key_results.iter().map(|(_, _, k)| k.title.clone()).collect::<Vec<_>>(),
+            &key_results.iter().map(|(_, _, k)| k.metric_type.to_owned()).collect::<Vec<_>>(),
+            &key_results.iter().map(|(_, _, k)| k.baseline).collect::<Vec<_>>(),
+            &key_results.iter().map(|(_, _, k)| k.target).collect::<Vec<_>>(),
+            &key_results.iter().map(|(_, _, k)| k.unit.clone()).collect::<Vec<_>>() as _,
+            &invitations.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+            &invitations.iter().map(|i| i.email.to_owned()).collect::<Vec<_>>(),
+            &invitations.iter().map(|i| i.role.to_owned()).collect::<Vec<_>>(),
+            w.invitations_expire_at,
+            &invitations.iter().map(|i| i.token_hash.to_owned()).collect::<Vec<_>>(),
+            &invitations.iter().map(|i| i.mail_id.clone()).collect::<Vec<_>>(),
+            &invitations.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+            &invitations.iter().map(|i| i.mail.to.clone()).collect::<Vec<_>>(),
+            &invitations.iter().map(|i| i.mail.subject.clone()).collect::<Vec<_>>(),
+            &invitations.iter().map(|i| i.mail.body.clone()).collect::<Vec<_>>(),
+            w.event_id,
+            key,
+            body,
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
     }
 
     async fn begin_saves(&self) -> Result<Tx<Postgres>> {

@@ -10,9 +10,9 @@ use onboarding_store::insights::Durations;
 use onboarding_store::organizations::JsonList;
 use onboarding_store::pool::ConnPool;
 use onboarding_store::{
-    new_id, Backend, Claimed, DevMessage, FunnelFigures, KeyResult, Locked, Member, Objective,
-    OpenSession, Organization, OutboxCounts, OutboxMessage, Result, Role, SaveWrites, SessionEnd,
-    SessionRow, SessionStatus, Tx,
+    new_id, Backend, Claimed, CompletionWrites, DevMessage, FunnelFigures, KeyResult, Locked,
+    Member, NewOrganization, Objective, OpenSession, Organization, OutboxCounts, OutboxMessage,
+    Result, Role, SaveWrites, SentBy, SessionEnd, SessionRow, SessionStatus, Tx,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection};
@@ -80,6 +80,11 @@ async fn discard_draft(conn: &mut SqliteConnection, session: &str) -> Result<()>
     .execute(conn)
     .await
     .map(|_| ())
+}
+
+/// A position in a list, as stored.
+fn position(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 impl Backend for SqliteStore {
@@ -204,6 +209,257 @@ impl Backend for SqliteStore {
             .await?;
         tx.commit().await?;
         Ok(done.rows_affected())
+    }
+
+    async fn begin_write(&self, _user: &str) -> Result<Tx<Sqlite>> {
+        SqliteStore::begin_write(self).await
+    }
+
+    async fn lock_open_session(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        user: &str,
+    ) -> Result<Option<SessionRow>> {
+        // The write transaction (`begin immediate`) already excludes every other writer.
+        sqlx::query_as!(
+            SessionRow,
+            r#"select s.id as "id!", s.user_id, s.status as "status: SessionStatus", s.version,
+                 '{' || coalesce((select group_concat(json_quote(x.step) || ':' || x.data, ',')
+                                  from onboarding_steps x where x.session_id = s.id), '') || '}' as "draft!: String",
+                 '[' || coalesce((select group_concat(json_quote(x.step), ',')
+                                  from onboarding_steps x where x.session_id = s.id and x.completed = 1), '') || ']'
+                   as "completed_steps!: String",
+                 s.organization_id, s.last_activity_at, s.created_at
+               from onboarding_sessions s where s.user_id = $1 and s.status = 'in_progress'"#,
+            user
+        )
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn lock_organization(&self, _tx: &mut Tx<Sqlite>, _org: &str) -> Result<()> {
+        Ok(()) // The one writer holds SQLite's write lock already.
+    }
+
+    async fn lock_user_sends(&self, _tx: &mut Tx<Sqlite>, _user: &str) -> Result<()> {
+        Ok(()) // As above.
+    }
+
+    async fn mail_sent_since(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        by: SentBy<'_>,
+        since: i64,
+    ) -> Result<(i64, i64)> {
+        let row = match by {
+            SentBy::Organization(org) => sqlx::query!(
+                r#"select count(*) as "n!: i64", coalesce(min(created_at), 0) as "oldest!: i64"
+                   from mail_outbox where organization_id = $1 and created_at > $2"#,
+                org,
+                since
+            )
+            .fetch_one(&mut **tx)
+            .await
+            .map(|r| (r.n, r.oldest))?,
+            SentBy::User(user) => sqlx::query!(
+                r#"select count(*) as "n!: i64", coalesce(min(created_at), 0) as "oldest!: i64"
+                   from mail_outbox where sent_by = $1 and created_at > $2"#,
+                user,
+                since
+            )
+            .fetch_one(&mut **tx)
+            .await
+            .map(|r| (r.n, r.oldest))?,
+        };
+        Ok(row)
+    }
+
+    async fn found_organization(&self, tx: &mut Tx<Sqlite>, org: &NewOrganization) -> Result<bool> {
+        let inserted = sqlx::query!(
+            "insert into organizations (id, slug, name, industry, size, employee_count, country, website,
+               description, founded_year, okr_maturity, challenges, goals, timezone, okr_cycle, language,
+               created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+               $15, $16, $17, $17) on conflict (slug) do nothing",
+            org.id,
+            org.slug,
+            org.name,
+            org.industry,
+            org.size,
+            org.employee_count,
+            org.country,
+            org.website,
+            org.description,
+            org.founded_year,
+            org.okr_maturity,
+            org.challenges,
+            org.goals,
+            org.timezone,
+            org.okr_cycle,
+            org.language,
+            org.created_at
+        )
+        .execute(&mut **tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query!(
+            "insert into memberships (id, organization_id, user_id, role, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $5)",
+            org.membership_id,
+            org.id,
+            org.owner,
+            org.owner_role,
+            org.created_at
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(true)
+    }
+
+    async fn highest_slug_suffix(&self, tx: &mut Tx<Sqlite>, base: &str) -> Result<u32> {
+        let n = sqlx::query_scalar!(
+            r#"select coalesce(max(cast(substr(slug, length($1) + 2) as integer)), 1) as "n!: i64"
+               from organizations where slug > $1 || '-' and slug < $1 || '.'
+                 and length(slug) - length($1) between 2 and 10
+                 and substr(slug, length($1) + 2) not glob '*[^0-9]*'
+                 and substr(slug, length($1) + 2) not like '0%'"#,
+            base
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX - 1))
+    }
+
+    async fn write_completion(&self, tx: &mut Tx<Sqlite>, w: &CompletionWrites<'_>) -> Result<()> {
+        let r = w.records;
+        let p = &r.profile;
+        sqlx::query!(
+            "update onboarding_sessions set status = 'completed', organization_id = $1,
+               version = version + 1, last_activity_at = $2, updated_at = $2 where id = $3",
+            w.organization_id,
+            w.at,
+            w.session_id
+        )
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query!(
+            "insert into profiles (user_id, full_name, job_title, department, team_size,
+               experience_with_okr, primary_goal, urgency_level, preferences, setup_demo,
+               additional_notes, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+             on conflict (user_id) do update set full_name = excluded.full_name,
+               job_title = excluded.job_title, department = excluded.department,
+               team_size = excluded.team_size, experience_with_okr = excluded.experience_with_okr,
+               primary_goal = excluded.primary_goal, urgency_level = excluded.urgency_level,
+               preferences = excluded.preferences, setup_demo = excluded.setup_demo,
+               additional_notes = excluded.additional_notes, updated_at = excluded.updated_at",
+            w.user,
+            p.full_name,
+            p.job_title,
+            p.department,
+            p.team_size,
+            p.experience_with_okr,
+            p.primary_goal,
+            p.urgency_level,
+            w.preferences,
+            p.setup_demo,
+            p.additional_notes,
+            w.at
+        )
+        .execute(&mut **tx)
+        .await?;
+        for ((objective, id), kr_ids) in r
+            .objectives
+            .iter()
+            .zip(&w.objective_ids)
+            .zip(&w.key_result_ids)
+        {
+            let objective_position = position(objective.position);
+            sqlx::query!(
+                "insert into objectives (id, organization_id, position, title, description, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $6)",
+                id,
+                w.organization_id,
+                objective_position,
+                objective.title,
+                objective.description,
+                w.at
+            )
+            .execute(&mut **tx)
+            .await?;
+            for (kr, kr_id) in objective.key_results.iter().zip(kr_ids) {
+                let kr_position = position(kr.position);
+                sqlx::query!(
+                    "insert into key_results (id, objective_id, organization_id, position, title, metric_type,
+                       baseline, target, unit, created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                    kr_id,
+                    id,
+                    w.organization_id,
+                    kr_position,
+                    kr.title,
+                    kr.metric_type,
+                    kr.baseline,
+                    kr.target,
+                    kr.unit,
+                    w.at
+                )
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        for invitation in &w.invitations {
+            sqlx::query!(
+                "insert into invitations (id, organization_id, email, role, token_hash, expires_at, state,
+                   invited_by, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8)",
+                invitation.id,
+                w.organization_id,
+                invitation.email,
+                invitation.role,
+                invitation.token_hash,
+                w.invitations_expire_at,
+                w.user,
+                w.at
+            )
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query!(
+                "insert into mail_outbox (id, organization_id, invitation_id, recipient, subject, body, state,
+                   attempts, next_attempt_at, created_at, updated_at, sent_by)
+                 values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7, $8)",
+                invitation.mail_id,
+                w.organization_id,
+                invitation.id,
+                invitation.mail.to,
+                invitation.mail.subject,
+                invitation.mail.body,
+                w.at,
+                w.user
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        event(tx, &w.event_id, w.session_id, w.user, "completed", w.at).await?;
+        if let Some((key, body)) = w.idempotency {
+            // A key is tied to its session: one last used in an earlier session is taken over.
+            sqlx::query!(
+                "insert into idempotency_keys (user_id, key, session_id, status, body, created_at, updated_at)
+                 values ($1, $2, $3, 201, $4, $5, $5)
+                 on conflict (user_id, key) do update set session_id = excluded.session_id,
+                   status = excluded.status, body = excluded.body, created_at = excluded.created_at,
+                   updated_at = excluded.updated_at",
+                w.user,
+                key,
+                w.session_id,
+                body,
+                w.at
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
     }
 
     async fn begin_saves(&self) -> Result<Tx<Sqlite>> {

@@ -5,6 +5,7 @@
 //! `store` module picks the engine by URL and calls through this interface. Also here: the
 //! requests' connection pool (`pool`) and the commit gate (`gate`), which both engines use.
 
+pub mod completion;
 pub mod gate;
 pub mod insights;
 pub mod invitations;
@@ -13,10 +14,13 @@ pub mod outbox;
 pub mod pool;
 pub mod sessions;
 
+pub use completion::{
+    Completion, CompletionWrites, InvitationCaps, NewInvitation, NewOrganization, Prepared, SentBy,
+};
 pub use insights::{Funnel, FunnelFigures};
 pub use invitations::{Delivery, Invitation, InvitationState, Role};
 pub use organizations::{KeyResult, Member, Objective, Organization};
-pub use outbox::{Claimed, DevMessage, OutboxCounts, OutboxMessage};
+pub use outbox::{Claimed, DevMessage, OutboxCounts, OutboxMessage, Outgoing};
 pub use pool::{Conn, ConnPool, Tx};
 pub use sessions::{
     decide_saves, IfMatch, OpenSession, Outcome, SaveWrites, Session, SessionEnd, SessionRow,
@@ -80,6 +84,54 @@ pub trait Backend: Clone + Send + Sync + 'static {
         key: &str,
     ) -> impl Future<Output = Result<Option<(i64, String)>>> + Send;
     fn purge_idempotency_keys(&self, before: i64) -> impl Future<Output = Result<u64>> + Send;
+
+    // Write transactions and the completion (`completion::complete` decides).
+    /// A write transaction on behalf of `user`.
+    fn begin_write(&self, user: &str) -> impl Future<Output = Result<Tx<Self::Db>>> + Send;
+    /// The user's open session, its row locked for the rest of `tx`, read after the lock.
+    fn lock_open_session(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        user: &str,
+    ) -> impl Future<Output = Result<Option<SessionRow>>> + Send;
+    /// Locks the organization's row for the rest of `tx` (changes that check its state queue).
+    fn lock_organization(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Locks the user's invitation e-mails for the rest of `tx` (their count queues).
+    fn lock_user_sends(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        user: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// How many e-mails the organization or the user sent after `since`, and the oldest one's
+    /// time (0 when none).
+    fn mail_sent_since(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        by: SentBy<'_>,
+        since: i64,
+    ) -> impl Future<Output = Result<(i64, i64)>> + Send;
+    /// Inserts the organization and its owner's membership; `false`, with nothing written,
+    /// when its slug is taken.
+    fn found_organization(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &NewOrganization,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// The highest `n` of the taken slugs `base-n` (1 when there is none), across tenants.
+    fn highest_slug_suffix(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        base: &str,
+    ) -> impl Future<Output = Result<u32>> + Send;
+    fn write_completion(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        writes: &CompletionWrites<'_>,
+    ) -> impl Future<Output = Result<()>> + Send;
 
     // Step saves, in batches (the server's group commit; `decide_saves` decides).
     /// The transaction of one batch (system work: it writes several users' rows; on SQLite on

@@ -4,6 +4,14 @@
 
 use serde::Serialize;
 
+/// A rendered message, ready for the outbox.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
 /// A message claimed for delivery.
 #[derive(Clone, Debug)]
 pub struct Claimed {
