@@ -6,45 +6,8 @@
 //! duplicate). The body, which carries a token, is cleared once the message is sent, dead or
 //! cancelled.
 
-use super::{new_id, on_engine, Db, Store, Tx};
-use onboarding_store::{Backend, Claimed, DevMessage, OutboxCounts, OutboxMessage, Outgoing};
-
-/// What an invitation's message is made from.
-#[derive(Clone, Copy, Debug)]
-pub struct Letter<'a> {
-    pub to: &'a str,
-    pub token: &'a str,
-    pub organization: &'a str,
-    /// The organization's language (`es` or `en`).
-    pub language: &'a str,
-    /// The inviter's full name, when they have a profile.
-    pub inviter: Option<&'a str>,
-    /// The inviter's verified e-mail address, when their token carries one.
-    pub inviter_email: Option<&'a str>,
-}
-
-/// Writes a message to the outbox inside the caller's transaction, due now.
-pub async fn enqueue(
-    tx: &mut Tx,
-    org: &str,
-    invitation: Option<&str>,
-    sent_by: &str,
-    mail: &Outgoing,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("insert into mail_outbox (id, organization_id, invitation_id, recipient, subject, body, state, attempts, next_attempt_at, created_at, updated_at, sent_by) values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7, $8)")
-        .bind(new_id())
-        .bind(org)
-        .bind(invitation)
-        .bind(&mail.to)
-        .bind(&mail.subject)
-        .bind(&mail.body)
-        .bind(now)
-        .bind(sent_by)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
+use super::{on_engine, Db, Store};
+use onboarding_store::{Backend, Claimed, DevMessage, OutboxCounts, OutboxMessage};
 
 impl Store {
     /// Claims up to `limit` due messages for `lease_ms`: no other worker takes them until the

@@ -4,7 +4,7 @@
 
 use super::saves::SaveQueue;
 use super::status_cache::{Changed, Latest, StatusCache, StatusCacheSettings};
-use super::{new_id, on_engine, Db, Engine, Store};
+use super::{new_id, on_engine, Db, Store};
 use onboarding_store::{Backend, IfMatch, Outcome, Session, SessionEnd, SessionStatus, StepSave};
 use serde_json::Value;
 use std::sync::Arc;
@@ -70,13 +70,8 @@ impl Store {
         settings: &StatusCacheSettings,
         metrics: Arc<crate::metrics::Metrics>,
     ) {
-        if self.engine == Engine::Postgres && settings.max_bytes > 0 {
-            self.status = Some(StatusCache::start(
-                url,
-                self.pool.clone(),
-                settings,
-                metrics,
-            ));
+        if let (Db::Postgres(db), true) = (&self.db, settings.max_bytes > 0) {
+            self.status = Some(StatusCache::start(url, db.clone(), settings, metrics));
         }
     }
 

@@ -125,7 +125,7 @@ impl StatusCache {
     /// `settings.listen_url`); both stop when the cache is dropped (the last clone of the store).
     pub(super) fn start(
         url: &str,
-        pool: sqlx::AnyPool,
+        pool: onboarding_store_pg::PgStore,
         settings: &StatusCacheSettings,
         metrics: Arc<Metrics>,
     ) -> Arc<StatusCache> {
@@ -258,7 +258,11 @@ fn weight(user: &str, latest: &Latest) -> u32 {
 /// first id it waits `LINGER` for more, so that a busy server sends at most one notification per
 /// `LINGER` (each is a transaction, and wakes every listener), not one per write. Answers each
 /// flush once what was queued before it has been sent.
-async fn notify(pool: sqlx::AnyPool, origin: String, mut queued: mpsc::UnboundedReceiver<Note>) {
+async fn notify(
+    pool: onboarding_store_pg::PgStore,
+    origin: String,
+    mut queued: mpsc::UnboundedReceiver<Note>,
+) {
     while let Some(first) = queued.recv().await {
         // The first id: gather more for a while (a flush is sent at once).
         if matches!(first, Note::Changed(_)) {
@@ -294,14 +298,9 @@ async fn notify(pool: sqlx::AnyPool, origin: String, mut queued: mpsc::Unbounded
 
 /// One notification, tried three times (a lost one leaves the other replicas' entries of these
 /// users to their time to live).
-async fn send(pool: &sqlx::AnyPool, payload: &str) {
+async fn send(pool: &onboarding_store_pg::PgStore, payload: &str) {
     for attempt in 1..=3 {
-        let sent =
-            sqlx::query("select set_config('synchronous_commit', 'off', true), pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(payload)
-                .execute(pool)
-                .await;
+        let sent = pool.notify(CHANNEL, payload).await;
         match sent {
             Ok(_) => break,
             Err(e) if attempt == 3 => {

@@ -9,10 +9,12 @@ use onboarding_store::insights::Durations;
 use onboarding_store::organizations::JsonList;
 use onboarding_store::pool::ConnPool;
 use onboarding_store::{
-    Backend, Claimed, CompletionWrites, DevMessage, FunnelFigures, KeyResult, Locked, Member,
-    NewOrganization, Objective, OpenSession, Organization, OutboxCounts, OutboxMessage, Result,
-    Role, SaveWrites, SentBy, SessionEnd, SessionRow, SessionStatus, Tx,
+    new_id, Backend, Claimed, CompletionWrites, Delivery, DevMessage, FunnelFigures, Invitation,
+    InvitationState, KeyResult, Locked, Member, NewInvitationRow, NewMail, NewOrganization,
+    Objective, OpenSession, Organization, OutboxCounts, OutboxMessage, Result, Role, SaveWrites,
+    Sender, SentBy, SessionEnd, SessionRow, SessionStatus, TokenInvitation, Tx,
 };
+use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::Postgres;
 use std::time::Duration;
@@ -28,17 +30,59 @@ pub struct PgStore {
     system: PgPool,
 }
 
+/// The migrations, embedded: each `NNNN_name.up.sql` with its `.down.sql`.
+static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Creates the RLS-bound request role if it is missing and lets the connecting role use it; a
+/// concurrent creator in another database of the same cluster is not an error.
+pub const ENSURE_APP_ROLE: &str = "do $$ begin
+    if not exists (select 1 from pg_roles where rolname = 'onboarding_app') then
+        create role onboarding_app nologin noinherit nobypassrls;
+    end if;
+exception when duplicate_object or unique_violation then null;
+end $$;
+do $$ begin
+    -- Not pg_has_role: it is true for a superuser without the membership row 0002 inserts.
+    if not exists (select 1 from pg_auth_members m
+                   where m.roleid = 'onboarding_app'::regrole and m.member = current_user::regrole) then
+        grant onboarding_app to current_user;
+    end if;
+exception when unique_violation or duplicate_object then null;
+end $$;";
+
 impl PgStore {
-    /// Connects lazily: no connection is opened until one is used.
-    pub fn connect(options: PgConnectOptions, acquire_timeout: Duration) -> PgStore {
-        PgStore {
-            requests: ConnPool::new(options.clone(), REQUEST_CONNECTIONS, &[], acquire_timeout),
-            system: PgPoolOptions::new()
-                .max_connections(SYSTEM_CONNECTIONS)
-                .min_connections(0)
-                .acquire_timeout(acquire_timeout)
-                .connect_lazy_with(options),
-        }
+    /// Connects (one connection, to fail early when the database cannot be reached; the rest
+    /// are opened when needed).
+    pub async fn connect(options: PgConnectOptions, acquire_timeout: Duration) -> Result<PgStore> {
+        let system = PgPoolOptions::new()
+            .max_connections(SYSTEM_CONNECTIONS)
+            .min_connections(0)
+            .acquire_timeout(acquire_timeout)
+            .connect_with(options.clone())
+            .await?;
+        Ok(PgStore {
+            requests: ConnPool::new(options, REQUEST_CONNECTIONS, acquire_timeout),
+            system,
+        })
+    }
+
+    /// Sends `payload` on `channel` (`NOTIFY`), without waiting for its commit to be flushed
+    /// (`synchronous_commit` off for it alone: a lost notification costs a cache entry its
+    /// freshness until its time to live, never a write).
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<()> {
+        sqlx::query!(
+            "select set_config('synchronous_commit', 'off', true) as sync from (select pg_notify($1, $2)) as sent",
+            channel,
+            payload
+        )
+        .fetch_one(&self.system)
+        .await
+        .map(|_| ())
+    }
+
+    /// The requests' connections.
+    pub fn requests(&self) -> &ConnPool<Postgres> {
+        &self.requests
     }
 
     /// A transaction on behalf of `user`: `BEGIN`, then the row-level-security role and the
@@ -80,6 +124,55 @@ fn position(n: usize) -> i64 {
 
 impl Backend for PgStore {
     type Db = Postgres;
+
+    async fn migrate(&self) -> std::result::Result<(), MigrateError> {
+        // The app role is cluster-wide, but sqlx's migration lock is per database: two
+        // databases of one cluster migrating at once (two test databases, two tenants'
+        // deployments) can both find the role missing in 0002 and one then fails on the unique
+        // index. Create it here first, tolerating the race; 0002 then finds it. (0002 itself is
+        // left unchanged: an applied migration's checksum is fixed.)
+        sqlx::raw_sql(ENSURE_APP_ROLE)
+            .execute(&self.system)
+            .await
+            .map_err(MigrateError::Execute)?;
+        MIGRATOR.run(&self.system).await
+    }
+
+    async fn undo(&self, target: i64) -> std::result::Result<(), MigrateError> {
+        MIGRATOR.undo(&self.system, target).await
+    }
+
+    fn migration_versions(&self) -> Vec<i64> {
+        MIGRATOR
+            .iter()
+            .filter(|m| m.migration_type.is_down_migration())
+            .map(|m| m.version)
+            .collect()
+    }
+
+    async fn schema_version(&self) -> Result<i64> {
+        let tables = sqlx::query_scalar!(
+            r#"select count(*) as "n!" from pg_tables
+               where tablename = '_sqlx_migrations' and schemaname = current_schema()"#
+        )
+        .fetch_one(&self.system)
+        .await?;
+        if tables == 0 {
+            return Ok(0);
+        }
+        sqlx::query_scalar!(
+            r#"select coalesce(max(version), 0) as "v!" from _sqlx_migrations where success"#
+        )
+        .fetch_one(&self.system)
+        .await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query!("select 1 as one")
+            .fetch_one(&self.system)
+            .await
+            .map(|_| ())
+    }
 
     async fn latest_session(&self, user: &str) -> Result<Option<SessionRow>> {
         // One statement: `onboarding_latest_session` (migration 0007) sets the user's id and
@@ -465,6 +558,316 @@ impl Backend for PgStore {
             w.event_id,
             key,
             body,
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn invitations(&self, user: &str, org: &str, now: i64) -> Result<Vec<Invitation>> {
+        let mut tx = self.begin(user).await?;
+        let invitations = sqlx::query_as!(
+            Invitation,
+            r#"select i.id, i.email, i.role as "role: Role",
+                 case when i.state = 'pending' and i.expires_at <= $1 then 'expired' else i.state end
+                   as "state!: InvitationState",
+                 i.invited_by, i.expires_at, i.created_at, i.accepted_at, i.revoked_at,
+                 (select o.state from mail_outbox o where o.invitation_id = i.id
+                  order by o.created_at desc, o.id limit 1) as "delivery: Delivery"
+               from invitations i where i.organization_id = $2
+               order by i.created_at desc, i.email"#,
+            now,
+            org
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(invitations)
+    }
+
+    async fn invitation(
+        &self,
+        tx: &mut Tx<Postgres>,
+        org: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<Invitation>> {
+        sqlx::query_as!(
+            Invitation,
+            r#"select i.id, i.email, i.role as "role: Role",
+                 case when i.state = 'pending' and i.expires_at <= $1 then 'expired' else i.state end
+                   as "state!: InvitationState",
+                 i.invited_by, i.expires_at, i.created_at, i.accepted_at, i.revoked_at,
+                 (select o.state from mail_outbox o where o.invitation_id = i.id
+                  order by o.created_at desc, o.id limit 1) as "delivery: Delivery"
+               from invitations i where i.organization_id = $2 and i.id = $3"#,
+            now,
+            org,
+            id
+        )
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn expire_pending_invitations(
+        &self,
+        tx: &mut Tx<Postgres>,
+        org: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query!(
+            "update invitations set state = 'expired', updated_at = $1
+             where organization_id = $2 and state = 'pending' and expires_at <= $1",
+            now,
+            org
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn pending_invitation_emails(
+        &self,
+        tx: &mut Tx<Postgres>,
+        org: &str,
+    ) -> Result<Vec<String>> {
+        sqlx::query_scalar!(
+            "select email from invitations where organization_id = $1 and state = 'pending'",
+            org
+        )
+        .fetch_all(&mut **tx)
+        .await
+    }
+
+    async fn insert_invitation(
+        &self,
+        tx: &mut Tx<Postgres>,
+        row: &NewInvitationRow<'_>,
+    ) -> Result<()> {
+        let role = row.role.as_str();
+        sqlx::query!(
+            "insert into invitations (id, organization_id, email, role, token_hash, expires_at, state,
+               invited_by, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8)",
+            row.id,
+            row.organization_id,
+            row.email,
+            role,
+            row.token_hash,
+            row.expires_at,
+            row.invited_by,
+            row.at
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn sender(&self, tx: &mut Tx<Postgres>, user: &str, org: &str) -> Result<Sender> {
+        let organization = sqlx::query!(
+            "select name, language from organizations where id = $1",
+            org
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        let inviter =
+            sqlx::query_scalar!("select full_name from profiles where user_id = $1", user)
+                .fetch_optional(&mut **tx)
+                .await?;
+        Ok(Sender {
+            organization: organization.name,
+            language: organization.language,
+            inviter,
+        })
+    }
+
+    async fn enqueue_mail(&self, tx: &mut Tx<Postgres>, m: &NewMail<'_>) -> Result<()> {
+        sqlx::query!(
+            "insert into mail_outbox (id, organization_id, invitation_id, recipient, subject, body, state,
+               attempts, next_attempt_at, created_at, updated_at, sent_by)
+             values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7, $8)",
+            new_id(),
+            m.organization_id,
+            m.invitation_id,
+            m.mail.to,
+            m.mail.subject,
+            m.mail.body,
+            m.at,
+            m.sent_by
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn revoke_invitation(
+        &self,
+        tx: &mut Tx<Postgres>,
+        org: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query!(
+            "update invitations set state = 'revoked', revoked_at = $1, updated_at = $1
+             where id = $2 and organization_id = $3 and state = 'pending'",
+            now,
+            id,
+            org
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn cancel_mail(&self, tx: &mut Tx<Postgres>, invitation: &str, now: i64) -> Result<()> {
+        sqlx::query!(
+            "update mail_outbox set state = 'cancelled', body = null, lease_until = null, updated_at = $1
+             where invitation_id = $2 and state = 'pending'",
+            now,
+            invitation
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn renew_invitation(
+        &self,
+        tx: &mut Tx<Postgres>,
+        org: &str,
+        id: &str,
+        token_hash: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<Option<String>> {
+        sqlx::query_scalar!(
+            "update invitations set token_hash = $1, expires_at = $2, state = 'pending', updated_at = $3
+             where id = $4 and organization_id = $5 and state in ('pending', 'expired') returning email",
+            token_hash,
+            expires_at,
+            now,
+            id,
+            org
+        )
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn invitation_by_token(
+        &self,
+        tx: &mut Tx<Postgres>,
+        token_hash: &str,
+    ) -> Result<Option<TokenInvitation>> {
+        // Row-level security hides an invitation from its invitee (not a member yet): a
+        // security-definer function reads it, locked (migration 0014).
+        sqlx::query_as!(
+            TokenInvitation,
+            r#"select id as "id!", organization_id as "organization_id!", role as "role!: Role",
+                 state as "state!: InvitationState", email as "email!", expires_at as "expires_at!"
+               from onboarding_invitation_by_token($1)"#,
+            token_hash
+        )
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn accept_invitation(
+        &self,
+        tx: &mut Tx<Postgres>,
+        id: &str,
+        _user: &str,
+        now: i64,
+    ) -> Result<()> {
+        // As above; the function records the user from the transaction's `app.user_id`.
+        sqlx::query!(
+            "select onboarding_accept_invitation($1, $2) as accepted",
+            id,
+            now
+        )
+        .fetch_one(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn join_organization(
+        &self,
+        tx: &mut Tx<Postgres>,
+        org: &str,
+        user: &str,
+        role: Role,
+        now: i64,
+    ) -> Result<()> {
+        // In a savepoint, which an existing membership's unique violation rolls back
+        // (`on conflict` would need the members-only read policy on the new row).
+        let mut attempt = sqlx::Connection::begin(&mut **tx).await?;
+        let joined = sqlx::query!(
+            "insert into memberships (id, organization_id, user_id, role, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $5)",
+            new_id(),
+            org,
+            user,
+            role.as_str(),
+            now
+        )
+        .execute(&mut *attempt)
+        .await;
+        match joined {
+            Ok(_) => attempt.commit().await,
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => attempt.rollback().await,
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn member_role(
+        &self,
+        tx: &mut Tx<Postgres>,
+        org: &str,
+        member: &str,
+    ) -> Result<Option<Role>> {
+        sqlx::query_scalar!(
+            r#"select role as "role: Role" from memberships where organization_id = $1 and user_id = $2"#,
+            org,
+            member
+        )
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn count_owners(&self, tx: &mut Tx<Postgres>, org: &str) -> Result<i64> {
+        sqlx::query_scalar!(
+            r#"select count(*) as "n!" from memberships where organization_id = $1 and role = 'owner'"#,
+            org
+        )
+        .fetch_one(&mut **tx)
+        .await
+    }
+
+    async fn set_member_role(
+        &self,
+        tx: &mut Tx<Postgres>,
+        org: &str,
+        member: &str,
+        role: Role,
+        now: i64,
+    ) -> Result<()> {
+        let role = role.as_str();
+        sqlx::query!(
+            "update memberships set role = $1, updated_at = $2 where organization_id = $3 and user_id = $4",
+            role,
+            now,
+            org,
+            member
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn remove_member(&self, tx: &mut Tx<Postgres>, org: &str, member: &str) -> Result<()> {
+        sqlx::query!(
+            "delete from memberships where organization_id = $1 and user_id = $2",
+            org,
+            member
         )
         .execute(&mut **tx)
         .await

@@ -10,36 +10,56 @@ use onboarding_store::insights::Durations;
 use onboarding_store::organizations::JsonList;
 use onboarding_store::pool::ConnPool;
 use onboarding_store::{
-    new_id, Backend, Claimed, CompletionWrites, DevMessage, FunnelFigures, KeyResult, Locked,
-    Member, NewOrganization, Objective, OpenSession, Organization, OutboxCounts, OutboxMessage,
-    Result, Role, SaveWrites, SentBy, SessionEnd, SessionRow, SessionStatus, Tx,
+    new_id, Backend, Claimed, CompletionWrites, Delivery, DevMessage, FunnelFigures, Invitation,
+    InvitationState, KeyResult, Locked, Member, NewInvitationRow, NewMail, NewOrganization,
+    Objective, OpenSession, Organization, OutboxCounts, OutboxMessage, Result, Role, SaveWrites,
+    Sender, SentBy, SessionEnd, SessionRow, SessionStatus, TokenInvitation, Tx,
 };
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Sqlite, SqliteConnection};
 use std::time::Duration;
 
 /// Read connections at most (idle ones are kept; opened when needed).
 const READ_CONNECTIONS: usize = 8;
 
+/// The migrations, embedded: each `NNNN_name.up.sql` with its `.down.sql`.
+static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
+
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     reads: ConnPool<Sqlite>,
     writer: ConnPool<Sqlite>,
+    /// sqlx's pool, for the migrations (which take their own connection and lock).
+    system: SqlitePool,
 }
 
 impl SqliteStore {
-    /// Connects lazily. WAL lets readers run beside the one writer; the busy timeout covers
+    /// Connects (one connection, to fail early when the file cannot be opened; the rest are
+    /// opened when needed). WAL lets readers run beside the one writer; the busy timeout covers
     /// other processes (the migrations, an operator's sqlite3 shell).
-    pub fn connect(options: SqliteConnectOptions, acquire_timeout: Duration) -> SqliteStore {
+    pub async fn connect(
+        options: SqliteConnectOptions,
+        acquire_timeout: Duration,
+    ) -> Result<SqliteStore> {
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .synchronous(SqliteSynchronous::Normal);
-        SqliteStore {
-            reads: ConnPool::new(options.clone(), READ_CONNECTIONS, &[], acquire_timeout),
-            writer: ConnPool::new(options, 1, &[], acquire_timeout),
-        }
+        let system = SqlitePoolOptions::new()
+            .max_connections(2)
+            .min_connections(0)
+            .acquire_timeout(acquire_timeout)
+            .connect_with(options.clone())
+            .await?;
+        Ok(SqliteStore {
+            reads: ConnPool::new(options.clone(), READ_CONNECTIONS, acquire_timeout),
+            writer: ConnPool::new(options, 1, acquire_timeout),
+            system,
+        })
     }
 
     /// A write transaction on the writer, holding the write lock from its start.
@@ -89,6 +109,45 @@ fn position(n: usize) -> i64 {
 
 impl Backend for SqliteStore {
     type Db = Sqlite;
+
+    async fn migrate(&self) -> std::result::Result<(), MigrateError> {
+        MIGRATOR.run(&self.system).await
+    }
+
+    async fn undo(&self, target: i64) -> std::result::Result<(), MigrateError> {
+        MIGRATOR.undo(&self.system, target).await
+    }
+
+    fn migration_versions(&self) -> Vec<i64> {
+        MIGRATOR
+            .iter()
+            .filter(|m| m.migration_type.is_down_migration())
+            .map(|m| m.version)
+            .collect()
+    }
+
+    async fn schema_version(&self) -> Result<i64> {
+        let tables = sqlx::query_scalar!(
+            r#"select count(*) as "n!: i64" from sqlite_master where name = '_sqlx_migrations'"#
+        )
+        .fetch_one(&self.system)
+        .await?;
+        if tables == 0 {
+            return Ok(0);
+        }
+        sqlx::query_scalar!(
+            r#"select coalesce(max(version), 0) as "v!: i64" from _sqlx_migrations where success"#
+        )
+        .fetch_one(&self.system)
+        .await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query!("select 1 as one")
+            .fetch_one(&self.system)
+            .await
+            .map(|_| ())
+    }
 
     async fn latest_session(&self, user: &str) -> Result<Option<SessionRow>> {
         let mut conn = self.reads.acquire().await?;
@@ -460,6 +519,312 @@ impl Backend for SqliteStore {
             .await?;
         }
         Ok(())
+    }
+
+    async fn invitations(&self, user: &str, org: &str, now: i64) -> Result<Vec<Invitation>> {
+        let _ = user;
+        let mut conn = self.reads.acquire().await?;
+        let invitations = sqlx::query_as!(
+            Invitation,
+            r#"select i.id as "id!", i.email, i.role as "role: Role",
+                 case when i.state = 'pending' and i.expires_at <= $1 then 'expired' else i.state end
+                   as "state!: InvitationState",
+                 i.invited_by, i.expires_at, i.created_at, i.accepted_at, i.revoked_at,
+                 (select o.state from mail_outbox o where o.invitation_id = i.id
+                  order by o.created_at desc, o.id limit 1) as "delivery: Delivery"
+               from invitations i where i.organization_id = $2
+               order by i.created_at desc, i.email"#,
+            now,
+            org
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        conn.release();
+        Ok(invitations)
+    }
+
+    async fn invitation(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        org: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<Invitation>> {
+        sqlx::query_as!(
+            Invitation,
+            r#"select i.id as "id!", i.email, i.role as "role: Role",
+                 case when i.state = 'pending' and i.expires_at <= $1 then 'expired' else i.state end
+                   as "state!: InvitationState",
+                 i.invited_by, i.expires_at, i.created_at, i.accepted_at, i.revoked_at,
+                 (select o.state from mail_outbox o where o.invitation_id = i.id
+                  order by o.created_at desc, o.id limit 1) as "delivery: Delivery"
+               from invitations i where i.organization_id = $2 and i.id = $3"#,
+            now,
+            org,
+            id
+        )
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn expire_pending_invitations(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        org: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query!(
+            "update invitations set state = 'expired', updated_at = $1
+             where organization_id = $2 and state = 'pending' and expires_at <= $1",
+            now,
+            org
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn pending_invitation_emails(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        org: &str,
+    ) -> Result<Vec<String>> {
+        sqlx::query_scalar!(
+            "select email from invitations where organization_id = $1 and state = 'pending'",
+            org
+        )
+        .fetch_all(&mut **tx)
+        .await
+    }
+
+    async fn insert_invitation(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        row: &NewInvitationRow<'_>,
+    ) -> Result<()> {
+        let role = row.role.as_str();
+        sqlx::query!(
+            "insert into invitations (id, organization_id, email, role, token_hash, expires_at, state,
+               invited_by, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8)",
+            row.id,
+            row.organization_id,
+            row.email,
+            role,
+            row.token_hash,
+            row.expires_at,
+            row.invited_by,
+            row.at
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn sender(&self, tx: &mut Tx<Sqlite>, user: &str, org: &str) -> Result<Sender> {
+        let organization = sqlx::query!(
+            "select name, language from organizations where id = $1",
+            org
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        let inviter =
+            sqlx::query_scalar!("select full_name from profiles where user_id = $1", user)
+                .fetch_optional(&mut **tx)
+                .await?;
+        Ok(Sender {
+            organization: organization.name,
+            language: organization.language,
+            inviter,
+        })
+    }
+
+    async fn enqueue_mail(&self, tx: &mut Tx<Sqlite>, m: &NewMail<'_>) -> Result<()> {
+        let id = new_id();
+        sqlx::query!(
+            "insert into mail_outbox (id, organization_id, invitation_id, recipient, subject, body, state,
+               attempts, next_attempt_at, created_at, updated_at, sent_by)
+             values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7, $8)",
+            id,
+            m.organization_id,
+            m.invitation_id,
+            m.mail.to,
+            m.mail.subject,
+            m.mail.body,
+            m.at,
+            m.sent_by
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn revoke_invitation(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        org: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query!(
+            "update invitations set state = 'revoked', revoked_at = $1, updated_at = $1
+             where id = $2 and organization_id = $3 and state = 'pending'",
+            now,
+            id,
+            org
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn cancel_mail(&self, tx: &mut Tx<Sqlite>, invitation: &str, now: i64) -> Result<()> {
+        sqlx::query!(
+            "update mail_outbox set state = 'cancelled', body = null, lease_until = null, updated_at = $1
+             where invitation_id = $2 and state = 'pending'",
+            now,
+            invitation
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn renew_invitation(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        org: &str,
+        id: &str,
+        token_hash: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<Option<String>> {
+        sqlx::query_scalar!(
+            "update invitations set token_hash = $1, expires_at = $2, state = 'pending', updated_at = $3
+             where id = $4 and organization_id = $5 and state in ('pending', 'expired') returning email",
+            token_hash,
+            expires_at,
+            now,
+            id,
+            org
+        )
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn invitation_by_token(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        token_hash: &str,
+    ) -> Result<Option<TokenInvitation>> {
+        sqlx::query_as!(
+            TokenInvitation,
+            r#"select id as "id!", organization_id, role as "role: Role", state as "state: InvitationState",
+                 email, expires_at
+               from invitations where token_hash = $1"#,
+            token_hash
+        )
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn accept_invitation(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        id: &str,
+        user: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query!(
+            "update invitations set state = 'accepted', accepted_at = $1, accepted_by = $2, updated_at = $1
+             where id = $3 and state = 'pending'",
+            now,
+            user,
+            id
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn join_organization(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        org: &str,
+        user: &str,
+        role: Role,
+        now: i64,
+    ) -> Result<()> {
+        let id = new_id();
+        let role = role.as_str();
+        sqlx::query!(
+            "insert into memberships (id, organization_id, user_id, role, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $5) on conflict (organization_id, user_id) do nothing",
+            id,
+            org,
+            user,
+            role,
+            now
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn member_role(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        org: &str,
+        member: &str,
+    ) -> Result<Option<Role>> {
+        sqlx::query_scalar!(
+            r#"select role as "role: Role" from memberships where organization_id = $1 and user_id = $2"#,
+            org,
+            member
+        )
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn count_owners(&self, tx: &mut Tx<Sqlite>, org: &str) -> Result<i64> {
+        sqlx::query_scalar!(
+            r#"select count(*) as "n!: i64" from memberships where organization_id = $1 and role = 'owner'"#,
+            org
+        )
+        .fetch_one(&mut **tx)
+        .await
+    }
+
+    async fn set_member_role(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        org: &str,
+        member: &str,
+        role: Role,
+        now: i64,
+    ) -> Result<()> {
+        let role = role.as_str();
+        sqlx::query!(
+            "update memberships set role = $1, updated_at = $2 where organization_id = $3 and user_id = $4",
+            role,
+            now,
+            org,
+            member
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+    }
+
+    async fn remove_member(&self, tx: &mut Tx<Sqlite>, org: &str, member: &str) -> Result<()> {
+        sqlx::query!(
+            "delete from memberships where organization_id = $1 and user_id = $2",
+            org,
+            member
+        )
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
     }
 
     async fn begin_saves(&self) -> Result<Tx<Sqlite>> {

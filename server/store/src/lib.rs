@@ -18,7 +18,10 @@ pub use completion::{
     Completion, CompletionWrites, InvitationCaps, NewInvitation, NewOrganization, Prepared, SentBy,
 };
 pub use insights::{Funnel, FunnelFigures};
-pub use invitations::{Delivery, Invitation, InvitationState, Role};
+pub use invitations::{
+    Acceptance, Delivery, Invitation, InvitationChange, InvitationState, Invited, Letter,
+    MemberChange, NewInvitationRow, NewMail, Role, Sender, TokenInvitation,
+};
 pub use organizations::{KeyResult, Member, Objective, Organization};
 pub use outbox::{Claimed, DevMessage, OutboxCounts, OutboxMessage, Outgoing};
 pub use pool::{Conn, ConnPool, Tx};
@@ -26,7 +29,9 @@ pub use sessions::{
     decide_saves, IfMatch, OpenSession, Outcome, SaveWrites, Session, SessionEnd, SessionRow,
     SessionStatus, StepSave,
 };
+pub use sqlx::Database;
 
+use sqlx::migrate::MigrateError;
 use std::future::Future;
 
 pub type Result<T> = std::result::Result<T, sqlx::Error>;
@@ -46,6 +51,20 @@ pub fn new_id() -> String {
 pub trait Backend: Clone + Send + Sync + 'static {
     /// The engine's database: its transactions ([`Tx`]) carry the batches of step saves.
     type Db: sqlx::Database;
+
+    // The schema (system work, as the connecting role).
+    /// Applies the engine's migrations that are missing (`migrations/<engine>`, embedded).
+    fn migrate(&self) -> impl Future<Output = std::result::Result<(), MigrateError>> + Send;
+    /// Reverts the migrations applied after `target`, newest first, each with its down script.
+    fn undo(
+        &self,
+        target: i64,
+    ) -> impl Future<Output = std::result::Result<(), MigrateError>> + Send;
+    /// The versions of the engine's migrations this build has (with down scripts).
+    fn migration_versions(&self) -> Vec<i64>;
+    /// The highest migration applied (0 when none).
+    fn schema_version(&self) -> impl Future<Output = Result<i64>> + Send;
+    fn ping(&self) -> impl Future<Output = Result<()>> + Send;
 
     // Sessions.
     /// The user's most recent session, whatever its status (the status read: one statement).
@@ -131,6 +150,128 @@ pub trait Backend: Clone + Send + Sync + 'static {
         &self,
         tx: &mut Tx<Self::Db>,
         writes: &CompletionWrites<'_>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    // Invitations and members (`invitations` decides).
+    /// The organization's invitations, newest first, with their state as of `now`.
+    fn invitations(
+        &self,
+        user: &str,
+        org: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<Invitation>>> + Send;
+    /// One invitation of the organization, with its state as of `now`.
+    fn invitation(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<Invitation>>> + Send;
+    /// Marks the organization's pending invitations past their expiry expired.
+    fn expire_pending_invitations(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn pending_invitation_emails(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// Inserts a pending invitation (a unique violation when its address has one already).
+    fn insert_invitation(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        row: &NewInvitationRow<'_>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The organization's name and language and the inviter's name, for the message.
+    fn sender(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        user: &str,
+        org: &str,
+    ) -> impl Future<Output = Result<Sender>> + Send;
+    fn enqueue_mail(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        mail: &NewMail<'_>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Revokes the invitation if it is pending; `false` when it is not (or unknown).
+    fn revoke_invitation(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        id: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Cancels the invitation's unsent messages (their bodies hold a token that no longer works).
+    fn cancel_mail(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        invitation: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// A pending or expired invitation made pending again with a new token and expiry: its
+    /// address; `None` when it is neither (or unknown). A unique violation when its address has
+    /// been invited again meanwhile.
+    fn renew_invitation(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        id: &str,
+        token_hash: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// The invitation with this token's hash, whatever its organization, its row locked.
+    fn invitation_by_token(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<TokenInvitation>>> + Send;
+    /// Marks the (locked, pending) invitation accepted by `user` (the transaction's).
+    fn accept_invitation(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        id: &str,
+        user: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Makes the user a member as `role`; nothing when already a member.
+    fn join_organization(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        user: &str,
+        role: Role,
+        now: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn member_role(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        member: &str,
+    ) -> impl Future<Output = Result<Option<Role>>> + Send;
+    fn count_owners(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+    ) -> impl Future<Output = Result<i64>> + Send;
+    fn set_member_role(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        member: &str,
+        role: Role,
+        now: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn remove_member(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        member: &str,
     ) -> impl Future<Output = Result<()>> + Send;
 
     // Step saves, in batches (the server's group commit; `decide_saves` decides).

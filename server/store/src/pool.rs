@@ -17,12 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Runs a new connection's setup statements.
-type SetUp<DB> = for<'c> fn(
-    &'c mut <DB as Database>::Connection,
-    &'static [&'static str],
-) -> BoxFuture<'c, Result<(), sqlx::Error>>;
-
 pub struct ConnPool<DB: Database> {
     inner: Arc<Inner<DB>>,
 }
@@ -37,18 +31,15 @@ impl<DB: Database> Clone for ConnPool<DB> {
 
 struct Inner<DB: Database> {
     options: <DB::Connection as Connection>::Options,
-    /// Statements run on every new connection (SQLite's pragmas).
-    setup: &'static [&'static str],
     idle: Mutex<Vec<DB::Connection>>,
     /// One permit per connection, idle or in use.
     permits: Arc<Semaphore>,
     permits_total: usize,
     acquire_timeout: Duration,
-    /// [`reset`] and [`set_up`] for this engine, made in [`ConnPool::new`] where its connection
-    /// is known to run statements, so that the pool's other methods need no such bound (a
-    /// higher-ranked one makes their futures' `Send` unprovable to the compiler).
+    /// [`reset`] for this engine, made in [`ConnPool::new`] where its connection is known to
+    /// run statements, so that the pool's other methods need no such bound (a higher-ranked one
+    /// makes their futures' `Send` unprovable to the compiler).
     reset: for<'c> fn(&'c mut DB::Connection) -> BoxFuture<'c, Result<(), sqlx::Error>>,
-    set_up: SetUp<DB>,
 }
 
 impl<DB: Database> std::fmt::Debug for ConnPool<DB> {
@@ -66,19 +57,16 @@ where
     pub fn new(
         options: <DB::Connection as Connection>::Options,
         max: usize,
-        setup: &'static [&'static str],
         acquire_timeout: Duration,
     ) -> ConnPool<DB> {
         ConnPool {
             inner: Arc::new(Inner {
                 options,
-                setup,
                 idle: Mutex::new(Vec::with_capacity(max)),
                 permits: Arc::new(Semaphore::new(max)),
                 permits_total: max,
                 acquire_timeout,
                 reset: |raw| Box::pin(reset::<DB>(raw)),
-                set_up: |raw, statements| Box::pin(set_up::<DB>(raw, statements)),
             }),
         }
     }
@@ -136,9 +124,7 @@ impl<DB: Database> ConnPool<DB> {
 
 impl<DB: Database> Inner<DB> {
     async fn open(&self) -> Result<DB::Connection, sqlx::Error> {
-        let mut raw = self.options.connect().await?;
-        (self.set_up)(&mut raw, self.setup).await?;
-        Ok(raw)
+        self.options.connect().await
     }
 
     fn put_back(&self, raw: DB::Connection) {
@@ -147,20 +133,6 @@ impl<DB: Database> Inner<DB> {
             .unwrap_or_else(|e| e.into_inner())
             .push(raw);
     }
-}
-
-/// Runs a new connection's setup statements, for this pool and sqlx's.
-pub async fn set_up<DB: Database>(
-    conn: &mut DB::Connection,
-    statements: &[&str],
-) -> Result<(), sqlx::Error>
-where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
-    for statement in statements {
-        conn.execute(sqlx::raw_sql(statement)).await?;
-    }
-    Ok(())
 }
 
 /// An error that says the connection is gone: its socket (`Io`), or the server ended its

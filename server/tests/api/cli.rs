@@ -56,11 +56,12 @@ async fn a_database_from_a_newer_server_is_refused() {
         .await
         .unwrap();
     store.migrate().await.unwrap();
+    let pool = crate::helpers::any_pool(&url).await;
     sqlx::query("insert into _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) values (99990101, 'from the future', '2030-01-01', true, x'00', 0)")
-        .execute(&store.pool)
+        .execute(&pool)
         .await
         .unwrap();
-    store.pool.close().await;
+    pool.close().await;
     for command in ["migrate", "serve"] {
         let out = Command::new(env!("CARGO_BIN_EXE_onboarding-server"))
             .args([command, "--database-url", &url])

@@ -21,6 +21,8 @@ pub struct TestApp {
     /// The database URL (a second instance can share it).
     pub url: String,
     pub store: Store,
+    /// A pool of the test's own on the same database, for checks in SQL (both engines).
+    pub pool: sqlx::AnyPool,
     pub clock: std::sync::Arc<onboarding_server::clock::Clock>,
     pub keys: Arc<Keys>,
     pub http: Client,
@@ -157,16 +159,43 @@ async fn start(settings: Settings, keys: Arc<Keys>, dir: Option<tempdir::TempDir
     let store = app.store.clone();
     let clock = app.clock.clone();
     tokio::spawn(app.run());
+    let pool = any_pool(&url).await;
     TestApp {
         base,
         metrics_base,
         url,
         store,
+        pool,
         clock,
         keys,
         http: Client::new(),
         _dir: dir,
     }
+}
+
+/// A pool of the test's own on `url` (the server has none on the `Any` driver): SQLite's
+/// connections set up as the server's are (WAL, the busy timeout, foreign keys).
+pub async fn any_pool(url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let sqlite = url.starts_with("sqlite:");
+    sqlx::any::AnyPoolOptions::new()
+        .max_connections(4)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if sqlite {
+                    use sqlx::Executor;
+                    conn.execute(sqlx::raw_sql(
+                        "pragma journal_mode = wal; pragma busy_timeout = 10000; \
+                         pragma foreign_keys = on; pragma synchronous = normal",
+                    ))
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .expect("the test's pool connects")
 }
 
 /// The server binary started as a process (`serve` on 127.0.0.1:0 and a fresh SQLite file,
@@ -245,6 +274,12 @@ pub struct Reply {
 }
 
 impl TestApp {
+    /// The PostgreSQL engine of a PostgreSQL test (its request transactions run as the app
+    /// role with a user's id).
+    pub fn pg(&self) -> &onboarding_server::store::PgStore {
+        self.store.postgres().expect("a PostgreSQL test")
+    }
+
     /// A second server instance on the same database (its own pool, caches and limits).
     pub async fn another_instance(&self) -> TestApp {
         self.another_instance_with(|_| {}).await
@@ -358,7 +393,7 @@ impl TestApp {
     pub async fn count(&self, table: &str) -> i64 {
         use sqlx::Row;
         sqlx::query(&format!("select count(*) as n from {table}"))
-            .fetch_one(&self.store.pool)
+            .fetch_one(&self.pool)
             .await
             .unwrap()
             .get::<i64, _>("n")

@@ -193,7 +193,7 @@ async fn deep_step_bodies_are_refused_and_every_other_step_survives(app: TestApp
 async fn an_unreadable_stored_draft_is_an_error_not_an_empty_draft(app: TestApp) {
     app.fill_wizard("ana", "Acme").await;
     sqlx::query("update onboarding_steps set data = '{\"full_name\": [' where user_id = 'ana' and step = 'welcome'")
-        .execute(&app.store.pool)
+        .execute(&app.pool)
         .await
         .unwrap();
     assert_problem(
@@ -209,7 +209,7 @@ async fn an_unreadable_stored_draft_is_an_error_not_an_empty_draft(app: TestApp)
     use sqlx::Row;
     let stored: String =
         sqlx::query("select data from onboarding_steps where user_id = 'ana' and step = 'welcome'")
-            .fetch_one(&app.store.pool)
+            .fetch_one(&app.pool)
             .await
             .unwrap()
             .get("data");
@@ -479,7 +479,7 @@ async fn a_503_means_nothing_was_written(engine: Engine) {
         .await
         .unwrap();
     app.post("/api/onboarding/start", "slow", None).await;
-    let mut blocker = app.store.pool.begin().await.unwrap();
+    let mut blocker = app.pool.begin().await.unwrap();
     match engine {
         // SQLite: another writer holds the write lock.
         Engine::Sqlite => sqlx::query("update onboarding_sessions set updated_at = updated_at")
@@ -505,13 +505,13 @@ async fn a_503_means_nothing_was_written(engine: Engine) {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let version: i64 =
         sqlx::query("select version from onboarding_sessions where user_id = 'slow'")
-            .fetch_one(&app.store.pool)
+            .fetch_one(&app.pool)
             .await
             .unwrap()
             .get("version");
     let saved: i64 =
         sqlx::query("select count(*) as n from onboarding_events where kind = 'step_saved'")
-            .fetch_one(&app.store.pool)
+            .fetch_one(&app.pool)
             .await
             .unwrap()
             .get("n");
@@ -537,7 +537,7 @@ async fn slug_collisions_cost_the_same_however_many_slugs_are_taken(engine: Engi
         "insert into organizations (id, slug, name, industry, size, country, description, okr_maturity, challenges, goals, timezone, okr_cycle, language, created_at, updated_at) \
          select 'seed-' || i, case when i = 1 then 'acme' else 'acme-' || i end, 'Acme', 'other', 'small', 'ES', 'A seeded organization.', 'beginner', '[]', '[]', 'Europe/Madrid', 'quarterly', 'es', 0, 0 from ({series}) s"
     ))
-    .execute(&app.store.pool)
+    .execute(&app.pool)
     .await
     .unwrap();
     assert_eq!(app.count("organizations").await, 5000);
@@ -612,7 +612,7 @@ async fn postgres_policies_allow_only_what_the_application_does() {
         return;
     };
     let unforced: i64 = sqlx::query("select count(*) as n from pg_class where relname in ('onboarding_sessions', 'onboarding_events', 'organizations', 'memberships', 'profiles', 'objectives', 'key_results', 'invitations', 'idempotency_keys', 'suggestion_feedback') and relkind = 'r' and not (relrowsecurity and relforcerowsecurity)")
-        .fetch_one(&app.store.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap()
         .get("n");
@@ -626,11 +626,11 @@ async fn postgres_policies_allow_only_what_the_application_does() {
         .to_owned();
     sqlx::query("insert into memberships (id, organization_id, user_id, role, created_at, updated_at) values ('m-carol', $1, 'carol', 'member', 0, 0)")
         .bind(&org)
-        .execute(&app.store.pool)
+        .execute(&app.pool)
         .await
         .unwrap();
     for role in ["owner", "admin", "member"] {
-        let mut tx = app.store.begin("mallory").await.unwrap();
+        let mut tx = app.pg().begin("mallory").await.unwrap();
         let joined = sqlx::query("insert into memberships (id, organization_id, user_id, role, created_at, updated_at) values ($1, $2, 'mallory', $3, 0, 0)")
             .bind(format!("m-{role}"))
             .bind(&org)
@@ -643,7 +643,7 @@ async fn postgres_policies_allow_only_what_the_application_does() {
     let rotate = |user: &'static str| {
         let (app, org) = (&app, org.clone());
         async move {
-            let mut tx = app.store.begin(user).await.unwrap();
+            let mut tx = app.pg().begin(user).await.unwrap();
             let n = sqlx::query(
                 "update invitations set token_hash = token_hash || 'x' where organization_id = $1",
             )
@@ -666,7 +666,7 @@ async fn postgres_policies_allow_only_what_the_application_does() {
     let change_members = |user: &'static str, sql: &'static str| {
         let (app, org) = (&app, org.clone());
         async move {
-            let mut tx = app.store.begin(user).await.unwrap();
+            let mut tx = app.pg().begin(user).await.unwrap();
             let n = sqlx::query(sql)
                 .bind(&org)
                 .execute(&mut *tx)

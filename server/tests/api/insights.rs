@@ -276,7 +276,7 @@ async fn funnel_counts_seeded_events_exactly(app: TestApp) {
         .unwrap()
         .unix_days()
         * DAY;
-    let pool = &app.store.pool;
+    let pool = &app.pool;
     let steps = [
         "welcome",
         "company",

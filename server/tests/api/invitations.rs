@@ -58,7 +58,7 @@ async fn accept(app: &TestApp, user: &str, email: &str, token: &str) -> Reply {
 pub async fn mailed_token(app: &TestApp, to: &str) -> Option<String> {
     let row = sqlx::query("select body from mail_outbox where recipient = $1 and state = 'pending' order by created_at desc, id limit 1")
         .bind(to)
-        .fetch_optional(&app.store.pool)
+        .fetch_optional(&app.pool)
         .await
         .unwrap()?;
     let body: String = row.get("body");
@@ -116,7 +116,7 @@ async fn completion_invitations_are_single_use_and_for_the_invitee_only(app: Tes
     // database holds only its hash.
     let row =
         sqlx::query("select subject, body from mail_outbox where recipient = 'luis@cafenino.mx'")
-            .fetch_one(&app.store.pool)
+            .fetch_one(&app.pool)
             .await
             .unwrap();
     let (subject, body): (String, String) = (row.get("subject"), row.get("body"));
@@ -134,7 +134,7 @@ async fn completion_invitations_are_single_use_and_for_the_invitee_only(app: Tes
     assert_eq!(app.store.purge_outbox(later, 86_400_000).await.unwrap(), 0);
     let hashes: i64 = sqlx::query("select count(*) as n from invitations where token_hash = $1")
         .bind(&token)
-        .fetch_one(&app.store.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap()
         .get("n");
@@ -327,7 +327,7 @@ async fn owners_and_admins_invite_revoke_and_resend(app: TestApp) {
     let bodies: i64 = sqlx::query(
         "select count(*) as n from mail_outbox where recipient = 'bo@x.com' and body is not null",
     )
-    .fetch_one(&app.store.pool)
+    .fetch_one(&app.pool)
     .await
     .unwrap()
     .get("n");
@@ -373,7 +373,7 @@ async fn owners_and_admins_invite_revoke_and_resend(app: TestApp) {
     let pending: i64 = sqlx::query(
         "select count(*) as n from mail_outbox where recipient = 'cy@x.com' and state = 'pending'",
     )
-    .fetch_one(&app.store.pool)
+    .fetch_one(&app.pool)
     .await
     .unwrap()
     .get("n");
@@ -511,7 +511,7 @@ async fn two_owners_demoting_each_other_at_once_leave_one(app: TestApp) {
             "select user_id from memberships where organization_id = $1 and role = 'owner'",
         )
         .bind(&org)
-        .fetch_one(&app.store.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap()
         .get("user_id");
@@ -544,7 +544,7 @@ async fn two_owners_demoting_each_other_at_once_leave_one(app: TestApp) {
             "select count(*) as n from memberships where organization_id = $1 and role = 'owner'",
         )
         .bind(&org)
-        .fetch_one(&app.store.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap()
         .get("n");

@@ -219,7 +219,7 @@ fn each_once(messages: &[Value], recipients: &[&str]) {
 
 async fn outbox_states(app: &TestApp) -> Vec<(String, Option<String>)> {
     sqlx::query("select state, body from mail_outbox order by created_at, id")
-        .fetch_all(&app.store.pool)
+        .fetch_all(&app.pool)
         .await
         .unwrap()
         .iter()
@@ -306,7 +306,7 @@ async fn smtp_down_then_back_delivers_every_message_once(engine: Engine) {
     let started = Instant::now();
     loop {
         let failed: i64 = sqlx::query("select count(*) as n from mail_outbox where attempts >= 1 and state = 'pending' and last_error is not null")
-            .fetch_one(&app.store.pool)
+            .fetch_one(&app.pool)
             .await
             .unwrap()
             .get("n");
@@ -507,7 +507,7 @@ async fn refused_and_exhausted_messages_are_dead_and_shown_to_platform_admins(en
     let started = Instant::now();
     loop {
         let rows = sqlx::query("select state, attempts, body from mail_outbox")
-            .fetch_all(&other.store.pool)
+            .fetch_all(&other.pool)
             .await
             .unwrap();
         let given_up = rows
@@ -573,7 +573,7 @@ async fn without_starttls_nothing_goes_in_clear_off_loopback() {
         let failed: i64 = sqlx::query(
             "select count(*) as n from mail_outbox where attempts >= 1 and last_error is not null",
         )
-        .fetch_one(&app.store.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap()
         .get("n");
@@ -587,7 +587,7 @@ async fn without_starttls_nothing_goes_in_clear_off_loopback() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let error: String = sqlx::query("select last_error from mail_outbox limit 1")
-        .fetch_one(&app.store.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap()
         .get("last_error");

@@ -15,7 +15,7 @@ crate::each_engine!(
 
 /// The schema as the catalog describes it, as sorted text lines (the migration bookkeeping
 /// table left out).
-async fn schema(store: &Store) -> Vec<String> {
+async fn schema(store: &Store, pool: &sqlx::AnyPool) -> Vec<String> {
     let queries: &[&str] = match store.engine {
         onboarding_server::store::Engine::Sqlite => &[
             "select type || ' ' || name || ' ' || tbl_name || ' ' || coalesce(sql, '') as line from sqlite_master where name not like '_sqlx%' and name not like 'sqlite_%'",
@@ -32,7 +32,7 @@ async fn schema(store: &Store) -> Vec<String> {
     };
     let mut lines = Vec::new();
     for q in queries {
-        for row in sqlx::query(q).fetch_all(&store.pool).await.unwrap() {
+        for row in sqlx::query(q).fetch_all(pool).await.unwrap() {
             lines.push(row.get::<String, _>("line"));
         }
     }
@@ -45,7 +45,7 @@ async fn schema(store: &Store) -> Vec<String> {
 fn versions(engine: Engine) -> Vec<i64> {
     match engine {
         Engine::Sqlite => vec![1, 2, 3, 4, 6, 7, 8, 9, 12, 13],
-        Engine::Postgres => (1..=13).collect(),
+        Engine::Postgres => (1..=14).collect(),
     }
 }
 
@@ -58,7 +58,8 @@ async fn down_to_zero_and_up_again_gives_the_fresh_schema(engine: Engine) {
         return;
     };
     let store = Store::connect(&app.url).await.unwrap();
-    let fresh = schema(&store).await;
+    let pool = crate::helpers::any_pool(&app.url).await;
+    let fresh = schema(&store, &pool).await;
     assert!(fresh.len() > 20, "{fresh:?}");
     let latest = store.schema_version().await.unwrap();
     assert_eq!(latest, latest_version(engine));
@@ -67,10 +68,14 @@ async fn down_to_zero_and_up_again_gives_the_fresh_schema(engine: Engine) {
     assert_eq!(reverted.first(), Some(&latest));
     assert_eq!(reverted.last(), Some(&1));
     assert_eq!(store.schema_version().await.unwrap(), 0);
-    assert_eq!(schema(&store).await, Vec::<String>::new(), "nothing left");
+    assert_eq!(
+        schema(&store, &pool).await,
+        Vec::<String>::new(),
+        "nothing left"
+    );
 
     store.migrate().await.unwrap();
-    assert_eq!(schema(&store).await, fresh);
+    assert_eq!(schema(&store, &pool).await, fresh);
     // Down to each version and up again: each down script undoes exactly its up script (one
     // that left something behind would make its up script fail, or the schema differ).
     for target in (0..latest).rev() {
@@ -79,7 +84,11 @@ async fn down_to_zero_and_up_again_gives_the_fresh_schema(engine: Engine) {
         let below = versions(engine).into_iter().filter(|v| *v <= target).max();
         assert_eq!(store.schema_version().await.unwrap(), below.unwrap_or(0));
         store.migrate().await.unwrap();
-        assert_eq!(schema(&store).await, fresh, "down to {target} and up again");
+        assert_eq!(
+            schema(&store, &pool).await,
+            fresh,
+            "down to {target} and up again"
+        );
     }
     assert!(store.revert_to(-1).await.is_err());
 }
@@ -124,11 +133,12 @@ async fn reverting_keeps_the_rows_the_older_schema_holds(engine: Engine) {
     let before = app.get("/api/onboarding/status", "bea").await.body;
 
     let store = Store::connect(&app.url).await.unwrap();
+    let pool = crate::helpers::any_pool(&app.url).await;
     let rows = |table: &'static str| {
-        let store = store.clone();
+        let pool = pool.clone();
         async move {
             sqlx::query(&format!("select count(*) as n from {table}"))
-                .fetch_one(&store.pool)
+                .fetch_one(&pool)
                 .await
                 .unwrap()
                 .get::<i64, _>("n")
@@ -159,12 +169,12 @@ async fn reverting_keeps_the_rows_the_older_schema_holds(engine: Engine) {
     );
     let revoked = sqlx::query("select expires_at, updated_at from invitations where id = $1")
         .bind(&luis)
-        .fetch_one(&store.pool)
+        .fetch_one(&pool)
         .await
         .unwrap();
     assert!(revoked.get::<i64, _>("expires_at") <= revoked.get::<i64, _>("updated_at"));
     let session = sqlx::query("select draft, completed_steps from onboarding_sessions where user_id = 'bea' and status = 'in_progress'")
-        .fetch_one(&store.pool)
+        .fetch_one(&pool)
         .await
         .unwrap();
     let draft: Value = serde_json::from_str(&session.get::<String, _>("draft")).unwrap();
@@ -206,13 +216,14 @@ async fn the_command_line_reverts_and_refuses_unknown_versions() {
         "{text}"
     );
     let store = Store::connect(&app.url).await.unwrap();
+    let pool = crate::helpers::any_pool(&app.url).await;
     assert_eq!(store.schema_version().await.unwrap(), 7);
     let out = run(&["migrate", "--database-url", &app.url]);
     assert!(out.status.success());
     assert_eq!(store.schema_version().await.unwrap(), 13);
     // A migration from the future.
     sqlx::query("insert into _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) values (99, 'future', '2030-01-01', true, x'00', 0)")
-        .execute(&store.pool)
+        .execute(&pool)
         .await
         .unwrap();
     let out = run(&["migrate", "--database-url", &app.url, "--revert-to", "8"]);

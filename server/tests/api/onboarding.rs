@@ -81,7 +81,7 @@ async fn inactive_sessions_expire_and_drafts_are_purged(app: TestApp) {
     assert_eq!(status.body["draft"], serde_json::Value::Null);
     use sqlx::Row;
     let steps: i64 = sqlx::query("select count(*) as n from onboarding_steps d join onboarding_sessions s on s.id = d.session_id where s.user_id = 'old'")
-        .fetch_one(&app.store.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap()
         .get("n");
@@ -316,7 +316,7 @@ async fn the_whole_flow_creates_everything(app: TestApp) {
     // Invitation tokens are stored hashed (64 hex chars), never in the clear.
     use sqlx::Row;
     let hash: String = sqlx::query("select token_hash from invitations limit 1")
-        .fetch_one(&app.store.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap()
         .get("token_hash");
@@ -634,7 +634,7 @@ async fn restart_abandons_the_open_session(app: TestApp) {
     assert_ne!(first.body["session_id"], second.body["session_id"]);
     use sqlx::Row;
     let rows = sqlx::query("select status from onboarding_sessions order by created_at")
-        .fetch_all(&app.store.pool)
+        .fetch_all(&app.pool)
         .await
         .unwrap();
     let statuses: Vec<String> = rows.iter().map(|r| r.get("status")).collect();
@@ -774,7 +774,7 @@ async fn slow_requests_get_a_503_problem_not_a_hang() {
     app.post("/api/onboarding/start", "slow", None).await;
     // Another writer holds SQLite's write lock: the save waits on it, and the request timeout
     // answers first, with a problem and Retry-After.
-    let mut blocker = app.store.pool.acquire().await.unwrap();
+    let mut blocker = app.pool.acquire().await.unwrap();
     sqlx::query("begin immediate")
         .execute(&mut *blocker)
         .await

@@ -17,8 +17,9 @@ crate::both_engines!(the_request_pool_rolls_back_what_a_dropped_connection_left_
 /// it again, and closed if that fails. A temp table marks a connection (it lives as long as the
 /// connection, on both engines); `t` is a real table, to see what was rolled back.
 async fn the_request_pool_rolls_back_what_a_dropped_connection_left_open(app: TestApp) {
-    use onboarding_server::store::ConnPool;
-    let pool = ConnPool::new(app.url.parse().unwrap(), 1, &[], Duration::from_millis(500));
+    sqlx::any::install_default_drivers();
+    let options: sqlx::any::AnyConnectOptions = app.url.parse().unwrap();
+    let pool = onboarding_store::ConnPool::<sqlx::Any>::new(options, 1, Duration::from_millis(500));
     let run = |sql: &'static str| {
         let pool = pool.clone();
         async move {
@@ -165,7 +166,7 @@ async fn assert_completions_whole(app: &TestApp, expected: i64) {
            (select count(*) from onboarding_sessions s where s.organization_id = o.id and s.status = 'completed') as sessions \
          from organizations o",
     )
-    .fetch_all(&app.store.pool)
+    .fetch_all(&app.pool)
     .await
     .unwrap();
     for r in per_org {

@@ -103,23 +103,23 @@ async fn a_cache_that_lost_its_subscription_is_emptied() {
 
     let listener = "select pid from pg_stat_activity where datname = current_database() and query ilike 'listen%'";
     let cut: i32 = sqlx::query_scalar(listener)
-        .fetch_one(&app.store.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap();
     sqlx::query("select pg_terminate_backend($1)")
         .bind(cut)
-        .execute(&app.store.pool)
+        .execute(&app.pool)
         .await
         .unwrap();
     sqlx::query("update onboarding_sessions set version = version + 40 where user_id = 'bea'")
-        .execute(&app.store.pool)
+        .execute(&app.pool)
         .await
         .unwrap();
     // A new listener connection, then live again (it empties the cache first).
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let now: Vec<i32> = sqlx::query_scalar(listener)
-            .fetch_all(&app.store.pool)
+            .fetch_all(&app.pool)
             .await
             .unwrap();
         if now.iter().any(|pid| *pid != cut) {
@@ -150,7 +150,7 @@ async fn without_the_cache_every_status_is_read_from_the_database() {
     app.fill_wizard("cai", "Sin Caché SA").await;
     let v = version(&app, "cai").await;
     sqlx::query("update onboarding_sessions set version = version + 7 where user_id = 'cai'")
-        .execute(&app.store.pool)
+        .execute(&app.pool)
         .await
         .unwrap();
     assert_eq!(version(&app, "cai").await, v + 7);

@@ -139,7 +139,7 @@ async fn postgres_row_level_security_refuses_other_tenants() {
     assert_eq!(choice.status, 200);
 
     // The role requests run as: not a superuser, no BYPASSRLS, owns no table.
-    let pool = &app.store.pool;
+    let pool = &app.pool;
     let role =
         sqlx::query("select rolsuper, rolbypassrls from pg_roles where rolname = 'onboarding_app'")
             .fetch_one(pool)
@@ -153,7 +153,7 @@ async fn postgres_row_level_security_refuses_other_tenants() {
             .unwrap();
     assert_eq!(owned.get::<i64, _>("n"), 0);
     // Every request transaction runs as that role with the user's id, and neither outlives it.
-    let mut tx = app.store.begin("alice").await.unwrap();
+    let mut tx = app.pg().begin("alice").await.unwrap();
     let who = sqlx::query("select current_user::text as r, current_setting('app.user_id') as u")
         .fetch_one(&mut *tx)
         .await
@@ -164,7 +164,7 @@ async fn postgres_row_level_security_refuses_other_tenants() {
     );
     tx.commit().await.unwrap();
     // (The request pool hands out its most recently returned connection: the transaction's.)
-    let mut conn = app.store.requests().acquire().await.unwrap();
+    let mut conn = app.pg().requests().acquire().await.unwrap();
     assert_nothing_left(&mut conn).await;
     // The status read is one statement (`onboarding_latest_session`, run as that role): it
     // returns the user's own session only and leaves neither role nor user id on the connection.
@@ -189,32 +189,26 @@ async fn postgres_row_level_security_refuses_other_tenants() {
         !config.get::<bool, _>("prosecdef"),
         "runs as the app role, not its owner"
     );
-    // A step save (`onboarding_save_step`) names no session: Bob's finds only his own (none),
-    // and Alice's session is untouched.
-    let version: i64 =
+    conn.release();
+    // A step save names no session: Bob's finds only his own (none), and Alice's session is
+    // untouched.
+    let version = || async {
         sqlx::query("select version from onboarding_sessions where user_id = 'alice'")
-            .fetch_one(&mut *conn)
+            .fetch_one(pool)
             .await
             .unwrap()
-            .get("version");
-    let written = sqlx::query(
-        "select outcome from onboarding_save_step('bob', 'welcome', '{}', false, 0, 1000000, null, 'e1', null)",
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .unwrap();
-    assert_eq!(written.get::<String, _>("outcome"), "no_session");
-    let after: i64 = sqlx::query("select version from onboarding_sessions where user_id = 'alice'")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
-        .get("version");
-    assert_eq!(after, version);
-    conn.release();
+            .get::<i64, _>("version")
+    };
+    let before = version().await;
+    let bob = app
+        .put_step("bob", "welcome", &serde_json::json!({}), None)
+        .await;
+    assert_eq!(bob.status, 409, "{}", bob.body);
+    assert_eq!(version().await, before);
 
     for (user, visible) in [("alice", true), ("bob", false)] {
         for table in TENANT_TABLES {
-            let mut tx = app.store.begin(user).await.unwrap();
+            let mut tx = app.pg().begin(user).await.unwrap();
             let n: i64 = sqlx::query(&format!("select count(*) as n from {table}"))
                 .fetch_one(&mut *tx)
                 .await
@@ -248,7 +242,7 @@ async fn postgres_row_level_security_refuses_other_tenants() {
         "insert into profiles (user_id, full_name, job_title, experience_with_okr, primary_goal, urgency_level, preferences, created_at, updated_at) values ('alice', 'x', 'x', 'none', 'x', 'low', '{}', 0, 0)".to_owned(),
     ];
     for sql in refused {
-        let mut tx = app.store.begin("bob").await.unwrap();
+        let mut tx = app.pg().begin("bob").await.unwrap();
         let err = sqlx::query(&sql).execute(&mut *tx).await.expect_err(&sql);
         assert!(
             err.to_string().contains("row-level security"),
@@ -257,13 +251,13 @@ async fn postgres_row_level_security_refuses_other_tenants() {
         tx.rollback().await.unwrap();
     }
     // The role and the user id do not outlive the transaction on the pooled connection.
-    let mut conn = app.store.requests().acquire().await.unwrap();
+    let mut conn = app.pg().requests().acquire().await.unwrap();
     assert_nothing_left(&mut conn).await;
     conn.release();
 }
 
 /// Neither the app role nor a user id is left on a request connection after its work.
-async fn assert_nothing_left(conn: &mut sqlx::AnyConnection) {
+async fn assert_nothing_left(conn: &mut sqlx::PgConnection) {
     let row = sqlx::query(
         "select current_user::text as r, coalesce(current_setting('app.user_id', true), '') as u",
     )
@@ -297,7 +291,7 @@ async fn postgres_definer_functions_ignore_temp_tables_and_bodies_stay_hidden() 
         "select p.proname::text as name, array_to_string(p.proconfig, ',') as c from pg_proc p \
          where p.pronamespace = 'public'::regnamespace and array_to_string(p.proconfig, ',') like '%search_path=%'",
     )
-    .fetch_all(&app.store.pool)
+    .fetch_all(&app.pool)
     .await
     .unwrap()
     .iter()
@@ -306,7 +300,7 @@ async fn postgres_definer_functions_ignore_temp_tables_and_bodies_stay_hidden() 
     .collect();
     assert!(pinned.is_empty(), "without pg_temp last: {pinned:?}");
 
-    let mut tx = app.store.begin("mallory").await.unwrap();
+    let mut tx = app.pg().begin("mallory").await.unwrap();
     for sql in [
         "create temp table memberships (id text, organization_id text, user_id text, role text, created_at bigint, updated_at bigint)",
         "create temp table invitations (organization_id text, role text, accepted_by text, email text, token_hash text, state text, expires_at bigint)",
@@ -355,7 +349,7 @@ async fn postgres_definer_functions_ignore_temp_tables_and_bodies_stay_hidden() 
     tx.rollback().await.unwrap();
 
     // The owner sees the delivery state of the organization's e-mails, not their bodies.
-    let mut tx = app.store.begin("alice").await.unwrap();
+    let mut tx = app.pg().begin("alice").await.unwrap();
     let states: i64 =
         sqlx::query("select count(state) as n from mail_outbox where organization_id = $1")
             .bind(&org)
@@ -375,7 +369,7 @@ async fn postgres_definer_functions_ignore_temp_tables_and_bodies_stay_hidden() 
     tx.rollback().await.unwrap();
     // The delivery worker (the owner, system work) still reads them.
     let bodies: i64 = sqlx::query("select count(body) as n from mail_outbox")
-        .fetch_one(&app.store.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap()
         .get("n");

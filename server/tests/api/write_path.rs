@@ -52,7 +52,7 @@ async fn sixty_four_concurrent_saves_of_one_user_each_land_once(app: TestApp) {
     assert_eq!(status.body["version"], start + 64);
     assert_eq!(status.body["completed_steps"].as_array().unwrap().len(), 6);
     let saved: i64 = sqlx::query("select count(*) as n from onboarding_events where user_id = 'tabs' and kind = 'step_saved'")
-        .fetch_one(&app.store.pool)
+        .fetch_one(&app.pool)
         .await
         .unwrap()
         .get("n");
@@ -103,6 +103,7 @@ async fn drafts_move_into_step_rows_unchanged(engine: Engine) {
     let store = onboarding_server::store::Store::connect(&url)
         .await
         .unwrap();
+    let pool = crate::helpers::any_pool(&url).await;
     let folder = match engine {
         Engine::Sqlite => "sqlite",
         Engine::Postgres => "postgres",
@@ -119,15 +120,15 @@ async fn drafts_move_into_step_rows_unchanged(engine: Engine) {
         }
     }
     if matches!(engine, Engine::Postgres) {
-        sqlx::raw_sql(onboarding_server::store::ENSURE_APP_ROLE)
-            .execute(&store.pool)
+        sqlx::raw_sql(onboarding_store_pg::ENSURE_APP_ROLE)
+            .execute(&pool)
             .await
             .unwrap();
     }
     sqlx::migrate::Migrator::new(old.0.as_path())
         .await
         .unwrap()
-        .run(&store.pool)
+        .run(&pool)
         .await
         .unwrap();
     let company = r#"{"company_name":"Café Niño & Co.","employee_count":"42","website":"acme.com","x":[1.5,true,null]}"#;
@@ -135,14 +136,14 @@ async fn drafts_move_into_step_rows_unchanged(engine: Engine) {
     sqlx::query("insert into onboarding_sessions (id, user_id, status, version, draft, completed_steps, last_activity_at, created_at, updated_at) values ('s1', 'ana', 'in_progress', 4, $1, '[\"company\"]', $2, $2, $2)")
         .bind(&draft)
         .bind(onboarding_server::now_ms())
-        .execute(&store.pool)
+        .execute(&pool)
         .await
         .unwrap();
     store.migrate().await.unwrap();
     let rows = sqlx::query(
         "select step, data, completed from onboarding_steps where session_id = 's1' order by step",
     )
-    .fetch_all(&store.pool)
+    .fetch_all(&pool)
     .await
     .unwrap();
     let got: Vec<(String, String, i64)> = rows
@@ -178,7 +179,7 @@ async fn saves_that_time_out_while_queued_write_nothing(engine: Engine) {
         .unwrap();
     app.post("/api/onboarding/start", "slow", None).await;
     app.post("/api/onboarding/start", "late", None).await;
-    let mut blocker = app.store.pool.begin().await.unwrap();
+    let mut blocker = app.pool.begin().await.unwrap();
     let block = match engine {
         Engine::Sqlite => "update onboarding_sessions set updated_at = updated_at",
         Engine::Postgres => "select id from onboarding_sessions where user_id = 'slow' for update",
@@ -213,7 +214,7 @@ async fn saves_that_time_out_while_queued_write_nothing(engine: Engine) {
     );
     let ok = answers.iter().filter(|s| **s == 200).count() as i64;
     let written = |user: &'static str| {
-        let pool = app.store.pool.clone();
+        let pool = app.pool.clone();
         async move {
             let row = sqlx::query("select s.version, (select count(*) from onboarding_events e where e.user_id = s.user_id and e.kind = 'step_saved') as n from onboarding_sessions s where s.user_id = $1")
                 .bind(user)
@@ -285,11 +286,11 @@ async fn completions_after_an_analyze_of_empty_tables_read_by_index() {
          foreach t in array array['organizations', 'objectives', 'invitations', 'memberships', 'key_results', 'mail_outbox'] loop \
          execute format('alter table %I set (autovacuum_enabled = false)', t); end loop; end $$",
     )
-    .execute(&app.store.pool)
+    .execute(&app.pool)
     .await
     .unwrap();
     sqlx::raw_sql("vacuum analyze")
-        .execute(&app.store.pool)
+        .execute(&app.pool)
         .await
         .unwrap();
     let (first, second) = users.split_at(USERS / 2);
@@ -297,14 +298,14 @@ async fn completions_after_an_analyze_of_empty_tables_read_by_index() {
     let before = grown_rows(&app).await;
     until_counted(&app, before).await;
     sqlx::query("select pg_stat_reset()")
-        .execute(&app.store.pool)
+        .execute(&app.pool)
         .await
         .unwrap();
     complete_each(&app, second).await;
     // The second half inserts as many rows as the first (and counting them here would scan).
     until_counted(&app, before).await;
     let scans: Vec<(String, i64, i64)> = sqlx::query_as("select relname::text, seq_scan, seq_tup_read from pg_stat_user_tables where relname in ('organizations', 'objectives', 'invitations') and seq_tup_read > 0 order by relname")
-        .fetch_all(&app.store.pool)
+        .fetch_all(&app.pool)
         .await
         .unwrap();
     let read: i64 = scans.iter().map(|(_, _, n)| n).sum();
@@ -336,7 +337,7 @@ async fn until_counted(app: &TestApp, n: i64) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let inserted: i64 = sqlx::query_scalar("select sum(n_tup_ins)::bigint from pg_stat_user_tables where relname in ('organizations', 'objectives', 'invitations')")
-            .fetch_one(&app.store.pool)
+            .fetch_one(&app.pool)
             .await
             .unwrap();
         if inserted >= n {
