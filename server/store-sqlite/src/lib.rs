@@ -15,6 +15,7 @@ use onboarding_store::{
     Objective, OpenSession, Organization, OutboxCounts, OutboxMessage, Result, Role, SaveWrites,
     Sender, SentBy, SessionEnd, SessionRow, SessionStatus, TokenInvitation, Tx,
 };
+use serde_json::{json, Value};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -428,74 +429,96 @@ impl Backend for SqliteStore {
         )
         .execute(&mut **tx)
         .await?;
-        for ((objective, id), kr_ids) in r
+        // Each table's rows in one statement: SQLite has no arrays, so they travel as one JSON
+        // array, taken apart by `json_each` (each statement is a hop to the connection's thread).
+        let objectives: Vec<Value> = r
+            .objectives
+            .iter()
+            .zip(&w.objective_ids)
+            .map(|(o, id)| {
+                json!({"id": id, "position": position(o.position), "title": o.title,
+                       "description": o.description})
+            })
+            .collect();
+        let key_results: Vec<Value> = r
             .objectives
             .iter()
             .zip(&w.objective_ids)
             .zip(&w.key_result_ids)
-        {
-            let objective_position = position(objective.position);
-            sqlx::query!(
-                "insert into objectives (id, organization_id, position, title, description, created_at, updated_at)
-                 values ($1, $2, $3, $4, $5, $6, $6)",
-                id,
-                w.organization_id,
-                objective_position,
-                objective.title,
-                objective.description,
-                w.at
-            )
-            .execute(&mut **tx)
-            .await?;
-            for (kr, kr_id) in objective.key_results.iter().zip(kr_ids) {
-                let kr_position = position(kr.position);
-                sqlx::query!(
-                    "insert into key_results (id, objective_id, organization_id, position, title, metric_type,
-                       baseline, target, unit, created_at, updated_at)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-                    kr_id,
-                    id,
-                    w.organization_id,
-                    kr_position,
-                    kr.title,
-                    kr.metric_type,
-                    kr.baseline,
-                    kr.target,
-                    kr.unit,
-                    w.at
-                )
-                .execute(&mut **tx)
-                .await?;
-            }
-        }
-        for invitation in &w.invitations {
+            .flat_map(|((o, objective), ids)| {
+                o.key_results.iter().zip(ids).map(move |(k, id)| {
+                    json!({"id": id, "objective_id": objective, "position": position(k.position),
+                           "title": k.title, "metric_type": k.metric_type, "baseline": k.baseline,
+                           "target": k.target, "unit": k.unit})
+                })
+            })
+            .collect();
+        let invitations: Vec<Value> = w
+            .invitations
+            .iter()
+            .map(|i| {
+                json!({"id": i.id, "email": i.email, "role": i.role, "token_hash": i.token_hash,
+                       "mail_id": i.mail_id, "to": i.mail.to, "subject": i.mail.subject,
+                       "body": i.mail.body})
+            })
+            .collect();
+        let (objectives, key_results, invitations) = (
+            Value::from(objectives).to_string(),
+            Value::from(key_results).to_string(),
+            Value::from(invitations).to_string(),
+        );
+        sqlx::query!(
+            "insert into objectives (id, organization_id, position, title, description, created_at, updated_at)
+             select json_extract(o.value, '$.id'), $1, json_extract(o.value, '$.position'),
+                    json_extract(o.value, '$.title'), json_extract(o.value, '$.description'), $2, $2
+             from json_each($3) o",
+            w.organization_id,
+            w.at,
+            objectives
+        )
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query!(
+            "insert into key_results (id, objective_id, organization_id, position, title, metric_type,
+               baseline, target, unit, created_at, updated_at)
+             select json_extract(k.value, '$.id'), json_extract(k.value, '$.objective_id'), $1,
+                    json_extract(k.value, '$.position'), json_extract(k.value, '$.title'),
+                    json_extract(k.value, '$.metric_type'), json_extract(k.value, '$.baseline'),
+                    json_extract(k.value, '$.target'), json_extract(k.value, '$.unit'), $2, $2
+             from json_each($3) k",
+            w.organization_id,
+            w.at,
+            key_results
+        )
+        .execute(&mut **tx)
+        .await?;
+        if !w.invitations.is_empty() {
             sqlx::query!(
                 "insert into invitations (id, organization_id, email, role, token_hash, expires_at, state,
                    invited_by, created_at, updated_at)
-                 values ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8)",
-                invitation.id,
+                 select json_extract(i.value, '$.id'), $1, json_extract(i.value, '$.email'),
+                        json_extract(i.value, '$.role'), json_extract(i.value, '$.token_hash'), $2,
+                        'pending', $3, $4, $4
+                 from json_each($5) i",
                 w.organization_id,
-                invitation.email,
-                invitation.role,
-                invitation.token_hash,
                 w.invitations_expire_at,
                 w.user,
-                w.at
+                w.at,
+                invitations
             )
             .execute(&mut **tx)
             .await?;
             sqlx::query!(
                 "insert into mail_outbox (id, organization_id, invitation_id, recipient, subject, body, state,
                    attempts, next_attempt_at, created_at, updated_at, sent_by)
-                 values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7, $8)",
-                invitation.mail_id,
+                 select json_extract(i.value, '$.mail_id'), $1, json_extract(i.value, '$.id'),
+                        json_extract(i.value, '$.to'), json_extract(i.value, '$.subject'),
+                        json_extract(i.value, '$.body'), 'pending', 0, $2, $2, $2, $3
+                 from json_each($4) i",
                 w.organization_id,
-                invitation.id,
-                invitation.mail.to,
-                invitation.mail.subject,
-                invitation.mail.body,
                 w.at,
-                w.user
+                w.user,
+                invitations
             )
             .execute(&mut **tx)
             .await?;

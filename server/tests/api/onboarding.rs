@@ -17,10 +17,51 @@ crate::both_engines!(
     openapi_documents_every_route,
     concurrent_saves_without_if_match_lose_no_step,
     a_wizard_without_objectives_or_invitations_completes,
+    the_objectives_read_back_as_the_wizard_gave_them,
 );
 
-/// The completion's one-statement inserts (store/batch.rs) leave out the empty ones: no
-/// objectives (the step may be left empty) and no invitations.
+/// What a completion writes in one statement per table (PostgreSQL's arrays, SQLite's
+/// `json_each`) reads back as the wizard gave it: order, positions, text, numbers, nulls.
+async fn the_objectives_read_back_as_the_wizard_gave_them(app: TestApp) {
+    app.fill_wizard("ada", "Ada Co").await;
+    let created = app.post("/api/onboarding/complete", "ada", None).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let org = created.body["organization"]["id"].as_str().unwrap();
+    let read = app
+        .get(&format!("/api/organizations/{org}/objectives"), "ada")
+        .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(
+        read.body["objectives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                let krs: Vec<_> = o["key_results"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| {
+                        json!([k["position"], k["title"], k["metric_type"], k["baseline"], k["target"], k["unit"]])
+                    })
+                    .collect();
+                json!([o["position"], o["title"], o["description"], krs])
+            })
+            .collect::<Vec<_>>(),
+        vec![
+            json!([0, "Encantar a nuestros clientes", "Que cada visita sea memorable.", [
+                [0, "Subir el NPS de 30 a 50", "number", 30.0, 50.0, null],
+                [1, "Reseñas de 5 estrellas", "percentage", 60.0, 80.0, "%"],
+            ]]),
+            json!([1, "Abrir la segunda cafetería", null, [
+                [0, "Local firmado", "boolean", 0.0, 1.0, null],
+            ]]),
+        ]
+    );
+}
+
+/// The completion's inserts leave out the empty ones: no objectives (the step may be left
+/// empty) and no invitations.
 async fn a_wizard_without_objectives_or_invitations_completes(app: TestApp) {
     app.post("/api/onboarding/start", "solo", None).await;
     let mut wizard = valid_wizard();
