@@ -42,20 +42,35 @@ async fn the_objectives_read_back_as_the_wizard_gave_them(app: TestApp) {
                     .unwrap()
                     .iter()
                     .map(|k| {
-                        json!([k["position"], k["title"], k["metric_type"], k["baseline"], k["target"], k["unit"]])
+                        json!([
+                            k["position"],
+                            k["title"],
+                            k["metric_type"],
+                            k["baseline"],
+                            k["target"],
+                            k["unit"]
+                        ])
                     })
                     .collect();
                 json!([o["position"], o["title"], o["description"], krs])
             })
             .collect::<Vec<_>>(),
         vec![
-            json!([0, "Encantar a nuestros clientes", "Que cada visita sea memorable.", [
-                [0, "Subir el NPS de 30 a 50", "number", 30.0, 50.0, null],
-                [1, "Reseñas de 5 estrellas", "percentage", 60.0, 80.0, "%"],
-            ]]),
-            json!([1, "Abrir la segunda cafetería", null, [
-                [0, "Local firmado", "boolean", 0.0, 1.0, null],
-            ]]),
+            json!([
+                0,
+                "Encantar a nuestros clientes",
+                "Que cada visita sea memorable.",
+                [
+                    [0, "Subir el NPS de 30 a 50", "number", 30.0, 50.0, null],
+                    [1, "Reseñas de 5 estrellas", "percentage", 60.0, 80.0, "%"],
+                ]
+            ]),
+            json!([
+                1,
+                "Abrir la segunda cafetería",
+                null,
+                [[0, "Local firmado", "boolean", 0.0, 1.0, null],]
+            ]),
         ]
     );
 }
