@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 crate::each_engine!(writes_are_rate_limited_per_user_and_address);
 crate::both_engines!(the_request_pool_rolls_back_what_a_dropped_connection_left_open);
 
-/// The request pool (store/pool.rs) has no ping on release: a connection whose work finished
+/// The request pool (`onboarding_store::pool`) has no ping on release: a connection whose work finished
 /// goes straight back; one dropped mid-work is rolled back in the background before anyone gets
 /// it again, and closed if that fails. A temp table marks a connection (it lives as long as the
 /// connection, on both engines); `t` is a real table, to see what was rolled back.
