@@ -436,7 +436,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         },
     };
     let app = Application::build(settings).await?;
-    tracing::info!(address = %app.local_addr(), engine = ?app.store.engine, "listening");
+    tracing::info!(address = %app.local_addr(), engine = ?app.store.engine(), "listening");
     println!("onboarding-server listening on http://{}", app.local_addr());
     app.run_until_stopped().await.map_err(|e| e.to_string())
 }
@@ -446,14 +446,14 @@ async fn migrate(url: &str, revert_to: Option<i64>) -> Result<(), String> {
     match revert_to {
         None => {
             store.migrate().await?;
-            println!("migrations applied ({:?})", store.engine);
+            println!("migrations applied ({:?})", store.engine());
         }
         Some(target) => {
             let reverted = store.revert_to(target).await?;
             println!(
                 "reverted {} migration(s) ({:?}); the database is at version {}",
                 reverted.len(),
-                store.engine,
+                store.engine(),
                 store.schema_version().await?
             );
         }

@@ -65,7 +65,6 @@ pub struct Store {
     saves: saves::SaveQueue,
     /// The status read's cache (`status_cache.rs`; PostgreSQL, when started).
     status: Option<Arc<status_cache::StatusCache>>,
-    pub engine: Engine,
     /// Every timestamp the store writes comes from here (tests move it forward).
     pub clock: Arc<Clock>,
 }
@@ -77,19 +76,19 @@ impl Store {
         let invalid = |e: sqlx::Error| format!("invalid database URL {:?}: {e}", redact_url(url));
         let unreachable = |e: sqlx::Error| format!("cannot connect to the database: {e}");
         let acquire_timeout = Duration::from_secs(3);
-        let (engine, db) = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let db = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = url.parse().map_err(invalid)?;
             let db = PgStore::connect(options, acquire_timeout)
                 .await
                 .map_err(unreachable)?;
-            (Engine::Postgres, Db::Postgres(db))
+            Db::Postgres(db)
         } else if url.starts_with("sqlite:") {
             create_sqlite_parent_dir(url)?;
             let options = url.parse().map_err(invalid)?;
             let db = SqliteStore::connect(options, acquire_timeout)
                 .await
                 .map_err(unreachable)?;
-            (Engine::Sqlite, Db::Sqlite(db))
+            Db::Sqlite(db)
         } else {
             return Err(format!(
                 "unsupported database URL {:?}: expected sqlite:… or postgres://…",
@@ -101,7 +100,6 @@ impl Store {
             db,
             saves,
             status: None,
-            engine,
             clock: Arc::default(),
         })
     }
@@ -150,6 +148,14 @@ impl Store {
             ),
             e => format!("migrations failed: {e}"),
         })
+    }
+
+    /// The engine the URL picked.
+    pub fn engine(&self) -> Engine {
+        match self.db {
+            Db::Postgres(_) => Engine::Postgres,
+            Db::Sqlite(_) => Engine::Sqlite,
+        }
     }
 
     /// The PostgreSQL engine, when the store is on PostgreSQL (the tenancy tests run statements

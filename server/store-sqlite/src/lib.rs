@@ -520,8 +520,7 @@ impl Backend for SqliteStore {
         .map(|_| ())
     }
 
-    async fn invitations(&self, user: &str, org: &str, now: i64) -> Result<Vec<Invitation>> {
-        let _ = user;
+    async fn invitations(&self, _user: &str, org: &str, now: i64) -> Result<Vec<Invitation>> {
         let mut conn = self.reads.acquire().await?;
         let invitations = sqlx::query_as!(
             Invitation,

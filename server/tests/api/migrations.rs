@@ -16,7 +16,7 @@ crate::each_engine!(
 /// The schema as the catalog describes it, as sorted text lines (the migration bookkeeping
 /// table left out).
 async fn schema(store: &Store, pool: &sqlx::AnyPool) -> Vec<String> {
-    let queries: &[&str] = match store.engine {
+    let queries: &[&str] = match store.engine() {
         onboarding_server::store::Engine::Sqlite => &[
             "select type || ' ' || name || ' ' || tbl_name || ' ' || coalesce(sql, '') as line from sqlite_master where name not like '_sqlx%' and name not like 'sqlite_%'",
         ],
