@@ -388,7 +388,7 @@ impl Backend for PgStore {
     async fn found_organization(
         &self,
         tx: &mut Tx<Postgres>,
-        org: &NewOrganization,
+        org: &NewOrganization<'_>,
     ) -> Result<bool> {
         // In a savepoint of its own, which a taken slug rolls back: `on conflict do nothing`
         // would have row-level security check the new row against the members-only read
@@ -401,20 +401,20 @@ impl Backend for PgStore {
              $15, $16, $17, $17)",
             org.id,
             org.slug,
-            org.name,
-            org.industry,
-            org.size,
-            org.employee_count,
-            org.country,
-            org.website,
-            org.description,
-            org.founded_year,
-            org.okr_maturity,
+            org.organization.name,
+            org.organization.industry,
+            org.organization.size,
+            org.organization.employee_count,
+            org.organization.country,
+            org.organization.website,
+            org.organization.description,
+            org.organization.founded_year,
+            org.organization.okr_maturity,
             org.challenges,
             org.goals,
-            org.timezone,
-            org.okr_cycle,
-            org.language,
+            org.organization.timezone,
+            org.organization.okr_cycle,
+            org.organization.language,
             org.created_at
         )
         .execute(&mut *attempt)

@@ -334,7 +334,11 @@ impl Backend for SqliteStore {
         Ok(row)
     }
 
-    async fn found_organization(&self, tx: &mut Tx<Sqlite>, org: &NewOrganization) -> Result<bool> {
+    async fn found_organization(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        org: &NewOrganization<'_>,
+    ) -> Result<bool> {
         // One statement list (one hop to the connection's thread): the membership only when the
         // organization was inserted (`changes()`: the rows of the statement before).
         let founded = sqlx::query!(
@@ -346,20 +350,20 @@ impl Backend for SqliteStore {
              select $18, $19, $20, $21, $22, $22 where changes() = 1",
             org.id,
             org.slug,
-            org.name,
-            org.industry,
-            org.size,
-            org.employee_count,
-            org.country,
-            org.website,
-            org.description,
-            org.founded_year,
-            org.okr_maturity,
+            org.organization.name,
+            org.organization.industry,
+            org.organization.size,
+            org.organization.employee_count,
+            org.organization.country,
+            org.organization.website,
+            org.organization.description,
+            org.organization.founded_year,
+            org.organization.okr_maturity,
             org.challenges,
             org.goals,
-            org.timezone,
-            org.okr_cycle,
-            org.language,
+            org.organization.timezone,
+            org.organization.okr_cycle,
+            org.organization.language,
             org.created_at,
             org.membership_id,
             org.id,

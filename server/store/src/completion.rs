@@ -105,29 +105,19 @@ pub fn suffixed(slug: &str, n: u32) -> String {
     format!("{}{suffix}", slug[..keep].trim_end_matches('-'))
 }
 
-/// A new organization's row (challenges and goals as JSON texts), and its owner's membership.
+/// A new organization's row — the records' organization, with its id, the attempt's slug and
+/// its challenges and goals as JSON texts — and its owner's membership.
 #[derive(Clone, Debug)]
-pub struct NewOrganization {
+pub struct NewOrganization<'a> {
     pub id: String,
     /// The attempt's slug (the next one when it is taken).
     pub slug: String,
-    pub name: String,
-    pub industry: &'static str,
-    pub size: &'static str,
-    pub employee_count: Option<i64>,
-    pub country: String,
-    pub website: Option<String>,
-    pub description: String,
-    pub founded_year: Option<i64>,
-    pub okr_maturity: &'static str,
+    pub organization: &'a onboarding_core::transform::Organization,
     pub challenges: String,
     pub goals: String,
-    pub timezone: String,
-    pub okr_cycle: &'static str,
-    pub language: &'static str,
     pub created_at: i64,
     pub membership_id: String,
-    pub owner: String,
+    pub owner: &'a str,
     pub owner_role: &'static str,
 }
 
@@ -205,23 +195,12 @@ pub async fn complete<B: Backend, E>(
     let mut org = NewOrganization {
         id: new_id(),
         slug: o.slug.clone(),
-        name: o.name.clone(),
-        industry: o.industry,
-        size: o.size,
-        employee_count: o.employee_count,
-        country: o.country.clone(),
-        website: o.website.clone(),
-        description: o.description.clone(),
-        founded_year: o.founded_year,
-        okr_maturity: o.okr_maturity,
+        organization: o,
         challenges: serde_json::to_string(&o.challenges).unwrap_or_default(),
         goals: serde_json::to_string(&o.goals).unwrap_or_default(),
-        timezone: o.timezone.clone(),
-        okr_cycle: o.okr_cycle,
-        language: o.language,
         created_at: now,
         membership_id: new_id(),
-        owner: user.to_owned(),
+        owner: user,
         owner_role: records.membership.role,
     };
     // The slug, then (if taken) the one after the highest numbered suffix in use, then random

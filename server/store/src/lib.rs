@@ -138,7 +138,7 @@ pub trait Backend: Clone + Send + Sync + 'static {
     fn found_organization(
         &self,
         tx: &mut Tx<Self::Db>,
-        org: &NewOrganization,
+        org: &NewOrganization<'_>,
     ) -> impl Future<Output = Result<bool>> + Send;
     /// The highest `n` of the taken slugs `base-n` (1 when there is none), across tenants.
     fn highest_slug_suffix(
