@@ -7,7 +7,8 @@
 #   ENGINE=sqlite tools/bench-parts.sh [BIN]    SQLite: the parts, a fresh file each round
 # (a) GET status, 64 connections, one user (oha); (b) PUT steps/company, the same user (oha);
 # (c) POST complete, N users pre-filled, each once; (d) PUT steps/company over 1,000 users
-# (autocannon). Prints each part's line and the server's resident memory after (d).
+# (autocannon). Prints each part's line, on PostgreSQL the tables (c)'s timed completions read by
+# sequential scans, and the server's resident memory after (d).
 # Env: ROUNDS=2 DUR=10s N=3000 ENGINE=postgres|sqlite PARTS="a b c d" (a subset to run fewer)
 # VACUUM=1 (0: no VACUUM ANALYZE before (c) on PostgreSQL);
 # PostgreSQL at 127.0.0.1:5432 as postgres.
@@ -70,7 +71,13 @@ for round in $(seq "$ROUNDS"); do
       # As side-by-side/run.sh does before (c) (VACUUM=0 leaves it out).
       [ "$ENGINE" = sqlite ] || [ "${VACUUM:-1}" = 0 ] || psql -q -d "$DB" -c 'VACUUM ANALYZE'
       QUIET=1 PART=c node drive.mjs complete "$BASE" c 1 "$warm" 64
+      [ "$ENGINE" = sqlite ] || psql -qAt -d "$DB" -c 'select pg_stat_reset()' >/dev/null
       PART=c LABEL="$tag (c) POST complete, n=$N" node drive.mjs complete "$BASE" c $((warm + 1)) $((N + warm)) 64
+      if [ "$ENGINE" != sqlite ]; then   # what the timed completions read whole (counted once idle)
+        sleep 2
+        echo "$tag (c) sequential scans (table scans rows): $(psql -At -F' ' -R', ' -d "$DB" -c \
+          "select relname, seq_scan, seq_tup_read from pg_stat_user_tables where seq_tup_read > 0 order by seq_tup_read desc")"
+      fi
     fi
     if part d; then
       QUIET=1 node drive.mjs prefill "$BASE" d 1 1000 welcome,company,organization

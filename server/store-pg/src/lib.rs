@@ -17,7 +17,10 @@ use onboarding_store::{
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::Postgres;
+use std::sync::Arc;
 use std::time::Duration;
+
+mod growth;
 
 /// Connections for requests at most (idle ones are kept; opened when needed).
 const REQUEST_CONNECTIONS: usize = 16;
@@ -28,6 +31,7 @@ const SYSTEM_CONNECTIONS: u32 = 4;
 pub struct PgStore {
     requests: ConnPool<Postgres>,
     system: PgPool,
+    growth: Arc<growth::Growth>,
 }
 
 /// The migrations, embedded: each `NNNN_name.up.sql` with its `.down.sql`.
@@ -63,6 +67,7 @@ impl PgStore {
         Ok(PgStore {
             requests: ConnPool::new(options, REQUEST_CONNECTIONS, acquire_timeout),
             system,
+            growth: Arc::default(),
         })
     }
 
@@ -99,21 +104,18 @@ impl PgStore {
         Ok(tx)
     }
 
-    /// [`PgStore::begin`] for a write: it also reads by index (`enable_seqscan` off, local to
-    /// it; decision 100): its statements, the foreign-key checks of the rows it inserts and
-    /// the policies' lookups all find rows by key, but a connection keeps the generic plan it
-    /// made for each after five runs, from statistics taken while a table was empty.
-    pub async fn begin_write(&self, user: &str) -> Result<Tx<Postgres>> {
-        let mut tx = self.requests.begin(None).await?;
-        sqlx::query!(
-            "select set_config('role', 'onboarding_app', true) as role, \
-             set_config('app.user_id', $1, true) as user_id, \
-             set_config('enable_seqscan', 'off', true) as seqscan",
-            user
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        Ok(tx)
+    /// Counts a completion, and analyzes the tables completions grow when they are young
+    /// (`growth`, decision 109), in the background on the system pool.
+    fn grown(&self) {
+        let Some(made) = self.growth.count() else {
+            return;
+        };
+        let system = self.system.clone();
+        tokio::spawn(async move {
+            if let Err(e) = growth::analyze_if_young(&system, made).await {
+                tracing::warn!(error = %e, "analyzing the tables completions grow failed");
+            }
+        });
     }
 }
 
@@ -302,8 +304,10 @@ impl Backend for PgStore {
         Ok(done.rows_affected())
     }
 
+    /// An ordinary transaction on PostgreSQL: what a young database's plans need is done by
+    /// analyzes as its tables grow (`growth`, decision 109), not per transaction.
     async fn begin_write(&self, user: &str) -> Result<Tx<Postgres>> {
-        PgStore::begin_write(self, user).await
+        self.begin(user).await
     }
 
     async fn lock_open_session(
@@ -560,8 +564,9 @@ impl Backend for PgStore {
             body,
         )
         .execute(&mut **tx)
-        .await
-        .map(|_| ())
+        .await?;
+        self.grown();
+        Ok(())
     }
 
     async fn invitations(&self, user: &str, org: &str, now: i64) -> Result<Vec<Invitation>> {
