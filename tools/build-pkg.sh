@@ -66,16 +66,21 @@ tests/js/node_modules/.bin/wasm-opt --low-memory-unused -Oz --flatten --rereloop
   pkg/onboarding_wasm_bg.wasm -o pkg/onboarding_wasm_bg.wasm
 
 # The public functions (wasm/npm/exports.txt, also checked against index.d.ts) from api.js.
-exports="export const { $(grep -v '^$' wasm/npm/exports.txt | paste -sd, - | sed 's/,/, /g') } = api({ call }, checkReady, readSteps);"
-for entry in index node; do
+exports="export const { $(grep -v '^$' wasm/npm/exports.txt | paste -sd, - | sed 's/,/, /g') } = api({ call }, checkReady);"
+# The entries (package.json's conditions below): index (browsers, bundlers), node (Node.js, Bun),
+# workerd (Cloudflare Workers: the .wasm imported as a module), inline (Deno, edge runtimes: the
+# .wasm's bytes in the file, base64).
+node -e 'process.stdout.write(`export const WASM_BASE64 = "${require("fs").readFileSync(process.argv[1]).toString("base64")}";\n`)' \
+  pkg/onboarding_wasm_bg.wasm > pkg/wasm_base64.js
+for entry in index node workerd inline; do
   awk -v exports="$exports" '{ if ($0 == "/*EXPORTS*/") print exports; else print }' \
     "wasm/npm/$entry.js" > "pkg/$entry.js"
 done
 cp wasm/npm/api.js pkg/api.js
 # Each entry bundled with the API and the glue into one minified file (decisions 66 and 96). The
 # glue stays in pkg/ for the tests that call the module directly; the package does not ship it.
-node tests/js/bundle.mjs pkg/index.js pkg/node.js
-rm pkg/api.js
+node tests/js/bundle.mjs pkg/index.js pkg/node.js pkg/workerd.js pkg/inline.js
+rm pkg/api.js pkg/wasm_base64.js
 cp wasm/npm/index.d.ts pkg/index.d.ts
 # The JSON Schema is static per rule version: a file beside the module (from the same tables, by
 # the rules CLI), which validation never loads.
@@ -90,6 +95,16 @@ for locale in es en; do
       for (const f of steps.flatMap((s) => s.fields)) if (f.kind === "timezone") delete f.options;
       process.stdout.write(JSON.stringify(steps) + "\n");' > "pkg/steps.$locale.json"
 done
+# The same data as JavaScript modules, which every runtime imports without a fetch or a file read
+# (`loadSteps` imports the steps' module of its locale; `onboarding-rules/schema.js` for users).
+for f in schema steps.es steps.en; do
+  node -e 'const fs = require("fs"); const [from, to] = process.argv.slice(1);
+    const json = JSON.stringify(JSON.parse(fs.readFileSync(from, "utf8")));
+    fs.writeFileSync(to, `export default ${json};\n`);' "pkg/$f.json" "pkg/$f.js"
+done
+cp wasm/npm/data.d.ts pkg/schema.d.ts
+sed 's/^declare const data: .*/declare const data: import(".\/index.js").StepMeta[];/' wasm/npm/data.d.ts > pkg/steps.es.d.ts
+cp pkg/steps.es.d.ts pkg/steps.en.d.ts
 cp wasm/npm/README.md pkg/README.md
 VERSION=$(cargo metadata --no-deps --format-version 1 --locked \
   | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"]=="onboarding-wasm"))')
@@ -105,12 +120,20 @@ pkg = {
     "module": "./index.js",
     "types": "./index.d.ts",
     "exports": {
+        # Conditions in the order a runtime tries them: each runtime's own first, then Node.js
+        # (Bun takes it too), then browsers and bundlers.
         ".": {
             "types": "./index.d.ts",
+            "workerd": "./workerd.js",
+            "edge-light": "./inline.js",
+            "deno": "./inline.js",
             "node": "./node.js",
             "default": "./index.js",
         },
         "./onboarding_wasm_bg.wasm": "./onboarding_wasm_bg.wasm",
+        "./schema.js": {"types": "./schema.d.ts", "default": "./schema.js"},
+        "./steps.es.js": {"types": "./steps.es.d.ts", "default": "./steps.es.js"},
+        "./steps.en.js": {"types": "./steps.en.d.ts", "default": "./steps.en.js"},
         "./schema.json": "./schema.json",
         "./steps.es.json": "./steps.es.json",
         "./steps.en.json": "./steps.en.json",
@@ -118,8 +141,9 @@ pkg = {
     },
     # Importing has no effect a bundler must keep (node.js initializes at import, but bundlers never use it).
     "sideEffects": False,
-    "files": ["index.js", "node.js", "index.d.ts", "onboarding_wasm_bg.wasm", "onboarding_wasm_bg.wasm.d.ts",
-              "schema.json", "steps.es.json", "steps.en.json", "README.md"],
+    "files": ["index.js", "node.js", "workerd.js", "inline.js", "index.d.ts", "onboarding_wasm_bg.wasm",
+              "onboarding_wasm_bg.wasm.d.ts", "schema.json", "steps.es.json", "steps.en.json", "schema.js",
+              "steps.es.js", "steps.en.js", "schema.d.ts", "steps.es.d.ts", "steps.en.d.ts", "README.md"],
     "engines": {"node": ">=20"},
 }
 json.dump(pkg, open("pkg/package.json", "w"), indent=2)

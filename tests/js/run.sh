@@ -9,5 +9,5 @@ if ! command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 cd ../..
-cargo build -q -p onboarding-core --bin onboarding-rules -p onboarding-server --locked
+cargo build -q -p onboarding-core -p onboarding-server --bins --locked
 node --test --test-reporter=spec tests/js/node/*.test.mjs

@@ -96,10 +96,21 @@ function constraintsOf(field, year) {
 }
 
 /**
- * The public API over `rules` (the wasm-bindgen module); `ready()` guards every call;
- * `readSteps(locale)` reads the steps' metadata file of a locale (a Promise of its JSON).
+ * The steps' metadata of a locale, a module beside the entry: every runtime and bundler imports
+ * it as it imports the entry (no fetch of a relative URL, no file read). A copy, so that what
+ * `loadSteps` adds stays out of the module's own object.
  */
-export function api(rules, ready, readSteps) {
+const STEPS = {
+  es: () => import('./steps.es.js'),
+  en: () => import('./steps.en.js'),
+};
+const importSteps = (locale) => STEPS[locale]().then((m) => structuredClone(m.default));
+
+/**
+ * The public API over `rules` (the wasm-bindgen module); `ready()` guards every call;
+ * `readSteps(locale)` gives a Promise of a locale's steps' metadata (the modules by default).
+ */
+export function api(rules, ready, readSteps = importSteps) {
   const loaded = {};
   // The steps' metadata of the first locale loaded: `constraints` reads the fields' limits from
   // it (they are the same in every locale).
@@ -119,7 +130,7 @@ export function api(rules, ready, readSteps) {
     validateStepJson: call((id, input, ctx) => step(id, text(input, 'the JSON input'), ctx)),
     normalize: call((input) => JSON.parse(run(2, json(input, 'input')))),
     preview: call((input, ctx) => JSON.parse(run(3, json(input, 'input'), context(ctx), today(ctx)))),
-    // The steps' metadata is static per rule version: a JSON file per locale beside the module,
+    // The steps' metadata is static per rule version: a module per locale beside the entry,
     // read once on demand (validation never needs it). The file leaves out the time-zone
     // field's options, the ~600 zone names the module holds to validate with: they are added
     // here from the module, so the result is the rules CLI's `steps` output.

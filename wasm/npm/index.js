@@ -25,15 +25,4 @@ function checkReady() {
   }
 }
 
-// The metadata files, as bundlers find them (static URLs next to this file).
-const STEPS = {
-  es: () => new URL('./steps.es.json', import.meta.url),
-  en: () => new URL('./steps.en.json', import.meta.url),
-};
-async function readSteps(locale) {
-  const res = await fetch(STEPS[locale]());
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return res.json();
-}
-
 /*EXPORTS*/

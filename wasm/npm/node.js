@@ -1,6 +1,6 @@
-// Node.js entry: the module is compiled synchronously at import, so the rules can be called at once.
+// Node.js (and Bun) entry: the module is compiled synchronously at import, so the rules can be
+// called at once.
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { initSync, call } from './onboarding_wasm.js';
 import { api } from './api.js';
 
@@ -12,8 +12,5 @@ export default function init() {
 }
 
 const checkReady = () => {};
-
-const readSteps = async (locale) =>
-  JSON.parse(await readFile(new URL(`./steps.${locale}.json`, import.meta.url), 'utf8'));
 
 /*EXPORTS*/

@@ -32,8 +32,9 @@ const MODULES: [(&str, &str); 7] = [
 const PKG_FILES: [(&str, &str); 4] = [
     ("index.js", "text/javascript; charset=utf-8"),
     ("onboarding_wasm_bg.wasm", "application/wasm"),
-    ("steps.es.json", "application/json"),
-    ("steps.en.json", "application/json"),
+    // The steps' metadata per locale, which `loadSteps` imports as a module.
+    ("steps.es.js", "text/javascript; charset=utf-8"),
+    ("steps.en.js", "text/javascript; charset=utf-8"),
 ];
 
 /// What the page serves; built once at start-up.

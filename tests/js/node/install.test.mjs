@@ -1,5 +1,6 @@
 // The package as a frontend developer gets it: `npm pack`, installed into fresh projects —
-// Node.js `import`, TypeScript, a Vite build in Chromium, and a plain <script type="module"> page.
+// Node.js `import`, TypeScript, a Vite build in Chromium, and a plain <script type="module"> page
+// (the other runtimes: runtimes.test.mjs).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -25,7 +26,7 @@ function project(name) {
 
 test('the tarball is a proper package', () => {
   const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
-  assert.deepEqual(files, ['README.md', 'index.d.ts', 'index.js', 'node.js', 'onboarding_wasm_bg.wasm', 'onboarding_wasm_bg.wasm.d.ts', 'package.json', 'schema.json', 'steps.en.json', 'steps.es.json'].map((f) => `package/${f}`));
+  assert.deepEqual(files, ['README.md', 'index.d.ts', 'index.js', 'inline.js', 'node.js', 'onboarding_wasm_bg.wasm', 'onboarding_wasm_bg.wasm.d.ts', 'package.json', 'schema.d.ts', 'schema.js', 'schema.json', 'steps.en.d.ts', 'steps.en.js', 'steps.en.json', 'steps.es.d.ts', 'steps.es.js', 'steps.es.json', 'workerd.js'].map((f) => `package/${f}`));
   const pkg = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
   const cargo = readFileSync(path.join(root, 'Cargo.toml'), 'utf8').match(/^version = "(.+)"$/m)[1];
   assert.equal(pkg.version, cargo);

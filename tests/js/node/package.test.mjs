@@ -123,11 +123,11 @@ test('constraints: the rules\' limits as HTML attributes, from the loaded metada
 // (the larger, Spanish). The breakdown is printed.
 test('a page pays at most 60 KB gzip: module, script and one locale\'s metadata', () => {
   const gz = (f) => gzipSync(readFileSync(path.join(root, 'pkg', f)), { level: 9 }).length;
-  const parts = ['onboarding_wasm_bg.wasm', 'index.js', 'steps.es.json'].map((f) => [f, gz(f)]);
+  const parts = ['onboarding_wasm_bg.wasm', 'index.js', 'steps.es.js'].map((f) => [f, gz(f)]);
   const total = parts.reduce((sum, [, n]) => sum + n, 0);
-  const breakdown = `${parts.map(([f, n]) => `${f} ${n}`).join(', ')}; total ${total} B (steps.en.json ${gz('steps.en.json')} B)`;
+  const breakdown = `${parts.map(([f, n]) => `${f} ${n}`).join(', ')}; total ${total} B (steps.en.js ${gz('steps.en.js')} B)`;
   console.log(`# package size, gzip -9: ${breakdown}`);
-  assert.ok(gz('steps.en.json') <= gz('steps.es.json'), 'the Spanish metadata is the larger');
+  assert.ok(gz('steps.en.js') <= gz('steps.es.js'), 'the Spanish metadata is the larger');
   assert.ok(total <= 60 * 1024, `over the 61,440-byte budget: ${breakdown}`);
 });
 
