@@ -66,7 +66,7 @@ tests/js/node_modules/.bin/wasm-opt --low-memory-unused -Oz --flatten --rereloop
   pkg/onboarding_wasm_bg.wasm -o pkg/onboarding_wasm_bg.wasm
 
 # The public functions (wasm/npm/exports.txt, also checked against index.d.ts) from api.js.
-exports="export const { $(grep -v '^$' wasm/npm/exports.txt | paste -sd, - | sed 's/,/, /g') } = api({ call }, checkReady);"
+exports="export const { $(grep -v '^$' wasm/npm/exports.txt | paste -sd, - | sed 's/,/, /g') } = api({ call }, checkReady, { schemas: { input: inputSchema, output: outputSchema } });"
 # The entries (package.json's conditions below): index (browsers, bundlers), node (Node.js, Bun),
 # workerd (Cloudflare Workers: the .wasm imported as a module), inline (Deno, edge runtimes: the
 # .wasm's bytes in the file, base64).
@@ -77,14 +77,21 @@ for entry in index node workerd inline; do
     "wasm/npm/$entry.js" > "pkg/$entry.js"
 done
 cp wasm/npm/api.js pkg/api.js
+# The JSON Schemas are static per rule version (from the same tables, by the rules CLI): the
+# input's, a file and a module beside the entries, and the normalized output's; both are in
+# each entry too, for the schemas' `~standard.jsonSchema` (Standard JSON Schema).
+cargo run -q -p onboarding-core --bin onboarding-rules --locked -- schema > pkg/schema.json
+cargo run -q -p onboarding-core --bin onboarding-rules --locked -- schema-output > pkg/schema.output.json
+for f in schema schema.output; do
+  node -e 'const fs = require("fs"); const [from, to] = process.argv.slice(1);
+    fs.writeFileSync(to, `export default ${JSON.stringify(JSON.parse(fs.readFileSync(from, "utf8")))};\n`);' \
+    "pkg/$f.json" "pkg/$f.js"
+done
 # Each entry bundled with the API and the glue into one minified file (decisions 66 and 96). The
 # glue stays in pkg/ for the tests that call the module directly; the package does not ship it.
 node tests/js/bundle.mjs pkg/index.js pkg/node.js pkg/workerd.js pkg/inline.js
-rm pkg/api.js pkg/wasm_base64.js
+rm pkg/api.js pkg/wasm_base64.js pkg/schema.output.js
 cp wasm/npm/index.d.ts pkg/index.d.ts
-# The JSON Schema is static per rule version: a file beside the module (from the same tables, by
-# the rules CLI), which validation never loads.
-cargo run -q -p onboarding-core --bin onboarding-rules --locked -- schema > pkg/schema.json
 # Likewise the steps' metadata (labels, help, placeholders, options, country names) per locale,
 # without the time-zone field's options: the module holds those names to validate with, and
 # `loadSteps` adds them from it (5 KB gzip less for a page; decision 96).
@@ -97,10 +104,10 @@ for locale in es en; do
 done
 # The same data as JavaScript modules, which every runtime imports without a fetch or a file read
 # (`loadSteps` imports the steps' module of its locale; `onboarding-rules/schema.js` for users).
-for f in schema steps.es steps.en; do
+for f in steps.es steps.en; do
   node -e 'const fs = require("fs"); const [from, to] = process.argv.slice(1);
-    const json = JSON.stringify(JSON.parse(fs.readFileSync(from, "utf8")));
-    fs.writeFileSync(to, `export default ${json};\n`);' "pkg/$f.json" "pkg/$f.js"
+    fs.writeFileSync(to, `export default ${JSON.stringify(JSON.parse(fs.readFileSync(from, "utf8")))};\n`);' \
+    "pkg/$f.json" "pkg/$f.js"
 done
 cp wasm/npm/data.d.ts pkg/schema.d.ts
 sed 's/^declare const data: .*/declare const data: import(".\/index.js").StepMeta[];/' wasm/npm/data.d.ts > pkg/steps.es.d.ts

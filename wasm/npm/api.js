@@ -53,16 +53,72 @@ function segments(path) {
 }
 
 /**
+ * OpenAPI 3.0's dialect of a (draft 2020-12) schema: no `$schema` or `$id`, `const` as a
+ * one-value `enum`, and `anyOf` with `{ type: 'null' }` as `nullable: true`. Values (`enum`,
+ * `default`) are data, left as they are.
+ */
+function openapi(node) {
+  if (Array.isArray(node)) return node.map(openapi);
+  if (node === null || typeof node !== 'object') return node;
+  let out = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === '$schema' || key === '$id') continue;
+    if (key === 'const') out.enum = [value];
+    else if (key === 'enum' || key === 'default') out[key] = value;
+    else if (key === 'properties') out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, openapi(v)]));
+    else out[key] = openapi(value);
+  }
+  const rest = out.anyOf?.filter((s) => s.type !== 'null');
+  if (rest && rest.length < out.anyOf.length) {
+    const { anyOf, ...own } = out;
+    out = rest.length === 1 ? { ...rest[0], ...own } : { ...own, anyOf: rest };
+    out.nullable = true;
+  }
+  return out;
+}
+
+const TARGETS = ['draft-2020-12', 'draft-07', 'openapi-3.0'];
+
+/**
+ * `schema` (ours: draft 2020-12) for a Standard JSON Schema target; another target is an Error,
+ * as that spec asks. Always a new object: the caller may change it.
+ */
+function forTarget(schema, options) {
+  const target = options?.target;
+  if (!TARGETS.includes(target)) {
+    throw fail(`unsupported JSON Schema target ${JSON.stringify(target)}: expected one of ${TARGETS.map((t) => `"${t}"`).join(', ')}`);
+  }
+  const copy = structuredClone(schema);
+  if (target === 'openapi-3.0') return openapi(copy);
+  const { $schema, ...rest } = copy;
+  return {
+    $schema: target === 'draft-07' ? 'http://json-schema.org/draft-07/schema#' : $schema,
+    ...rest,
+  };
+}
+
+/** A step's part of a wizard schema, as a schema of its own. */
+function stepPart(schema, id) {
+  if (!Object.hasOwn(schema.properties, id)) throw fail(`unknown step ${JSON.stringify(id)}`);
+  return { $schema: schema.$schema, ...schema.properties[id] };
+}
+
+/**
  * A Standard Schema v1 object (https://standardschema.dev) over `check` (value → report) and
  * `normalized` (valid value → normalized value): success is the normalized value; failure one
  * issue per error of the report, with its localized message and path (`drop` leading segments
- * dropped). Warnings are not failures: `report(value)` gives them.
+ * dropped). Warnings are not failures: `report(value)` gives them. Also Standard JSON Schema v1:
+ * `jsonSchema.input` / `.output` give `schemaFor('input' | 'output')` for a target.
  */
-function schemaOf(check, normalized, drop) {
+function schemaOf(check, normalized, drop, schemaFor) {
   return {
     '~standard': {
       version: 1,
       vendor: 'onboarding-rules',
+      jsonSchema: {
+        input: (options) => forTarget(schemaFor('input'), options),
+        output: (options) => forTarget(schemaFor('output'), options),
+      },
       validate(value) {
         const errors = check(value).issues.filter((i) => i.severity === 'error');
         if (errors.length === 0) return { value: normalized(value) };
@@ -108,9 +164,10 @@ const importSteps = (locale) => STEPS[locale]().then((m) => structuredClone(m.de
 
 /**
  * The public API over `rules` (the wasm-bindgen module); `ready()` guards every call;
+ * `schemas` are the wizard's JSON Schemas (`{ input, output }`, the entry imports them);
  * `readSteps(locale)` gives a Promise of a locale's steps' metadata (the modules by default).
  */
-export function api(rules, ready, readSteps = importSteps) {
+export function api(rules, ready, { schemas, readSteps = importSteps }) {
   const loaded = {};
   // The steps' metadata of the first locale loaded: `constraints` reads the fields' limits from
   // it (they are the same in every locale).
@@ -168,6 +225,7 @@ export function api(rules, ready, readSteps = importSteps) {
         call((value) => JSON.parse(wizard(json(value, 'input'), ctx))),
         (value) => JSON.parse(run(2, json(value, 'input'))),
         0,
+        (side) => schemas[side],
       );
     },
     stepSchema: (id, ctx) => {
@@ -177,6 +235,7 @@ export function api(rules, ready, readSteps = importSteps) {
         call((value) => JSON.parse(step(id, json(value, 'input'), ctx))),
         (value) => JSON.parse(run(2, json({ [id]: value }, 'input')))[id],
         1,
+        (side) => stepPart(schemas[side], id),
       );
     },
     // The limits are static per rule version, so they come from the steps' metadata, which

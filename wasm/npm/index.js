@@ -1,6 +1,8 @@
 // Browser (and bundler) entry: `await init()` once, then call the rules synchronously.
 import initWasm, { call } from './onboarding_wasm.js';
 import { api } from './api.js';
+import inputSchema from './schema.js';
+import outputSchema from './schema.output.js';
 
 let ready = null;
 let initialized = false;

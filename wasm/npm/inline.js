@@ -3,6 +3,8 @@
 // (which edge runtimes cannot resolve) — so the rules can be called at once.
 import { initSync, call } from './onboarding_wasm.js';
 import { api } from './api.js';
+import inputSchema from './schema.js';
+import outputSchema from './schema.output.js';
 import { WASM_BASE64 } from './wasm_base64.js';
 
 initSync({ module: Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0)) });

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { initSync, call } from './onboarding_wasm.js';
 import { api } from './api.js';
+import inputSchema from './schema.js';
+import outputSchema from './schema.output.js';
 
 initSync({ module: readFileSync(new URL('./onboarding_wasm_bg.wasm', import.meta.url)) });
 

@@ -4,6 +4,8 @@
 import wasm from './onboarding_wasm_bg.wasm';
 import { initSync, call } from './onboarding_wasm.js';
 import { api } from './api.js';
+import inputSchema from './schema.js';
+import outputSchema from './schema.output.js';
 
 initSync({ module: wasm });
 

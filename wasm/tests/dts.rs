@@ -223,15 +223,45 @@ export declare namespace StandardSchemaV1 {
 }
 
 /** A schema of the rules: Standard Schema v1 (validation never returns a Promise), plus the full report. */
-export interface RulesSchema<Input, Output> extends StandardSchemaV1<Input, Output> {
+export interface RulesSchema<Input, Output> extends StandardSchemaV1<Input, Output>, StandardJSONSchemaV1<Input, Output> {
   readonly "~standard": RulesSchemaProps<Input, Output>;
   /** The rules' report of `value`, warnings included. */
   report(value: unknown): Report;
 }
+/**
+ * The Standard JSON Schema v1 interface (https://standardschema.dev, `@standard-schema/spec`
+ * 1.1), copied as its spec recommends.
+ */
+export interface StandardJSONSchemaV1<Input = unknown, Output = Input> {
+  readonly "~standard": StandardJSONSchemaV1.Props<Input, Output>;
+}
+export declare namespace StandardJSONSchemaV1 {
+  export interface Props<Input = unknown, Output = Input> {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly types?: StandardSchemaV1.Types<Input, Output> | undefined;
+    readonly jsonSchema: Converter;
+  }
+  export interface Converter {
+    readonly input: (options: Options) => Record<string, unknown>;
+    readonly output: (options: Options) => Record<string, unknown>;
+  }
+  export type Target = "draft-2020-12" | "draft-07" | "openapi-3.0" | ({} & string);
+  export interface Options {
+    readonly target: Target;
+    readonly libraryOptions?: Record<string, unknown> | undefined;
+  }
+}
 /** Standard Schema's properties, with the vendor and a validation that is always synchronous. */
-export interface RulesSchemaProps<Input, Output> extends StandardSchemaV1.Props<Input, Output> {
+export interface RulesSchemaProps<Input, Output> extends StandardSchemaV1.Props<Input, Output>, StandardJSONSchemaV1.Props<Input, Output> {
   readonly vendor: "onboarding-rules";
   readonly validate: (value: unknown) => StandardSchemaV1.Result<Output>;
+  /**
+   * The JSON Schema of what the schema accepts (`input`) and of the normalized value it gives
+   * (`output`), for the targets "draft-2020-12", "draft-07" and "openapi-3.0" (another target
+   * throws).
+   */
+  readonly jsonSchema: StandardJSONSchemaV1.Converter;
 }
 /** A step's normalized, valid value. */
 export type StepOutput<S extends StepId> = NonNullable<WizardInput[S]>;

@@ -6,7 +6,8 @@ use onboarding_core::{self as core, Context, Date, Locale, StepId};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: onboarding-rules validate|normalize|preview|steps|schema \
+const USAGE: &str =
+    "usage: onboarding-rules validate|normalize|preview|steps|schema|schema-output \
 [--step S] [--locale es|en] [--today YYYY-MM-DD] [--self-email E] [--jsonl] [FILE]";
 
 struct Args {
@@ -150,6 +151,10 @@ fn run(argv: Vec<String>) -> Result<ExitCode, String> {
         }
         "steps" => (core::to_json(&core::metadata::steps(args.locale)), true),
         "schema" => (core::to_json(&core::schema::schema()), true),
+        "schema-output" => (
+            core::to_json(&core::schema::schema_of(core::schema::Side::Output)),
+            true,
+        ),
         other => return Err(format!("unknown command {other:?}; {USAGE}")),
     };
     let mut out = std::io::stdout().lock();

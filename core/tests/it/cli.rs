@@ -148,6 +148,21 @@ fn steps_and_schema() {
         schema["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
     );
+    // The output's schema: what normalization gives (numbers as numbers, codes in upper case).
+    let output = rules(&["schema-output"], b"");
+    let output: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let company =
+        |s: &serde_json::Value, f: &str| s["properties"]["company"]["properties"][f].clone();
+    assert_eq!(
+        company(&schema, "founded_year")["anyOf"][0]["anyOf"][1]["type"],
+        "string"
+    );
+    assert_eq!(
+        company(&output, "founded_year")["anyOf"][0]["type"],
+        "integer"
+    );
+    assert_eq!(company(&output, "country")["pattern"], "^[A-Z]{2}$");
+    assert_eq!(output["$id"], "urn:onboarding:wizard-output");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 // The package in the JavaScript runtimes teams deploy to (issue 34): the `npm pack` tarball
 // installed into a fresh project per runtime, imported by name through the package's own
 // `exports` conditions, and run there — validation, the steps' metadata (with the module's
-// time zones), constraints, a Standard Schema check and the JSON Schema module. Every runtime
+// time zones), constraints, a Standard Schema check, a Standard JSON Schema and the JSON Schema
+// module. Every runtime
 // must print exactly what Node.js prints. The runtimes come from the npm registry
 // (tests/js/runtimes: Deno, Bun, wrangler + miniflare for workerd, edge-runtime).
 import test from 'node:test';
@@ -56,6 +57,7 @@ export async function run() {
     constraints: constraints('company', ctx).company_name,
     standard: checked.issues.map((i) => i.path.join('.')),
     schema: [schema.$schema, Object.keys(schema.properties ?? {}).length > 0],
+    openapi: Object.keys(stepSchema('company')['~standard'].jsonSchema.output({ target: 'openapi-3.0' }).properties),
     version: rulesVersion(),
   };
 }
