@@ -1,6 +1,7 @@
 // The onboarding rules in a React app: each step's form is rendered from the package's metadata
 // (`loadSteps(locale)`), React Hook Form checks every keystroke with the package's Standard Schema
-// (`stepSchema`, through `standardSchemaResolver`) — the very messages the server sends — and a
+// (`stepSchema`, through `standardSchemaResolver`; with `?form=tanstack`, TanStack Form takes the
+// same schema natively) — the very messages the server sends — and a
 // valid step is saved to the API with `If-Match`, through the client typed from the API's OpenAPI
 // document (`./api/client.ts`). The API runs on another origin (its CORS_ALLOWED_ORIGINS lists
 // this one). `?api=` names it; `?email=` signs in through the server's development mode (a real
@@ -9,6 +10,7 @@ import { createRoot } from 'react-dom/client';
 import { useEffect, useMemo, useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { standardSchemaResolver } from '@hookform/resolvers/standard-schema';
+import { useForm as useTanStackForm } from '@tanstack/react-form';
 import init, { loadSteps, stepSchema, constraints, rulesVersion } from 'onboarding-rules';
 import { ApiError, devToken, onboardingApi } from './api/client';
 
@@ -16,6 +18,7 @@ const params = new URLSearchParams(location.search);
 const API = (params.get('api') ?? '').replace(/\/$/, '');
 const LOCALE = params.get('locale') === 'en' ? 'en' : 'es';
 const STEPS = ['welcome', 'company'];
+const FORM = params.get('form') === 'tanstack' ? 'tanstack' : 'react-hook-form';
 
 function Field({ field, register, error, limits }) {
   const id = `f-${field.name}`;
@@ -42,6 +45,75 @@ function Field({ field, register, error, limits }) {
   );
 }
 
+/**
+ * Saves a step's value (`If-Match`) and returns how it went: 'saved', 'refused' (the server's
+ * issues handed to `setError(field, message)`) or 'conflict'.
+ */
+async function save(meta, session, value, setError, onSaved, onStale) {
+  // Only the fields the user filled are sent: empty ones are absent, as the rules expect.
+  const data = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== '' && v !== undefined));
+  let saved;
+  try {
+    saved = await session.api.saveStep(meta.id, data, session.version);
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    const refused = e.problem?.report;
+    if (refused && refused.rules_version !== rulesVersion()) onStale(refused.rules_version);
+    return e.problem?.code === 'stale_version' ? 'conflict' : 'refused';
+  }
+  const report = saved.report;
+  // A refusal from rules other than this package's: the page must be reloaded to get them.
+  if (report && report.rules_version !== rulesVersion()) onStale(report.rules_version);
+  const errors = report?.issues?.filter((i) => i.severity === 'error') ?? [];
+  // The server's report wins (a stale package could disagree): its issues on the fields.
+  for (const issue of errors) setError(issue.path.split('.')[1], issue.message);
+  if (errors.length > 0) return 'refused';
+  onSaved(saved.version);
+  return 'saved';
+}
+
+/** A step with TanStack Form, which takes the Standard Schema as its validator as it is. */
+function TanStackStep({ meta, session, onSaved, onStale }) {
+  const schema = useMemo(() => stepSchema(meta.id, { locale: LOCALE }), [meta.id]);
+  const limits = useMemo(() => constraints(meta.id), [meta.id]);
+  const [status, setStatus] = useState('');
+  const defaults = session.draft?.[meta.id] ?? {};
+  const form = useTanStackForm({
+    defaultValues: Object.fromEntries(meta.fields.map((f) => [f.name, defaults[f.name] ?? ''])),
+    validators: { onChange: schema },
+    // TanStack Form submits what was typed; the schema's output is the normalized value (what
+    // React Hook Form's resolver submits), so the draft is stored as the rules write it.
+    onSubmit: async ({ value: typed }) => {
+      const value = schema['~standard'].validate(typed).value ?? typed;
+      const setError = (name, message) => form.setFieldMeta(name, (m) => ({ ...m, errorMap: { ...m.errorMap, onServer: message } }));
+      setStatus(await save(meta, session, value, setError, onSaved, onStale));
+    },
+  });
+  return (
+    <form id={`step-${meta.id}`} noValidate onSubmit={(e) => { e.preventDefault(); form.handleSubmit(); }}>
+      <h2>{meta.title}</h2>
+      {meta.fields.map((f) => (
+        <form.Field key={f.name} name={f.name}>
+          {(field) => (
+            <Field
+              field={f}
+              register={() => ({
+                name: f.name,
+                value: field.state.value ?? '',
+                onChange: (e) => field.handleChange(e.target.value),
+                onBlur: field.handleBlur,
+              })}
+              error={field.state.meta.isTouched && field.state.meta.errors.length > 0 ? { message: field.state.meta.errors.map((e) => e?.message ?? e)[0] } : undefined}
+              limits={limits[f.name]}
+            />
+          )}
+        </form.Field>
+      ))}
+      <button type="submit" id="save">Guardar</button> <output id="status">{status}</output>
+    </form>
+  );
+}
+
 function Step({ meta, session, onSaved, onStale }) {
   const schema = useMemo(() => stepSchema(meta.id, { locale: LOCALE }), [meta.id]);
   const limits = useMemo(() => constraints(meta.id), [meta.id]);
@@ -51,27 +123,9 @@ function Step({ meta, session, onSaved, onStale }) {
     defaultValues: session.draft?.[meta.id] ?? {},
   });
   const [status, setStatus] = useState('');
-  // Only the fields the user filled are sent: empty ones are absent, as the rules expect.
   const submit = async (value) => {
-    const data = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== '' && v !== undefined));
-    let saved;
-    try {
-      saved = await session.api.saveStep(meta.id, data, session.version);
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      const refused = e.problem?.report;
-      if (refused && refused.rules_version !== rulesVersion()) onStale(refused.rules_version);
-      return setStatus(e.problem?.code === 'stale_version' ? 'conflict' : 'refused');
-    }
-    const report = saved.report;
-    // A refusal from rules other than this package's: the page must be reloaded to get them.
-    if (report && report.rules_version !== rulesVersion()) onStale(report.rules_version);
-    const errors = report?.issues?.filter((i) => i.severity === 'error') ?? [];
-    // The server's report wins (a stale package could disagree): its issues on the fields.
-    for (const issue of errors) form.setError(issue.path.split('.')[1], { type: 'server', message: issue.message });
-    if (errors.length > 0) return setStatus('refused');
-    setStatus('saved');
-    onSaved(saved.version);
+    const setError = (name, message) => form.setError(name, { type: 'server', message });
+    setStatus(await save(meta, session, value, setError, onSaved, onStale));
   };
   return (
     <form id={`step-${meta.id}`} noValidate onSubmit={form.handleSubmit(submit)}>
@@ -83,6 +137,8 @@ function Step({ meta, session, onSaved, onStale }) {
     </form>
   );
 }
+
+const StepForm = (props) => (FORM === 'tanstack' ? <TanStackStep {...props} /> : <Step {...props} />);
 
 function App() {
   const [session, setSession] = useState(null);
@@ -109,7 +165,7 @@ function App() {
   return (
     <main>
       <h1>Onboarding</h1>
-      <Step key={meta.id} meta={meta} session={session} onStale={stale} onSaved={(version) => {
+      <StepForm key={meta.id} meta={meta} session={session} onStale={stale} onSaved={(version) => {
         setSession({ ...session, version });
         setIndex(index + 1);
       }} />

@@ -1,5 +1,5 @@
-// The React example (examples/react: Vite + React + React Hook Form with the package's Standard
-// Schema), with the package installed from `npm pack` of pkg/, built, served on its own origin,
+// The React example (examples/react: Vite + React, with React Hook Form or TanStack Form taking
+// the package's Standard Schema), with the package installed from `npm pack` of pkg/, built, served on its own origin,
 // and driven in Chromium against the real server (development mode, SQLite) on another origin
 // that allows it through CORS_ALLOWED_ORIGINS.
 import { test, before, after } from 'node:test';
@@ -23,7 +23,7 @@ let work;
 
 before(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'react-example-'));
-  if (!existsSync(path.join(example, 'node_modules/react-hook-form'))) {
+  if (!existsSync(path.join(example, 'node_modules/@tanstack/react-form'))) {
     execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: example, stdio: 'pipe' });
   }
   const tarball = execFileSync('npm', ['pack', pkgDir, '--pack-destination', work, '--silent'], { encoding: 'utf8' }).trim().split('\n').pop();
@@ -51,13 +51,17 @@ async function serverReport(token, step, input) {
   return res.json();
 }
 
-test('the React example checks keystrokes with the package and saves with If-Match across origins', async () => {
+for (const [form, email] of [['react-hook-form', 'react@example.com'], ['tanstack', 'tanstack@example.com']]) {
+  test(`the React example (${form}) checks keystrokes with the package and saves with If-Match across origins`, () => walk(form, email));
+}
+
+async function walk(form, email) {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const toServer = [];
   page.on('request', (r) => r.url().startsWith(base) && toServer.push(`${r.method()} ${new URL(r.url()).pathname}`));
-  await page.goto(`${site.url}/?api=${encodeURIComponent(base)}&email=react@example.com`);
+  await page.goto(`${site.url}/?api=${encodeURIComponent(base)}&email=${email}&form=${form}`);
   await page.waitForSelector('#step-welcome');
   assert.deepEqual(errors, []);
 
@@ -68,10 +72,10 @@ test('the React example checks keystrokes with the package and saves with If-Mat
   await page.waitForFunction(() => document.querySelector('#err-full_name')?.textContent !== '');
   const inline = await page.textContent('#err-full_name');
   assert.equal(toServer.length, before, `requests while typing: ${toServer.slice(before)}`);
-  const token = (await (await fetch(`${base}/api/dev/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'react@example.com' }) })).json()).token;
+  const token = (await (await fetch(`${base}/api/dev/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email }) })).json()).token;
   const report = await serverReport(token, 'welcome', { full_name: 'A' });
   assert.equal(inline, report.issues.find((i) => i.path === 'welcome.full_name').message);
-  await page.screenshot({ path: path.join(artifacts, 'react-inline-error.png') });
+  await page.screenshot({ path: path.join(artifacts, `react-${form}-inline-error.png`) });
 
   // A valid welcome step saves (If-Match), then the company step.
   await page.fill('#f-full_name', 'Lucía Pérez');
@@ -98,4 +102,4 @@ test('the React example checks keystrokes with the package and saves with If-Mat
   assert.equal(status.draft.company.website, 'https://cafenino.mx');
   assert.equal(status.version, 3);
   assert.deepEqual(errors, []);
-});
+}
