@@ -92,10 +92,11 @@ fn preview(json: &str, ctx: &str, today: &str) -> String {
 // writes the string passing once, not per function. The operations, as `api.js` numbers them:
 // 0 validateWizard(json, ctx, today), 1 validateStep(step, json, ctx, today), 2 normalize(json),
 // 3 preview(json, ctx, today), 5 the time zones, 6 rulesVersion(). The static data per rule
-// version ships beside the module as JSON, so validation does not load it: the steps' metadata
-// (`steps.es.json`, `steps.en.json`, without the time-zone options, which the module holds
-// anyway; `constraints(step)` reads the fields' limits from it: op 4 was `limits(step)`) and the
-// JSON Schema (`schema.json`). `ctx` is the context as JSON (`null` for none), `today`
+// version ships beside the module as JavaScript modules (and JSON), so the module does not carry
+// it: the steps' metadata (`steps.es.js`, `steps.en.js`, without the time-zone options, which
+// the module holds anyway; `constraints(step)` reads the fields' limits from it: op 4 was
+// `limits(step)`) and the JSON Schemas (`schema.js`; the entries carry the input's and the
+// output's for Standard JSON Schema). `ctx` is the context as JSON (`null` for none), `today`
 // the caller's local date.
 #[wasm_bindgen]
 pub fn call(op: u32, a: &str, b: &str, c: &str, d: &str) -> String {
@@ -105,7 +106,7 @@ pub fn call(op: u32, a: &str, b: &str, c: &str, d: &str) -> String {
         2 => normalize(a),
         3 => preview(a, b, c),
         // The time zones the rules accept, one per line: `loadSteps` fills the time-zone field's
-        // options from them, so `steps.<locale>.json` does not carry the list a second time.
+        // options from them, so `steps.<locale>.js` does not carry the list a second time.
         5 => core::reference::timezones().collect::<Vec<_>>().join("\n"),
         // The rule set's version; the server reports it too, so a stale client can be detected.
         6 => core::RULES_VERSION.to_owned(),
