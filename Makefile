@@ -73,6 +73,7 @@ bench: pkg
 	$(CARGO) bench -p onboarding-core --bench validate --locked
 	python3 tools/bench_report.py native
 	node tests/js/bench.mjs target/bench-wasm.md
+	node tests/js/bench-builds.mjs pkg | tee target/bench-builds.md
 	python3 tools/bench_report.py wasm target/bench-wasm.md
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(CARGO) build --release -p onboarding-server -p onboarding-loadgen --locked

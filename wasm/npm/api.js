@@ -105,12 +105,13 @@ function stepPart(schema, id) {
 
 /**
  * A Standard Schema v1 object (https://standardschema.dev) over `check` (value → report) and
- * `normalized` (valid value → normalized value): success is the normalized value; failure one
+ * `checked` (value → `{ report, value }`, the normalized value when it is valid: one module
+ * call): success is the normalized value; failure one
  * issue per error of the report, with its localized message and path (`drop` leading segments
  * dropped). Warnings are not failures: `report(value)` gives them. Also Standard JSON Schema v1:
  * `jsonSchema.input` / `.output` give `schemaFor('input' | 'output')` for a target.
  */
-function schemaOf(check, normalized, drop, schemaFor) {
+function schemaOf(check, checked, drop, schemaFor) {
   return {
     '~standard': {
       version: 1,
@@ -120,8 +121,9 @@ function schemaOf(check, normalized, drop, schemaFor) {
         output: (options) => forTarget(schemaFor('output'), options),
       },
       validate(value) {
-        const errors = check(value).issues.filter((i) => i.severity === 'error');
-        if (errors.length === 0) return { value: normalized(value) };
+        const { report, value: normalized } = checked(value);
+        const errors = report.issues.filter((i) => i.severity === 'error');
+        if (errors.length === 0) return { value: normalized };
         return {
           issues: errors.map((i) => {
             const path = segments(i.path).slice(drop);
@@ -223,7 +225,7 @@ export function api(rules, ready, { schemas, readSteps = importSteps }) {
       context(ctx);
       return schemaOf(
         call((value) => JSON.parse(wizard(json(value, 'input'), ctx))),
-        (value) => JSON.parse(run(2, json(value, 'input'))),
+        call((value) => JSON.parse(run(7, '', json(value, 'input'), context(ctx), today(ctx)))),
         0,
         (side) => schemas[side],
       );
@@ -233,7 +235,7 @@ export function api(rules, ready, { schemas, readSteps = importSteps }) {
       context(ctx);
       return schemaOf(
         call((value) => JSON.parse(step(id, json(value, 'input'), ctx))),
-        (value) => JSON.parse(run(2, json({ [id]: value }, 'input')))[id],
+        call((value) => JSON.parse(run(7, id, json(value, 'input'), context(ctx), today(ctx)))),
         1,
         (side) => stepPart(schemas[side], id),
       );

@@ -42,6 +42,14 @@ fn context(ctx: &str, today: &str) -> Result<Context, String> {
     Context::from_json(&value, local).map_err(|e| error(&e.message()))
 }
 
+/// A step by its name; an unknown one is a misuse.
+fn step_id(name: &str) -> Result<StepId, String> {
+    StepId::parse(name).ok_or_else(|| {
+        let names = StepId::ALL.map(StepId::name).join(", ");
+        error(&["unknown step \"", name, "\": expected one of ", &names].concat())
+    })
+}
+
 fn either(result: Result<String, String>) -> String {
     result.unwrap_or_else(|e| e)
 }
@@ -61,16 +69,47 @@ fn validate_wizard(json: &str, ctx: &str, today: &str) -> String {
 // Validates one step's object (`onboarding-rules validate --step`).
 fn validate_step(step: &str, json: &str, ctx: &str, today: &str) -> String {
     either((|| {
-        let step = StepId::parse(step).ok_or_else(|| {
-            let names = StepId::ALL.map(StepId::name).join(", ");
-            error(&["unknown step \"", step, "\": expected one of ", &names].concat())
-        })?;
+        let step = step_id(step)?;
         let ctx = context(ctx, today)?;
         Ok(core::to_json(&core::validate_step(
             step,
             &parse(json)?,
             &ctx,
         )))
+    })())
+}
+
+// A Standard Schema check in one call: the report of the wizard (`step` empty) or of one step's
+// object and, when it is valid, its normalized form: `{"report":…,"value":…}` (`value` null when
+// it is not valid). The input is parsed once, and the two answers cross the boundary together.
+fn check(step: &str, json: &str, ctx: &str, today: &str) -> String {
+    either((|| {
+        let step = match step {
+            "" => None,
+            name => Some(step_id(name)?),
+        };
+        let ctx = context(ctx, today)?;
+        let input = parse(json)?;
+        let report = match step {
+            None => core::validate_wizard(&input, &ctx),
+            Some(id) => core::validate_step(id, &input, &ctx),
+        };
+        let value = if report.valid {
+            core::to_json(&match step {
+                None => core::normalize_wizard(input),
+                Some(id) => core::normalize_step(id, input),
+            })
+        } else {
+            "null".to_owned()
+        };
+        Ok([
+            "{\"report\":",
+            &core::to_json(&report),
+            ",\"value\":",
+            &value,
+            "}",
+        ]
+        .concat())
     })())
 }
 
@@ -91,7 +130,8 @@ fn preview(json: &str, ctx: &str, today: &str) -> String {
 // arguments in order (empty when it takes fewer). One export instead of seven: wasm-bindgen
 // writes the string passing once, not per function. The operations, as `api.js` numbers them:
 // 0 validateWizard(json, ctx, today), 1 validateStep(step, json, ctx, today), 2 normalize(json),
-// 3 preview(json, ctx, today), 5 the time zones, 6 rulesVersion(). The static data per rule
+// 3 preview(json, ctx, today), 5 the time zones, 6 rulesVersion(), 7 a Standard Schema check
+// (step or '', json, ctx, today: the report and the normalized value). The static data per rule
 // version ships beside the module as JavaScript modules (and JSON), so the module does not carry
 // it: the steps' metadata (`steps.es.js`, `steps.en.js`, without the time-zone options, which
 // the module holds anyway; `constraints(step)` reads the fields' limits from it: op 4 was
@@ -105,6 +145,7 @@ pub fn call(op: u32, a: &str, b: &str, c: &str, d: &str) -> String {
         1 => validate_step(a, b, c, d),
         2 => normalize(a),
         3 => preview(a, b, c),
+        7 => check(a, b, c, d),
         // The time zones the rules accept, one per line: `loadSteps` fills the time-zone field's
         // options from them, so `steps.<locale>.js` does not carry the list a second time.
         5 => core::reference::timezones().collect::<Vec<_>>().join("\n"),

@@ -118,6 +118,23 @@ test('constraints: the rules\' limits as HTML attributes, from the loaded metada
   assert.deepEqual(rules.constraints('objectives').objectives, {});
 });
 
+test('a Standard Schema check (one module call) gives what validate and normalize give, on every vector', () => {
+  let valid = 0;
+  for (const c of loadVectors()) {
+    const ctx = c.context ?? {};
+    const schema = c.step ? rules.stepSchema(c.step, ctx) : rules.wizardSchema(ctx);
+    const result = schema['~standard'].validate(c.input);
+    const report = c.step ? rules.validateStep(c.step, c.input, ctx) : rules.validateWizard(c.input, ctx);
+    const errors = report.issues.filter((i) => i.severity === 'error');
+    assert.equal(result.issues?.length ?? 0, errors.length, c.name);
+    if (errors.length > 0) continue;
+    valid += 1;
+    const normalized = c.step ? rules.normalize({ [c.step]: c.input })[c.step] : rules.normalize(c.input);
+    assert.deepEqual(result.value, normalized, c.name);
+  }
+  assert.ok(valid > 20, `only ${valid} valid vectors`);
+});
+
 const schemaFile = (name) => JSON.parse(readFileSync(path.join(root, 'pkg', name), 'utf8'));
 
 test('Standard JSON Schema: the input\'s and the output\'s schema for each target, another target refused', () => {
