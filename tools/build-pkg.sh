@@ -81,16 +81,20 @@ for entry in index node workerd inline; do
     "wasm/npm/$entry.js" > "pkg/$entry.js"
 done
 cp wasm/npm/api.js pkg/api.js
+# pkg/NAME.json as a JavaScript module, pkg/NAME.js (its default export), which every runtime and
+# bundler imports as it imports the entry: no fetch of a relative URL, no file read.
+json_module() {
+  node -e 'const fs = require("fs"); const [from, to] = process.argv.slice(1);
+    fs.writeFileSync(to, `export default ${JSON.stringify(JSON.parse(fs.readFileSync(from, "utf8")))};\n`);' \
+    "pkg/$1.json" "pkg/$1.js"
+}
 # The JSON Schemas are static per rule version (from the same tables, by the rules CLI): the
 # input's, a file and a module beside the entries, and the normalized output's; both are in
 # each entry too, for the schemas' `~standard.jsonSchema` (Standard JSON Schema).
 cargo run -q -p onboarding-core --bin onboarding-rules --locked -- schema > pkg/schema.json
 cargo run -q -p onboarding-core --bin onboarding-rules --locked -- schema-output > pkg/schema.output.json
-for f in schema schema.output; do
-  node -e 'const fs = require("fs"); const [from, to] = process.argv.slice(1);
-    fs.writeFileSync(to, `export default ${JSON.stringify(JSON.parse(fs.readFileSync(from, "utf8")))};\n`);' \
-    "pkg/$f.json" "pkg/$f.js"
-done
+json_module schema
+json_module schema.output
 # Each entry bundled with the API and the glue into one minified file (decisions 66 and 96). The
 # glue stays in pkg/ for the tests that call the module directly; the package does not ship it.
 node tests/js/bundle.mjs pkg/index.js pkg/node.js pkg/workerd.js pkg/inline.js
@@ -106,13 +110,9 @@ for locale in es en; do
       for (const f of steps.flatMap((s) => s.fields)) if (f.kind === "timezone") delete f.options;
       process.stdout.write(JSON.stringify(steps) + "\n");' > "pkg/steps.$locale.json"
 done
-# The same data as JavaScript modules, which every runtime imports without a fetch or a file read
-# (`loadSteps` imports the steps' module of its locale; `onboarding-rules/schema.js` for users).
-for f in steps.es steps.en; do
-  node -e 'const fs = require("fs"); const [from, to] = process.argv.slice(1);
-    fs.writeFileSync(to, `export default ${JSON.stringify(JSON.parse(fs.readFileSync(from, "utf8")))};\n`);' \
-    "pkg/$f.json" "pkg/$f.js"
-done
+# The same data as modules (`loadSteps` imports the steps' module of its locale).
+json_module steps.es
+json_module steps.en
 cp wasm/npm/data.d.ts pkg/schema.d.ts
 sed 's/^declare const data: .*/declare const data: import(".\/index.js").StepMeta[];/' wasm/npm/data.d.ts > pkg/steps.es.d.ts
 cp pkg/steps.es.d.ts pkg/steps.en.d.ts

@@ -1,6 +1,7 @@
 // `make pkg`: each entry of the package (`index.js` for browsers and bundlers, `node.js` for
-// Node.js and Bun, `workerd.js`, `inline.js` for Deno and edge runtimes) bundled into one self-contained, minified file by the pinned rolldown (oxc's
-// minifier): `node tests/js/bundle.mjs pkg/index.js pkg/node.js …`. An entry imports the public API
+// Node.js and Bun, `workerd.js`, `inline.js` for Deno and edge runtimes) bundled into one
+// self-contained, minified file by the pinned rolldown (oxc's minifier):
+// `node tests/js/bundle.mjs pkg/index.js pkg/node.js …`. An entry imports the public API
 // (`wasm/npm/api.js`) and wasm-bindgen's glue (`onboarding_wasm.js`); a page then loads one
 // script instead of three, which also gzips smaller (decisions 66 and 96). The readable sources
 // are wasm/npm/*.js and wasm-bindgen's output. Any error or warning fails the build.

@@ -40,22 +40,22 @@ impl Growth {
 
 /// Analyzes the tables a completion grows when the statistics know of fewer than `made`
 /// organizations (they were taken while the table was younger than this instance's own
-/// completions). `true` when it analyzed them.
-pub(crate) async fn analyze_if_young(system: &PgPool, made: u64) -> Result<bool> {
+/// completions).
+pub(crate) async fn analyze_if_young(system: &PgPool, made: u64) -> Result<()> {
     let known = sqlx::query_scalar!(
         r#"select reltuples::float8 as "n!" from pg_class where oid = 'organizations'::regclass"#
     )
     .fetch_one(system)
     .await?;
     if known >= made as f64 {
-        return Ok(false);
+        return Ok(());
     }
     sqlx::raw_sql(
         "analyze organizations, memberships, objectives, key_results, invitations, mail_outbox",
     )
     .execute(system)
     .await?;
-    Ok(true)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-// Shared by the npm package's tests: paths, the vectors, the native CLI.
-import { readFileSync, readdirSync } from 'node:fs';
-import { spawn, spawnSync } from 'node:child_process';
+// Shared by the npm package's tests: paths, the vectors, the packed package, the native CLI.
+import { readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -17,6 +17,25 @@ export function loadVectors() {
       const doc = JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
       return doc.cases.map((c) => ({ file: doc.file, ...c }));
     });
+}
+
+/** `npm pack` of pkg/ into `work`: the tarball's path, the package as users install it. */
+export function packPkg(work) {
+  const out = execFileSync('npm', ['pack', pkgDir, '--pack-destination', work, '--silent'], { encoding: 'utf8' });
+  return path.join(work, out.trim().split('\n').pop());
+}
+
+/**
+ * A fresh project `work/name` (an ES module package) with `tarball` installed, and `files`
+ * (name → text) written into it: its directory.
+ */
+export function projectWith(work, tarball, name, files = {}) {
+  const dir = path.join(work, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', tarball], { cwd: dir, stdio: 'pipe' });
+  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
+  return dir;
 }
 
 /** The native rules CLI (built by `make test` before the JS tests run). */

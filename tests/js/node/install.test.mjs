@@ -7,22 +7,15 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { root, pkgDir } from './helpers.mjs';
+import { root, pkgDir, packPkg, projectWith } from './helpers.mjs';
 import { launch, serve, resultOf } from './browser.mjs';
 
 const jsDir = path.join(root, 'tests/js');
 const artifacts = path.join(root, 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 const work = mkdtempSync(path.join(tmpdir(), 'onboarding-pkg-'));
-const tarball = path.join(work, execFileSync('npm', ['pack', pkgDir, '--pack-destination', work, '--silent'], { encoding: 'utf8' }).trim().split('\n').pop());
-
-function project(name) {
-  const dir = path.join(work, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', tarball], { cwd: dir, stdio: 'pipe' });
-  return dir;
-}
+const tarball = packPkg(work);
+const project = (name) => projectWith(work, tarball, name);
 
 test('the tarball is a proper package', () => {
   const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();

@@ -1,14 +1,14 @@
 // The React example (examples/react: Vite + React, with React Hook Form or TanStack Form taking
-// the package's Standard Schema), with the package installed from `npm pack` of pkg/, built, served on its own origin,
-// and driven in Chromium against the real server (development mode, SQLite) on another origin
-// that allows it through CORS_ALLOWED_ORIGINS.
+// the package's Standard Schema), with the package installed from `npm pack` of pkg/, built,
+// served on its own origin, and driven in Chromium against the real server (development mode,
+// SQLite) on another origin that allows it through CORS_ALLOWED_ORIGINS.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { root, pkgDir, startDevServer } from './helpers.mjs';
+import { root, packPkg, startDevServer } from './helpers.mjs';
 import { launch, serve } from './browser.mjs';
 
 const example = path.join(root, 'examples/react');
@@ -26,8 +26,7 @@ before(async () => {
   if (!existsSync(path.join(example, 'node_modules/@tanstack/react-form'))) {
     execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: example, stdio: 'pipe' });
   }
-  const tarball = execFileSync('npm', ['pack', pkgDir, '--pack-destination', work, '--silent'], { encoding: 'utf8' }).trim().split('\n').pop();
-  execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', path.join(work, tarball)], { cwd: example, stdio: 'pipe' });
+  execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', packPkg(work)], { cwd: example, stdio: 'pipe' });
   execFileSync(path.join(example, 'node_modules/.bin/vite'), ['build', '--logLevel', 'error', '--outDir', path.join(work, 'dist')], { cwd: example, stdio: 'pipe' });
   site = await serve(path.join(work, 'dist'));
 

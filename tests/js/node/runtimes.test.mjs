@@ -8,11 +8,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { root, pkgDir } from './helpers.mjs';
+import { root, packPkg, projectWith } from './helpers.mjs';
 
 const runtimes = path.join(root, 'tests/js/runtimes');
 const modules = path.join(runtimes, 'node_modules');
@@ -24,16 +24,8 @@ const bin = (name) => path.join(modules, '.bin', name);
 const node22 = bin('node');
 
 const work = mkdtempSync(path.join(tmpdir(), 'onboarding-runtimes-'));
-const tarball = path.join(work, execFileSync('npm', ['pack', pkgDir, '--pack-destination', work, '--silent'], { encoding: 'utf8' }).trim().split('\n').pop());
-
-function project(name, files) {
-  const dir = path.join(work, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', tarball], { cwd: dir, stdio: 'pipe' });
-  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
-  return dir;
-}
+const tarball = packPkg(work);
+const project = (name, files) => projectWith(work, tarball, name, files);
 
 // What each runtime runs: `run()` gives what the package answered there.
 const APP = `
