@@ -47,7 +47,8 @@ fi
 # "s", ~1.45x slower; docs/decisions.md, "Bundle"), fat LTO, one codegen unit, panic = abort.
 # `--mode no-install`: the wasm-bindgen CLI on PATH (checked above), nothing downloaded; wasm-pack's
 # own wasm-opt is off (wasm/Cargo.toml) since its download fails here: binaryen from npm below.
-# PKG_OPT_LEVEL and PKG_WASM_OPT (wasm-opt's optimization passes) build other points of the
+# PKG_OPT_LEVEL, PKG_WASM_OPT (wasm-opt's optimization passes) and PKG_CARGO_ARGS (more cargo
+# arguments, e.g. `--config profile.release.package.onboarding-core.opt-level=3`) build other points of the
 # size/speed curve (BENCHMARKS.md, issue 34); the defaults are the shipped build.
 OPT_LEVEL=${PKG_OPT_LEVEL:-z}
 read -r -a WASM_OPT_PASSES <<<"${PKG_WASM_OPT:--Oz --flatten --rereloop -Oz -Oz --converge}"
@@ -56,7 +57,7 @@ CARGO_PROFILE_RELEASE_OPT_LEVEL=$OPT_LEVEL CARGO_PROFILE_RELEASE_LTO=fat CARGO_P
 CARGO_PROFILE_RELEASE_PANIC=abort RUSTUP_TOOLCHAIN="$NIGHTLY" \
 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types" \
   wasm-pack --quiet build wasm --release --target web --mode no-install --no-pack \
-  --out-dir ../pkg --out-name onboarding_wasm -- --locked -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+  --out-dir ../pkg --out-name onboarding_wasm -- --locked -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size ${PKG_CARGO_ARGS:-}
 rm -f pkg/.gitignore pkg/README.md
 # -Oz until nothing changes (--converge: 0.2 KB gzip). Before that, the control flow rebuilt by
 # binaryen's relooper (--flatten --rereloop: 0.4 KB), and --low-memory-unused (0.3 KB: offsets

@@ -37,6 +37,30 @@ fn bench(c: &mut Criterion) {
             })
         },
     );
+    // What the npm module's `validateStep` / `validateWizard` do inside the module, natively:
+    // the floor the module's time is compared with (BENCHMARKS.md, issue 34).
+    let company_text = valid["company"].to_string();
+    c.bench_function(
+        "module work/company step (json::parse + validate + to_json)",
+        |b| {
+            b.iter(|| {
+                let v = core::json::parse(black_box(&company_text)).expect("json");
+                core::to_json(&core::validate_step(core::StepId::Company, &v, &ctx))
+            })
+        },
+    );
+    c.bench_function(
+        "module work/wizard valid (json::parse + validate + to_json)",
+        |b| {
+            b.iter(|| {
+                let v = core::json::parse(black_box(&valid_text)).expect("json");
+                core::to_json(&core::validate_wizard(&v, &ctx))
+            })
+        },
+    );
+    c.bench_function("json::parse/wizard valid", |b| {
+        b.iter(|| core::json::parse(black_box(&valid_text)).expect("json"))
+    });
     c.bench_function("preview/valid", |b| {
         b.iter(|| core::preview(black_box(&valid), &ctx))
     });

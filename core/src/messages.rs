@@ -12,7 +12,6 @@ pub fn render(code: Code, params: &Params, locale: Locale) -> String {
 }
 
 fn template(code: Code, params: &Params, locale: Locale) -> &'static str {
-    // Each text as one `Tr` (both languages in one string): a table of single pointers.
     let one = |name: &str| matches!(params.get(name), Some(Param::Int(1)));
     let text = match code {
         Code::Required => tr!("Este campo es obligatorio.", "This field is required."),
