@@ -56,7 +56,10 @@ export function renderLogin(message) {
 export async function signedIn(token) {
   S.token = token;
   const c = claims(token);
-  S.user = { sub: c?.sub ?? 'anonymous', email: c?.email };
+  // The name for the welcome step: the token's (an OpenID provider's `name`), or the one typed
+  // at the development sign-in.
+  const name = c?.name ?? (MODE === 'dev' ? localStorage.getItem('onboarding:dev-name') : null);
+  S.user = { sub: c?.sub ?? 'anonymous', email: c?.email, name };
   S.touched.clear();
   S.dirty.clear();
   if (location.pathname === ACCEPT_PATH) await acceptInvitation().catch(fail);

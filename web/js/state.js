@@ -9,12 +9,13 @@ export const S = {
   locale: localStorage.getItem('onboarding:locale') === 'en' ? 'en' : 'es',
   meta: [],
   token: null,
-  user: null, // { sub, email }
+  user: null, // { sub, email, name }
   version: null,
   draft: {},
   completed: [],
   index: 0,
   touched: new Set(), // field paths the user has left (or that came filled from the server)
+  attempted: new Set(), // steps whose Next was pressed while they had errors
   dirty: new Set(), // steps with edits the server does not have yet
   saving: false,
   conflict: false,

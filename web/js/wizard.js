@@ -2,7 +2,7 @@
 import { validateStep, validateWizard, preview, rulesVersion } from '/pkg/index.js';
 import { S, t, $, h, idFor } from './state.js';
 import { api, signOut } from './http.js';
-import { restoreLocal, notice, showSaveState, scheduleSave, flush } from './autosave.js';
+import { restoreLocal, notice, clearNotice, showSaveState, scheduleSave, flush } from './autosave.js';
 import { renderSuggestions } from './suggestions.js';
 import { submit, renderDone } from './done.js';
 
@@ -95,6 +95,28 @@ export function renderProgress() {
   );
 }
 
+/**
+ * Next: to the next step when this one has no errors; otherwise every error of the step shows,
+ * the line under the buttons names the fields (each a link to its field), and the focus goes to
+ * the first of them. Nothing is blamed before the user leaves a field or asks to go on.
+ */
+export function advance() {
+  const meta = stepMeta();
+  const errors = issuesFor(meta.id).issues.filter((i) => i.severity === 'error');
+  if (errors.length === 0) return go(S.index + 1);
+  S.attempted.add(meta.id);
+  for (const i of errors) S.touched.add(containerOf(i.path) ?? i.path);
+  check();
+  focusField(containerOf(errors[0].path) ?? errors[0].path);
+}
+
+/** Moves the focus to a field's control (its first one: a group's first box). */
+export function focusField(path) {
+  const box = document.querySelector(`[data-field="${CSS.escape(path)}"]`);
+  const control = document.querySelector(`[data-path="${CSS.escape(path)}"]`) ?? box?.querySelector('input, select, textarea, button');
+  control?.focus();
+}
+
 export function go(index) {
   if (index !== S.index) S.suggestions = undefined; // asked again on the next visit
   S.index = index;
@@ -118,6 +140,10 @@ export function fillDefaults(fields, obj) {
       }
     } else if (value !== undefined) {
       continue;
+    } else if (field.name === 'full_name' && typeof S.user?.name === 'string' && S.user.name.trim()) {
+      // The name typed at sign-in (or the token's), so nobody types it twice.
+      obj[field.name] = S.user.name.trim();
+      changed = true;
     } else if ((field.kind === 'enum' || field.kind === 'country') && (field.default !== undefined || field.name === 'language')) {
       obj[field.name] = field.name === 'language' ? S.locale : field.default;
       changed = true;
@@ -150,9 +176,10 @@ export function renderStep() {
     meta.skippable ? h('button', { type: 'button', class: 'secondary', id: 'skip', text: t().skip, onclick: () => skip(meta.id) }) : null,
     last
       ? h('button', { type: 'button', class: 'primary', id: 'submit', text: t().submit, onclick: submit })
-      : h('button', { type: 'button', class: 'primary', id: 'next', text: t().next, onclick: () => go(S.index + 1) }),
+      : h('button', { type: 'button', class: 'primary', id: 'next', text: t().next, onclick: () => advance() }),
     h('span', { id: 'savestate', class: 'savestate', 'aria-live': 'polite' }),
     h('p', { id: 'blocking', class: 'blocking', 'aria-live': 'polite' }),
+    h('div', { id: 'skip-box' }),
   );
   form.append(actions);
   const main = $('#app');
@@ -265,12 +292,8 @@ export function renderField(step, path, field, obj) {
         h('p', { class: 'msg', id: `${id}-msg`, 'data-msg': path }),
       );
     }
-    case 'email_list': {
-      const text = Array.isArray(value) ? value.join('\n') : '';
-      const area = h('textarea', { rows: 3, spellcheck: 'false', placeholder: field.placeholder || null, oninput: onInput((el) => el.value.split(/[\s,;]+/).filter(Boolean)), onblur: onLeave });
-      area.value = text;
-      return labelled(path, field, area, [h('p', { class: 'help', text: t().emailsHint })]);
-    }
+    case 'email_list':
+      return renderEmails(step, path, field, obj);
     case 'multiline': {
       const area = h('textarea', { rows: 4, placeholder: field.placeholder || null, maxlength: field.max_length ? field.max_length * 2 : null, oninput: onInput((el) => el.value), onblur: onLeave });
       area.value = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
@@ -296,6 +319,85 @@ export function renderField(step, path, field, obj) {
       return labelled(path, field, input, extra);
     }
   }
+}
+
+/** What separates addresses typed or pasted into the invitation box. */
+const SEPARATORS = /[\s,;]+/;
+
+/**
+ * An e-mail list as chips: each address the user finished (by a space, comma, semicolon, Enter,
+ * a paste or leaving the box) becomes a chip with its own message from the rules and a remove
+ * button; what is still being typed stays in the box. The draft holds the chips and then the
+ * text in the box, so what is counted and saved is what is shown.
+ */
+function renderEmails(step, path, field, obj) {
+  const chips = (Array.isArray(obj[field.name]) ? obj[field.name] : []).filter((e) => typeof e === 'string');
+  let pending = '';
+  const id = idFor(path);
+  const list = h('ul', { class: 'chips', id: `${id}-chips`, 'aria-label': field.label });
+  const input = h('input', { type: 'text', inputmode: 'email', autocomplete: 'off', spellcheck: 'false', placeholder: field.placeholder || null });
+  const save = () => update(step, obj, field.name, pending ? [...chips, pending] : [...chips], path);
+  const draw = () => {
+    list.replaceChildren(...chips.map((email, i) => {
+      const at = `${path}[${i}]`;
+      const msg = `${id}-${i}-msg`;
+      return h('li', { class: 'chip', 'data-email': email, 'data-path': at, 'aria-describedby': msg },
+        h('span', { class: 'address', text: email }),
+        h('button', {
+          type: 'button', 'aria-label': t().removeEmail(email), text: '×',
+          onclick: () => {
+            chips.splice(i, 1);
+            draw();
+            save();
+            input.focus();
+          },
+        }),
+        h('span', { class: 'msg', id: msg, 'data-msg': at }),
+      );
+    }));
+  };
+  /** Turns the finished addresses in `text` into chips; `keepLast` leaves an unfinished one. */
+  const take = (text, keepLast) => {
+    const parts = text.split(SEPARATORS);
+    const last = keepLast ? parts.pop() : '';
+    for (const email of parts.filter(Boolean)) {
+      chips.push(email);
+      S.touched.add(`${path}[${chips.length - 1}]`);
+    }
+    pending = last;
+    input.value = last;
+    draw();
+    save();
+  };
+  input.addEventListener('input', () => {
+    if (SEPARATORS.test(input.value)) take(input.value, true);
+    else {
+      pending = input.value;
+      save();
+    }
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && input.value.trim()) {
+      e.preventDefault();
+      take(input.value, false);
+    } else if (e.key === 'Backspace' && input.value === '' && chips.length) {
+      chips.pop();
+      draw();
+      save();
+    }
+  });
+  input.addEventListener('paste', (e) => {
+    const text = e.clipboardData?.getData('text/plain');
+    if (!text) return;
+    e.preventDefault();
+    take(input.value + text, !/[\s,;]$/.test(text));
+  });
+  input.addEventListener('blur', () => {
+    if (input.value.trim()) take(input.value, false);
+    else touch(path);
+  });
+  draw();
+  return labelled(path, field, input, [list, h('p', { class: 'help', text: t().emailsHint })]);
 }
 
 export function newItem(fields) {
@@ -357,10 +459,44 @@ export function rerender(focusSel) {
   (target || $('#wizard input, #wizard select, #wizard textarea'))?.focus();
 }
 
+/**
+ * Skipping the objectives step sends an empty list. When the user already added objectives it
+ * asks first (they would be dropped), and after skipping a notice offers to undo: the objectives
+ * come back as they were.
+ */
 export function skip(step) {
+  const before = S.draft[step];
+  const count = Array.isArray(before?.objectives) ? before.objectives.length : 0;
+  const box = $('#skip-box');
+  if (count > 0 && box && !box.hasChildNodes()) {
+    box.replaceChildren(h('div', { class: 'confirm', role: 'group', 'aria-labelledby': 'skip-question' },
+      h('p', { id: 'skip-question', text: t().skipAsk(count) }),
+      h('button', { type: 'button', class: 'primary', id: 'skip-confirm', text: t().skipAnyway, onclick: () => skipNow(step, before) }),
+      h('button', { type: 'button', class: 'secondary', id: 'skip-cancel', text: t().keepEditing, onclick: () => { box.replaceChildren(); $('#skip')?.focus(); } }),
+    ));
+    $('#skip-cancel').focus();
+    return;
+  }
+  skipNow(step, count > 0 ? before : null);
+}
+
+function skipNow(step, before) {
+  const index = S.index;
   S.draft[step] = { objectives: [] };
   scheduleSave(step);
-  go(S.index + 1);
+  go(index + 1);
+  if (before) {
+    notice(t().skipped, {
+      kind: 'skipped',
+      actions: [[t().undo, () => {
+        S.draft[step] = before;
+        scheduleSave(step);
+        clearNotice();
+        go(index);
+      }]],
+    });
+    $('#notice button')?.setAttribute('data-undo', '');
+  }
 }
 
 export function renderSummary() {
@@ -420,7 +556,7 @@ export function check() {
     const visible = S.touched.has(path) || list.some((i) => S.serverIssues?.includes(i));
     const shown = visible ? list : [];
     msg.replaceChildren(...shown.map((i) => {
-      const index = /\[(\d+)\]$/.exec(i.path);
+      const index = i.path !== path && /\[(\d+)\]$/.exec(i.path);
       const value = index ? valueAt(i.path) : null;
       return h('span', { class: i.severity, 'data-code': i.code, text: typeof value === 'string' ? `${value}: ${i.message}` : i.message });
     }));
@@ -432,10 +568,13 @@ export function check() {
   }
   const errors = issues.filter((i) => i.severity === 'error');
   const blocking = $('#blocking');
-  const labels = [...new Set(errors.map((i) => labelOf(containerOf(i.path) ?? i.path)))];
-  blocking.textContent = errors.length ? t().fixToContinue(labels.join(', ')) : '';
-  const next = $('#next');
-  if (next) next.disabled = errors.length > 0;
+  const fields = [...new Set(errors.map((i) => containerOf(i.path) ?? i.path))];
+  if (errors.length && S.attempted.has(meta.id)) {
+    const links = fields.map((f) => h('button', { type: 'button', class: 'link', 'data-focus': f, text: labelOf(f), onclick: () => focusField(f) }));
+    blocking.replaceChildren(t().fixToContinue, ' ', ...links.flatMap((l, i) => (i ? [', ', l] : [l])), '.');
+  } else {
+    blocking.replaceChildren();
+  }
   if (meta.id === 'company') {
     const slug = $('#slug');
     const s = preview(S.draft, ctx()).slug;
@@ -477,7 +616,8 @@ export function valueAt(path) {
 
 export function labelOf(path) {
   const el = document.querySelector(`[data-field="${CSS.escape(path)}"] > label, [data-field="${CSS.escape(path)}"] > legend`);
-  const text = el ? el.firstChild?.textContent ?? el.textContent : path;
+  const words = el ? [...el.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join('').trim() : '';
+  const text = words || path;
   const item = /\[(\d+)\]/.exec(path);
   return item ? `${text} (${Number(item[1]) + 1})` : text;
 }

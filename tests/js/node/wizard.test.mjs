@@ -79,7 +79,6 @@ async function next(page, expectTitle) {
 test('a user onboards a company from an empty database, in Spanish, through every step', async () => {
   const page = await signIn('lucia@cafenino.mx');
   assert.equal(await title(page), 'Bienvenida');
-  assert.equal(await page.isDisabled('#next'), true, 'Next is disabled while the step has errors');
   await page.screenshot({ path: path.join(shots, '1-welcome-empty.png'), fullPage: true });
   await fill(page, 'welcome', WELCOME);
   assert.equal(await page.isDisabled('#next'), false);
@@ -127,7 +126,7 @@ test('a user onboards a company from an empty database, in Spanish, through ever
   assert.equal(await page.isDisabled('#submit'), true);
   await page.check(id('review.confirmed'));
   await page.check(id('review.terms_accepted'));
-  await page.fill(id('review.invite_emails'), 'ana@cafenino.mx\npedro@cafenino.mx');
+  await page.fill(id('review.invite_emails'), 'ana@cafenino.mx pedro@cafenino.mx');
   assert.equal(await page.textContent('#invite-count'), '2');
   await page.screenshot({ path: path.join(shots, '6-review.png'), fullPage: true });
   await page.click('#submit');
@@ -212,12 +211,110 @@ test('an invalid value shows, under the field, the message the server reports �
     assert.match(await page.getAttribute(id('company.website'), 'aria-describedby'), /f-company-website-msg/);
   }
   // The warning (size_mismatch) does not block; the errors do.
-  assert.equal(await page.isDisabled('#next'), true);
+  await page.click('#next');
+  assert.equal(await title(page), 'Company');
   await page.fill(id('company.website'), 'cafenino.mx');
   await page.fill(id('company.founded_year'), '2015');
-  assert.equal(await page.isDisabled('#next'), false);
+  assert.equal(await page.textContent('#blocking'), '');
   assert.equal(await page.locator(`${id('company.employee_count')}-msg .warning`).count(), 1);
   await page.click('[data-locale="es"]');
+  assert.deepEqual(page.errors, []);
+});
+
+test('what people type is kept and shown: errors after touching or Next, skip asks and undoes, invitations as chips', async () => {
+  // The sign-in's e-mail input looks like the others; the name typed there fills the welcome step.
+  const ctx = await browser.newContext({ timezoneId: 'America/Mexico_City', locale: 'es-MX' });
+  const login = await ctx.newPage();
+  await login.goto(base);
+  await login.waitForSelector('#login-email');
+  const look = (sel) => login.$eval(sel, (el) => { const c = getComputedStyle(el); return [c.borderRadius, c.paddingLeft, c.width]; });
+  assert.deepEqual(await look('#login-email'), await look('#login-name'));
+  await ctx.close();
+  const page = await signIn('chips@cafenino.mx');
+  assert.equal(await page.inputValue(id('welcome.full_name')), 'Lucía Pérez');
+
+  // Nothing is blamed before it is touched; Next then names what to fix, by label, and goes there.
+  assert.equal(await page.textContent('#blocking'), '');
+  assert.equal(await page.locator('.msg .error').count(), 0);
+  await page.click('#next');
+  assert.equal(await title(page), 'Bienvenida');
+  const blocking = await page.textContent('#blocking');
+  assert.match(blocking, /Cargo/);
+  assert.match(blocking, /Experiencia con OKR/);
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.path), 'welcome.job_title', 'the focus goes to the first field to fix');
+  await page.click('#blocking button:has-text("Urgencia")');
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.path), 'welcome.urgency_level');
+  // A single-line input with an error turns red like the others.
+  await page.fill(id('welcome.job_title'), 'x');
+  await page.dispatchEvent(id('welcome.job_title'), 'blur');
+  const red = await page.$eval(id('welcome.job_title'), (el) => getComputedStyle(el).borderTopColor);
+  const err = await page.evaluate(() => getComputedStyle(document.querySelector('.req')).color);
+  assert.equal(red, err);
+  await fill(page, 'welcome', WELCOME);
+  await next(page, 'Empresa');
+  await fill(page, 'company', COMPANY);
+  await next(page, 'Organización');
+  // Checkbox groups are named by their legend, never by an empty label.
+  await page.click('#next');
+  const groups = await page.textContent('#blocking');
+  assert.match(groups, /Retos actuales/);
+  assert.doesNotMatch(groups, /: ,|, ,|, \.|:\s*\./);
+  await page.selectOption(id('organization.okr_maturity'), 'beginner');
+  await page.check('[data-path="organization.current_challenges"][value="focus"]');
+  await page.check('[data-path="organization.business_goals"][value="innovation"]');
+  await next(page, 'Objetivos');
+
+  // Skipping a step with objectives asks first, and can be undone.
+  await page.click('[data-add="objectives.objectives"]');
+  await page.fill(id('objectives.objectives[0].title'), 'Abrir la cuarta cafetería');
+  await page.click('#skip');
+  assert.equal(await title(page), 'Objetivos', 'skipping with objectives asks first');
+  await page.screenshot({ path: path.join(shots, 'skip-confirm.png'), fullPage: true });
+  await page.click('#skip-confirm');
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Preferencias');
+  await page.click('#notice [data-undo]');
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Objetivos');
+  assert.equal(await page.inputValue(id('objectives.objectives[0].title')), 'Abrir la cuarta cafetería');
+  await page.click('#skip');
+  await page.click('#skip-cancel');
+  assert.equal(await page.inputValue(id('objectives.objectives[0].title')), 'Abrir la cuarta cafetería');
+  await page.click('[data-remove="objectives.objectives[0]"]');
+  await page.click('#skip');
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Preferencias');
+  await page.selectOption(id('preferences.communication_style'), 'informal');
+  await page.selectOption(id('preferences.notification_frequency'), 'weekly');
+  await page.check('[data-path="preferences.focus_areas"][value="strategy"]');
+  await page.selectOption(id('preferences.ai_assistance_level'), 'none');
+  await next(page, 'Revisión');
+
+  // Invitations as chips: what is counted is what is shown, each address with its own message.
+  const chips = () => page.$$eval('.chip', (els) => els.map((el) => el.dataset.email));
+  await page.fill(id('review.invite_emails'), 'ana@cafenino.mx, marta@cafenino,mx ');
+  assert.deepEqual(await chips(), ['ana@cafenino.mx', 'marta@cafenino', 'mx']);
+  assert.equal(await page.textContent('#invite-count'), '3');
+  assert.equal(await page.locator('.chip[data-email="ana@cafenino.mx"] .error').count(), 0);
+  assert.equal(await page.locator('.chip[data-email="mx"] .error').count(), 1, 'the address has its own message');
+  // Tabbing out turns what is left in the box into a chip, and its message shows.
+  await page.fill(id('review.invite_emails'), 'pedro@cafenino');
+  await page.keyboard.press('Tab');
+  assert.deepEqual(await chips(), ['ana@cafenino.mx', 'marta@cafenino', 'mx', 'pedro@cafenino']);
+  assert.equal(await page.locator('.chip[data-email="pedro@cafenino"] .error').count(), 1);
+  await page.screenshot({ path: path.join(shots, 'chips.png'), fullPage: true });
+  for (const email of ['marta@cafenino', 'mx', 'pedro@cafenino']) await page.click(`.chip[data-email="${email}"] button`);
+  assert.deepEqual(await chips(), ['ana@cafenino.mx']);
+  // A pasted list (newlines, semicolons) becomes one chip per address.
+  await page.focus(id('review.invite_emails'));
+  await page.evaluate((sel) => {
+    const data = new DataTransfer();
+    data.setData('text/plain', 'luis@cafenino.mx;\nsofia@cafenino.mx\n');
+    document.querySelector(sel).dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, id('review.invite_emails'));
+  assert.deepEqual(await chips(), ['ana@cafenino.mx', 'luis@cafenino.mx', 'sofia@cafenino.mx']);
+  assert.equal(await page.textContent('#invite-count'), '3');
+  await saved(page);
+  const status = await api(page, 'GET', '/api/onboarding/status');
+  assert.deepEqual(status.body.draft.review.invite_emails, ['ana@cafenino.mx', 'luis@cafenino.mx', 'sofia@cafenino.mx']);
+  assert.deepEqual(status.body.draft.objectives, { objectives: [] });
   assert.deepEqual(page.errors, []);
 });
 
