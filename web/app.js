@@ -9,7 +9,7 @@
 import init, { loadSteps } from '/pkg/index.js';
 import { MODE, S, t, $, h } from './js/state.js';
 import { ACCEPT_PATH, readToken, claims, HttpError } from './js/http.js';
-import { persistLocal, notice, clearNotice, flush } from './js/autosave.js';
+import { persistLocal, notice, clearNotice, flush, scheduleSave } from './js/autosave.js';
 import { boot, renderStep } from './js/wizard.js';
 import { acceptInvitation } from './js/done.js';
 
@@ -72,8 +72,18 @@ export function fail(e) {
   notice(e instanceof HttpError ? e.message : t().offline(0), { error: true, actions: [retry] });
 }
 
+/**
+ * The page's language, which is also the organization's (the preferences step's `language`,
+ * which its e-mails follow): one state. The header's switch writes it into the draft; choosing it
+ * in the step switches the page (the `onboarding:locale` event from wizard.js).
+ */
 export async function setLocale(locale) {
   S.locale = locale;
+  const prefs = S.draft?.preferences;
+  if ($('#wizard') && prefs && typeof prefs === 'object' && !Array.isArray(prefs) && prefs.language !== locale) {
+    prefs.language = locale;
+    scheduleSave('preferences');
+  }
   localStorage.setItem('onboarding:locale', locale);
   document.documentElement.lang = locale;
   for (const b of document.querySelectorAll('[data-locale]')) b.setAttribute('aria-pressed', String(b.dataset.locale === locale));
@@ -87,6 +97,9 @@ export async function setLocale(locale) {
 
 export async function main() {
   for (const b of document.querySelectorAll('[data-locale]')) b.addEventListener('click', () => setLocale(b.dataset.locale).catch(fail));
+  document.addEventListener('onboarding:locale', (e) => {
+    if (e.detail !== S.locale) setLocale(e.detail).catch(fail);
+  });
   try {
     await init();
     await setLocale(S.locale);

@@ -58,15 +58,40 @@ export function renderDone(org, result) {
     h('p', { class: 'lead', text: t().doneLead(org?.name ?? '') }),
     h('dl', { class: 'summary' },
       h('dt', { text: t().orgSlug }), h('dd', {}, h('strong', { id: 'org-slug', text: org?.slug ? `${t().workspaceHost}${org.slug}` : '—' })),
-      result ? [h('dt', { text: t().objectivesCreated }), h('dd', { text: String(result.objectives ?? 0) })] : null,
-      result ? [h('dt', { text: t().invitationsSent }), h('dd', { text: String(result.invitations ?? 0) })] : null,
+      h('dt', { text: t().objectivesCreated }), h('dd', { id: 'done-objectives', text: result ? String(result.objectives ?? 0) : '…' }),
+      h('dt', { text: t().invitationsSent }), h('dd', { id: 'done-invitations', text: result ? String(result.invitations ?? 0) : '…' }),
     ),
     h('section', { id: 'invitations', 'aria-live': 'polite' }),
     MODE === 'dev' ? h('section', { id: 'dev-outbox' }) : null,
     h('p', {}, h('button', { type: 'button', class: 'link', id: 'signout', text: t().signOut, onclick: () => signOut() })),
   ));
   main.focus();
-  if (org?.id) showInvitations(org.id).catch(() => {});
+  if (org?.id) {
+    if (result) S.doneCounts = { objectives: result.objectives ?? 0, invitations: result.invitations ?? 0 };
+    else countsOf(org.id).catch(() => {});
+    showInvitations(org.id).catch(() => {});
+  }
+}
+
+/**
+ * The done screen's counts when it is shown again (a reload, a language switch): those of the
+ * completion this page made, or read back (objectives for any member; invitations for owners
+ * and admins, who may list them).
+ */
+async function countsOf(orgId) {
+  const put = (id, n) => {
+    const el = $(`#${id}`);
+    if (el) el.textContent = String(n);
+  };
+  if (S.doneCounts) {
+    put('done-objectives', S.doneCounts.objectives);
+    put('done-invitations', S.doneCounts.invitations);
+    return;
+  }
+  const objectives = (await api('GET', `/api/organizations/${orgId}/objectives`)).body.objectives;
+  put('done-objectives', objectives.length);
+  const invitations = await api('GET', `/api/organizations/${orgId}/invitations`).then((r) => r.body.invitations, () => null);
+  put('done-invitations', invitations ? invitations.length : '—');
 }
 
 /** The organization's invitations with their state, for its owners and admins (others get a

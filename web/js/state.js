@@ -25,6 +25,7 @@ export const S = {
   offlineNotice: false,
   saveTimer: null,
   serverIssues: null, // issues from a 422, shown until the field is edited
+  doneCounts: null, // the completion's counts ({ objectives, invitations }) for the done screen
   suggestions: undefined, // the objectives step's suggestions: undefined = not asked yet
 };
 

@@ -255,7 +255,16 @@ export function renderField(step, path, field, obj) {
   switch (field.kind) {
     case 'enum':
     case 'country': {
-      const select = h('select', { onchange: onInput((el) => el.value), onblur: onLeave },
+      const onChange = onInput((el) => el.value);
+      // The organization's language is the page's: choosing it switches the page (app.js).
+      const language = step === 'preferences' && field.name === 'language';
+      const select = h('select', {
+        onchange: (e) => {
+          onChange(e);
+          if (language && e.target.value) document.dispatchEvent(new CustomEvent('onboarding:locale', { detail: e.target.value }));
+        },
+        onblur: onLeave,
+      },
         h('option', { value: '', text: '—' }),
         ...field.options.map((o) => h('option', { value: o.value, selected: o.value === value, text: o.label })),
       );

@@ -318,6 +318,54 @@ test('what people type is kept and shown: errors after touching or Next, skip as
   assert.deepEqual(page.errors, []);
 });
 
+test('one language: the header and the preferences agree, the e-mails follow it, and the done screen keeps its counts', async () => {
+  const page = await signIn('idioma@cafenino.mx');
+  const steps = {
+    welcome: WELCOME,
+    company: { ...COMPANY, company_name: 'Idiomas Niño' },
+    organization: { okr_maturity: 'advanced', current_challenges: ['focus'], business_goals: ['innovation'] },
+    objectives: { objectives: [] },
+  };
+  for (const [step, data] of Object.entries(steps)) assert.equal((await api(page, 'PUT', `/api/onboarding/steps/${step}`, data)).status, 200);
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Preferencias');
+  assert.equal(await page.inputValue(id('preferences.language')), 'es');
+  const pressed = () => page.getAttribute('[data-locale="en"]', 'aria-pressed');
+  // The header's switch sets the organization's language too …
+  await page.click('[data-locale="en"]');
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Preferences');
+  assert.equal(await page.inputValue(id('preferences.language')), 'en');
+  // … and choosing the language in the step switches the page.
+  await page.selectOption(id('preferences.language'), 'es');
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Preferencias');
+  assert.equal(await pressed(), 'false');
+  await page.selectOption(id('preferences.language'), 'en');
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Preferences');
+  assert.equal(await pressed(), 'true');
+  await page.selectOption(id('preferences.communication_style'), 'formal');
+  await page.selectOption(id('preferences.notification_frequency'), 'weekly');
+  await page.check('[data-path="preferences.focus_areas"][value="analytics"]');
+  await page.selectOption(id('preferences.ai_assistance_level'), 'none');
+  await next(page, 'Review');
+  await page.check(id('review.confirmed'));
+  await page.check(id('review.terms_accepted'));
+  await page.fill(id('review.invite_emails'), 'ana@idiomas.mx ');
+  await page.click('#submit');
+  await page.waitForSelector('#done');
+  const counts = async () => [await page.textContent('#done-objectives'), await page.textContent('#done-invitations')];
+  assert.deepEqual(await counts(), ['0', '1']);
+  // The invitation went out in the language the user chose.
+  const outbox = await api(page, 'GET', '/api/dev/outbox');
+  const mail = outbox.body.messages.find((m) => m.to === 'ana@idiomas.mx');
+  assert.match(mail.subject, /invites you|Invitation/);
+  // Switching the page's language keeps the done screen whole.
+  await page.click('[data-locale="es"]');
+  await page.waitForFunction(() => document.querySelector('#done h1')?.textContent.startsWith('¡Listo'));
+  await page.waitForFunction(() => document.querySelector('#done-invitations')?.textContent === '1');
+  assert.deepEqual(await counts(), ['0', '1']);
+  assert.deepEqual(page.errors, []);
+});
+
 test('a refusal by the server (422) puts its issues on the right fields', async () => {
   const page = await signIn('refused@example.com');
   const steps = {
