@@ -7,7 +7,7 @@
 // The page is split by concern into web/js/*.js (served under /js/); this module signs the
 // user in, switches the language and starts the page.
 import init, { loadSteps } from '/pkg/index.js';
-import { MODE, S, t, $, h } from './js/state.js';
+import { MODE, S, t, $, h, on } from './js/state.js';
 import { ACCEPT_PATH, readToken, claims, HttpError } from './js/http.js';
 import { persistLocal, notice, clearNotice, flush, scheduleSave } from './js/autosave.js';
 import { boot, renderStep } from './js/wizard.js';
@@ -97,9 +97,11 @@ export async function setLocale(locale) {
 
 export async function main() {
   for (const b of document.querySelectorAll('[data-locale]')) b.addEventListener('click', () => setLocale(b.dataset.locale).catch(fail));
-  document.addEventListener('onboarding:locale', (e) => {
-    if (e.detail !== S.locale) setLocale(e.detail).catch(fail);
+  on('locale', (locale) => {
+    if (locale !== S.locale) setLocale(locale).catch(fail);
   });
+  on('signed-out', (message) => renderLogin(message));
+  on('reload', () => boot().catch(fail));
   try {
     await init();
     await setLocale(S.locale);

@@ -1,7 +1,6 @@
 // Unsaved edits kept locally, notices, and the debounced autosave with If-Match.
-import { SAVE_DELAY_MS, MAX_RETRY_MS, S, t, $, h } from './state.js';
+import { SAVE_DELAY_MS, MAX_RETRY_MS, S, t, $, h, emit } from './state.js';
 import { HttpError, api } from './http.js';
-import { boot, renderProgress } from './wizard.js';
 
 // Local copy of unsaved edits (survives a reload while offline)
 
@@ -92,7 +91,7 @@ export async function flush() {
     S.offlineNotice = false;
     clearTimeout(S.retryTimer);
     S.retryTimer = null;
-    renderProgress();
+    emit('saved'); // the step navigation shows what is complete
   } catch (e) {
     S.dirty.add(step);
     again = false;
@@ -143,7 +142,7 @@ export async function loadNewer() {
   S.dirty.clear();
   persistLocal();
   clearNotice();
-  await boot();
+  emit('reload'); // app.js starts the page again from the server's state
 }
 
 export function keepMine(current) {

@@ -1,8 +1,7 @@
 // Completion, the organization's invitations, and accepting an invitation.
-import { MODE, S, t, $, h } from './state.js';
+import { MODE, S, t, $, h, emit } from './state.js';
 import { HttpError, api, signOut } from './http.js';
 import { localKey, notice, clearNotice, settle } from './autosave.js';
-import { checkRules, organizationOf, revealStep, go } from './wizard.js';
 
 // Completion
 
@@ -24,7 +23,7 @@ export async function submit() {
     renderDone(res.body.organization, res.body);
   } catch (e) {
     if (e instanceof HttpError && e.status === 422 && e.problem?.report) {
-      checkRules(e.problem.report.rules_version);
+      emit('rules-version', e.problem.report.rules_version); // wizard.js compares it with the page's
       // The server judged its copy of the draft: show that copy, with its issues.
       const status = (await api('GET', '/api/onboarding/status').catch(() => null))?.body;
       if (status?.status === 'in_progress' && status.draft) {
@@ -35,17 +34,21 @@ export async function submit() {
       S.serverIssues = e.problem.report.issues;
       const first = S.serverIssues.find((i) => i.severity === 'error');
       notice(t().serverRefused, { error: true });
-      if (first) {
-        const step = first.path.split('.')[0];
-        revealStep(step);
-        go(Math.max(0, S.meta.findIndex((s) => s.id === step)));
-      }
+      if (first) emit('show-step', first.path.split('.')[0]); // wizard.js goes there, its issues shown
     } else if (e instanceof HttpError && e.status < 500) {
       notice(e.message, { error: true });
     } else {
       notice(e instanceof HttpError ? t().serverError(0) : t().offline(0), { error: true, actions: [[t().retryNow, submit]] });
     }
     if ($('#submit')) $('#submit').disabled = false;
+  }
+}
+
+export async function organizationOf(id) {
+  try {
+    return (await api('GET', `/api/organizations/${id}`)).body;
+  } catch {
+    return null;
   }
 }
 

@@ -1,6 +1,5 @@
 // Signing in (tokens from the URL fragment, development mode), calls to the API.
-import { MODE, S, t } from './state.js';
-import { renderLogin } from '../app.js';
+import { MODE, S, t, emit } from './state.js';
 
 // Auth and HTTP
 
@@ -66,5 +65,5 @@ export function signOut(message) {
   localStorage.removeItem('onboarding:dev-token');
   sessionStorage.removeItem('onboarding:token');
   S.token = null;
-  renderLogin(message);
+  emit('signed-out', message); // app.js shows the sign-in
 }

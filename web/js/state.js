@@ -45,5 +45,20 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/**
+ * The page's modules form layers (state ← http ← autosave ← suggestions, done ← wizard ← app:
+ * each imports only those before it; `tests/js/node/web-modules.test.mjs` checks there is no
+ * cycle). A lower module asks a higher one to act by an event on `document`: `emit('reload')`,
+ * handled where that behaviour lives (`on('reload', …)`).
+ */
+export const emit = (name, detail) => document.dispatchEvent(new CustomEvent(`onboarding:${name}`, { detail }));
+export const on = (name, fn) => document.addEventListener(`onboarding:${name}`, (e) => fn(e.detail));
+
+/** A step's object in the draft, made an object when it is not one. */
+export function stepData(step) {
+  if (!S.draft[step] || typeof S.draft[step] !== 'object' || Array.isArray(S.draft[step])) S.draft[step] = {};
+  return S.draft[step];
+}
+
 /** `objectives.objectives[1].title` → a valid, unique element id. */
 export const idFor = (path) => 'f-' + path.replace(/[^A-Za-z0-9_]+/g, '-');

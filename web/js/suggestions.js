@@ -1,8 +1,7 @@
 // Objective suggestions on the objectives step.
-import { S, t, $, h, idFor } from './state.js';
+import { S, t, $, h, idFor, emit, stepData } from './state.js';
 import { api } from './http.js';
 import { scheduleSave } from './autosave.js';
-import { stepData, rerender } from './wizard.js';
 
 // Suggestions (objectives step): only when the user's AI level is not `none`; with `none` the
 // endpoint is never called.
@@ -80,7 +79,7 @@ export function take(suggestion, action) {
   choose(suggestion, action);
   scheduleSave('objectives');
   const index = data.objectives.length - 1;
-  rerender(action === 'edited' ? id2sel(`objectives.objectives[${index}].title`) : `[data-item="objectives.objectives[${index}]"] input`);
+  emit('rerender', action === 'edited' ? id2sel(`objectives.objectives[${index}].title`) : `[data-item="objectives.objectives[${index}]"] input`);
 }
 
 export const id2sel = (path) => `#${idFor(path)}`;

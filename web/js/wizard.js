@@ -1,10 +1,19 @@
 // Start-up, the wizard rendered from the rules' metadata, and the checks under each field.
 import { validateStep, validateWizard, preview, rulesVersion } from '/pkg/index.js';
-import { S, t, $, h, idFor } from './state.js';
+import { S, t, $, h, idFor, on, emit, stepData } from './state.js';
 import { api, signOut } from './http.js';
 import { restoreLocal, notice, clearNotice, showSaveState, scheduleSave, flush } from './autosave.js';
 import { renderSuggestions } from './suggestions.js';
-import { submit, renderDone } from './done.js';
+import { submit, renderDone, organizationOf } from './done.js';
+
+// What lower modules ask of this one (state.js's `emit`).
+on('saved', () => renderProgress());
+on('rerender', (focusSel) => rerender(focusSel));
+on('rules-version', (version) => checkRules(version));
+on('show-step', (step) => {
+  revealStep(step);
+  go(Math.max(0, S.meta.findIndex((s) => s.id === step)));
+});
 
 // Start-up
 
@@ -41,14 +50,6 @@ export async function boot() {
   if (S.dirty.size) flush();
 }
 
-export async function organizationOf(id) {
-  try {
-    return (await api('GET', `/api/organizations/${id}`)).body;
-  } catch {
-    return null;
-  }
-}
-
 export function revealStep(step) {
   const data = S.draft[step];
   if (!data || typeof data !== 'object') return;
@@ -70,11 +71,6 @@ export function ctx() {
 
 export function stepMeta() {
   return S.meta[S.index];
-}
-
-export function stepData(step) {
-  if (!S.draft[step] || typeof S.draft[step] !== 'object' || Array.isArray(S.draft[step])) S.draft[step] = {};
-  return S.draft[step];
 }
 
 export function renderProgress() {
@@ -261,7 +257,7 @@ export function renderField(step, path, field, obj) {
       const select = h('select', {
         onchange: (e) => {
           onChange(e);
-          if (language && e.target.value) document.dispatchEvent(new CustomEvent('onboarding:locale', { detail: e.target.value }));
+          if (language && e.target.value) emit('locale', e.target.value);
         },
         onblur: onLeave,
       },
