@@ -89,8 +89,12 @@ export async function setLocale(locale) {
   for (const b of document.querySelectorAll('[data-locale]')) b.setAttribute('aria-pressed', String(b.dataset.locale === locale));
   S.meta = await loadSteps(locale);
   S.suggestions = undefined;
-  if ($('#wizard')) renderStep();
-  else if ($('#login')) renderLogin();
+  // A re-render moves the focus to the step's first field; a click on the switch keeps it there.
+  const onSwitch = document.activeElement?.dataset?.locale !== undefined;
+  if ($('#wizard')) {
+    renderStep();
+    if (onSwitch) $(`[data-locale="${locale}"]`)?.focus();
+  } else if ($('#login')) renderLogin();
   else if ($('#done') && S.token) boot().catch(fail);
   else if (($('#joined') || $('#accept-refused')) && S.token) acceptInvitation().catch(fail);
 }

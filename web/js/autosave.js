@@ -59,7 +59,9 @@ export function clearNotice() {
 export function showSaveState() {
   const el = $('#savestate');
   if (!el) return;
-  el.textContent = S.saving ? t().saving : S.dirty.size ? t().unsaved : S.version ? t().saved : '';
+  // "Saved" only once this page has saved something; edits waiting for the connection say so.
+  el.textContent = S.saving ? t().saving : S.dirty.size ? (S.retryTimer ? t().waitingToSave : t().unsaved) : S.savedOnce ? t().saved : '';
+  el.dataset.state = S.saving ? 'saving' : S.dirty.size ? (S.retryTimer ? 'waiting' : 'unsaved') : S.savedOnce ? 'saved' : '';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -86,6 +88,7 @@ export async function flush() {
     const res = await api('PUT', `/api/onboarding/steps/${step}?locale=${S.locale}`, S.draft[step] ?? {}, { 'If-Match': `"${S.version}"` });
     S.version = res.body.version;
     S.completed = res.body.completed_steps;
+    S.savedOnce = true;
     S.retryMs = 1000;
     if (S.offlineNotice) clearNotice();
     S.offlineNotice = false;

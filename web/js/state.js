@@ -18,6 +18,7 @@ export const S = {
   attempted: new Set(), // steps whose Next was pressed while they had errors
   dirty: new Set(), // steps with edits the server does not have yet
   saving: false,
+  savedOnce: false, // whether this page has saved an edit (only then does it say "Saved")
   conflict: false,
   gone: false,
   retryMs: 1000,

@@ -77,18 +77,22 @@ export function renderProgress() {
   const nav = $('#progress');
   if (!nav) return;
   const reachable = Math.max(S.index, ...S.meta.map((s, i) => (S.completed.includes(s.id) ? i + 1 : 0)));
+  // On a phone the pills shrink to their numbers (the title stays their accessible name), so
+  // the navigation fits one row; the bar above shows how far the user is.
   nav.replaceChildren(
     ...S.meta.map((s, i) =>
       h('li', {}, h('button', {
         type: 'button',
         class: S.completed.includes(s.id) ? 'done' : null,
         'aria-current': i === S.index ? 'step' : null,
+        'aria-label': `${i + 1}. ${s.title}`,
         disabled: i > reachable,
-        text: `${i + 1}. ${s.title}`,
         onclick: () => go(i),
-      })),
+      }, h('span', { class: 'n', text: String(i + 1) }), h('span', { class: 'name', text: s.title }))),
     ),
   );
+  const bar = $('#bar');
+  if (bar) bar.style.width = `${Math.round((100 * (S.index + 1)) / S.meta.length)}%`;
 }
 
 /**
@@ -159,20 +163,28 @@ export function renderStep() {
   const data = stepData(meta.id);
   if (fillDefaults(meta.fields, data)) scheduleSave(meta.id);
   document.title = `${meta.title} · Onboarding`;
-  const form = h('form', { novalidate: true, id: 'wizard', 'aria-labelledby': 'step-title', onsubmit: (e) => e.preventDefault() });
+  const last = S.index === S.meta.length - 1;
+  // Enter in a field goes on (Next is the form's submit button); the last step never creates the
+  // organization by Enter: its button is an ordinary one.
+  const form = h('form', {
+    novalidate: true, id: 'wizard', 'aria-labelledby': 'step-title',
+    onsubmit: (e) => {
+      e.preventDefault();
+      if (!last) advance();
+    },
+  });
   for (const field of meta.fields) {
     if (field.kind === 'list') form.append(renderList(meta.id, `${meta.id}.${field.name}`, field, data));
     else form.append(renderField(meta.id, `${meta.id}.${field.name}`, field, data));
   }
   if (meta.id === 'review') form.append(renderSummary());
   if (meta.id === 'objectives') form.prepend(renderSuggestions());
-  const last = S.index === S.meta.length - 1;
   const actions = h('div', { class: 'actions' },
     S.index > 0 ? h('button', { type: 'button', class: 'secondary', id: 'back', text: t().back, onclick: () => go(S.index - 1) }) : null,
     meta.skippable ? h('button', { type: 'button', class: 'secondary', id: 'skip', text: t().skip, onclick: () => skip(meta.id) }) : null,
     last
       ? h('button', { type: 'button', class: 'primary', id: 'submit', text: t().submit, onclick: submit })
-      : h('button', { type: 'button', class: 'primary', id: 'next', text: t().next, onclick: () => advance() }),
+      : h('button', { type: 'submit', class: 'primary', id: 'next', text: t().next }),
     h('span', { id: 'savestate', class: 'savestate', 'aria-live': 'polite' }),
     h('p', { id: 'blocking', class: 'blocking', 'aria-live': 'polite' }),
     h('div', { id: 'skip-box' }),
@@ -180,6 +192,7 @@ export function renderStep() {
   form.append(actions);
   const main = $('#app');
   main.replaceChildren(
+    h('div', { class: 'meter', 'aria-hidden': 'true' }, h('span', { id: 'bar' })),
     h('ol', { class: 'progress', id: 'progress', 'aria-label': t().steps }),
     h('div', { class: 'card' },
       h('p', { class: 'lead', text: t().step(S.index + 1, S.meta.length) }),
@@ -192,7 +205,9 @@ export function renderStep() {
   renderProgress();
   showSaveState();
   check();
-  main.focus();
+  // The focus lands on the step's first field (a list's first control when it has no field).
+  const first = form.querySelector('[data-path]:not([disabled]), #wizard button');
+  (first ?? main).focus();
 }
 
 /** The ids that describe a field's control: its help (if any) and its messages. */
@@ -248,6 +263,7 @@ export function renderField(step, path, field, obj) {
   const onLeave = (e) => {
     if (e.relatedTarget?.tagName !== 'BUTTON') touch(path);
   };
+  if (field.kind === 'enum' && t().optionHelp[`${step}.${field.name}`]) return renderCards(step, path, field, obj);
   switch (field.kind) {
     case 'enum':
     case 'country': {
@@ -324,6 +340,33 @@ export function renderField(step, path, field, obj) {
       return labelled(path, field, input, extra);
     }
   }
+}
+
+/**
+ * A short choice as cards (radio buttons): each option's label from the metadata and one line
+ * from the page's words; arrow keys move between them as in any radio group.
+ */
+function renderCards(step, path, field, obj) {
+  const help = t().optionHelp[path];
+  const cards = field.options.map((o) => {
+    const hint = `${idFor(path)}-${o.value}-hint`;
+    return h('label', { class: 'option' },
+      h('input', {
+        type: 'radio', name: path, value: o.value, checked: obj[field.name] === o.value, 'data-path': path, 'aria-describedby': hint,
+        onchange: (e) => {
+          update(step, obj, field.name, e.target.value, path);
+          touch(path);
+        },
+      }),
+      h('span', { class: 'title', text: o.label }),
+      h('span', { class: 'hint', id: hint, text: help[o.value] ?? '' }),
+    );
+  });
+  const box = group(path, field, [h('div', { class: 'options' }, ...cards)]);
+  box.classList.add('cards');
+  box.setAttribute('role', 'radiogroup');
+  if (field.required) box.setAttribute('aria-required', 'true');
+  return box;
 }
 
 /** What separates addresses typed or pasted into the invitation box. */

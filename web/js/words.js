@@ -5,8 +5,15 @@ export const UI = {
   es: {
     loading: 'Cargando…', next: 'Siguiente', back: 'Atrás', skip: 'Omitir este paso', submit: 'Crear mi organización',
     step: (i, n) => `Paso ${i} de ${n}`, steps: 'Pasos',
-    saved: 'Guardado', saving: 'Guardando…', unsaved: 'Cambios sin guardar',
+    saved: 'Guardado', saving: 'Guardando…', unsaved: 'Cambios sin guardar', waitingToSave: 'Sin conexión: se guardará al volver',
     fixToContinue: 'Para continuar, revisa:',
+    // One line under each choice shown as a card (the rules' metadata gives the labels).
+    optionHelp: {
+      'welcome.experience_with_okr': { none: 'Es la primera vez que oigo hablar de OKR.', beginner: 'Los he probado o leído sobre ellos.', intermediate: 'Los usamos durante algunos ciclos.', advanced: 'Son nuestra forma habitual de planificar.' },
+      'welcome.urgency_level': { low: 'Explorando, sin fecha.', medium: 'En los próximos meses.', high: 'Este trimestre.', critical: 'Lo necesitamos ya.' },
+      'company.company_size': { startup: 'Un equipo fundador.', small: 'Un equipo que crece.', medium: 'Varias áreas o equipos.', large: 'Muchos equipos y sedes.', enterprise: 'Una organización grande.' },
+      'preferences.ai_assistance_level': { none: 'Sin sugerencias de IA.', minimal: 'Solo cuando lo pidas.', moderate: 'Sugerencias en cada paso.', extensive: 'Propuestas completas para revisar.' },
+    },
     skipAsk: (n) => (n === 1 ? 'Omitir este paso quita el objetivo que añadiste.' : `Omitir este paso quita los ${n} objetivos que añadiste.`),
     skipAnyway: 'Omitir de todos modos', keepEditing: 'Seguir editando',
     skipped: 'Omitiste los objetivos.', undo: 'Deshacer',
@@ -60,8 +67,14 @@ export const UI = {
   en: {
     loading: 'Loading…', next: 'Next', back: 'Back', skip: 'Skip this step', submit: 'Create my organization',
     step: (i, n) => `Step ${i} of ${n}`, steps: 'Steps',
-    saved: 'Saved', saving: 'Saving…', unsaved: 'Unsaved changes',
+    saved: 'Saved', saving: 'Saving…', unsaved: 'Unsaved changes', waitingToSave: 'Offline: will save when back',
     fixToContinue: 'To continue, check:',
+    optionHelp: {
+      'welcome.experience_with_okr': { none: 'I am hearing about OKRs for the first time.', beginner: 'I have tried them or read about them.', intermediate: 'We have used them for a few cycles.', advanced: 'They are how we usually plan.' },
+      'welcome.urgency_level': { low: 'Exploring, no date yet.', medium: 'In the coming months.', high: 'This quarter.', critical: 'We need it now.' },
+      'company.company_size': { startup: 'A founding team.', small: 'A growing team.', medium: 'Several areas or teams.', large: 'Many teams and sites.', enterprise: 'A large organization.' },
+      'preferences.ai_assistance_level': { none: 'No AI suggestions.', minimal: 'Only when you ask.', moderate: 'Suggestions at every step.', extensive: 'Complete proposals to review.' },
+    },
     skipAsk: (n) => (n === 1 ? 'Skipping this step removes the objective you added.' : `Skipping this step removes the ${n} objectives you added.`),
     skipAnyway: 'Skip anyway', keepEditing: 'Keep editing',
     skipped: 'You skipped the objectives.', undo: 'Undo',

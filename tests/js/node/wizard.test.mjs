@@ -65,7 +65,13 @@ const COMPANY = { company_name: 'Café Niño & Co.', industry: 'retail', company
 async function fill(page, step, values) {
   for (const [name, value] of Object.entries(values)) {
     const sel = id(`${step}.${name}`);
-    if ((await page.$eval(sel, (el) => el.tagName)) === 'SELECT') await page.selectOption(sel, value);
+    const tag = await page.$eval(sel, (el) => el.tagName);
+    if (tag === 'FIELDSET') {
+      // A short choice shown as cards (radio buttons).
+      await page.check(`[data-path="${step}.${name}"][value="${value}"]`);
+      continue;
+    }
+    if (tag === 'SELECT') await page.selectOption(sel, value);
     else await page.fill(sel, value);
     await page.dispatchEvent(sel, 'blur');
   }
@@ -119,7 +125,7 @@ test('a user onboards a company from an empty database, in Spanish, through ever
   await page.selectOption(id('preferences.communication_style'), 'informal');
   await page.selectOption(id('preferences.notification_frequency'), 'weekly');
   await page.check('[data-path="preferences.focus_areas"][value="strategy"]');
-  await page.selectOption(id('preferences.ai_assistance_level'), 'none');
+  await page.check('[data-path="preferences.ai_assistance_level"][value="none"]');
   await page.screenshot({ path: path.join(shots, '5-preferences.png'), fullPage: true });
   await next(page, 'Revisión');
 
@@ -284,7 +290,7 @@ test('what people type is kept and shown: errors after touching or Next, skip as
   await page.selectOption(id('preferences.communication_style'), 'informal');
   await page.selectOption(id('preferences.notification_frequency'), 'weekly');
   await page.check('[data-path="preferences.focus_areas"][value="strategy"]');
-  await page.selectOption(id('preferences.ai_assistance_level'), 'none');
+  await page.check('[data-path="preferences.ai_assistance_level"][value="none"]');
   await next(page, 'Revisión');
 
   // Invitations as chips: what is counted is what is shown, each address with its own message.
@@ -345,7 +351,7 @@ test('one language: the header and the preferences agree, the e-mails follow it,
   await page.selectOption(id('preferences.communication_style'), 'formal');
   await page.selectOption(id('preferences.notification_frequency'), 'weekly');
   await page.check('[data-path="preferences.focus_areas"][value="analytics"]');
-  await page.selectOption(id('preferences.ai_assistance_level'), 'none');
+  await page.check('[data-path="preferences.ai_assistance_level"][value="none"]');
   await next(page, 'Review');
   await page.check(id('review.confirmed'));
   await page.check(id('review.terms_accepted'));
@@ -501,6 +507,13 @@ test('the whole wizard can be completed with the keyboard alone', async () => {
   const type = async (path, text) => { await tabTo(path); await kb.type(text); };
   const choose = async (path, label) => { await tabTo(path); await kb.type(label); };
   const tick = async (path) => { await tabTo(path); await kb.press('Space'); };
+  /** A card of a short choice: into the radio group, then the arrow keys to `value`. */
+  const pick = async (path, value) => {
+    await tabTo(path);
+    await kb.press('Space');
+    for (let i = 0; i < 6 && (await page.evaluate(() => document.activeElement.value)) !== value; i++) await kb.press('ArrowRight');
+    assert.equal(await page.evaluate((p) => document.querySelector(`[data-path="${p}"]:checked`)?.value, path), value);
+  };
 
   await kb.type('Teclado Solo'); // the name field has the focus on arrival
   await kb.press('Tab');
@@ -508,18 +521,20 @@ test('the whole wizard can be completed with the keyboard alone', async () => {
   await kb.press('Enter');
   await page.waitForSelector('#wizard');
 
-  await type('welcome.full_name', 'Teclado Solo');
+  // The name typed at sign-in is already there, and the focus is on it.
+  assert.equal(await focused(), 'welcome.full_name');
+  assert.equal(await page.inputValue(id('welcome.full_name')), 'Teclado Solo');
   await type('welcome.job_title', 'Jefa de producto');
-  await choose('welcome.experience_with_okr', 'Intermedia');
+  await pick('welcome.experience_with_okr', 'intermediate');
   await type('welcome.primary_goal', 'Llevar el plan anual a objetivos medibles.');
-  await choose('welcome.urgency_level', 'Media');
+  await pick('welcome.urgency_level', 'medium');
   await tabTo('next');
   await kb.press('Enter');
 
   // ASCII only: Playwright sends other characters as text insertion, not as key presses.
   await type('company.company_name', 'Teclas y Compania');
   await choose('company.industry', 'Tecnolog');
-  await choose('company.company_size', 'Startup');
+  await pick('company.company_size', 'startup');
   await choose('company.country', 'Espa');
   await type('company.description', 'Hacemos teclados mecanicos para oficinas silenciosas.');
   await tabTo('next');
@@ -538,7 +553,7 @@ test('the whole wizard can be completed with the keyboard alone', async () => {
   await choose('preferences.communication_style', 'Formal');
   await choose('preferences.notification_frequency', 'Mensual');
   await tick('preferences.focus_areas=execution');
-  await choose('preferences.ai_assistance_level', 'Ninguna');
+  await pick('preferences.ai_assistance_level', 'none');
   await tabTo('next');
   await kb.press('Enter');
 
