@@ -157,6 +157,14 @@ struct ServeArgs {
     /// invitation e-mails; required with SMTP_URL.
     #[arg(long, env = "PUBLIC_BASE_URL")]
     public_base_url: Option<String>,
+    /// The terms the review step asks users to accept: the wizard page links to them.
+    #[arg(long, env = "TERMS_URL")]
+    terms_url: Option<String>,
+    /// The product, where the done screen's main button leads: `{slug}` in it becomes the new
+    /// organization's slug (e.g. https://app.example.com/{slug}); without it the done screen
+    /// shows the organization's address and invitations only.
+    #[arg(long, env = "APP_URL")]
+    app_url: Option<String>,
     /// Redis (redis:// or rediss://) for the write limits, the suggestion quota and the
     /// suggestion cache, shared by every replica; without it each instance keeps its own.
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
@@ -409,6 +417,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
         dev: args.dev,
         pkg_dir: Some(args.pkg_dir),
+        page_links: crate::http::page::Links {
+            terms_url: args.terms_url,
+            app_url: args.app_url,
+        },
         ai: args.ai_base_url.map(|base_url| AiSettings {
             base_url,
             api_key: args.ai_api_key,

@@ -36,6 +36,8 @@ pub struct Settings {
     pub dev: bool,
     /// Where the npm package (`make pkg`) is, for the wizard page at `/`.
     pub pkg_dir: Option<std::path::PathBuf>,
+    /// The wizard page's links out: the terms (`TERMS_URL`) and the product (`APP_URL`).
+    pub page_links: crate::http::page::Links,
     /// An OpenAI-compatible provider for suggestions (the catalog answers without one).
     pub ai: Option<AiSettings>,
     /// Suggestion requests a user may make per minute (per instance).
@@ -196,6 +198,7 @@ impl Application {
             page: Arc::new(http::page::Page::load(
                 settings.pkg_dir.as_deref(),
                 settings.dev,
+                &settings.page_links,
             )),
             clock: clock.clone(),
             suggestions: Arc::new(Suggestions::new(

@@ -1,5 +1,5 @@
 // Completion, the organization's invitations, and accepting an invitation.
-import { MODE, S, t, $, h, emit } from './state.js';
+import { MODE, LINKS, S, t, $, h, emit } from './state.js';
 import { HttpError, api, signOut } from './http.js';
 import { localKey, notice, clearNotice, settle } from './autosave.js';
 
@@ -56,16 +56,31 @@ export function renderDone(org, result) {
   clearNotice();
   document.title = 'Onboarding';
   const main = $('#app');
+  // The product's address for the organization (APP_URL with its slug), when the operator set it.
+  const app = LINKS.app && org?.slug ? LINKS.app.replace('{slug}', encodeURIComponent(org.slug)) : null;
+  const address = app ?? (org?.slug ? `${t().workspaceHost}${org.slug}` : '—');
+  const copy = h('button', {
+    type: 'button', class: 'secondary', id: 'copy-address', text: t().copy,
+    onclick: async (e) => {
+      await navigator.clipboard?.writeText(app ?? org?.slug ?? '').catch(() => {});
+      e.target.textContent = t().copied;
+    },
+  });
   main.replaceChildren(h('div', { class: 'card', id: 'done' },
     h('h1', { text: t().doneTitle }),
     h('p', { class: 'lead', text: t().doneLead(org?.name ?? '') }),
+    h('div', { class: 'org-address' },
+      h('span', { class: 'help', text: t().orgAddress }),
+      h('div', { class: 'address-row' }, h('strong', { id: 'org-address', text: address }), org?.slug ? copy : null),
+    ),
+    app ? h('p', {}, h('a', { class: 'button primary', id: 'open-app', href: app, text: t().openApp(org?.name ?? '') })) : null,
     h('dl', { class: 'summary' },
       h('dt', { text: t().orgSlug }), h('dd', {}, h('strong', { id: 'org-slug', text: org?.slug ? `${t().workspaceHost}${org.slug}` : '—' })),
       h('dt', { text: t().objectivesCreated }), h('dd', { id: 'done-objectives', text: result ? String(result.objectives ?? 0) : '…' }),
       h('dt', { text: t().invitationsSent }), h('dd', { id: 'done-invitations', text: result ? String(result.invitations ?? 0) : '…' }),
     ),
     h('section', { id: 'invitations', 'aria-live': 'polite' }),
-    MODE === 'dev' ? h('section', { id: 'dev-outbox' }) : null,
+    MODE === 'dev' ? h('details', { id: 'dev-outbox', class: 'dev' }) : null,
     h('p', {}, h('button', { type: 'button', class: 'link', id: 'signout', text: t().signOut, onclick: () => signOut() })),
   ));
   main.focus();
@@ -131,10 +146,13 @@ export async function showInvitations(orgId) {
   );
   const dev = $('#dev-outbox');
   if (!dev) return;
+  // Development only, and secondary: the e-mails to this organization's invitees still waiting
+  // (without a mail server their links show here), folded away.
   const outbox = await fetch('/api/dev/outbox').then((r) => (r.ok ? r.json() : { messages: [] }));
+  const ours = new Set(list.map((i) => i.email));
   dev.replaceChildren(
-    h('h2', { text: t().devOutbox }),
-    h('ul', {}, ...outbox.messages.map((m) => h('li', { 'data-to': m.to }, `${m.to}: `, h('a', { href: m.link, text: m.subject })))),
+    h('summary', { text: t().devOutbox }),
+    h('ul', {}, ...outbox.messages.filter((m) => ours.has(m.to)).map((m) => h('li', { 'data-to': m.to }, `${m.to}: `, h('a', { href: m.link, text: m.subject })))),
   );
 }
 

@@ -1,7 +1,10 @@
 // The page's state, its mode and timings, and small DOM helpers.
 import { UI } from './words.js';
 
-export const MODE = document.querySelector('meta[name="onboarding-mode"]')?.getAttribute('content') ?? 'production';
+const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.getAttribute('content') || null;
+export const MODE = meta('onboarding-mode') ?? 'production';
+/** The operator's links (TERMS_URL, APP_URL with `{slug}`), or null. */
+export const LINKS = { terms: meta('onboarding-terms'), app: meta('onboarding-app') };
 export const SAVE_DELAY_MS = 600;
 export const MAX_RETRY_MS = 30_000;
 

@@ -1,6 +1,6 @@
 // Start-up, the wizard rendered from the rules' metadata, and the checks under each field.
 import { validateStep, validateWizard, preview, rulesVersion } from '/pkg/index.js';
-import { S, t, $, h, idFor, on, emit, stepData } from './state.js';
+import { S, LINKS, t, $, h, idFor, on, emit, stepData } from './state.js';
 import { api, signOut } from './http.js';
 import { restoreLocal, notice, clearNotice, showSaveState, scheduleSave, flush } from './autosave.js';
 import { renderSuggestions } from './suggestions.js';
@@ -177,7 +177,8 @@ export function renderStep() {
     if (field.kind === 'list') form.append(renderList(meta.id, `${meta.id}.${field.name}`, field, data));
     else form.append(renderField(meta.id, `${meta.id}.${field.name}`, field, data));
   }
-  if (meta.id === 'review') form.append(renderSummary());
+  // The review shows every answer first, then asks for the confirmation and the terms.
+  if (meta.id === 'review') form.prepend(renderSummary());
   if (meta.id === 'objectives') form.prepend(renderSuggestions());
   const actions = h('div', { class: 'actions' },
     S.index > 0 ? h('button', { type: 'button', class: 'secondary', id: 'back', text: t().back, onclick: () => go(S.index - 1) }) : null,
@@ -307,8 +308,12 @@ export function renderField(step, path, field, obj) {
       box.id = id;
       box.dataset.path = path;
       box.setAttribute('aria-describedby', describedBy(id, field));
+      const terms = step === 'review' && field.name === 'terms_accepted' && LINKS.terms
+        ? h('a', { href: LINKS.terms, target: '_blank', rel: 'noopener', id: 'terms-link', text: t().readTerms })
+        : null;
       return h('div', { class: 'field', 'data-field': path },
         h('label', { for: id, class: 'check' }, box, ' ', field.label),
+        terms ? [' · ', terms] : null,
         field.help ? h('p', { class: 'help', id: `${id}-help`, text: field.help }) : null,
         h('p', { class: 'msg', id: `${id}-msg`, 'data-msg': path }),
       );
@@ -547,20 +552,41 @@ function skipNow(step, before) {
   }
 }
 
+/** A field's answer as the user reads it: options by their labels, lists by their size. */
+function answerOf(field, value) {
+  if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)) return t().emptyAnswer;
+  const label = (v) => field.options?.find((o) => o.value === v)?.label ?? String(v);
+  if (field.kind === 'boolean') return value === true ? t().yes : t().no;
+  if (field.kind === 'list') return (Array.isArray(value) ? value : []).map((o) => o?.title).filter(Boolean).join(' · ') || String(value.length);
+  if (Array.isArray(value)) return value.map(label).join(', ');
+  if (field.kind === 'enum' || field.kind === 'country') return label(value);
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * The review's summary: every earlier step's answers, each step with a link to edit it, the
+ * organization's address and the invitations' count; the other steps' errors below.
+ */
 export function renderSummary() {
   const p = preview(S.draft, ctx());
-  const company = S.draft.company ?? {};
-  const objectives = Array.isArray(S.draft.objectives?.objectives) ? S.draft.objectives.objectives.length : 0;
   const invites = Array.isArray(S.draft.review?.invite_emails) ? S.draft.review.invite_emails.length : 0;
-  const stepTitle = (id) => S.meta.find((s) => s.id === id)?.title ?? id;
+  const steps = S.meta.slice(0, -1).map((step, index) => {
+    const data = S.draft[step.id] && typeof S.draft[step.id] === 'object' ? S.draft[step.id] : {};
+    return h('section', { class: 'answers', 'data-summary-step': step.id, 'aria-labelledby': `sum-${step.id}` },
+      h('div', { class: 'answers-head' },
+        h('h3', { id: `sum-${step.id}`, text: step.title }),
+        h('button', { type: 'button', class: 'link', 'data-edit': step.id, 'aria-label': t().editStep(step.title), text: t().editShort, onclick: () => go(index) }),
+      ),
+      h('dl', {}, ...step.fields.flatMap((f) => [h('dt', { text: f.label }), h('dd', { text: answerOf(f, data[f.name]) })])),
+    );
+  });
   return h('section', { class: 'summary', 'aria-labelledby': 'summary-title' },
     h('h2', { id: 'summary-title', text: t().review }),
-    h('dl', {},
-      h('dt', { text: t().organization }), h('dd', { text: typeof company.company_name === 'string' ? company.company_name : '—' }),
+    h('dl', { class: 'totals' },
       h('dt', { text: t().orgSlug }), h('dd', { text: p.slug ? `${t().workspaceHost}${p.slug}` : '—' }),
-      h('dt', { text: stepTitle('objectives') }), h('dd', { text: objectives ? String(objectives) : t().none }),
       h('dt', { text: t().invitationsSent }), h('dd', { id: 'invite-count', text: String(invites) }),
     ),
+    ...steps,
     h('div', { id: 'other-steps' }),
   );
 }

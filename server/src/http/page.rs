@@ -37,6 +37,22 @@ const PKG_FILES: [(&str, &str); 4] = [
     ("steps.en.js", "text/javascript; charset=utf-8"),
 ];
 
+/// Where the wizard page links out, configured by the operator (`TERMS_URL`, `APP_URL`); given
+/// to the page as `<meta>` tags.
+#[derive(Clone, Debug, Default)]
+pub struct Links {
+    pub terms_url: Option<String>,
+    pub app_url: Option<String>,
+}
+
+/// `text` for a double-quoted HTML attribute.
+fn attribute(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// What the page serves; built once at start-up.
 #[derive(Debug)]
 pub struct Page {
@@ -58,8 +74,17 @@ struct PkgFile {
 
 impl Page {
     /// Reads the package from `pkg_dir` (`None`: no package; `/` explains how to build it).
-    pub fn load(pkg_dir: Option<&FsPath>, dev: bool) -> Page {
-        let index = INDEX.replace("__MODE__", if dev { "dev" } else { "production" });
+    pub fn load(pkg_dir: Option<&FsPath>, dev: bool, links: &Links) -> Page {
+        let index = INDEX
+            .replace("__MODE__", if dev { "dev" } else { "production" })
+            .replace(
+                "__TERMS_URL__",
+                &attribute(links.terms_url.as_deref().unwrap_or("")),
+            )
+            .replace(
+                "__APP_URL__",
+                &attribute(links.app_url.as_deref().unwrap_or("")),
+            );
         let pkg = match pkg_dir {
             None => Err("no package directory configured".to_owned()),
             Some(dir) => PKG_FILES
@@ -201,13 +226,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_operators_links_reach_the_page_escaped() {
+        let links = Links {
+            terms_url: Some("https://example.com/terms?a=1&b=\"2\"".into()),
+            app_url: None,
+        };
+        let dir = std::env::temp_dir().join(format!("page-links-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, _) in PKG_FILES {
+            std::fs::write(dir.join(name), name).unwrap();
+        }
+        let page = Arc::new(Page::load(Some(&dir), false, &links));
+        let body = get(&page, "/").await.2;
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(body.contains(
+            r#"<meta name="onboarding-terms" content="https://example.com/terms?a=1&amp;b=&quot;2&quot;">"#
+        ));
+        assert!(body.contains(r#"<meta name="onboarding-app" content="">"#));
+    }
+
+    #[tokio::test]
     async fn serves_the_page_and_the_package_and_nothing_else() {
         let dir = std::env::temp_dir().join(format!("page-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         for (name, _) in PKG_FILES {
             std::fs::write(dir.join(name), format!("contents of {name}")).unwrap();
         }
-        let page = Arc::new(Page::load(Some(&dir), true));
+        let page = Arc::new(Page::load(Some(&dir), true, &Links::default()));
         let (status, mime, body) = get(&page, "/").await;
         assert_eq!(
             (status, mime.as_str()),
@@ -266,7 +311,7 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
 
         // Without the package the page explains what to build instead of loading a broken app.
-        let missing = Arc::new(Page::load(None, false));
+        let missing = Arc::new(Page::load(None, false, &Links::default()));
         let (status, _, body) = get(&missing, "/").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(body.contains("make pkg"));

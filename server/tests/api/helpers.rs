@@ -132,6 +132,7 @@ fn settings(url: String, keys: Arc<Keys>) -> Settings {
         request_timeout: Duration::from_secs(10),
         dev: false,
         pkg_dir: None,
+        page_links: Default::default(),
         ai: None,
         suggestions_per_minute: 30,
         writes_per_user_per_minute: 600,

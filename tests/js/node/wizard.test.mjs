@@ -130,6 +130,15 @@ test('a user onboards a company from an empty database, in Spanish, through ever
   await next(page, 'Revisión');
 
   assert.equal(await page.isDisabled('#submit'), true);
+  // The review shows every answer first, each step with a way back to edit it.
+  const summary = await page.textContent('[data-summary-step="company"]');
+  assert.match(summary, /Café Niño & Co\./);
+  assert.match(summary, /Pequeña \(11–50\)/, 'options by their labels');
+  assert.ok(await page.evaluate(() => document.querySelector('.summary').compareDocumentPosition(document.querySelector('[data-path="review.confirmed"]')) & Node.DOCUMENT_POSITION_FOLLOWING));
+  await page.click('[data-edit="welcome"]');
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Bienvenida');
+  await page.click('#progress li:last-child button');
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Revisión');
   await page.check(id('review.confirmed'));
   await page.check(id('review.terms_accepted'));
   await page.fill(id('review.invite_emails'), 'ana@cafenino.mx pedro@cafenino.mx');
@@ -156,6 +165,9 @@ test('a user onboards a company from an empty database, in Spanish, through ever
   const invitation = (email) => `#invitations li[data-email="${email}"]`;
   await page.waitForSelector(invitation('ana@cafenino.mx'));
   assert.equal(await page.getAttribute(invitation('ana@cafenino.mx'), 'data-state'), 'pending');
+  // The development outbox is secondary: folded, and only this organization's e-mails.
+  assert.equal(await page.getAttribute('#dev-outbox', 'open'), null);
+  await page.click('#dev-outbox summary');
   await page.waitForSelector('#dev-outbox li[data-to="pedro@cafenino.mx"] a');
   const linkOf = (email) => page.getAttribute(`#dev-outbox li[data-to="${email}"] a`, 'href');
   const anaLink = await linkOf('ana@cafenino.mx');
@@ -370,6 +382,45 @@ test('one language: the header and the preferences agree, the e-mails follow it,
   await page.waitForFunction(() => document.querySelector('#done-invitations')?.textContent === '1');
   assert.deepEqual(await counts(), ['0', '1']);
   assert.deepEqual(page.errors, []);
+});
+
+test("the operator's links: the terms beside their checkbox, the product as the done screen's main action", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wizard-links-'));
+  const own = await startDevServer(`${dir}/links.db`, { TERMS_URL: 'https://example.com/terms', APP_URL: 'https://app.example.com/o/{slug}' });
+  try {
+    const ctx = await browser.newContext({ timezoneId: 'America/Bogota', locale: 'es-CO' });
+    const page = await ctx.newPage();
+    page.errors = [];
+    page.on('pageerror', (e) => page.errors.push(e.message));
+    await page.goto(own.base);
+    await page.fill('#login-name', 'Ana Links');
+    await page.fill('#login-email', 'ana@links.co');
+    await page.click('#login-submit');
+    await page.waitForSelector('#wizard');
+    const token = await page.evaluate(() => localStorage.getItem('onboarding:dev-token'));
+    const put = (step, body) => fetch(`${own.base}/api/onboarding/steps/${step}`, { method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    for (const [step, data] of Object.entries({
+      welcome: WELCOME, company: { ...COMPANY, company_name: 'Enlaces SAS', country: 'CO' },
+      organization: { okr_maturity: 'advanced', current_challenges: ['focus'], business_goals: ['innovation'] },
+      objectives: { objectives: [] },
+      preferences: { language: 'es', communication_style: 'formal', notification_frequency: 'weekly', focus_areas: ['analytics'], ai_assistance_level: 'none', timezone: 'America/Bogota' },
+    })) assert.equal((await put(step, data)).status, 200);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Revisión');
+    assert.equal(await page.getAttribute('#terms-link', 'href'), 'https://example.com/terms');
+    await page.check(id('review.confirmed'));
+    await page.check(id('review.terms_accepted'));
+    await page.click('#submit');
+    await page.waitForSelector('#done');
+    assert.equal(await page.getAttribute('#open-app', 'href'), 'https://app.example.com/o/enlaces-sas');
+    assert.equal(await page.textContent('#org-address'), 'https://app.example.com/o/enlaces-sas');
+    await page.screenshot({ path: path.join(shots, 'done-handoff.png'), fullPage: true });
+    assert.deepEqual(page.errors, []);
+    await ctx.close();
+  } finally {
+    own.server.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a refusal by the server (422) puts its issues on the right fields', async () => {
