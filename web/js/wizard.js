@@ -77,7 +77,8 @@ export function renderProgress() {
   const nav = $('#progress');
   if (!nav) return;
   const reachable = Math.max(S.index, ...S.meta.map((s, i) => (S.completed.includes(s.id) ? i + 1 : 0)));
-  // On a phone the pills shrink to their numbers (the title stays their accessible name), so
+  // On a phone the pills shrink to their numbers (the title, hidden only visually, stays in their
+  // accessible name), so
   // the navigation fits one row; the bar above shows how far the user is.
   nav.replaceChildren(
     ...S.meta.map((s, i) =>
@@ -85,10 +86,9 @@ export function renderProgress() {
         type: 'button',
         class: S.completed.includes(s.id) ? 'done' : null,
         'aria-current': i === S.index ? 'step' : null,
-        'aria-label': `${i + 1}. ${s.title}`,
         disabled: i > reachable,
         onclick: () => go(i),
-      }, h('span', { class: 'n', text: String(i + 1) }), h('span', { class: 'name', text: s.title }))),
+      }, h('span', { class: 'n', text: `${i + 1}.` }), ' ', h('span', { class: 'name', text: s.title }))),
     ),
   );
   const bar = $('#bar');

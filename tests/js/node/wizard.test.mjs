@@ -8,7 +8,10 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { launch } from './browser.mjs';
+import { createRequire } from 'node:module';
 import { root, startDevServer } from './helpers.mjs';
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const shots = path.join(root, 'artifacts/wizard');
 mkdirSync(shots, { recursive: true });
@@ -422,6 +425,95 @@ test("the operator's links: the terms beside their checkbox, the product as the 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** WCAG 2.1 A and AA violations axe-core finds on the page now, as "rule: targets" lines. */
+async function violations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+for (const [device, options, locale] of [
+  ['desktop', { viewport: { width: 1280, height: 800 } }, 'es'],
+  ['phone', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }, 'en'],
+]) {
+  test(`every screen on a ${device} (${locale}) passes axe-core's WCAG 2.1 A/AA checks, with errors showing and without`, async () => {
+    // bypassCSP: axe-core is injected as a script the page's policy (rightly) refuses.
+    const ctx = await browser.newContext({ ...options, bypassCSP: true, timezoneId: 'America/Lima', locale: locale === 'es' ? 'es-PE' : 'en-US' });
+    const page = await ctx.newPage();
+    page.errors = [];
+    page.on('pageerror', (e) => page.errors.push(e.message));
+    const dir = path.join(shots, `a11y-${device}`);
+    mkdirSync(dir, { recursive: true });
+    const found = [];
+    const audit = async (name) => {
+      await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+      for (const v of await violations(page)) found.push(`${name}: ${v}`);
+    };
+    await page.goto(base);
+    await page.waitForSelector('#login-name');
+    if (locale === 'en') {
+      await page.click('[data-locale="en"]');
+      await page.waitForFunction(() => document.documentElement.lang === 'en');
+    }
+    await audit('0-sign-in');
+    await page.fill('#login-name', 'Rosa Accesible');
+    await page.fill('#login-email', `rosa.${device}@example.pe`);
+    await page.click('#login-submit');
+    await page.waitForSelector('#wizard');
+    const titles = await page.$$eval('#progress button', (bs) => bs.map((b) => b.textContent));
+    assert.equal(titles.length, 6);
+    if (device === 'phone') {
+      const rows = await page.$$eval('#progress li', (lis) => new Set(lis.map((li) => li.offsetTop)).size);
+      assert.equal(rows, 1, 'the step navigation fits one row on a phone');
+    }
+    const walk = [
+      ['welcome', async () => fill(page, 'welcome', WELCOME)],
+      ['company', async () => fill(page, 'company', COMPANY)],
+      ['organization', async () => {
+        await page.selectOption(id('organization.okr_maturity'), 'beginner');
+        await page.check('[data-path="organization.current_challenges"][value="focus"]');
+        await page.check('[data-path="organization.business_goals"][value="innovation"]');
+      }],
+      ['objectives', async () => {
+        await page.click('[data-add="objectives.objectives"]');
+        await page.click('#next'); // an empty objective: its fields' errors show
+        await audit('4-objectives-item-errors');
+        await page.click('[data-remove="objectives.objectives[0]"]');
+      }],
+      ['preferences', async () => {
+        await page.selectOption(id('preferences.communication_style'), 'formal');
+        await page.selectOption(id('preferences.notification_frequency'), 'weekly');
+        await page.check('[data-path="preferences.focus_areas"][value="strategy"]');
+        await page.check('[data-path="preferences.ai_assistance_level"][value="none"]');
+      }],
+    ];
+    for (const [i, [step, complete]] of walk.entries()) {
+      await audit(`${i + 1}-${step}`);
+      if (step !== 'objectives') {
+        // (an empty objectives step is valid: its errors are an empty objective's, below)
+        await page.click('#next');
+        await audit(`${i + 1}-${step}-errors`);
+      }
+      await complete();
+      const before = await title(page);
+      await page.click('#next');
+      await page.waitForFunction((t) => document.querySelector('#step-title')?.textContent !== t, before);
+    }
+    await audit('6-review');
+    await page.fill(id('review.invite_emails'), 'no-es-correo, ana@example.pe ');
+    await audit('6-review-errors');
+    await page.click('.chip[data-email="no-es-correo"] button');
+    await page.check(id('review.confirmed'));
+    await page.check(id('review.terms_accepted'));
+    await page.click('#submit');
+    await page.waitForSelector('#done');
+    await audit('7-done');
+    assert.deepEqual(found, []);
+    assert.deepEqual(page.errors, []);
+    await ctx.close();
+  });
+}
 
 test('a refusal by the server (422) puts its issues on the right fields', async () => {
   const page = await signIn('refused@example.com');
