@@ -211,6 +211,9 @@ export function renderStep() {
   (first ?? main).focus();
 }
 
+/** A field's placeholder as an example ("p. ej. 100"), never mistaken for a value typed. */
+const example = (field) => (field.placeholder ? t().example(field.placeholder) : null);
+
 /** The ids that describe a field's control: its help (if any) and its messages. */
 export const describedBy = (id, field) => [field.help ? `${id}-help` : null, `${id}-msg`].filter(Boolean).join(' ');
 
@@ -258,7 +261,18 @@ export function touch(path) {
 
 export function renderField(step, path, field, obj) {
   const value = obj[field.name];
-  const onInput = (read) => (e) => update(step, obj, field.name, read(e.target), path);
+  const onInput = (read) => (e) => {
+    const was = obj[field.name];
+    update(step, obj, field.name, read(e.target), path);
+    // The metric's kind changes which fields a key result shows.
+    if (field.name === 'metric_type' && (was === 'boolean') !== (obj[field.name] === 'boolean')) {
+      if (was === 'boolean') {
+        delete obj.baseline;
+        delete obj.target;
+      }
+      rerender(`#${CSS.escape(idFor(path))}`);
+    }
+  };
   // Leaving a field shows its issues, unless the focus goes to a button: a message appearing
   // then would move the button away from under the pointer mid-click.
   const onLeave = (e) => {
@@ -285,7 +299,7 @@ export function renderField(step, path, field, obj) {
     }
     case 'timezone': {
       const listId = `${idFor(path)}-list`;
-      const input = h('input', { type: 'text', list: listId, autocomplete: 'off', spellcheck: 'false', value: obj[field.name] ?? '', placeholder: field.placeholder || null, oninput: onInput((el) => el.value), onblur: onLeave });
+      const input = h('input', { type: 'text', list: listId, autocomplete: 'off', spellcheck: 'false', value: obj[field.name] ?? '', placeholder: example(field), oninput: onInput((el) => el.value), onblur: onLeave });
       return labelled(path, field, input, [h('datalist', { id: listId }, ...field.options.map((o) => h('option', { value: o.value })))]);
     }
     case 'enum_set': {
@@ -321,7 +335,7 @@ export function renderField(step, path, field, obj) {
     case 'email_list':
       return renderEmails(step, path, field, obj);
     case 'multiline': {
-      const area = h('textarea', { rows: 4, placeholder: field.placeholder || null, maxlength: field.max_length ? field.max_length * 2 : null, oninput: onInput((el) => el.value), onblur: onLeave });
+      const area = h('textarea', { rows: 4, placeholder: example(field), maxlength: field.max_length ? field.max_length * 2 : null, oninput: onInput((el) => el.value), onblur: onLeave });
       area.value = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
       return labelled(path, field, area);
     }
@@ -332,7 +346,7 @@ export function renderField(step, path, field, obj) {
         type: 'text',
         inputmode: field.kind === 'integer' ? 'numeric' : field.kind === 'number' ? 'decimal' : field.kind === 'url' ? 'url' : null,
         autocomplete: field.name === 'full_name' ? 'name' : field.name === 'job_title' ? 'organization-title' : field.name === 'company_name' ? 'organization' : field.kind === 'url' ? 'url' : null,
-        placeholder: field.placeholder || null,
+        placeholder: example(field),
         value: value === undefined || value === null ? '' : String(value),
         oninput: onInput((el) => el.value),
         onblur: onLeave,
@@ -388,7 +402,7 @@ function renderEmails(step, path, field, obj) {
   let pending = '';
   const id = idFor(path);
   const list = h('ul', { class: 'chips', id: `${id}-chips`, 'aria-label': field.label });
-  const input = h('input', { type: 'text', inputmode: 'email', autocomplete: 'off', spellcheck: 'false', placeholder: field.placeholder || null });
+  const input = h('input', { type: 'text', inputmode: 'email', autocomplete: 'off', spellcheck: 'false', placeholder: example(field) });
   const save = () => update(step, obj, field.name, pending ? [...chips, pending] : [...chips], path);
   const draw = () => {
     list.replaceChildren(...chips.map((email, i) => {
@@ -472,11 +486,21 @@ export function renderList(step, path, field, obj) {
   );
   list.forEach((item, i) => {
     const itemPath = `${path}[${i}]`;
-    const itemBox = h('fieldset', { class: 'item', 'data-item': itemPath }, h('legend', { text: isKr ? t().krN(i + 1) : t().objectiveN(i + 1) }));
+    const itemBox = h('fieldset', { class: isKr ? 'item kr' : 'item', 'data-item': itemPath }, h('legend', { text: isKr ? t().krN(i + 1) : t().objectiveN(i + 1) }));
+    // A yes/no key result is done or not: it has no numbers to type (the rules want 0 → 1).
+    const yesNo = isKr && item.metric_type === 'boolean';
+    if (yesNo && (item.baseline !== 0 || item.target !== 1)) {
+      item.baseline = 0;
+      item.target = 1;
+      delete item.unit;
+      scheduleSave(step);
+    }
     for (const f of field.item_fields) {
+      if (yesNo && ['baseline', 'target', 'unit'].includes(f.name)) continue;
       if (f.kind === 'list') itemBox.append(renderList(step, `${itemPath}.${f.name}`, f, item));
       else itemBox.append(renderField(step, `${itemPath}.${f.name}`, f, item));
     }
+    if (yesNo) itemBox.append(h('p', { class: 'help yes-no', text: t().yesNoKr }));
     itemBox.append(h('button', {
       type: 'button', class: 'link', 'data-remove': itemPath,
       text: `${isKr ? t().removeKr : t().removeObjective} ${i + 1}`,
@@ -692,6 +716,10 @@ export function labelOf(path) {
   const el = document.querySelector(`[data-field="${CSS.escape(path)}"] > label, [data-field="${CSS.escape(path)}"] > legend`);
   const words = el ? [...el.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join('').trim() : '';
   const text = words || path;
-  const item = /\[(\d+)\]/.exec(path);
+  const objective = /objectives\[(\d+)\]/.exec(path);
+  const kr = /key_results\[(\d+)\]/.exec(path);
+  const where = [objective && t().objectiveN(Number(objective[1]) + 1), kr && t().krN(Number(kr[1]) + 1)].filter(Boolean);
+  const item = !objective && /\[(\d+)\]/.exec(path);
+  if (where.length) return `${where.join(' · ')}: ${text}`;
   return item ? `${text} (${Number(item[1]) + 1})` : text;
 }

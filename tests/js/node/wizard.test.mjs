@@ -515,6 +515,40 @@ for (const [device, options, locale] of [
   });
 }
 
+test('the objectives editor: examples that cannot pass for values, a yes/no key result without numbers, errors that say which key result', async () => {
+  const page = await signIn('editor@cafenino.mx');
+  for (const [step, data] of Object.entries({
+    welcome: WELCOME, company: COMPANY,
+    organization: { okr_maturity: 'advanced', current_challenges: ['focus'], business_goals: ['innovation'] },
+  })) assert.equal((await api(page, 'PUT', `/api/onboarding/steps/${step}`, data)).status, 200);
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Objetivos');
+  await page.click('[data-add="objectives.objectives"]');
+  const kr = (j, name) => id(`objectives.objectives[0].key_results[${j}].${name}`);
+  assert.match(await page.getAttribute(kr(0, 'target'), 'placeholder'), /^p\. ej\. /);
+  await page.fill(id('objectives.objectives[0].title'), 'Abrir la cuarta cafetería');
+  await page.fill(kr(0, 'title'), 'Local abierto al público');
+  await page.selectOption(kr(0, 'metric_type'), 'boolean');
+  await page.waitForSelector(kr(0, 'target'), { state: 'detached' });
+  assert.equal(await page.locator(kr(0, 'baseline')).count(), 0);
+  await page.click('[data-add="objectives.objectives[0].key_results"]');
+  await page.click('#next');
+  assert.equal(await title(page), 'Objetivos');
+  assert.match(await page.textContent('#blocking'), /Objetivo 1 · Resultado clave 2: /);
+  await page.screenshot({ path: path.join(shots, 'objectives-editor.png'), fullPage: true });
+  await page.click('[data-remove="objectives.objectives[0].key_results[1]"]');
+  await next(page, 'Preferencias');
+  await saved(page);
+  const status = await api(page, 'GET', '/api/onboarding/status');
+  const saved0 = status.body.draft.objectives.objectives[0].key_results[0];
+  assert.deepEqual([saved0.metric_type, saved0.baseline, saved0.target], ['boolean', 0, 1]);
+  // Back to a number: its fields come back, empty.
+  await page.click('#back');
+  await page.selectOption(kr(0, 'metric_type'), 'number');
+  assert.equal(await page.inputValue(kr(0, 'target')), '');
+  assert.deepEqual(page.errors, []);
+});
+
 test('a refusal by the server (422) puts its issues on the right fields', async () => {
   const page = await signIn('refused@example.com');
   const steps = {
