@@ -436,6 +436,7 @@ async function violations(page) {
 for (const [device, options, locale] of [
   ['desktop', { viewport: { width: 1280, height: 800 } }, 'es'],
   ['phone', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }, 'en'],
+  ['phone in dark mode', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: 'dark' }, 'es'],
 ]) {
   test(`every screen on a ${device} (${locale}) passes axe-core's WCAG 2.1 A/AA checks, with errors showing and without`, async () => {
     // bypassCSP: axe-core is injected as a script the page's policy (rightly) refuses.
@@ -443,7 +444,7 @@ for (const [device, options, locale] of [
     const page = await ctx.newPage();
     page.errors = [];
     page.on('pageerror', (e) => page.errors.push(e.message));
-    const dir = path.join(shots, `a11y-${device}`);
+    const dir = path.join(shots, `a11y-${device.replaceAll(' ', '-')}`);
     mkdirSync(dir, { recursive: true });
     const found = [];
     const audit = async (name) => {
@@ -458,12 +459,12 @@ for (const [device, options, locale] of [
     }
     await audit('0-sign-in');
     await page.fill('#login-name', 'Rosa Accesible');
-    await page.fill('#login-email', `rosa.${device}@example.pe`);
+    await page.fill("#login-email", `rosa.${device.replaceAll(" ", "-")}@example.pe`);
     await page.click('#login-submit');
     await page.waitForSelector('#wizard');
     const titles = await page.$$eval('#progress button', (bs) => bs.map((b) => b.textContent));
     assert.equal(titles.length, 6);
-    if (device === 'phone') {
+    if (device.startsWith('phone')) {
       const rows = await page.$$eval('#progress li', (lis) => new Set(lis.map((li) => li.offsetTop)).size);
       assert.equal(rows, 1, 'the step navigation fits one row on a phone');
     }
