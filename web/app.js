@@ -49,8 +49,30 @@ export function renderLogin(message) {
   h('div', { class: 'field' }, h('label', { for: 'login-email', text: t().email }), h('input', { id: 'login-email', type: 'email', autocomplete: 'email', 'aria-describedby': 'login-msg' })),
   err,
   h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'login-submit', text: t().enter })));
-  main.replaceChildren(h('div', { class: 'card' }, h('h1', { text: t().loginTitle }), h('p', { class: 'lead', text: message ?? t().loginLead }), form));
+  const invitation = location.pathname === ACCEPT_PATH ? sessionStorage.getItem('onboarding:invitation') : null;
+  const about = h('div', { id: 'invitation-preview', 'aria-live': 'polite' });
+  main.replaceChildren(h('div', { class: 'card' }, h('h1', { text: invitation ? t().acceptTitle : t().loginTitle }), about, h('p', { class: 'lead', text: message ?? t().loginLead }), form));
   $('#login-name').focus();
+  if (invitation) showInvitationPreview(about, invitation).catch(() => {});
+}
+
+/**
+ * Before sign-in, the invitation's page says what it is for: the organization and who invited
+ * (POST /api/invitations/preview with the token, which only its holder has), or that it can no
+ * longer be accepted.
+ */
+async function showInvitationPreview(box, token) {
+  const res = await fetch('/api/invitations/preview', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) });
+  const body = await res.json().catch(() => null);
+  if (!res.ok || !body) {
+    box.replaceChildren(h('p', { class: 'invite-about refused', text: t().acceptRefused.not_found }));
+    return;
+  }
+  const refused = { expired: 'invitation_expired', revoked: 'invitation_revoked', accepted: 'invitation_used' }[body.state];
+  box.replaceChildren(
+    h('p', { class: 'invite-about', 'data-organization': body.organization }, t().invitedTo(body.inviter, body.organization)),
+    refused ? h('p', { class: 'invite-about refused', role: 'alert', text: t().acceptRefused[refused] }) : null,
+  );
 }
 
 export async function signedIn(token) {

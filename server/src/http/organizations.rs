@@ -9,7 +9,7 @@ use super::{Path, Query};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::store::{token_hash, Acceptance, InvitationChange, Invited, MemberChange, Role};
-use crate::store::{Invitation, Member, Objective};
+use crate::store::{Invitation, InvitationPreview, Member, Objective};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke))
         .routes(routes!(resend))
         .routes(routes!(accept))
+        .routes(routes!(preview_invitation))
 }
 
 /// An organization's invitations.
@@ -349,6 +350,46 @@ struct AcceptRequest {
     token: String,
 }
 
+/// The bytes of an invitation token as the e-mail's link carries it (64 hexadecimal characters).
+fn token_bytes(token: &str) -> Result<Vec<u8>, ApiError> {
+    hex::decode(token.trim())
+        .ok()
+        .filter(|b| b.len() == 32)
+        .ok_or_else(|| ApiError::BadRequest("token must be 64 hexadecimal characters".into()))
+}
+
+/// What the invitation's landing page shows before sign-in: the organization, who invited, and
+/// whether the invitation can still be accepted. Only the holder of the token learns this (the
+/// token is 256 random bits, sent in the body, never in a URL the server logs).
+#[utoipa::path(
+    post,
+    path = "/api/invitations/preview",
+    tag = "organizations",
+    summary = "What an invitation is for, before sign-in (the token's holder)",
+    request_body(content = AcceptRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The organization, the inviter and the invitation's state", body = InvitationPreview),
+        (status = 400, description = "Malformed token"),
+        (status = 404, description = "Unknown token (never issued, or replaced by a resend)"),
+    ),
+)]
+async fn preview_invitation(
+    State(state): State<AppState>,
+    super::Json(req): super::Json<AcceptRequest>,
+) -> Result<Json<InvitationPreview>, ApiError> {
+    let bytes = token_bytes(&req.token)?;
+    state
+        .store
+        .invitation_preview(&token_hash(&bytes))
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::NotFound(
+                "no invitation has this link: it may have been replaced by a newer one".into(),
+            )
+        })
+}
+
 /// Joins the organization in the invitation's role: the token must be the current one of a
 /// pending, unexpired invitation for the signed-in user's e-mail address. Single use.
 #[utoipa::path(
@@ -372,10 +413,7 @@ async fn accept(
     user: AuthUser,
     super::Json(req): super::Json<AcceptRequest>,
 ) -> Result<Json<Joined>, ApiError> {
-    let bytes = hex::decode(req.token.trim())
-        .ok()
-        .filter(|b| b.len() == 32)
-        .ok_or_else(|| ApiError::BadRequest("token must be 64 hexadecimal characters".into()))?;
+    let bytes = token_bytes(&req.token)?;
     // The invitation is for an address: a token without one cannot show it is the invitee's.
     if user.unverified_email {
         return Err(problem(

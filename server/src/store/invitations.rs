@@ -4,8 +4,8 @@
 use super::{on_engine, Db, Store};
 use onboarding_store::invitations::{accept, change_member, create, resend, revoke};
 use onboarding_store::{
-    Acceptance, Backend, Invitation, InvitationCaps, InvitationChange, Invited, Letter,
-    MemberChange, Outgoing, Role,
+    Acceptance, Backend, Invitation, InvitationCaps, InvitationChange, InvitationPreview, Invited,
+    Letter, MemberChange, Outgoing, Role,
 };
 
 impl Store {
@@ -57,6 +57,15 @@ impl Store {
     ) -> Result<InvitationChange, sqlx::Error> {
         let now = self.clock.now_ms();
         on_engine!(self, db => resend(db, user, org, invitation, ttl_ms, caps, now, compose))
+    }
+
+    /// What the landing page shows the holder of a token before sign-in (`None`: unknown token).
+    pub async fn invitation_preview(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<InvitationPreview>, sqlx::Error> {
+        let now = self.clock.now_ms();
+        on_engine!(self, db => db.invitation_preview(token_hash, now))
     }
 
     /// Accepts an invitation for `user` (whose address must be the invited one): pending and

@@ -21,8 +21,8 @@ pub use onboarding_store::invitations::{new_invitation_token, token_hash};
 use onboarding_store::Backend;
 pub use onboarding_store::{
     gate, Acceptance, Claimed, Delivery, DevMessage, Funnel, Invitation, InvitationChange,
-    InvitationState, Invited, KeyResult, Letter, Member, MemberChange, Objective, Organization,
-    OutboxCounts, OutboxMessage, Role,
+    InvitationPreview, InvitationState, Invited, KeyResult, Letter, Member, MemberChange,
+    Objective, Organization, OutboxCounts, OutboxMessage, Role,
 };
 pub use onboarding_store::{Completion, InvitationCaps, Outgoing, Prepared};
 pub use onboarding_store::{IfMatch, Session, SessionEnd, SessionStatus};

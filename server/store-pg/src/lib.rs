@@ -10,9 +10,9 @@ use onboarding_store::organizations::JsonList;
 use onboarding_store::pool::ConnPool;
 use onboarding_store::{
     new_id, Backend, Claimed, CompletionWrites, Delivery, DevMessage, FunnelFigures, Invitation,
-    InvitationState, KeyResult, Locked, Member, NewInvitationRow, NewMail, NewOrganization,
-    Objective, OpenSession, Organization, OutboxCounts, OutboxMessage, Result, Role, SaveWrites,
-    Sender, SentBy, SessionEnd, SessionRow, SessionStatus, TokenInvitation, Tx,
+    InvitationPreview, InvitationState, KeyResult, Locked, Member, NewInvitationRow, NewMail,
+    NewOrganization, Objective, OpenSession, Organization, OutboxCounts, OutboxMessage, Result,
+    Role, SaveWrites, Sender, SentBy, SessionEnd, SessionRow, SessionStatus, TokenInvitation, Tx,
 };
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -756,6 +756,28 @@ impl Backend for PgStore {
         )
         .fetch_optional(&mut **tx)
         .await
+    }
+
+    async fn invitation_preview(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<InvitationPreview>> {
+        // No user: row-level security shows nothing, so a definer function reads the rows by
+        // the token's hash (migration 0015).
+        let mut tx = self.begin("").await?;
+        let preview = sqlx::query_as!(
+            InvitationPreview,
+            r#"select organization as "organization!", inviter, state as "state!: InvitationState",
+                 expires_at as "expires_at!"
+               from onboarding_invitation_preview($1, $2)"#,
+            token_hash,
+            now
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(preview)
     }
 
     async fn invitation_by_token(

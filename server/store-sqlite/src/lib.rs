@@ -11,9 +11,9 @@ use onboarding_store::organizations::JsonList;
 use onboarding_store::pool::ConnPool;
 use onboarding_store::{
     new_id, Backend, Claimed, CompletionWrites, Delivery, DevMessage, FunnelFigures, Invitation,
-    InvitationState, KeyResult, Locked, Member, NewInvitationRow, NewMail, NewOrganization,
-    Objective, OpenSession, Organization, OutboxCounts, OutboxMessage, Result, Role, SaveWrites,
-    Sender, SentBy, SessionEnd, SessionRow, SessionStatus, TokenInvitation, Tx,
+    InvitationPreview, InvitationState, KeyResult, Locked, Member, NewInvitationRow, NewMail,
+    NewOrganization, Objective, OpenSession, Organization, OutboxCounts, OutboxMessage, Result,
+    Role, SaveWrites, Sender, SentBy, SessionEnd, SessionRow, SessionStatus, TokenInvitation, Tx,
 };
 use serde_json::{json, Value};
 use sqlx::migrate::{MigrateError, Migrator};
@@ -711,6 +711,28 @@ impl Backend for SqliteStore {
             org
         )
         .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn invitation_preview(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<InvitationPreview>> {
+        sqlx::query_as!(
+            InvitationPreview,
+            r#"select o.name as organization, p.full_name as inviter,
+                 case when i.state = 'pending' and i.expires_at <= $2 then 'expired' else i.state end
+                   as "state!: InvitationState",
+                 i.expires_at
+               from invitations i
+               join organizations o on o.id = i.organization_id
+               left join profiles p on p.user_id = i.invited_by
+               where i.token_hash = $1"#,
+            token_hash,
+            now
+        )
+        .fetch_optional(&mut *self.reads.acquire().await?)
         .await
     }
 

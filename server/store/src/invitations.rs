@@ -108,6 +108,18 @@ impl TryFrom<String> for Delivery {
     }
 }
 
+/// What an invitation's landing page shows its token's holder before sign-in.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct InvitationPreview {
+    /// The organization's name.
+    pub organization: String,
+    /// The inviter's full name, when they gave one.
+    pub inviter: Option<String>,
+    /// As of now: a pending invitation past its expiry is `expired`.
+    pub state: InvitationState,
+    pub expires_at: i64,
+}
+
 /// An invitation as its organization's owners and admins see it (never its token).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Invitation {

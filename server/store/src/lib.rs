@@ -19,8 +19,8 @@ pub use completion::{
 };
 pub use insights::{Funnel, FunnelFigures};
 pub use invitations::{
-    Acceptance, Delivery, Invitation, InvitationChange, InvitationState, Invited, Letter,
-    MemberChange, NewInvitationRow, NewMail, Role, Sender, TokenInvitation,
+    Acceptance, Delivery, Invitation, InvitationChange, InvitationPreview, InvitationState,
+    Invited, Letter, MemberChange, NewInvitationRow, NewMail, Role, Sender, TokenInvitation,
 };
 pub use organizations::{KeyResult, Member, Objective, Organization};
 pub use outbox::{Claimed, DevMessage, OutboxCounts, OutboxMessage, Outgoing};
@@ -225,6 +225,13 @@ pub trait Backend: Clone + Send + Sync + 'static {
         expires_at: i64,
         now: i64,
     ) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// What the landing page shows the holder of the token with this hash (no user: the page
+    /// asks before sign-in), its state as of `now`.
+    fn invitation_preview(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<invitations::InvitationPreview>>> + Send;
     /// The invitation with this token's hash, whatever its organization, its row locked.
     fn invitation_by_token(
         &self,

@@ -16,6 +16,7 @@ crate::both_engines!(
     owners_change_roles_and_an_owner_always_remains,
     two_owners_demoting_each_other_at_once_leave_one,
     unverified_and_lookalike_addresses_cannot_accept,
+    the_token_holder_sees_what_the_invitation_is_for_before_sign_in,
 );
 crate::each_engine!(
     an_organization_sends_at_most_its_daily_cap,
@@ -743,4 +744,47 @@ async fn a_user_sends_at_most_the_cap_across_completions_and_organizations(engin
     let r = app.post("/api/onboarding/complete", "alice", None).await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(app.count("mail_outbox").await, 5);
+}
+
+async fn preview(app: &TestApp, token: &str) -> Reply {
+    let req = app
+        .http
+        .post(format!("{}/api/invitations/preview", app.base))
+        .json(&json!({ "token": token }));
+    reply(req.send().await.unwrap()).await
+}
+
+/// The landing page's question, without sign-in: the organization, who invited, and the
+/// invitation's state; nothing for an unknown or malformed token.
+async fn the_token_holder_sees_what_the_invitation_is_for_before_sign_in(app: TestApp) {
+    let org = completed_org(&app, "alice", "Alice Co").await;
+    let token = mailed_token(&app, "luis@cafenino.mx").await.unwrap();
+    let seen = preview(&app, &token).await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert_eq!(seen.body["organization"], "Alice Co");
+    let inviter = seen.body["inviter"].as_str().unwrap();
+    assert!(!inviter.is_empty(), "{}", seen.body);
+    assert_eq!(seen.body["state"], "pending");
+    assert!(seen.body.get("email").is_none() && seen.body.get("role").is_none());
+    assert_problem(&preview(&app, &"0".repeat(64)).await, 404, "not_found");
+    assert_problem(&preview(&app, "not-a-token").await, 400, "bad_request");
+    // Revoked: the page can say so before anyone signs in.
+    let list = app
+        .get(&format!("/api/organizations/{org}/invitations"), "alice")
+        .await;
+    let id = find(&list.body, "luis@cafenino.mx")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = send_as(
+        &app,
+        Method::DELETE,
+        "alice",
+        "alice@cafenino.mx",
+        &format!("/api/organizations/{org}/invitations/{id}"),
+        None,
+    )
+    .await;
+    assert!(revoked.status < 300, "{}", revoked.body);
+    assert_eq!(preview(&app, &token).await.body["state"], "revoked");
 }

@@ -188,6 +188,9 @@ test('a user onboards a company from an empty database, in Spanish, through ever
     invitee.on('pageerror', (e) => invitee.errors.push(e.message));
     await invitee.goto(link);
     await invitee.waitForSelector('#login');
+    // Before signing in, the page says what the invitation is for and who sent it.
+    await invitee.waitForSelector('#invitation-preview .invite-about');
+    assert.equal(await invitee.textContent('#invitation-preview .invite-about'), 'Lucía Pérez te invitó a unirte a «Café Niño & Co.».');
     assert.equal(new URL(invitee.url()).hash, '', 'the token leaves the address bar');
     await invitee.fill('#login-name', 'Invitada');
     await invitee.fill('#login-email', email);

@@ -116,6 +116,8 @@ export function onboardingApi(baseUrl: string, token: string, locale: Locale = '
       ok(client.POST('/api/organizations/{id}/invitations/{invitation}/resend', { params: { path: { id, invitation } } })),
     accept: (token: string): Promise<Schemas['Joined']> =>
       ok(client.POST('/api/invitations/accept', { body: { token } })),
+    previewInvitation: (token: string): Promise<Schemas['InvitationPreview']> =>
+      ok(client.POST('/api/invitations/preview', { body: { token } })),
 
     // Platform admins and development mode.
     funnel: (from?: string, to?: string): Promise<Schemas['Funnel']> =>

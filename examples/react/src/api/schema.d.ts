@@ -89,6 +89,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/invitations/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What an invitation is for, before sign-in (the token's holder) */
+        post: operations["preview_invitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/onboarding/complete": {
         parameters: {
             query?: never;
@@ -560,6 +577,17 @@ export interface components {
         /** @description One invitation after a change. */
         InvitationBody: {
             invitation: components["schemas"]["Invitation"];
+        };
+        /** @description What an invitation's landing page shows its token's holder before sign-in. */
+        InvitationPreview: {
+            /** Format: int64 */
+            expires_at: number;
+            /** @description The inviter's full name, when they gave one. */
+            inviter?: string | null;
+            /** @description The organization's name. */
+            organization: string;
+            /** @description As of now: a pending invitation past its expiry is `expired`. */
+            state: components["schemas"]["InvitationState"];
         };
         /**
          * @description Where an invitation stands. `Expired` is reported for a pending invitation past its expiry
@@ -1178,6 +1206,88 @@ export interface operations {
             };
             /** @description Revoked (`invitation_revoked`) or expired (`invitation_expired`) */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many writes from this address or user (Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Timed out, or the database is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_invitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptRequest"];
+            };
+        };
+        responses: {
+            /** @description The organization, the inviter and the invitation's state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPreview"];
+                };
+            };
+            /** @description Malformed token */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown token (never issued, or replaced by a resend) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,1 @@
+drop function onboarding_invitation_preview(text, bigint);
