@@ -464,7 +464,8 @@ function renderEmails(step, path, field, obj) {
     else touch(path);
   });
   draw();
-  return labelled(path, field, input, [list, h('p', { class: 'help', text: t().emailsHint })]);
+  // The role the completion gives them (the organization's owners change it later).
+  return labelled(path, field, input, [list, h('p', { class: 'help', text: t().emailsHint }), h('p', { class: 'help', id: 'invite-role', text: t().inviteRole })]);
 }
 
 export function newItem(fields) {

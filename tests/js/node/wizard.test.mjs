@@ -315,6 +315,7 @@ test('what people type is kept and shown: errors after touching or Next, skip as
   const chips = () => page.$$eval('.chip', (els) => els.map((el) => el.dataset.email));
   await page.fill(id('review.invite_emails'), 'ana@cafenino.mx, marta@cafenino,mx ');
   assert.deepEqual(await chips(), ['ana@cafenino.mx', 'marta@cafenino', 'mx']);
+  assert.match(await page.textContent('#invite-role'), /miembros/, 'the role they will have, beside them');
   assert.equal(await page.textContent('#invite-count'), '3');
   assert.equal(await page.locator('.chip[data-email="ana@cafenino.mx"] .error').count(), 0);
   assert.equal(await page.locator('.chip[data-email="mx"] .error').count(), 1, 'the address has its own message');
