@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "vectors")
 BASE = json.load(open(os.path.join(ROOT, "tests", "fixtures", "valid_wizard.json")))
 TODAY = "2026-11-27"
-WARNINGS = {"size_mismatch", "team_larger_than_company", "too_many_key_results"}
+WARNINGS = {"size_mismatch", "team_larger_than_company", "too_many_key_results", "personal_email_domain"}
 DELETE = object()
 
 STEP_FIELDS = {
@@ -447,6 +447,15 @@ step_case(S, "invite self", {"invite_emails": ["luis@acme.com", "Ana@Acme.com"]}
 step_case(S, "invite self with context upper case", {"invite_emails": ["ana@acme.com"]}, [(P + "invite_emails[0]", "cannot_invite_self")],
           context={"self_email": " ANA@acme.com"})
 step_case(S, "invite self without context is fine", {"invite_emails": ["ana@acme.com"]})
+step_case(S, "invite at a personal provider warns", {"invite_emails": ["ana@acme.com", "Marta@GMail.com"]},
+          [(P + "invite_emails[1]", "personal_email_domain", None, {"domain": "gmail.com"})])
+step_case(S, "invite at a provider's country domain warns", {"invite_emails": ["luis@yahoo.com.mx", "bia@uol.com.br"]},
+          [(P + "invite_emails[0]", "personal_email_domain", None, {"domain": "yahoo.com.mx"}),
+           (P + "invite_emails[1]", "personal_email_domain", None, {"domain": "uol.com.br"})])
+step_case(S, "invite at a look-alike company domain does not warn", {"invite_emails": ["ana@gmail.company.com", "luis@yahoo.example.com", "x@mail.gmail.com"]})
+step_case(S, "a personal duplicate is only a duplicate", {"invite_emails": ["ana@gmail.com", "ANA@gmail.com"]},
+          [(P + "invite_emails[0]", "personal_email_domain", None, {"domain": "gmail.com"}),
+           (P + "invite_emails[1]", "duplicate_item", None, {"duplicate_of": 0})])
 for bad in ["ana@acme", "ana@@acme.com", "ana acme@x.com", ".ana@acme.com", "ana..b@acme.com", "ana@-acme.com",
             "ana@acme..com", "ana@127.0.0.1", "ana@[127.0.0.1]", "\"ana\"@acme.com", "añá@acme.com", "ana@acme.c",
             "a" * 65 + "@acme.com", "ana@" + "a" * 250 + ".com", "ana@acme.com.", "ana@acme,com"]:
@@ -496,7 +505,8 @@ for locale, msgs in {
            "must_be_true": "Debes marcar esta casilla para continuar.",
            "invalid_type": "Tipo de dato no válido: se esperaba un número entero.",
            "unknown_field": "Campo desconocido: «extra».",
-           "too_many_key_results": "Tienes 4 resultados clave; lo recomendable es 3 como máximo."},
+           "too_many_key_results": "Tienes 4 resultados clave; lo recomendable es 3 como máximo.",
+           "personal_email_domain": "«gmail.com» es un correo personal: si tiene una dirección del trabajo, invítale con esa."},
     "en": {"required": "This field is required.", "too_short": "Must be at least 2 characters long.",
            "invalid_enum": "Choose a valid option: none, beginner, intermediate, advanced.",
            "out_of_range": "Must be between 1800 and 2026.",
@@ -504,7 +514,8 @@ for locale, msgs in {
            "must_be_true": "You must tick this box to continue.",
            "invalid_type": "Invalid data type: expected a whole number.",
            "unknown_field": "Unknown field: “extra”.",
-           "too_many_key_results": "You have 4 key results; we recommend at most 3."},
+           "too_many_key_results": "You have 4 key results; we recommend at most 3.",
+           "personal_email_domain": "“gmail.com” is a personal e-mail provider: if they have a work address, invite that one."},
 }.items():
     ctx = {"locale": locale}
     add(F, f"{locale}: required", wizard(welcome={"job_title": ""}),
@@ -526,6 +537,8 @@ for locale, msgs in {
     krs = [kr(f"Resultado {i}") for i in range(4)]
     add(F, f"{locale}: too_many_key_results", wizard(objectives={"objectives": [obj(krs=krs)]}),
         [issue("objectives.objectives[0].key_results", "too_many_key_results", msgs["too_many_key_results"])], context=ctx)
+    add(F, f"{locale}: personal_email_domain", wizard(review={"invite_emails": ["marta@gmail.com"]}),
+        [issue("review.invite_emails[0]", "personal_email_domain", msgs["personal_email_domain"], {"domain": "gmail.com"})], context=ctx)
 add(F, "default locale is Spanish", wizard(welcome={"job_title": ""}),
     [issue("welcome.job_title", "required", "Este campo es obligatorio.")])
 

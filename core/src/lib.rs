@@ -13,6 +13,7 @@
 
 pub mod context;
 mod data;
+pub mod domains;
 pub mod email;
 pub mod issues;
 pub mod json;
@@ -38,7 +39,7 @@ pub use transform::{Preview, Records};
 
 /// Identifies the rule set. Bump it whenever a rule, limit, code or message changes; the
 /// fingerprint test in `core/tests` fails until you do.
-pub const RULES_VERSION: &str = "2026.12.03-1";
+pub const RULES_VERSION: &str = "2026.12.07-1";
 
 /// Validates a whole wizard (`{"welcome": {...}, "company": {...}, ...}`).
 pub fn validate_wizard(input: &serde_json::Value, ctx: &Context) -> Report {

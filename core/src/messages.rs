@@ -84,6 +84,10 @@ fn template(code: Code, params: &Params, locale: Locale) -> &'static str {
         ),
         Code::InvalidValue => tr!("Debe ser {expected}.", "Must be {expected}."),
         Code::UnknownField => tr!("Campo desconocido: «{field}».", "Unknown field: “{field}”."),
+        Code::PersonalEmailDomain => tr!(
+            "«{domain}» es un correo personal: si tiene una dirección del trabajo, invítale con esa.",
+            "“{domain}” is a personal e-mail provider: if they have a work address, invite that one.",
+        ),
         Code::CannotInviteSelf => tr!(
             "No puedes invitarte a ti mismo.",
             "You cannot invite yourself.",

@@ -63,6 +63,7 @@ codes! {
     SizeMismatch => "size_mismatch", Warning;
     TeamLargerThanCompany => "team_larger_than_company", Warning;
     TooManyKeyResults => "too_many_key_results", Warning;
+    PersonalEmailDomain => "personal_email_domain", Warning;
 }
 
 /// A parameter value of an issue (interpolated into its message, and given to clients).

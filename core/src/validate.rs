@@ -641,6 +641,18 @@ impl Walker<'_> {
                     Code::DuplicateItem,
                     vec![("duplicate_of", Param::Int(first as i64))],
                 );
+            } else if let Some(domain) = addr
+                .rsplit_once('@')
+                .map(|(_, d)| d)
+                .filter(|d| crate::domains::is_personal_email_domain(d))
+            {
+                let domain = Param::Str(domain.to_owned().into());
+                self.push(
+                    item_key,
+                    item_path(),
+                    Code::PersonalEmailDomain,
+                    vec![("domain", domain)],
+                );
             }
             seen.push(addr);
         }

@@ -141,7 +141,7 @@ export type Severity = "error" | "warning";
 /**
  * Stable issue codes. Never rename one: clients switch on them.
  */
-export type Code = "required" | "invalid_type" | "too_short" | "too_long" | "invalid_characters" | "no_letter_or_digit" | "invalid_enum" | "not_integer" | "not_number" | "out_of_range" | "invalid_email" | "invalid_url" | "invalid_country" | "invalid_timezone" | "too_few_items" | "too_many_items" | "duplicate_item" | "must_be_true" | "target_equals_baseline" | "invalid_value" | "unknown_field" | "cannot_invite_self" | "size_mismatch" | "team_larger_than_company" | "too_many_key_results";
+export type Code = "required" | "invalid_type" | "too_short" | "too_long" | "invalid_characters" | "no_letter_or_digit" | "invalid_enum" | "not_integer" | "not_number" | "out_of_range" | "invalid_email" | "invalid_url" | "invalid_country" | "invalid_timezone" | "too_few_items" | "too_many_items" | "duplicate_item" | "must_be_true" | "target_equals_baseline" | "invalid_value" | "unknown_field" | "cannot_invite_self" | "size_mismatch" | "team_larger_than_company" | "too_many_key_results" | "personal_email_domain";
 export type Issue = { path: string, code: Code, severity: Severity, message: string, params: Record<string, number | string | string[]>, };
 export type Report = { valid: boolean, rules_version: string, issues: Array<Issue>, };
 export type Preview = { 

@@ -453,7 +453,7 @@ export interface components {
          * @description Stable issue codes. Never rename one: clients switch on them.
          * @enum {string}
          */
-        Code: "required" | "invalid_type" | "too_short" | "too_long" | "invalid_characters" | "no_letter_or_digit" | "invalid_enum" | "not_integer" | "not_number" | "out_of_range" | "invalid_email" | "invalid_url" | "invalid_country" | "invalid_timezone" | "too_few_items" | "too_many_items" | "duplicate_item" | "must_be_true" | "target_equals_baseline" | "invalid_value" | "unknown_field" | "cannot_invite_self" | "size_mismatch" | "team_larger_than_company" | "too_many_key_results";
+        Code: "required" | "invalid_type" | "too_short" | "too_long" | "invalid_characters" | "no_letter_or_digit" | "invalid_enum" | "not_integer" | "not_number" | "out_of_range" | "invalid_email" | "invalid_url" | "invalid_country" | "invalid_timezone" | "too_few_items" | "too_many_items" | "duplicate_item" | "must_be_true" | "target_equals_baseline" | "invalid_value" | "unknown_field" | "cannot_invite_self" | "size_mismatch" | "team_larger_than_company" | "too_many_key_results" | "personal_email_domain";
         /** @description What a completion created. */
         Completed: {
             invitations: number;
