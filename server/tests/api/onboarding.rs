@@ -744,6 +744,7 @@ async fn openapi_documents_every_route(app: TestApp) {
         ("GET", "/api/dev/outbox"),
         ("GET", "/api/admin/outbox"),
         ("POST", "/api/invitations/accept"),
+        ("POST", "/api/invitations/preview"),
         ("GET", "/api/onboarding/suggestions"),
         ("POST", "/api/onboarding/suggestions/{id}/feedback"),
         ("GET", "/api/admin/onboarding/funnel"),
@@ -753,7 +754,7 @@ async fn openapi_documents_every_route(app: TestApp) {
             "{expected:?} not documented"
         );
     }
-    assert_eq!(operations.len(), 26, "{operations:?}");
+    assert_eq!(operations.len(), 27, "{operations:?}");
     // ...with its bodies typed: every reference resolves, every JSON answer has a schema that is
     // not an untyped object, and every refusal is a problem+json `Problem`...
     let schemas = spec["components"]["schemas"].as_object().unwrap();
