@@ -275,7 +275,11 @@ test('what people type is kept and shown: errors after touching or Next, skip as
   const err = await page.evaluate(() => getComputedStyle(document.querySelector('.req')).color);
   assert.equal(red, err);
   await fill(page, 'welcome', WELCOME);
-  await next(page, 'Empresa');
+  // Enter in a field goes on, as Next does.
+  await page.focus(id('welcome.job_title'));
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#step-title')?.textContent === 'Empresa');
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.path), 'company.company_name', 'the focus lands on the first field');
   await fill(page, 'company', COMPANY);
   await next(page, 'Organización');
   // Checkbox groups are named by their legend, never by an empty label.
