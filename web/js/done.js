@@ -75,7 +75,6 @@ export function renderDone(org, result) {
     ),
     app ? h('p', {}, h('a', { class: 'button primary', id: 'open-app', href: app, text: t().openApp(org?.name ?? '') })) : null,
     h('dl', { class: 'summary' },
-      h('dt', { text: t().orgSlug }), h('dd', {}, h('strong', { id: 'org-slug', text: org?.slug ? `${t().workspaceHost}${org.slug}` : '—' })),
       h('dt', { text: t().objectivesCreated }), h('dd', { id: 'done-objectives', text: result ? String(result.objectives ?? 0) : '…' }),
       h('dt', { text: t().invitationsSent }), h('dd', { id: 'done-invitations', text: result ? String(result.invitations ?? 0) : '…' }),
     ),

@@ -149,7 +149,7 @@ test('a user onboards a company from an empty database, in Spanish, through ever
   await page.screenshot({ path: path.join(shots, '6-review.png'), fullPage: true });
   await page.click('#submit');
   await page.waitForSelector('#done');
-  assert.equal(await page.textContent('#org-slug'), '…/cafe-nino-co');
+  assert.equal(await page.textContent('#org-address'), '…/cafe-nino-co');
   await page.screenshot({ path: path.join(shots, '7-done.png'), fullPage: true });
 
   const status = await api(page, 'GET', '/api/onboarding/status');
@@ -748,7 +748,7 @@ test('the whole wizard can be completed with the keyboard alone', async () => {
   await tabTo('submit');
   await kb.press('Enter');
   await page.waitForSelector('#done');
-  assert.equal(await page.textContent('#org-slug'), '…/teclas-y-compania');
+  assert.equal(await page.textContent('#org-address'), '…/teclas-y-compania');
   const status = await api(page, 'GET', '/api/onboarding/status');
   const org = await api(page, 'GET', `/api/organizations/${status.body.organization_id}`);
   assert.equal(org.body.country, 'ES');
