@@ -121,7 +121,10 @@ mod tests {
         assert_eq!(refused("fastmail.com"), Unclaimable::PersonalEmail);
         assert_eq!(refused("seznam.cz"), Unclaimable::PersonalEmail);
         assert_eq!(refused("mailinator.com"), Unclaimable::DisposableEmail);
-        assert_eq!(refused("inbox.mailinator.com"), Unclaimable::DisposableEmail);
+        assert_eq!(
+            refused("inbox.mailinator.com"),
+            Unclaimable::DisposableEmail
+        );
         assert_eq!(refused("okr.example.com"), Unclaimable::Platform);
         assert_eq!(refused("eu.okr.example.com"), Unclaimable::Platform);
     }

@@ -2,6 +2,7 @@
 
 mod admin;
 pub mod cors;
+mod domains;
 pub(crate) mod health;
 mod meta;
 mod onboarding;
@@ -107,6 +108,7 @@ pub fn routes(dev: bool) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(meta::router())
         .merge(onboarding::router())
         .merge(organizations::router())
+        .merge(domains::router())
         .merge(suggestions::router())
         .merge(admin::router())
         .split_for_parts();

@@ -63,7 +63,12 @@ struct Joined {
     role: Role,
 }
 
-fn problem(status: StatusCode, code: &'static str, title: &'static str, detail: &str) -> ApiError {
+pub(super) fn problem(
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: &str,
+) -> ApiError {
     ApiError::Problem {
         status,
         code,

@@ -7,6 +7,7 @@
 //! read's cache (`status_cache.rs`).
 
 mod completion;
+mod domains;
 mod insights;
 mod invitations;
 mod organizations;
@@ -17,6 +18,7 @@ mod status_cache;
 
 use crate::clock::Clock;
 pub use onboarding_store::completion::suffixed;
+pub use onboarding_store::domains::{Added as DomainAdded, Domain, DomainMode};
 pub use onboarding_store::invitations::{new_invitation_token, token_hash};
 use onboarding_store::Backend;
 pub use onboarding_store::{

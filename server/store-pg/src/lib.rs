@@ -5,6 +5,7 @@
 //! ([`PgStore::begin`]); system work (the outbox's delivery, the funnel) runs as the connecting
 //! role on sqlx's pool.
 
+use onboarding_store::domains::{Domain, DomainMode, NewDomainRow};
 use onboarding_store::insights::Durations;
 use onboarding_store::organizations::JsonList;
 use onboarding_store::pool::ConnPool;
@@ -756,6 +757,88 @@ impl Backend for PgStore {
         )
         .fetch_optional(&mut **tx)
         .await
+    }
+
+    async fn domains(&self, user: &str, org: &str) -> Result<Vec<Domain>> {
+        let mut tx = self.begin(user).await?;
+        let domains = sqlx::query_as!(
+            Domain,
+            r#"select domain, mode as "mode: DomainMode", affiliation_verified_at, ownership_verified_at,
+                 ownership_token, created_at
+               from organization_domains where organization_id = $1 order by domain"#,
+            org
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(domains)
+    }
+
+    async fn domain_of(
+        &self,
+        tx: &mut Tx<Postgres>,
+        org: &str,
+        domain: &str,
+    ) -> Result<Option<Domain>> {
+        sqlx::query_as!(
+            Domain,
+            r#"select domain, mode as "mode: DomainMode", affiliation_verified_at, ownership_verified_at,
+                 ownership_token, created_at
+               from organization_domains where organization_id = $1 and domain = $2"#,
+            org,
+            domain
+        )
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn domain_verified_elsewhere(
+        &self,
+        tx: &mut Tx<Postgres>,
+        org: &str,
+        domain: &str,
+    ) -> Result<bool> {
+        // Row-level security hides other organizations' rows: a definer function (0016).
+        let found = sqlx::query_scalar!(
+            r#"select onboarding_domain_verified_elsewhere($1, $2) as "found!""#,
+            domain,
+            org
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(found)
+    }
+
+    async fn insert_domain(&self, tx: &mut Tx<Postgres>, row: &NewDomainRow<'_>) -> Result<()> {
+        let mode = row.mode.as_str();
+        sqlx::query!(
+            "insert into organization_domains (id, organization_id, domain, mode, ownership_token,
+               affiliation_verified_at, affiliation_verified_by, created_by, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+            row.id,
+            row.organization_id,
+            row.domain,
+            mode,
+            row.ownership_token,
+            row.affiliation_verified_at,
+            row.affiliation_verified_by,
+            row.created_by,
+            row.at
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_domain(&self, tx: &mut Tx<Postgres>, org: &str, domain: &str) -> Result<bool> {
+        let done = sqlx::query!(
+            "delete from organization_domains where organization_id = $1 and domain = $2",
+            org,
+            domain
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn invitation_preview(

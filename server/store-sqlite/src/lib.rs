@@ -6,6 +6,7 @@
 //! lock upgraded later can fail with "database is locked" whatever the busy timeout). There is
 //! no row-level security: the operations' own checks are the tenancy.
 
+use onboarding_store::domains::{Domain, DomainMode, NewDomainRow};
 use onboarding_store::insights::Durations;
 use onboarding_store::organizations::JsonList;
 use onboarding_store::pool::ConnPool;
@@ -712,6 +713,86 @@ impl Backend for SqliteStore {
         )
         .fetch_optional(&mut **tx)
         .await
+    }
+
+    async fn domains(&self, _user: &str, org: &str) -> Result<Vec<Domain>> {
+        let mut conn = self.reads.acquire().await?;
+        sqlx::query_as!(
+            Domain,
+            r#"select domain, mode as "mode: DomainMode", affiliation_verified_at, ownership_verified_at,
+                 ownership_token, created_at
+               from organization_domains where organization_id = $1 order by domain"#,
+            org
+        )
+        .fetch_all(&mut *conn)
+        .await
+    }
+
+    async fn domain_of(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        org: &str,
+        domain: &str,
+    ) -> Result<Option<Domain>> {
+        sqlx::query_as!(
+            Domain,
+            r#"select domain, mode as "mode: DomainMode", affiliation_verified_at, ownership_verified_at,
+                 ownership_token, created_at
+               from organization_domains where organization_id = $1 and domain = $2"#,
+            org,
+            domain
+        )
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    async fn domain_verified_elsewhere(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        org: &str,
+        domain: &str,
+    ) -> Result<bool> {
+        let found = sqlx::query_scalar!(
+            r#"select exists (select 1 from organization_domains where domain = $1 and organization_id <> $2
+                 and (affiliation_verified_at is not null or ownership_verified_at is not null)) as "found!: bool""#,
+            domain,
+            org
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(found)
+    }
+
+    async fn insert_domain(&self, tx: &mut Tx<Sqlite>, row: &NewDomainRow<'_>) -> Result<()> {
+        let mode = row.mode.as_str();
+        sqlx::query!(
+            "insert into organization_domains (id, organization_id, domain, mode, ownership_token,
+               affiliation_verified_at, affiliation_verified_by, created_by, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+            row.id,
+            row.organization_id,
+            row.domain,
+            mode,
+            row.ownership_token,
+            row.affiliation_verified_at,
+            row.affiliation_verified_by,
+            row.created_by,
+            row.at
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_domain(&self, tx: &mut Tx<Sqlite>, org: &str, domain: &str) -> Result<bool> {
+        let done = sqlx::query!(
+            "delete from organization_domains where organization_id = $1 and domain = $2",
+            org,
+            domain
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn invitation_preview(

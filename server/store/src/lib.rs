@@ -6,6 +6,7 @@
 //! requests' connection pool (`pool`) and the commit gate (`gate`), which both engines use.
 
 pub mod completion;
+pub mod domains;
 pub mod gate;
 pub mod insights;
 pub mod invitations;
@@ -225,6 +226,38 @@ pub trait Backend: Clone + Send + Sync + 'static {
         expires_at: i64,
         now: i64,
     ) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// The organization's domains, as its members see them (a read, as `user`).
+    fn domains(
+        &self,
+        user: &str,
+        org: &str,
+    ) -> impl Future<Output = Result<Vec<domains::Domain>>> + Send;
+    /// One domain of the organization, in `tx`.
+    fn domain_of(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        domain: &str,
+    ) -> impl Future<Output = Result<Option<domains::Domain>>> + Send;
+    /// Whether an organization other than `org` verified `domain`.
+    fn domain_verified_elsewhere(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        domain: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn insert_domain(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        row: &domains::NewDomainRow<'_>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Deletes the organization's `domain`; whether it was there.
+    fn delete_domain(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        domain: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// What the landing page shows the holder of the token with this hash (no user: the page
     /// asks before sign-in), its state as of `now`.
     fn invitation_preview(
@@ -395,6 +428,7 @@ macro_rules! decoded_from_text {
 
 decoded_from_text!(
     Role,
+    domains::DomainMode,
     InvitationState,
     Delivery,
     SessionStatus,

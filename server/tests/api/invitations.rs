@@ -23,7 +23,7 @@ crate::each_engine!(
     a_user_sends_at_most_the_cap_across_completions_and_organizations,
 );
 
-async fn send_as(
+pub async fn send_as(
     app: &TestApp,
     method: Method,
     user: &str,

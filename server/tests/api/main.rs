@@ -4,6 +4,7 @@
 
 mod cli;
 mod cors;
+mod domains;
 mod helpers;
 mod hostile;
 mod insights;

@@ -118,6 +118,12 @@ export function onboardingApi(baseUrl: string, token: string, locale: Locale = '
       ok(client.POST('/api/invitations/accept', { body: { token } })),
     previewInvitation: (token: string): Promise<Schemas['InvitationPreview']> =>
       ok(client.POST('/api/invitations/preview', { body: { token } })),
+    domains: (id: string): Promise<Schemas['Domains']> =>
+      ok(client.GET('/api/organizations/{id}/domains', { params: { path: { id } } })),
+    addDomain: (id: string, domain: string, mode?: Schemas['DomainMode']): Promise<Schemas['Domain']> =>
+      ok(client.POST('/api/organizations/{id}/domains', { params: { path: { id } }, body: { domain, mode } })),
+    removeDomain: (id: string, domain: string): Promise<void> =>
+      ok(client.DELETE('/api/organizations/{id}/domains/{domain}', { params: { path: { id, domain } } })),
 
     // Platform admins and development mode.
     funnel: (from?: string, to?: string): Promise<Schemas['Funnel']> =>

@@ -1,0 +1,199 @@
+//! An organization's e-mail domains (issue 36): members list them; owners and admins add and
+//! remove them. A domain is normalized and checked by the rules (`crate::domains::claimable`:
+//! never a free-mail, disposable or public-suffix domain, nor the platform's own), verified by
+//! affiliation when the adder's verified address is at it, and never verified by two
+//! organizations (409). Non-members get 404, as for every organization route.
+
+use super::meta::{locale, LocaleQuery};
+use super::organizations::problem;
+use super::AppState;
+use super::{Path, Query};
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::store::{Domain, DomainAdded, DomainMode, Role};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use onboarding_core::Locale;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, add))
+        .routes(routes!(remove))
+}
+
+/// An organization's domains.
+#[derive(Debug, Serialize, ToSchema)]
+struct Domains {
+    domains: Vec<Domain>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+struct AddDomain {
+    /// The domain, e.g. `acme.com` (an internationalized one in its `xn--` form).
+    domain: String,
+    /// `manual` by default; `automatic_suggestion` needs the domain verified (by the adder's
+    /// address); `automatic_invitation` needs ownership (a DNS record), not yet verifiable.
+    #[serde(default)]
+    mode: Option<DomainMode>,
+}
+
+/// The caller's role in the organization: 404 for non-members.
+async fn role(state: &AppState, user: &AuthUser, id: &str) -> Result<Role, ApiError> {
+    state
+        .store
+        .role_in(&user.id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such organization".into()))
+}
+
+async fn manager(state: &AppState, user: &AuthUser, id: &str) -> Result<(), ApiError> {
+    if role(state, user, id).await?.manages_invitations() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only the organization's owners and admins manage its domains".into(),
+        ))
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/organizations/{id}/domains",
+    tag = "organizations",
+    summary = "The organization's e-mail domains (members only)",
+    params(("id" = String, Path, description = "Organization id")),
+    responses(
+        (status = 200, description = "Domains, by name", body = Domains),
+        (status = 404, description = "Not found or not a member"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Domains>, ApiError> {
+    role(&state, &user, &id).await?;
+    Ok(Json(Domains {
+        domains: state.store.domains(&user.id, &id).await?,
+    }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/organizations/{id}/domains",
+    tag = "organizations",
+    summary = "Add an e-mail domain (owners and admins)",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+        ("locale" = Option<Locale>, Query, description = "es or en, for the refusal's words (default: Accept-Language, then es)"),
+    ),
+    request_body(content = AddDomain, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Added (verified by affiliation when the adder's verified address is at it)", body = Domain),
+        (status = 400, description = "Malformed body or unsupported locale"),
+        (status = 403, description = "Not an owner or admin"),
+        (status = 404, description = "Not found or not a member"),
+        (status = 409, description = "Already added (`domain_exists`), or verified by another organization (`domain_taken`)"),
+        (status = 422, description = "A domain that can never be claimed (`invalid_domain`, `public_suffix_domain`, `personal_email_domain`, `disposable_email_domain`, `platform_domain`), or a mode its verification does not allow (`domain_not_verified`)"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn add(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    Query(q): Query<LocaleQuery>,
+    headers: HeaderMap,
+    super::Json(req): super::Json<AddDomain>,
+) -> Result<(StatusCode, Json<Domain>), ApiError> {
+    let locale = locale(q.locale.as_deref(), &headers)?;
+    manager(&state, &user, &id).await?;
+    let platform = url::Url::parse(&state.composer.base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned));
+    let platform: Vec<&str> = platform.iter().map(String::as_str).collect();
+    let domain =
+        crate::domains::claimable(&req.domain, &platform).map_err(|why| ApiError::Problem {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: why.code(),
+            title: "Domain cannot be claimed",
+            detail: why.message(locale).to_owned(),
+        })?;
+    // Affiliation: the adder's own verified address is at the domain.
+    let affiliated = user
+        .email
+        .as_deref()
+        .map(onboarding_core::email::normalize)
+        .and_then(|e| e.rsplit_once('@').map(|(_, d)| d == domain))
+        .unwrap_or(false);
+    let mode = req.mode.unwrap_or(DomainMode::Manual);
+    let allowed = match mode {
+        DomainMode::Manual => true,
+        DomainMode::AutomaticSuggestion => affiliated,
+        DomainMode::AutomaticInvitation => false,
+    };
+    if !allowed {
+        return Err(problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "domain_not_verified",
+            "Domain not verified for this mode",
+            "automatic suggestions need the domain verified (your own verified address at it); automatic invitations need ownership, proved by a DNS record",
+        ));
+    }
+    match state
+        .store
+        .add_domain(&user.id, &id, &domain, mode, affiliated)
+        .await?
+    {
+        DomainAdded::Added(d) => Ok((StatusCode::CREATED, Json(d))),
+        DomainAdded::AlreadyAdded => Err(problem(
+            StatusCode::CONFLICT,
+            "domain_exists",
+            "Domain already added",
+            "the organization has this domain already",
+        )),
+        DomainAdded::VerifiedElsewhere => Err(problem(
+            StatusCode::CONFLICT,
+            "domain_taken",
+            "Domain verified by another organization",
+            "another organization verified this domain first",
+        )),
+    }
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/organizations/{id}/domains/{domain}",
+    tag = "organizations",
+    summary = "Remove an e-mail domain (owners and admins)",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+        ("domain" = String, Path, description = "The domain, as listed"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Not an owner or admin"),
+        (status = 404, description = "Not found, not a member, or no such domain"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn remove(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, domain)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    manager(&state, &user, &id).await?;
+    let domain = domain.trim().to_ascii_lowercase();
+    if state.store.remove_domain(&user.id, &id, &domain).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(
+            "the organization has no such domain".into(),
+        ))
+    }
+}

@@ -1,0 +1,36 @@
+//! An organization's e-mail domains: what each operation decides is
+//! `onboarding_store::domains`, once for both engines; this calls it on the store's engine.
+
+use super::{on_engine, Db, Store};
+use onboarding_store::domains::{add, remove, Added, Domain, DomainMode};
+use onboarding_store::Backend;
+
+impl Store {
+    /// The organization's domains (members only: the caller checks, row-level security too).
+    pub async fn domains(&self, user: &str, org: &str) -> Result<Vec<Domain>, sqlx::Error> {
+        on_engine!(self, db => db.domains(user, org))
+    }
+
+    /// Adds a (normalized, claimable) domain; verified by affiliation when `affiliated`.
+    pub async fn add_domain(
+        &self,
+        user: &str,
+        org: &str,
+        domain: &str,
+        mode: DomainMode,
+        affiliated: bool,
+    ) -> Result<Added, sqlx::Error> {
+        let now = self.clock.now_ms();
+        on_engine!(self, db => add(db, user, org, domain, mode, affiliated, now))
+    }
+
+    /// Removes a domain; whether the organization had it.
+    pub async fn remove_domain(
+        &self,
+        user: &str,
+        org: &str,
+        domain: &str,
+    ) -> Result<bool, sqlx::Error> {
+        on_engine!(self, db => remove(db, user, org, domain))
+    }
+}
