@@ -41,6 +41,8 @@ lint: toolchain sqlx-check
 	$(CARGO) clippy -p onboarding-wasm --target wasm32-unknown-unknown --locked -- -D warnings
 
 rust-test: venv
+	@# Debian's dnsmasq: the name server the domain-ownership tests start (server/tests/api/domains.rs).
+	command -v dnsmasq >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnsmasq-base)
 	$(CARGO) test --workspace --locked
 
 ## venv: target/venv with the Python tools the tests run as processes (aiosmtpd, schemathesis, pinned)

@@ -153,6 +153,13 @@ struct ServeArgs {
     /// across every organization they manage or found; 0 = no cap.
     #[arg(long, env = "INVITATIONS_PER_USER_PER_DAY", default_value_t = 200)]
     invitations_per_user_per_day: u32,
+    /// The nameserver (ip:port) that domain ownership records are looked up at; default: the
+    /// system's (/etc/resolv.conf).
+    #[arg(long, env = "DNS_RESOLVER")]
+    dns_resolver: Option<std::net::SocketAddr>,
+    /// How long one lookup of a domain's ownership record may take.
+    #[arg(long, env = "DNS_TIMEOUT_SECS", default_value_t = 5)]
+    dns_timeout_secs: u64,
     /// Where users reach this server (e.g. https://okr.example.com), for the links in
     /// invitation e-mails; required with SMTP_URL.
     #[arg(long, env = "PUBLIC_BASE_URL")]
@@ -437,6 +444,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         invitation_ttl_days: args.invitation_ttl_days,
         invitations_per_day: args.invitations_per_day,
         invitations_per_user_per_day: args.invitations_per_user_per_day,
+        dns: crate::dns::DnsSettings {
+            resolver: args.dns_resolver,
+            timeout: Duration::from_secs(args.dns_timeout_secs.max(1)),
+        },
         public_base_url: args.public_base_url,
         smtp: args.mail.settings()?,
         redis_url: args.redis_url,

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod dns;
 pub mod domains;
 pub mod error;
 pub mod http;

@@ -61,6 +61,8 @@ pub struct Settings {
     pub invitations_per_day: u32,
     /// Invitation e-mails a user may send per 24 hours, across organizations (0: no cap).
     pub invitations_per_user_per_day: u32,
+    /// Where domain ownership records are looked up (`DNS_RESOLVER`, `DNS_TIMEOUT_SECS`).
+    pub dns: crate::dns::DnsSettings,
     /// Where users reach the server (`PUBLIC_BASE_URL`), for the links in e-mails; required with
     /// `smtp`. Without it, the server's own address.
     pub public_base_url: Option<String>,
@@ -222,6 +224,7 @@ impl Application {
             },
             redis,
             metrics_on_api: metrics_listener.is_none(),
+            dns: crate::dns::Dns::new(&settings.dns)?,
         });
         let metrics_server = metrics_listener.map(|listener| {
             let router = axum::Router::new()

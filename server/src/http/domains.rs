@@ -9,8 +9,9 @@ use super::organizations::problem;
 use super::AppState;
 use super::{Path, Query};
 use crate::auth::AuthUser;
+use crate::dns::Challenge;
 use crate::error::ApiError;
-use crate::store::{Domain, DomainAdded, DomainMode, Role};
+use crate::store::{Domain, DomainAdded, DomainMode, DomainOwned, Role};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -23,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, add))
         .routes(routes!(remove))
+        .routes(routes!(verify))
 }
 
 /// An organization's domains.
@@ -39,6 +41,16 @@ struct AddDomain {
     /// address); `automatic_invitation` needs ownership (a DNS record), not yet verifiable.
     #[serde(default)]
     mode: Option<DomainMode>,
+}
+
+/// 409: another organization verified the domain first.
+fn taken() -> ApiError {
+    problem(
+        StatusCode::CONFLICT,
+        "domain_taken",
+        "Domain verified by another organization",
+        "another organization verified this domain first",
+    )
 }
 
 /// The caller's role in the organization: 404 for non-members.
@@ -157,12 +169,84 @@ async fn add(
             "Domain already added",
             "the organization has this domain already",
         )),
-        DomainAdded::VerifiedElsewhere => Err(problem(
-            StatusCode::CONFLICT,
-            "domain_taken",
-            "Domain verified by another organization",
-            "another organization verified this domain first",
+        DomainAdded::VerifiedElsewhere => Err(taken()),
+    }
+}
+
+/// Proves ownership: the TXT record at `_onboarding-challenge.<domain>` must hold the domain's
+/// `ownership_token`, looked up by the server's resolver (`DNS_RESOLVER`) within
+/// `DNS_TIMEOUT_SECS`.
+#[utoipa::path(
+    post,
+    path = "/api/organizations/{id}/domains/{domain}/verify",
+    tag = "organizations",
+    summary = "Verify ownership of a domain by its DNS record (owners and admins)",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+        ("domain" = String, Path, description = "The domain, as listed"),
+    ),
+    responses(
+        (status = 200, description = "Verified: the record holds the token", body = Domain),
+        (status = 403, description = "Not an owner or admin"),
+        (status = 404, description = "Not found, not a member, or no such domain"),
+        (status = 409, description = "Verified by another organization first (`domain_taken`)"),
+        (status = 422, description = "No TXT record at the name (`domain_record_missing`), or none with the token (`domain_record_mismatch`)"),
+        (status = 503, description = "The nameserver did not answer in time (`dns_unavailable`)"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn verify(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, domain)): Path<(String, String)>,
+) -> Result<Json<Domain>, ApiError> {
+    manager(&state, &user, &id).await?;
+    let domain = domain.trim().to_ascii_lowercase();
+    let listed = state.store.domains(&user.id, &id).await?;
+    let Some(claim) = listed.into_iter().find(|d| d.domain == domain) else {
+        return Err(ApiError::NotFound(
+            "the organization has no such domain".into(),
+        ));
+    };
+    let name = crate::dns::challenge_name(&domain);
+    match state.dns.check(&domain, &claim.ownership_token).await {
+        Challenge::Found => {}
+        Challenge::Missing => {
+            return Err(problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "domain_record_missing",
+                "Ownership record not found",
+                &format!("no TXT record at {name}: publish one with the domain's ownership_token, then verify again"),
+            ))
+        }
+        Challenge::Mismatch => {
+            return Err(problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "domain_record_mismatch",
+                "Ownership record does not match",
+                &format!("the TXT records at {name} do not hold this organization's token"),
+            ))
+        }
+        Challenge::Unavailable(why) => {
+            tracing::warn!(%domain, %why, "DNS lookup of an ownership record failed");
+            return Err(problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "dns_unavailable",
+                "DNS unavailable",
+                "the nameserver did not answer in time; try again shortly",
+            ));
+        }
+    }
+    match state
+        .store
+        .verify_domain_ownership(&user.id, &id, &domain)
+        .await?
+    {
+        DomainOwned::Verified(d) => Ok(Json(d)),
+        DomainOwned::NotFound => Err(ApiError::NotFound(
+            "the organization has no such domain".into(),
         )),
+        DomainOwned::VerifiedElsewhere => Err(taken()),
     }
 }
 

@@ -61,6 +61,8 @@ pub struct Shared {
     pub redis: Option<Arc<crate::shared::Redis>>,
     /// Whether `/metrics` is served here (not when `METRICS_BIND` gives it a listener of its own).
     pub metrics_on_api: bool,
+    /// Domain ownership lookups.
+    pub dns: crate::dns::Dns,
 }
 
 impl HasKeys for AppState {

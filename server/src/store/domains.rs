@@ -2,7 +2,7 @@
 //! `onboarding_store::domains`, once for both engines; this calls it on the store's engine.
 
 use super::{on_engine, Db, Store};
-use onboarding_store::domains::{add, remove, Added, Domain, DomainMode};
+use onboarding_store::domains::{add, remove, verify_ownership, Added, Domain, DomainMode, Owned};
 use onboarding_store::Backend;
 
 impl Store {
@@ -22,6 +22,17 @@ impl Store {
     ) -> Result<Added, sqlx::Error> {
         let now = self.clock.now_ms();
         on_engine!(self, db => add(db, user, org, domain, mode, affiliated, now))
+    }
+
+    /// Records the organization's proven ownership of a domain (the caller read its record).
+    pub async fn verify_domain_ownership(
+        &self,
+        user: &str,
+        org: &str,
+        domain: &str,
+    ) -> Result<Owned, sqlx::Error> {
+        let now = self.clock.now_ms();
+        on_engine!(self, db => verify_ownership(db, user, org, domain, now))
     }
 
     /// Removes a domain; whether the organization had it.

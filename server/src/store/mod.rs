@@ -18,7 +18,9 @@ mod status_cache;
 
 use crate::clock::Clock;
 pub use onboarding_store::completion::suffixed;
-pub use onboarding_store::domains::{Added as DomainAdded, Domain, DomainMode};
+pub use onboarding_store::domains::{
+    Added as DomainAdded, Domain, DomainMode, Owned as DomainOwned,
+};
 pub use onboarding_store::invitations::{new_invitation_token, token_hash};
 use onboarding_store::Backend;
 pub use onboarding_store::{

@@ -830,6 +830,25 @@ impl Backend for PgStore {
         Ok(())
     }
 
+    async fn set_ownership_verified(
+        &self,
+        tx: &mut Tx<Postgres>,
+        org: &str,
+        domain: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query!(
+            "update organization_domains set ownership_verified_at = $1, updated_at = $1
+             where organization_id = $2 and domain = $3",
+            now,
+            org,
+            domain
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
     async fn delete_domain(&self, tx: &mut Tx<Postgres>, org: &str, domain: &str) -> Result<bool> {
         let done = sqlx::query!(
             "delete from organization_domains where organization_id = $1 and domain = $2",

@@ -119,6 +119,40 @@ pub async fn add<B: Backend>(
     Ok(added.map_or(Added::AlreadyAdded, Added::Added))
 }
 
+/// The outcome of recording a domain's ownership.
+#[derive(Debug)]
+pub enum Owned {
+    Verified(Domain),
+    /// The organization does not have the domain.
+    NotFound,
+    /// Another organization verified it first.
+    VerifiedElsewhere,
+}
+
+/// Records that `org` proved it owns `domain` (its DNS record holds the token: the caller
+/// looked). One transaction.
+pub async fn verify_ownership<B: Backend>(
+    db: &B,
+    user: &str,
+    org: &str,
+    domain: &str,
+    now: i64,
+) -> crate::Result<Owned> {
+    let mut tx = db.begin_write(user).await?;
+    if db.domain_of(&mut tx, org, domain).await?.is_none() {
+        tx.rollback().await?;
+        return Ok(Owned::NotFound);
+    }
+    if db.domain_verified_elsewhere(&mut tx, org, domain).await? {
+        tx.rollback().await?;
+        return Ok(Owned::VerifiedElsewhere);
+    }
+    db.set_ownership_verified(&mut tx, org, domain, now).await?;
+    let verified = db.domain_of(&mut tx, org, domain).await?;
+    tx.commit().await?;
+    Ok(verified.map_or(Owned::NotFound, Owned::Verified))
+}
+
 /// Removes `domain` from `org`; whether it was there. One transaction.
 pub async fn remove<B: Backend>(
     db: &B,

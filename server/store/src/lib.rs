@@ -251,6 +251,14 @@ pub trait Backend: Clone + Send + Sync + 'static {
         tx: &mut Tx<Self::Db>,
         row: &domains::NewDomainRow<'_>,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Records the organization's ownership of `domain` as of `now`.
+    fn set_ownership_verified(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        domain: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Deletes the organization's `domain`; whether it was there.
     fn delete_domain(
         &self,

@@ -2,12 +2,70 @@
 //! list them, others do not learn they exist; domains that can never be claimed are refused
 //! with the rules' codes; a domain verified by one organization is refused to the next.
 
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, spawn_app_with, Engine, TestApp};
 use crate::invitations::{completed_org, mailed_token, send_as};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 crate::both_engines!(owners_add_list_and_remove_domains_and_the_rules_refuse_the_unclaimable);
+crate::each_engine!(ownership_is_proved_by_a_dns_record_the_server_looks_up);
+
+/// A real DNS server for the test: Debian's dnsmasq on 127.0.0.1, answering only the TXT
+/// records given (nothing upstream); stopped when dropped.
+struct Nameserver {
+    child: std::process::Child,
+}
+
+impl Nameserver {
+    fn spawn(port: u16, records: &[(&str, &str)]) -> Nameserver {
+        let mut args = vec![
+            "--keep-in-foreground".to_owned(),
+            "--no-resolv".into(),
+            "--no-hosts".into(),
+            "--bind-interfaces".into(),
+            "--listen-address=127.0.0.1".into(),
+            format!("--port={port}"),
+            "--pid-file=".into(),
+            "--log-facility=-".into(),
+        ];
+        args.extend(
+            records
+                .iter()
+                .map(|(name, text)| format!("--txt-record={name},{text}")),
+        );
+        let mut child = std::process::Command::new("dnsmasq")
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("dnsmasq (Debian's dnsmasq-base; `make test` installs it) must be on PATH");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        // Ready when it accepts a TCP connection.
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(addr).is_ok() {
+                return Nameserver { child };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("dnsmasq did not start on {addr}");
+    }
+}
+
+impl Nameserver {
+    /// Another server on the same address (the test's app was configured with it).
+    fn start_on(addr: std::net::SocketAddr, records: &[(&str, &str)]) -> Nameserver {
+        Nameserver::spawn(addr.port(), records)
+    }
+}
+
+impl Drop for Nameserver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
 async fn owners_add_list_and_remove_domains_and_the_rules_refuse_the_unclaimable(app: TestApp) {
     let org = completed_org(&app, "alice", "Alice Co").await;
@@ -237,4 +295,117 @@ async fn owners_add_list_and_remove_domains_and_the_rules_refuse_the_unclaimable
     )
     .await;
     assert_eq!(list.body["domains"].as_array().unwrap().len(), 1);
+}
+
+/// Ownership: the TXT record at `_onboarding-challenge.<domain>` holds the token (found), is
+/// missing, holds another value, or the nameserver does not answer (timeout: 503); a domain
+/// owned by one organization is refused to the next.
+async fn ownership_is_proved_by_a_dns_record_the_server_looks_up(engine: Engine) {
+    // The resolver's address is fixed before the records are known: first sockets that never
+    // answer (a lookup then times out), later a name server on the same port.
+    let (silent_udp, silent_tcp) = loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if let Ok(tcp) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            break (udp, tcp);
+        }
+    };
+    let addr = silent_udp.local_addr().unwrap();
+    let Some(app) = spawn_app_with(engine, |s| {
+        s.dns = onboarding_server::dns::DnsSettings {
+            resolver: Some(addr),
+            timeout: std::time::Duration::from_secs(2),
+        }
+    })
+    .await
+    else {
+        return;
+    };
+    let org = completed_org(&app, "alice", "Alice Co").await;
+    let domains = format!("/api/organizations/{org}/domains");
+    let mut tokens = Vec::new();
+    for domain in ["cafenino.mx", "socios.mx", "nadie.mx"] {
+        let added = send_as(
+            &app,
+            Method::POST,
+            "alice",
+            "alice@cafenino.mx",
+            &domains,
+            Some(json!({ "domain": domain })),
+        )
+        .await;
+        assert_eq!(added.status, 201, "{}", added.body);
+        tokens.push(added.body["ownership_token"].as_str().unwrap().to_owned());
+    }
+    let verify = |domain: &'static str| {
+        let path = format!("{domains}/{domain}/verify");
+        let app = &app;
+        async move { send_as(app, Method::POST, "alice", "alice@cafenino.mx", &path, None).await }
+    };
+
+    // Nothing answers yet: the lookup times out (DNS_TIMEOUT_SECS, 2 here).
+    let started = std::time::Instant::now();
+    assert_problem(&verify("cafenino.mx").await, 503, "dns_unavailable");
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_secs(2) && waited < std::time::Duration::from_secs(10),
+        "{waited:?}"
+    );
+    drop((silent_udp, silent_tcp));
+
+    let records = [
+        ("_onboarding-challenge.cafenino.mx", tokens[0].as_str()),
+        ("_onboarding-challenge.socios.mx", "not-the-token"),
+    ];
+    let ns = Nameserver::start_on(addr, &records);
+    let owned = verify("cafenino.mx").await;
+    assert_eq!(owned.status, 200, "{}", owned.body);
+    assert!(
+        owned.body["ownership_verified_at"].is_i64(),
+        "{}",
+        owned.body
+    );
+    assert_problem(&verify("socios.mx").await, 422, "domain_record_mismatch");
+    assert_problem(&verify("nadie.mx").await, 422, "domain_record_missing");
+    assert_problem(&verify("otro.mx").await, 404, "not_found");
+    let member = send_as(
+        &app,
+        Method::POST,
+        "mallory",
+        "mallory@cafenino.mx",
+        &format!("{domains}/cafenino.mx/verify"),
+        None,
+    )
+    .await;
+    assert_problem(&member, 404, "not_found");
+
+    // Another organization that publishes its own token for the domain is still refused.
+    let other = completed_org(&app, "bruno", "Bruno Co").await;
+    let theirs = format!("/api/organizations/{other}/domains");
+    let claim = send_as(
+        &app,
+        Method::POST,
+        "bruno",
+        "bruno@otra.mx",
+        &theirs,
+        Some(json!({ "domain": "cafenino.mx" })),
+    )
+    .await;
+    assert_eq!(claim.status, 201, "{}", claim.body);
+    let their_token = claim.body["ownership_token"].as_str().unwrap().to_owned();
+    drop(ns);
+    let _ns = Nameserver::start_on(
+        addr,
+        &[("_onboarding-challenge.cafenino.mx", their_token.as_str())],
+    );
+    let taken = send_as(
+        &app,
+        Method::POST,
+        "bruno",
+        "bruno@otra.mx",
+        &format!("{theirs}/cafenino.mx/verify"),
+        None,
+    )
+    .await;
+    assert_problem(&taken, 409, "domain_taken");
 }

@@ -144,6 +144,7 @@ fn settings(url: String, keys: Arc<Keys>) -> Settings {
         invitation_ttl_days: 7,
         invitations_per_day: 200,
         invitations_per_user_per_day: 200,
+        dns: Default::default(),
         public_base_url: None,
         smtp: None,
         redis_url: None,

@@ -748,6 +748,7 @@ async fn openapi_documents_every_route(app: TestApp) {
         ("GET", "/api/organizations/{id}/domains"),
         ("POST", "/api/organizations/{id}/domains"),
         ("DELETE", "/api/organizations/{id}/domains/{domain}"),
+        ("POST", "/api/organizations/{id}/domains/{domain}/verify"),
         ("GET", "/api/onboarding/suggestions"),
         ("POST", "/api/onboarding/suggestions/{id}/feedback"),
         ("GET", "/api/admin/onboarding/funnel"),
@@ -757,7 +758,7 @@ async fn openapi_documents_every_route(app: TestApp) {
             "{expected:?} not documented"
         );
     }
-    assert_eq!(operations.len(), 30, "{operations:?}");
+    assert_eq!(operations.len(), 31, "{operations:?}");
     // ...with its bodies typed: every reference resolves, every JSON answer has a schema that is
     // not an untyped object, and every refusal is a problem+json `Problem`...
     let schemas = spec["components"]["schemas"].as_object().unwrap();
