@@ -11,7 +11,7 @@ use super::{Path, Query};
 use crate::auth::AuthUser;
 use crate::dns::Challenge;
 use crate::error::ApiError;
-use crate::store::{Domain, DomainAdded, DomainMode, DomainOwned, Role};
+use crate::store::{Domain, DomainAdded, DomainMode, DomainModeChange, DomainOwned, Role};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -23,7 +23,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, add))
-        .routes(routes!(remove))
+        .routes(routes!(remove, set_mode))
         .routes(routes!(verify))
 }
 
@@ -150,12 +150,7 @@ async fn add(
         DomainMode::AutomaticInvitation => false,
     };
     if !allowed {
-        return Err(problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "domain_not_verified",
-            "Domain not verified for this mode",
-            "automatic suggestions need the domain verified (your own verified address at it); automatic invitations need ownership, proved by a DNS record",
-        ));
+        return Err(not_verified());
     }
     match state
         .store
@@ -170,6 +165,63 @@ async fn add(
             "the organization has this domain already",
         )),
         DomainAdded::VerifiedElsewhere => Err(taken()),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+struct SetMode {
+    mode: DomainMode,
+}
+
+/// 422: the domain's verification does not allow the mode.
+fn not_verified() -> ApiError {
+    problem(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "domain_not_verified",
+        "Domain not verified for this mode",
+        "automatic suggestions need the domain verified (your own verified address at it); automatic invitations need ownership, proved by a DNS record",
+    )
+}
+
+/// What a newcomer at the domain is offered: `automatic_suggestion` needs the domain verified
+/// (affiliation or ownership), `automatic_invitation` ownership.
+#[utoipa::path(
+    patch,
+    path = "/api/organizations/{id}/domains/{domain}",
+    tag = "organizations",
+    summary = "Change a domain's enrollment mode (owners and admins)",
+    params(
+        ("id" = String, Path, description = "Organization id"),
+        ("domain" = String, Path, description = "The domain, as listed"),
+    ),
+    request_body(content = SetMode, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The domain with its new mode", body = Domain),
+        (status = 400, description = "Malformed body"),
+        (status = 403, description = "Not an owner or admin"),
+        (status = 404, description = "Not found, not a member, or no such domain"),
+        (status = 422, description = "The domain's verification does not allow the mode (`domain_not_verified`)"),
+    ),
+    security(("bearer" = [])),
+)]
+async fn set_mode(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, domain)): Path<(String, String)>,
+    super::Json(req): super::Json<SetMode>,
+) -> Result<Json<Domain>, ApiError> {
+    manager(&state, &user, &id).await?;
+    let domain = domain.trim().to_ascii_lowercase();
+    match state
+        .store
+        .set_domain_mode(&user.id, &id, &domain, req.mode)
+        .await?
+    {
+        DomainModeChange::Changed(d) => Ok(Json(d)),
+        DomainModeChange::NotFound => Err(ApiError::NotFound(
+            "the organization has no such domain".into(),
+        )),
+        DomainModeChange::NotVerified => Err(not_verified()),
     }
 }
 

@@ -2,7 +2,9 @@
 //! `onboarding_store::domains`, once for both engines; this calls it on the store's engine.
 
 use super::{on_engine, Db, Store};
-use onboarding_store::domains::{add, remove, verify_ownership, Added, Domain, DomainMode, Owned};
+use onboarding_store::domains::{
+    add, remove, set_mode, verify_ownership, Added, Domain, DomainMode, ModeChange, Owned,
+};
 use onboarding_store::Backend;
 
 impl Store {
@@ -33,6 +35,18 @@ impl Store {
     ) -> Result<Owned, sqlx::Error> {
         let now = self.clock.now_ms();
         on_engine!(self, db => verify_ownership(db, user, org, domain, now))
+    }
+
+    /// Changes a domain's mode, when its verification allows it.
+    pub async fn set_domain_mode(
+        &self,
+        user: &str,
+        org: &str,
+        domain: &str,
+        mode: DomainMode,
+    ) -> Result<ModeChange, sqlx::Error> {
+        let now = self.clock.now_ms();
+        on_engine!(self, db => set_mode(db, user, org, domain, mode, now))
     }
 
     /// Removes a domain; whether the organization had it.

@@ -784,6 +784,28 @@ impl Backend for SqliteStore {
         Ok(())
     }
 
+    async fn set_domain_mode(
+        &self,
+        tx: &mut Tx<Sqlite>,
+        org: &str,
+        domain: &str,
+        mode: DomainMode,
+        now: i64,
+    ) -> Result<()> {
+        let mode = mode.as_str();
+        sqlx::query!(
+            "update organization_domains set mode = $1, updated_at = $2
+             where organization_id = $3 and domain = $4",
+            mode,
+            now,
+            org,
+            domain
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
     async fn set_ownership_verified(
         &self,
         tx: &mut Tx<Sqlite>,

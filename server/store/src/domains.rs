@@ -153,6 +153,53 @@ pub async fn verify_ownership<B: Backend>(
     Ok(verified.map_or(Owned::NotFound, Owned::Verified))
 }
 
+impl DomainMode {
+    /// Whether a domain verified as `d` is may use this mode: suggestions need a verification
+    /// (affiliation or ownership), automatic invitations ownership.
+    pub fn allowed_for(self, d: &Domain) -> bool {
+        match self {
+            DomainMode::Manual => true,
+            DomainMode::AutomaticSuggestion => {
+                d.affiliation_verified_at.is_some() || d.ownership_verified_at.is_some()
+            }
+            DomainMode::AutomaticInvitation => d.ownership_verified_at.is_some(),
+        }
+    }
+}
+
+/// The outcome of changing a domain's mode.
+#[derive(Debug)]
+pub enum ModeChange {
+    Changed(Domain),
+    NotFound,
+    /// The domain's verification does not allow the mode.
+    NotVerified,
+}
+
+/// Sets the mode of `org`'s `domain`, when its verification allows it. One transaction.
+pub async fn set_mode<B: Backend>(
+    db: &B,
+    user: &str,
+    org: &str,
+    domain: &str,
+    mode: DomainMode,
+    now: i64,
+) -> crate::Result<ModeChange> {
+    let mut tx = db.begin_write(user).await?;
+    let Some(current) = db.domain_of(&mut tx, org, domain).await? else {
+        tx.rollback().await?;
+        return Ok(ModeChange::NotFound);
+    };
+    if !mode.allowed_for(&current) {
+        tx.rollback().await?;
+        return Ok(ModeChange::NotVerified);
+    }
+    db.set_domain_mode(&mut tx, org, domain, mode, now).await?;
+    let changed = db.domain_of(&mut tx, org, domain).await?;
+    tx.commit().await?;
+    Ok(changed.map_or(ModeChange::NotFound, ModeChange::Changed))
+}
+
 /// Removes `domain` from `org`; whether it was there. One transaction.
 pub async fn remove<B: Backend>(
     db: &B,

@@ -251,6 +251,15 @@ pub trait Backend: Clone + Send + Sync + 'static {
         tx: &mut Tx<Self::Db>,
         row: &domains::NewDomainRow<'_>,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Sets the mode of the organization's `domain`.
+    fn set_domain_mode(
+        &self,
+        tx: &mut Tx<Self::Db>,
+        org: &str,
+        domain: &str,
+        mode: domains::DomainMode,
+        now: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Records the organization's ownership of `domain` as of `now`.
     fn set_ownership_verified(
         &self,

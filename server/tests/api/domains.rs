@@ -366,6 +366,48 @@ async fn ownership_is_proved_by_a_dns_record_the_server_looks_up(engine: Engine)
         owned.body
     );
     assert_problem(&verify("socios.mx").await, 422, "domain_record_mismatch");
+    // The modes follow the verification: automatic invitations once owned, suggestions once
+    // verified either way, manual always.
+    let mode = |domain: &'static str, mode: &'static str| {
+        let path = format!("{domains}/{domain}");
+        let app = &app;
+        async move {
+            send_as(
+                app,
+                Method::PATCH,
+                "alice",
+                "alice@cafenino.mx",
+                &path,
+                Some(json!({ "mode": mode })),
+            )
+            .await
+        }
+    };
+    let set = mode("cafenino.mx", "automatic_invitation").await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(set.body["mode"], "automatic_invitation");
+    assert_problem(
+        &mode("socios.mx", "automatic_invitation").await,
+        422,
+        "domain_not_verified",
+    );
+    assert_problem(
+        &mode("socios.mx", "automatic_suggestion").await,
+        422,
+        "domain_not_verified",
+    );
+    assert_eq!(mode("socios.mx", "manual").await.status, 200);
+    assert_problem(&mode("otro.mx", "manual").await, 404, "not_found");
+    let luis = send_as(
+        &app,
+        Method::PATCH,
+        "mallory",
+        "mallory@x.mx",
+        &format!("{domains}/cafenino.mx"),
+        Some(json!({ "mode": "manual" })),
+    )
+    .await;
+    assert_problem(&luis, 404, "not_found");
     assert_problem(&verify("nadie.mx").await, 422, "domain_record_missing");
     assert_problem(&verify("otro.mx").await, 404, "not_found");
     let member = send_as(

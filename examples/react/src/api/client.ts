@@ -124,6 +124,8 @@ export function onboardingApi(baseUrl: string, token: string, locale: Locale = '
       ok(client.POST('/api/organizations/{id}/domains', { params: { path: { id } }, body: { domain, mode } })),
     verifyDomain: (id: string, domain: string): Promise<Schemas['Domain']> =>
       ok(client.POST('/api/organizations/{id}/domains/{domain}/verify', { params: { path: { id, domain } } })),
+    setDomainMode: (id: string, domain: string, mode: Schemas['DomainMode']): Promise<Schemas['Domain']> =>
+      ok(client.PATCH('/api/organizations/{id}/domains/{domain}', { params: { path: { id, domain } }, body: { mode } })),
     removeDomain: (id: string, domain: string): Promise<void> =>
       ok(client.DELETE('/api/organizations/{id}/domains/{domain}', { params: { path: { id, domain } } })),
 
