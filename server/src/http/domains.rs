@@ -11,7 +11,9 @@ use super::{Path, Query};
 use crate::auth::AuthUser;
 use crate::dns::Challenge;
 use crate::error::ApiError;
-use crate::store::{Domain, DomainAdded, DomainMode, DomainModeChange, DomainOwned, Role};
+use crate::store::{
+    Domain, DomainAdded, DomainMode, DomainModeChange, DomainOwned, JoinOffer, Role,
+};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -25,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, add))
         .routes(routes!(remove, set_mode))
         .routes(routes!(verify))
+        .routes(routes!(organizations_to_join))
 }
 
 /// An organization's domains.
@@ -41,6 +44,45 @@ struct AddDomain {
     /// address); `automatic_invitation` needs ownership (a DNS record), not yet verifiable.
     #[serde(default)]
     mode: Option<DomainMode>,
+}
+
+/// The newcomer's offer.
+#[derive(Debug, Serialize, ToSchema)]
+struct OrganizationsToJoin {
+    /// Organizations whose verified domain is the user's verified address's, not in `manual`
+    /// mode, that the user is not a member of; empty without a verified address.
+    organizations: Vec<JoinOffer>,
+}
+
+/// The organizations the signed-in user may join, or ask to join, because their verified
+/// e-mail address is at a domain those organizations verified. A read of its own (not in the
+/// status): it changes with other organizations' domains, not with the user's session
+/// (docs/domains.md).
+#[utoipa::path(
+    get,
+    path = "/api/onboarding/organizations-to-join",
+    tag = "onboarding",
+    summary = "Organizations the user's verified e-mail domain may join",
+    responses(
+        (status = 200, description = "The offer (often empty)", body = OrganizationsToJoin),
+    ),
+    security(("bearer" = [])),
+)]
+async fn organizations_to_join(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<OrganizationsToJoin>, ApiError> {
+    // Only a verified address counts (`email` is `None` when the token says it is not).
+    let domain = user
+        .email
+        .as_deref()
+        .map(onboarding_core::email::normalize)
+        .and_then(|e| e.rsplit_once('@').map(|(_, d)| d.to_owned()));
+    let organizations = match domain {
+        Some(d) => state.store.organizations_to_join(&user.id, &d).await?,
+        None => Vec::new(),
+    };
+    Ok(Json(OrganizationsToJoin { organizations }))
 }
 
 /// 409: another organization verified the domain first.

@@ -3,7 +3,8 @@
 
 use super::{on_engine, Db, Store};
 use onboarding_store::domains::{
-    add, remove, set_mode, verify_ownership, Added, Domain, DomainMode, ModeChange, Owned,
+    add, remove, set_mode, verify_ownership, Added, Domain, DomainMode, JoinOffer, ModeChange,
+    Owned,
 };
 use onboarding_store::Backend;
 
@@ -35,6 +36,15 @@ impl Store {
     ) -> Result<Owned, sqlx::Error> {
         let now = self.clock.now_ms();
         on_engine!(self, db => verify_ownership(db, user, org, domain, now))
+    }
+
+    /// The organizations a newcomer may join by their verified address's domain.
+    pub async fn organizations_to_join(
+        &self,
+        user: &str,
+        domain: &str,
+    ) -> Result<Vec<JoinOffer>, sqlx::Error> {
+        on_engine!(self, db => db.organizations_to_join(user, domain))
     }
 
     /// Changes a domain's mode, when its verification allows it.

@@ -19,7 +19,8 @@ mod status_cache;
 use crate::clock::Clock;
 pub use onboarding_store::completion::suffixed;
 pub use onboarding_store::domains::{
-    Added as DomainAdded, Domain, DomainMode, ModeChange as DomainModeChange, Owned as DomainOwned,
+    Added as DomainAdded, Domain, DomainMode, JoinOffer, ModeChange as DomainModeChange,
+    Owned as DomainOwned,
 };
 pub use onboarding_store::invitations::{new_invitation_token, token_hash};
 use onboarding_store::Backend;

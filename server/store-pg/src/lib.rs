@@ -5,7 +5,7 @@
 //! ([`PgStore::begin`]); system work (the outbox's delivery, the funnel) runs as the connecting
 //! role on sqlx's pool.
 
-use onboarding_store::domains::{Domain, DomainMode, NewDomainRow};
+use onboarding_store::domains::{Domain, DomainMode, JoinOffer, NewDomainRow};
 use onboarding_store::insights::Durations;
 use onboarding_store::organizations::JsonList;
 use onboarding_store::pool::ConnPool;
@@ -828,6 +828,22 @@ impl Backend for PgStore {
         .execute(&mut **tx)
         .await?;
         Ok(())
+    }
+
+    async fn organizations_to_join(&self, user: &str, domain: &str) -> Result<Vec<JoinOffer>> {
+        // Other organizations' rows are hidden by row-level security: a definer function for
+        // the transaction's user (migration 0017).
+        let mut tx = self.begin(user).await?;
+        let offers = sqlx::query_as!(
+            JoinOffer,
+            r#"select id as "id!", name as "name!", mode as "mode!: DomainMode", members as "members!"
+               from onboarding_organizations_to_join($1)"#,
+            domain
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(offers)
     }
 
     async fn set_domain_mode(

@@ -6,7 +6,7 @@
 //! lock upgraded later can fail with "database is locked" whatever the busy timeout). There is
 //! no row-level security: the operations' own checks are the tenancy.
 
-use onboarding_store::domains::{Domain, DomainMode, NewDomainRow};
+use onboarding_store::domains::{Domain, DomainMode, JoinOffer, NewDomainRow};
 use onboarding_store::insights::Durations;
 use onboarding_store::organizations::JsonList;
 use onboarding_store::pool::ConnPool;
@@ -782,6 +782,26 @@ impl Backend for SqliteStore {
         .execute(&mut **tx)
         .await?;
         Ok(())
+    }
+
+    async fn organizations_to_join(&self, user: &str, domain: &str) -> Result<Vec<JoinOffer>> {
+        let mut conn = self.reads.acquire().await?;
+        sqlx::query_as!(
+            JoinOffer,
+            r#"select o.id as "id!", o.name, od.mode as "mode: DomainMode",
+                 (select count(*) from memberships m where m.organization_id = o.id) as "members!: i64"
+               from organization_domains od
+               join organizations o on o.id = od.organization_id
+               where od.domain = $1 and od.mode <> 'manual'
+                 and (od.affiliation_verified_at is not null or od.ownership_verified_at is not null)
+                 and not exists (select 1 from memberships m where m.organization_id = o.id
+                                 and m.user_id = $2)
+               order by o.name, o.id"#,
+            domain,
+            user
+        )
+        .fetch_all(&mut *conn)
+        .await
     }
 
     async fn set_domain_mode(

@@ -54,6 +54,16 @@ pub struct Domain {
     pub created_at: i64,
 }
 
+/// An organization a newcomer may join (or ask to): no more than a non-member may see.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct JoinOffer {
+    pub id: String,
+    pub name: String,
+    /// `automatic_suggestion` (ask to join) or `automatic_invitation` (join at once).
+    pub mode: DomainMode,
+    pub members: i64,
+}
+
 /// A domain row to insert.
 #[derive(Debug)]
 pub struct NewDomainRow<'a> {

@@ -251,6 +251,13 @@ pub trait Backend: Clone + Send + Sync + 'static {
         tx: &mut Tx<Self::Db>,
         row: &domains::NewDomainRow<'_>,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// The organizations `user` may join or ask to join by their verified address's `domain`
+    /// (verified domains not in `manual` mode, organizations they are not a member of).
+    fn organizations_to_join(
+        &self,
+        user: &str,
+        domain: &str,
+    ) -> impl Future<Output = Result<Vec<domains::JoinOffer>>> + Send;
     /// Sets the mode of the organization's `domain`.
     fn set_domain_mode(
         &self,

@@ -2,12 +2,15 @@
 //! list them, others do not learn they exist; domains that can never be claimed are refused
 //! with the rules' codes; a domain verified by one organization is refused to the next.
 
-use crate::helpers::{assert_problem, spawn_app_with, Engine, TestApp};
-use crate::invitations::{completed_org, mailed_token, send_as};
+use crate::helpers::{assert_problem, reply, spawn_app_with, Engine, TestApp};
+use crate::invitations::{completed_org, mailed_token, send_as, token_with};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-crate::both_engines!(owners_add_list_and_remove_domains_and_the_rules_refuse_the_unclaimable);
+crate::both_engines!(
+    owners_add_list_and_remove_domains_and_the_rules_refuse_the_unclaimable,
+    a_newcomer_at_a_verified_domain_is_offered_its_organizations,
+);
 crate::each_engine!(ownership_is_proved_by_a_dns_record_the_server_looks_up);
 
 /// A real DNS server for the test: Debian's dnsmasq on 127.0.0.1, answering only the TXT
@@ -450,4 +453,92 @@ async fn ownership_is_proved_by_a_dns_record_the_server_looks_up(engine: Engine)
     )
     .await;
     assert_problem(&taken, 409, "domain_taken");
+}
+
+/// The offer: a newcomer whose verified address is at a verified domain (not `manual`) sees the
+/// organization (name, mode, member count); nobody else does, and members are not offered
+/// their own organization.
+async fn a_newcomer_at_a_verified_domain_is_offered_its_organizations(app: TestApp) {
+    let org = completed_org(&app, "alice", "Alice Co").await;
+    let domains = format!("/api/organizations/{org}/domains");
+    let offer = |user: &'static str, email: &'static str| {
+        let app = &app;
+        async move {
+            let r = send_as(
+                app,
+                Method::GET,
+                user,
+                email,
+                "/api/onboarding/organizations-to-join",
+                None,
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body["organizations"].as_array().unwrap().clone()
+        }
+    };
+    // Verified by affiliation, but manual: nothing offered yet.
+    let added = send_as(
+        &app,
+        Method::POST,
+        "alice",
+        "alice@cafenino.mx",
+        &domains,
+        Some(json!({ "domain": "cafenino.mx" })),
+    )
+    .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    assert!(offer("nuevo", "nuevo@cafenino.mx").await.is_empty());
+    let set = send_as(
+        &app,
+        Method::PATCH,
+        "alice",
+        "alice@cafenino.mx",
+        &format!("{domains}/cafenino.mx"),
+        Some(json!({ "mode": "automatic_suggestion" })),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    let seen = offer("nuevo", "Nuevo@CafeNino.mx").await;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0]["id"], org.as_str());
+    assert_eq!(seen[0]["name"], "Alice Co");
+    assert_eq!(seen[0]["mode"], "automatic_suggestion");
+    assert_eq!(seen[0]["members"], 1);
+    assert_eq!(
+        seen[0].as_object().unwrap().len(),
+        4,
+        "no more than a non-member may see"
+    );
+    // Another domain, a member, an unverified claim: nothing.
+    assert!(offer("otra", "otra@otra.mx").await.is_empty());
+    assert!(offer("alice", "alice@cafenino.mx").await.is_empty());
+    let bruno = completed_org(&app, "bruno", "Bruno Co").await;
+    let theirs = format!("/api/organizations/{bruno}/domains");
+    let unverified = send_as(
+        &app,
+        Method::POST,
+        "bruno",
+        "bruno@bruno.mx",
+        &theirs,
+        Some(json!({ "domain": "socios.mx" })),
+    )
+    .await;
+    assert_eq!(unverified.status, 201, "{}", unverified.body);
+    assert!(offer("socia", "socia@socios.mx").await.is_empty());
+    // A token that says its address is not verified is offered nothing.
+    let jwt = token_with(
+        json!({"sub": "nuevo2", "email": "nuevo2@cafenino.mx", "email_verified": false}),
+    );
+    let r = reply(
+        app.http
+            .get(format!("{}/api/onboarding/organizations-to-join", app.base))
+            .bearer_auth(jwt)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["organizations"], json!([]));
 }

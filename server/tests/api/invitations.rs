@@ -600,7 +600,7 @@ async fn an_organization_sends_at_most_its_daily_cap(engine: Engine) {
 }
 
 /// A token with exactly these claims (HS256 with the tests' secret).
-fn token_with(claims: Value) -> String {
+pub fn token_with(claims: Value) -> String {
     let now = onboarding_server::now_ms() / 1000;
     let mut all = json!({"exp": now + 600});
     all.as_object_mut()

@@ -750,6 +750,7 @@ async fn openapi_documents_every_route(app: TestApp) {
         ("DELETE", "/api/organizations/{id}/domains/{domain}"),
         ("POST", "/api/organizations/{id}/domains/{domain}/verify"),
         ("PATCH", "/api/organizations/{id}/domains/{domain}"),
+        ("GET", "/api/onboarding/organizations-to-join"),
         ("GET", "/api/onboarding/suggestions"),
         ("POST", "/api/onboarding/suggestions/{id}/feedback"),
         ("GET", "/api/admin/onboarding/funnel"),
@@ -759,7 +760,7 @@ async fn openapi_documents_every_route(app: TestApp) {
             "{expected:?} not documented"
         );
     }
-    assert_eq!(operations.len(), 32, "{operations:?}");
+    assert_eq!(operations.len(), 33, "{operations:?}");
     // ...with its bodies typed: every reference resolves, every JSON answer has a schema that is
     // not an untyped object, and every refusal is a problem+json `Problem`...
     let schemas = spec["components"]["schemas"].as_object().unwrap();

@@ -118,6 +118,8 @@ export function onboardingApi(baseUrl: string, token: string, locale: Locale = '
       ok(client.POST('/api/invitations/accept', { body: { token } })),
     previewInvitation: (token: string): Promise<Schemas['InvitationPreview']> =>
       ok(client.POST('/api/invitations/preview', { body: { token } })),
+    organizationsToJoin: (): Promise<Schemas['OrganizationsToJoin']> =>
+      ok(client.GET('/api/onboarding/organizations-to-join')),
     domains: (id: string): Promise<Schemas['Domains']> =>
       ok(client.GET('/api/organizations/{id}/domains', { params: { path: { id } } })),
     addDomain: (id: string, domain: string, mode?: Schemas['DomainMode']): Promise<Schemas['Domain']> =>

@@ -123,6 +123,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/onboarding/organizations-to-join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Organizations the user's verified e-mail domain may join */
+        get: operations["organizations_to_join"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/onboarding/schema": {
         parameters: {
             query?: never;
@@ -703,6 +720,15 @@ export interface components {
             path: string;
             severity: components["schemas"]["Severity"];
         };
+        /** @description An organization a newcomer may join (or ask to): no more than a non-member may see. */
+        JoinOffer: {
+            id: string;
+            /** Format: int64 */
+            members: number;
+            /** @description `automatic_suggestion` (ask to join) or `automatic_invitation` (join at once). */
+            mode: components["schemas"]["DomainMode"];
+            name: string;
+        };
         /** @description The organization and role an accepted invitation joined. */
         Joined: {
             organization_id: string;
@@ -773,6 +799,14 @@ export interface components {
             slug: string;
             timezone: string;
             website?: string | null;
+        };
+        /** @description The newcomer's offer. */
+        OrganizationsToJoin: {
+            /**
+             * @description Organizations whose verified domain is the user's verified address's, not in `manual`
+             *     mode, that the user is not a member of; empty without a verified address.
+             */
+            organizations: components["schemas"]["JoinOffer"][];
         };
         /** @description A message as platform admins see it (never its body). */
         OutboxMessage: {
@@ -1511,6 +1545,46 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Timed out, or the database is unavailable (Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_to_join: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The offer (often empty) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationsToJoin"];
+                };
+            };
+            /** @description Missing, malformed or expired bearer token */
+            401: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,0 +1,1 @@
+drop function onboarding_organizations_to_join(text);
