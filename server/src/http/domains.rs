@@ -72,17 +72,18 @@ async fn organizations_to_join(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<Json<OrganizationsToJoin>, ApiError> {
-    // Only a verified address counts (`email` is `None` when the token says it is not).
-    let domain = user
-        .email
-        .as_deref()
-        .map(onboarding_core::email::normalize)
-        .and_then(|e| e.rsplit_once('@').map(|(_, d)| d.to_owned()));
-    let organizations = match domain {
+    let organizations = match verified_domain(&user) {
         Some(d) => state.store.organizations_to_join(&user.id, &d).await?,
         None => Vec::new(),
     };
     Ok(Json(OrganizationsToJoin { organizations }))
+}
+
+/// The domain of the user's verified address (`email` is `None` when the token says the address
+/// is not verified).
+fn verified_domain(user: &AuthUser) -> Option<String> {
+    let email = onboarding_core::email::normalize(user.email.as_deref()?);
+    email.rsplit_once('@').map(|(_, d)| d.to_owned())
 }
 
 /// 409: another organization verified the domain first.
@@ -178,20 +179,11 @@ async fn add(
             title: "Domain cannot be claimed",
             detail: why.message(locale).to_owned(),
         })?;
-    // Affiliation: the adder's own verified address is at the domain.
-    let affiliated = user
-        .email
-        .as_deref()
-        .map(onboarding_core::email::normalize)
-        .and_then(|e| e.rsplit_once('@').map(|(_, d)| d == domain))
-        .unwrap_or(false);
+    // Affiliation: the adder's own verified address is at the domain (ownership comes later,
+    // by its DNS record).
+    let affiliated = verified_domain(&user).is_some_and(|d| d == domain);
     let mode = req.mode.unwrap_or(DomainMode::Manual);
-    let allowed = match mode {
-        DomainMode::Manual => true,
-        DomainMode::AutomaticSuggestion => affiliated,
-        DomainMode::AutomaticInvitation => false,
-    };
-    if !allowed {
+    if !mode.allowed(affiliated, false) {
         return Err(not_verified());
     }
     match state

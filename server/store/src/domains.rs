@@ -167,12 +167,19 @@ impl DomainMode {
     /// Whether a domain verified as `d` is may use this mode: suggestions need a verification
     /// (affiliation or ownership), automatic invitations ownership.
     pub fn allowed_for(self, d: &Domain) -> bool {
+        self.allowed(
+            d.affiliation_verified_at.is_some(),
+            d.ownership_verified_at.is_some(),
+        )
+    }
+
+    /// Whether a domain verified by affiliation (`affiliated`) or ownership (`owned`) may use
+    /// this mode.
+    pub fn allowed(self, affiliated: bool, owned: bool) -> bool {
         match self {
             DomainMode::Manual => true,
-            DomainMode::AutomaticSuggestion => {
-                d.affiliation_verified_at.is_some() || d.ownership_verified_at.is_some()
-            }
-            DomainMode::AutomaticInvitation => d.ownership_verified_at.is_some(),
+            DomainMode::AutomaticSuggestion => affiliated || owned,
+            DomainMode::AutomaticInvitation => owned,
         }
     }
 }
